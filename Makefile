@@ -1,0 +1,126 @@
+# inflight: build, test, demo.
+#
+#   make            build build/inflight
+#   make demo       install what is missing, build, run the demo
+#   make test       install what is missing, build, run every test (plain, then ASan+UBSan)
+#   make check      run the tests on the current build only (SAN=1 for the sanitizer build)
+#
+# Every object records the headers it read (-MMD), so a header change
+# rebuilds exactly what depends on it, the BPF object and skeleton included.
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= gcc
+CXX ?= g++
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+VERSION := $(shell cat VERSION)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) \
+	  -DINFLIGHT_VERSION='"$(VERSION)"' $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS := -lbpf -lelf -lz -lcapstone
+# usdt.bpf.h pulls in <asm/errno.h>, which lives under the multiarch dir
+# -mcpu=v3: atomic fetch-and-add with a result (chain ids), kernel 5.12+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+	      -idirafter /usr/include/$(shell $(CC) -dumpmachine) \
+	      -Iinclude -I$(BUILD)
+
+USER_SRCS := $(sort $(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+MAIN_OBJ := $(BUILD)/user/main.o
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+INTEG_SRCS := $(sort $(wildcard tests/integration/test_*.c))
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS))
+TEST_SUPPORT_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/support/*.c))
+
+# Test workers are the observed programs: built plainly (no sanitizers), so
+# what the probes see is what production code looks like.
+WORKER_DIR := build/workers
+WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_shared \
+	   $(WORKER_DIR)/libworker_handler.so $(WORKER_DIR)/cxx_worker \
+	   $(WORKER_DIR)/demo_worker
+WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
+
+.PHONY: all deps demo test check workers clean
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/inflight
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/support $(WORKER_DIR):
+	@mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	@test -r $(VMLINUX_BTF) || { echo "error: $(VMLINUX_BTF) missing: the kernel has no BTF, CO-RE cannot build" >&2; exit 2; }
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/inflight.bpf.o: bpf/inflight.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(BUILD)/inflight.bpf.d -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(BUILD)/inflight.skel.h: $(BUILD)/inflight.bpf.o
+	$(BPFTOOL) gen skeleton $< name inflight_bpf > $@
+
+# The skeleton must exist before any user file that includes it is compiled;
+# after the first build, -MMD records the real dependency.
+$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(BUILD)/inflight.skel.h
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libinflight.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/inflight: $(MAIN_OBJ) $(BUILD)/libinflight.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/support $(BUILD)/inflight.skel.h
+	$(CC) $(CFLAGS) -Itests -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(BUILD)/libinflight.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
+
+workers: $(WORKERS)
+
+$(WORKER_DIR)/native_worker: tests/workers/worker_main.c tests/workers/handler.c tests/workers/worker.h | $(WORKER_DIR)
+	$(CC) $(WORKER_CFLAGS) tests/workers/worker_main.c tests/workers/handler.c -o $@
+
+$(WORKER_DIR)/libworker_handler.so: tests/workers/handler.c tests/workers/worker.h | $(WORKER_DIR)
+	$(CC) $(WORKER_CFLAGS) -fPIC -shared tests/workers/handler.c -o $@
+
+$(WORKER_DIR)/native_worker_shared: tests/workers/worker_main.c $(WORKER_DIR)/libworker_handler.so | $(WORKER_DIR)
+	$(CC) $(WORKER_CFLAGS) tests/workers/worker_main.c -L$(WORKER_DIR) -lworker_handler -Wl,-rpath,'$$ORIGIN' -o $@
+
+$(WORKER_DIR)/cxx_worker: tests/workers/cxx_worker.cpp | $(WORKER_DIR)
+	$(CXX) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
+
+$(WORKER_DIR)/demo_worker: tools/demo/demo_worker.c | $(WORKER_DIR)
+	$(CC) $(WORKER_CFLAGS) $< -o $@
+
+check: $(BUILD)/inflight $(TEST_BINS) workers
+	@tests/run_tests.sh $(BUILD)
+
+test: deps
+	$(MAKE) check
+	$(MAKE) check SAN=1
+
+demo: deps $(BUILD)/inflight $(WORKER_DIR)/demo_worker
+	@tools/demo/run.sh $(BUILD)/inflight $(WORKER_DIR)/demo_worker
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)

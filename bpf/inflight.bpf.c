@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Per-chain in-flight counting for one handle function.
+ *
+ * entry probe:  chain = fetch(args); pending[tid].push(sp, chain); entries[chain] += 1
+ * return probe: pop the frame whose entry sp matches;               exits[chain].returned += 1
+ * thread exit, exec, a later entry at or above a frame, a C++ catch above it:
+ *               release the frame;                                  exits[chain].released += 1
+ *
+ * Counters live in per-CPU arrays and are bumped atomically: uprobe programs
+ * run with migration disabled but may be preempted, so a plain ++ could be
+ * lost to another task on the same CPU.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/usdt.bpf.h>
+#include "inflight.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Set by the collector before load. */
+const volatile struct inflight_fetch fetch = {};
+const volatile __u32 filter_tgid = 0;   /* 0: every process mapping the binary */
+const volatile __u32 id_space = 2;      /* size of the entries/exits arrays */
+
+/* Next chain id to hand out; 0 and 1 are reserved (overflow, constant). */
+__u32 next_id = 2;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct inflight_chain_key);
+	__type(value, __u32);
+	__uint(max_entries, 1024); /* the chain cap; resized before load */
+} chain_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 2049);
+} entries SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct inflight_exits);
+	__uint(max_entries, 2049);
+} exits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct inflight_pending);
+	__uint(max_entries, 8192);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, INFLIGHT_STAT__COUNT);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct inflight_exit_site);
+	__uint(max_entries, 1);
+} exit_sites SEC(".maps");
+
+static const struct inflight_pending zero_pending = {};
+static const char fmt_u[] = "%llu";
+static const char fmt_s[] = "%lld";
+static const char fmt_x[] = "0x%llx";
+
+static __always_inline void stat_add(__u32 which, __u64 n)
+{
+	__u64 *v;
+
+	if (!n)
+		return;
+	v = bpf_map_lookup_elem(&stats, &which);
+	if (v)
+		__sync_fetch_and_add(v, n);
+}
+
+static __always_inline void stat_inc(__u32 which)
+{
+	stat_add(which, 1);
+}
+
+/*
+ * Each case loads at a constant offset: the verifier refuses a load through
+ * a ctx pointer with a computed offset, which is what the compiler makes of
+ * a plain switch when it merges the cases' loads. The empty asm after each
+ * load keeps them apart.
+ */
+#define REG_CASE(id, field)                          \
+	case id:                                     \
+		v = ctx->field;                      \
+		asm volatile("" : "+r"(v));          \
+		break
+
+static __always_inline __u64 reg_value(struct pt_regs *ctx, __u32 reg)
+{
+	__u64 v = 0;
+
+	switch (reg) {
+	REG_CASE(INFLIGHT_REG_AX, ax);
+	REG_CASE(INFLIGHT_REG_BX, bx);
+	REG_CASE(INFLIGHT_REG_CX, cx);
+	REG_CASE(INFLIGHT_REG_DX, dx);
+	REG_CASE(INFLIGHT_REG_SI, si);
+	REG_CASE(INFLIGHT_REG_DI, di);
+	REG_CASE(INFLIGHT_REG_BP, bp);
+	REG_CASE(INFLIGHT_REG_SP, sp);
+	REG_CASE(INFLIGHT_REG_R8, r8);
+	REG_CASE(INFLIGHT_REG_R9, r9);
+	REG_CASE(INFLIGHT_REG_R10, r10);
+	REG_CASE(INFLIGHT_REG_R11, r11);
+	REG_CASE(INFLIGHT_REG_R12, r12);
+	REG_CASE(INFLIGHT_REG_R13, r13);
+	REG_CASE(INFLIGHT_REG_R14, r14);
+	REG_CASE(INFLIGHT_REG_R15, r15);
+	REG_CASE(INFLIGHT_REG_IP, ip);
+	REG_CASE(INFLIGHT_REG_FLAGS, flags);
+	}
+	return v;
+}
+
+/* Reads `size` bytes of user memory as an unsigned integer. */
+static __always_inline int read_user_uint(__u64 addr, __u32 size, __u64 *out)
+{
+	__u64 v = 0;
+	int err;
+
+	switch (size) {
+	case 1: err = bpf_probe_read_user(&v, 1, (void *)addr); break;
+	case 2: err = bpf_probe_read_user(&v, 2, (void *)addr); break;
+	case 4: err = bpf_probe_read_user(&v, 4, (void *)addr); break;
+	default: err = bpf_probe_read_user(&v, 8, (void *)addr); break;
+	}
+	*out = v;
+	return err;
+}
+
+static __always_inline __u32 type_size(__u32 type)
+{
+	switch (type) {
+	case INFLIGHT_T_U8: case INFLIGHT_T_S8: case INFLIGHT_T_X8: return 1;
+	case INFLIGHT_T_U16: case INFLIGHT_T_S16: case INFLIGHT_T_X16: return 2;
+	case INFLIGHT_T_U32: case INFLIGHT_T_S32: case INFLIGHT_T_X32: return 4;
+	}
+	return 8;
+}
+
+/* Formats a numeric fetch result as the chain name. */
+static __always_inline void format_number(struct inflight_chain_key *key, __u64 v)
+{
+	__u32 type = fetch.type;
+	__u32 bits = type_size(type) * 8;
+	__u64 data;
+
+	if (bits < 64)
+		v &= (1ULL << bits) - 1;
+	if (type >= INFLIGHT_T_X8) {
+		bpf_snprintf(key->name, sizeof(key->name), fmt_x, &v, sizeof(v));
+	} else if (type >= INFLIGHT_T_S8) {
+		/* sign-extend from the type's width */
+		data = bits < 64 ? (__u64)(((__s64)(v << (64 - bits))) >> (64 - bits)) : v;
+		bpf_snprintf(key->name, sizeof(key->name), fmt_s, &data, sizeof(data));
+	} else {
+		bpf_snprintf(key->name, sizeof(key->name), fmt_u, &v, sizeof(v));
+	}
+}
+
+/*
+ * Evaluates the fetch spec into `key` (which the caller zeroed).
+ * Returns 0, or -1 when user memory could not be read.
+ */
+static __always_inline int fetch_chain(struct pt_regs *ctx, bool usdt,
+				       struct inflight_chain_key *key)
+{
+	__u32 n = fetch.nderef;
+	__u64 v = 0, addr;
+	long arg;
+
+	if (fetch.base == INFLIGHT_BASE_USDT) {
+		if (!usdt || bpf_usdt_arg(ctx, fetch.reg, &arg))
+			return -1;
+		v = arg;
+	} else if (fetch.base == INFLIGHT_BASE_STACK) {
+		if (read_user_uint(ctx->sp + fetch.base_off, 8, &v))
+			return -1;
+	} else {
+		v = reg_value(ctx, fetch.reg);
+	}
+
+	/* every deref but the last loads a pointer */
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_MAX_DEREF - 1; i++) {
+		if (i + 1 >= n)
+			break;
+		if (read_user_uint(v + fetch.off[i], 8, &v))
+			return -1;
+	}
+
+	if (n > 0 && n <= INFLIGHT_MAX_DEREF)
+		addr = v + fetch.off[(n - 1) & (INFLIGHT_MAX_DEREF - 1)];
+	else
+		addr = v;
+
+	if (fetch.type == INFLIGHT_T_STRING) {
+		if (bpf_probe_read_user_str(key->name, sizeof(key->name), (void *)addr) < 0)
+			return -1;
+		return 0;
+	}
+	if (n > 0 && read_user_uint(addr, type_size(fetch.type), &v))
+		return -1;
+	format_number(key, v);
+	return 0;
+}
+
+/* Finds or assigns the chain id for `key`; id 0 once the cap is reached. */
+static __always_inline __u32 chain_id(struct inflight_chain_key *key)
+{
+	__u32 *found, id;
+	long err;
+
+	found = bpf_map_lookup_elem(&chain_ids, key);
+	if (found)
+		return *found;
+
+	id = __sync_fetch_and_add(&next_id, 1);
+	if (id >= id_space)
+		goto overflow;
+	err = bpf_map_update_elem(&chain_ids, key, &id, BPF_NOEXIST);
+	if (!err)
+		return id;
+	/* another CPU inserted it first: use theirs (our id stays unused) */
+	found = bpf_map_lookup_elem(&chain_ids, key);
+	if (found)
+		return *found;
+overflow:
+	stat_inc(INFLIGHT_STAT_OVERFLOW);
+	return INFLIGHT_OVERFLOW_ID;
+}
+
+static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt)
+{
+	struct inflight_chain_key key = {};
+
+	if (fetch.base == INFLIGHT_BASE_CONST)
+		return INFLIGHT_CONST_ID;
+	if (fetch_chain(ctx, usdt, &key)) {
+		__builtin_memset(&key, 0, sizeof(key));
+		key.name[1] = INFLIGHT_KEY_UNREADABLE;
+		stat_inc(INFLIGHT_STAT_FETCH_FAULT);
+	}
+	return chain_id(&key);
+}
+
+static __always_inline void count_exit(__u32 chain, bool returned)
+{
+	struct inflight_exits *e = bpf_map_lookup_elem(&exits, &chain);
+
+	if (!e)
+		return;
+	if (returned)
+		__sync_fetch_and_add(&e->returned, 1);
+	else
+		__sync_fetch_and_add(&e->released, 1);
+}
+
+/* Pops the innermost frame, counting it as returned or released. */
+static __always_inline void pop_frame(struct inflight_pending *p, bool returned)
+{
+	__u32 d = p->depth;
+
+	if (d == 0 || d > INFLIGHT_MAX_DEPTH)
+		return;
+	p->depth = d - 1;
+	count_exit(p->frames[d - 1].chain, returned);
+}
+
+/*
+ * Releases frames whose entry sp is below `sp` (or equal, if `inclusive`):
+ * the stack has been unwound past them without a return probe seeing it.
+ */
+static __always_inline __u32 release_below(struct inflight_pending *p, __u64 sp,
+					   bool inclusive)
+{
+	__u32 released = 0;
+
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
+		__u32 d = p->depth;
+		__u64 fsp;
+
+		if (d == 0 || d > INFLIGHT_MAX_DEPTH)
+			break;
+		fsp = p->frames[d - 1].sp;
+		if (fsp > sp || (fsp == sp && !inclusive))
+			break;
+		pop_frame(p, false);
+		released++;
+	}
+	return released;
+}
+
+static __always_inline void release_all(struct inflight_pending *p, __u32 stat)
+{
+	__u32 released = 0;
+
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
+		if (p->depth == 0)
+			break;
+		pop_frame(p, false);
+		released++;
+	}
+	stat_add(stat, released);
+}
+
+static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
+	struct inflight_pending *p;
+	__u64 sp = ctx->sp;
+	__u32 d, chain, stale;
+
+	if (filter_tgid && tgid != filter_tgid)
+		return 0;
+
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p) {
+		bpf_map_update_elem(&pending, &tid, &zero_pending, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&pending, &tid);
+		if (!p) {
+			stat_inc(INFLIGHT_STAT_THREADS_FULL);
+			return 0;
+		}
+		p->tgid = tgid;
+	}
+
+	/* a frame at or below this entry's sp can no longer be live */
+	stale = release_below(p, sp, true);
+	stat_add(INFLIGHT_STAT_RELEASED_STALE, stale);
+
+	d = p->depth;
+	if (d >= INFLIGHT_MAX_DEPTH) {
+		stat_inc(INFLIGHT_STAT_DEPTH_FULL);
+		return 0;
+	}
+
+	chain = resolve_chain(ctx, usdt);
+	{
+		__u64 *n = bpf_map_lookup_elem(&entries, &chain);
+
+		if (!n)
+			return 0;
+		__sync_fetch_and_add(n, 1);
+	}
+	p->frames[d].sp = sp;
+	p->frames[d].chain = chain;
+	p->depth = d + 1;
+	return 0;
+}
+
+/*
+ * A return whose function was entered with stack pointer `entry_sp`: frames
+ * deeper than it were unwound without a return (longjmp, exceptions) and are
+ * released; the frame at exactly entry_sp is the one returning.
+ */
+static __always_inline int on_return(__u64 entry_sp)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight_pending *p;
+	__u32 d, stale;
+
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p || p->depth == 0)
+		goto unmatched;
+
+	stale = release_below(p, entry_sp, false);
+	stat_add(INFLIGHT_STAT_RELEASED_STALE, stale);
+
+	d = p->depth;
+	if (d == 0 || d > INFLIGHT_MAX_DEPTH || p->frames[d - 1].sp != entry_sp)
+		goto unmatched;
+	pop_frame(p, true);
+	return 0;
+unmatched:
+	stat_inc(INFLIGHT_STAT_UNMATCHED);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(handle_entry)
+{
+	return on_entry(ctx, false);
+}
+
+/* After the return: sp has moved past the popped return address. */
+SEC("uretprobe")
+int BPF_KRETPROBE(handle_return)
+{
+	return on_return(ctx->sp - 8);
+}
+
+static __always_inline bool cc_holds(__u32 cc, __u64 flags)
+{
+	bool cf = flags & 0x1, pf = flags & 0x4, zf = flags & 0x40;
+	bool sf = flags & 0x80, of = flags & 0x800;
+	bool r;
+
+	switch (cc >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+/* Does the instruction at this exit site leave the function this time? */
+static __always_inline bool site_leaves(struct pt_regs *ctx)
+{
+	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
+	struct inflight_exit_site *s;
+	__u64 target, ip = ctx->ip;
+
+	if (idx == 0)
+		return true; /* ret, or an unconditional jump out */
+	s = bpf_map_lookup_elem(&exit_sites, &idx);
+	if (!s)
+		return true;
+	switch (s->kind) {
+	case INFLIGHT_SITE_JCC:
+		return cc_holds(s->cc, ctx->flags);
+	case INFLIGHT_SITE_JMP_REG:
+		target = reg_value(ctx, s->base);
+		break;
+	case INFLIGHT_SITE_JMP_MEM:
+		target = s->disp;
+		if (s->base == INFLIGHT_REG_IP)
+			target += ip;
+		else if (s->base != INFLIGHT_NO_REG)
+			target += reg_value(ctx, s->base);
+		if (s->index != INFLIGHT_NO_REG)
+			target += reg_value(ctx, s->index) * s->scale;
+		if (read_user_uint(target, 8, &target))
+			return false;
+		break;
+	default:
+		return true;
+	}
+	for (int i = 0; i < 2; i++)
+		if (target >= ip + s->lo[i] && target < ip + s->hi[i])
+			return false;
+	return true;
+}
+
+/*
+ * Instruction mode: a uprobe on each instruction that leaves the function
+ * (ret, tail jumps). sp there equals the entry sp.
+ */
+SEC("uprobe")
+int BPF_KPROBE(handle_exit_insn)
+{
+	if (!site_leaves(ctx))
+		return 0;
+	return on_return(ctx->sp);
+}
+
+/*
+ * __cxa_begin_catch: its entry sp sits just below the catching frame, so
+ * every pending frame at or below it was unwound by the exception.
+ */
+SEC("uprobe")
+int BPF_KPROBE(handle_catch)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight_pending *p = bpf_map_lookup_elem(&pending, &tid);
+	__u32 n;
+
+	if (!p)
+		return 0;
+	n = release_below(p, ctx->sp, true);
+	stat_add(INFLIGHT_STAT_RELEASED_CATCH, n);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(usdt_entry)
+{
+	return on_entry(ctx, true);
+}
+
+/*
+ * USDT return sites sit inside the function body, where sp need not equal
+ * the entry site's: pop the innermost frame.
+ */
+SEC("usdt")
+int BPF_USDT(usdt_return)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight_pending *p = bpf_map_lookup_elem(&pending, &tid);
+
+	if (!p || p->depth == 0) {
+		stat_inc(INFLIGHT_STAT_UNMATCHED);
+		return 0;
+	}
+	pop_frame(p, true);
+	return 0;
+}
+
+static __always_inline void release_thread(__u32 tid, __u32 stat)
+{
+	struct inflight_pending *p = bpf_map_lookup_elem(&pending, &tid);
+
+	if (!p)
+		return;
+	release_all(p, stat);
+	bpf_map_delete_elem(&pending, &tid);
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int handle_thread_exit(void *ctx)
+{
+	release_thread((__u32)bpf_get_current_pid_tgid(), INFLIGHT_STAT_RELEASED_EXIT);
+	return 0;
+}
+
+/* exec: the calling thread's frames are gone, under its old and new tid. */
+SEC("tracepoint/sched/sched_process_exec")
+int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	release_thread(ctx->old_pid, INFLIGHT_STAT_RELEASED_EXEC);
+	if ((__u32)ctx->old_pid != tid)
+		release_thread(tid, INFLIGHT_STAT_RELEASED_EXEC);
+	return 0;
+}

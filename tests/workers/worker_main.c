@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A native worker driven by the tests. It reads commands on stdin, one per
+ * line, and reports on stdout with single bytes, so the test knows exactly
+ * when calls are inside the handler:
+ *
+ *   park CHAIN N     N threads enter the handler and park      E each
+ *   recurse CHAIN D  one thread recurses D deep, parks         E once
+ *   longjmp CHAIN    enter, park; on release longjmp out       L
+ *                    then call again on the same thread, park  E
+ *   exitthread CHAIN enter, park; on release pthread_exit      X after join
+ *   fork CHAIN       enter, park; on release fork: the child returns from the
+ *                    copied frame, makes one call, exits       F after the child
+ *   exec CHAIN       enter, park; on release exec self         A from the new image
+ *   burst CHAIN N    N calls that return at once               B
+ *   stress T N K     T threads x N calls over chains s0..sK-1  S
+ *   release          every parked call returns                 R per return
+ *   quit             exit 0
+ *
+ * CHAIN may hold \xNN escapes (non-ASCII and invalid UTF-8 names).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "worker.h"
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static unsigned long generation;
+static char self_path[4096];
+
+static void emit(char c)
+{
+	if (write(STDOUT_FILENO, &c, 1) != 1)
+		_exit(3);
+}
+
+/* Reports 'E' and blocks until the next `release`. */
+static void park(void)
+{
+	unsigned long gen;
+
+	pthread_mutex_lock(&mu);
+	gen = generation;
+	emit('E');
+	while (generation == gen)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+static int body_park(struct job *job, const char *chain)
+{
+	(void)job;
+	(void)chain;
+	park();
+	return 0;
+}
+
+static int body_quick(struct job *job, const char *chain)
+{
+	(void)job;
+	return chain[0];
+}
+
+static int body_longjmp(struct job *job, const char *chain)
+{
+	(void)chain;
+	park();
+	longjmp(*(jmp_buf *)job->arg, 1);
+}
+
+static int body_exit(struct job *job, const char *chain)
+{
+	(void)job;
+	(void)chain;
+	park();
+	pthread_exit(NULL);
+}
+
+static int body_fork(struct job *job, const char *chain)
+{
+	pid_t child;
+
+	(void)job;
+	park();
+	child = fork();
+	if (child == 0) {
+		/* the child returns from a frame it never entered, then calls once */
+		return -1;
+	}
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	emit('F');
+	(void)chain;
+	return 0;
+}
+
+static int body_exec(struct job *job, const char *chain)
+{
+	(void)job;
+	(void)chain;
+	park();
+	execl(self_path, self_path, "--after-exec", (char *)NULL);
+	_exit(4);
+}
+
+struct task {
+	char cmd[16];
+	char chain[256];
+	long n, m, k;
+};
+
+static void *run_task(void *p)
+{
+	struct task *t = p;
+	struct job job = { .depth = 1, .body = body_park };
+
+	if (!strcmp(t->cmd, "park")) {
+		worker_handle(t->chain, &job);
+		emit('R');
+	} else if (!strcmp(t->cmd, "recurse")) {
+		job.depth = (int)t->n;
+		worker_handle(t->chain, &job);
+		emit('R');
+	} else if (!strcmp(t->cmd, "longjmp")) {
+		jmp_buf env;
+
+		job.body = body_longjmp;
+		job.arg = &env;
+		if (!setjmp(env))
+			worker_handle(t->chain, &job);
+		emit('L');
+		job.body = body_park;
+		worker_handle(t->chain, &job);
+		emit('R');
+	} else if (!strcmp(t->cmd, "exitthread")) {
+		job.body = body_exit;
+		worker_handle(t->chain, &job);
+	} else if (!strcmp(t->cmd, "fork")) {
+		job.body = body_fork;
+		if (worker_handle(t->chain, &job) < 0) {
+			struct job quick = { .depth = 1, .body = body_quick };
+
+			worker_handle(t->chain, &quick);
+			_exit(0);
+		}
+		emit('R');
+	} else if (!strcmp(t->cmd, "exec")) {
+		job.body = body_exec;
+		worker_handle(t->chain, &job);
+	} else if (!strcmp(t->cmd, "burst")) {
+		job.body = body_quick;
+		for (long i = 0; i < t->n; i++)
+			worker_handle(t->chain, &job);
+		emit('B');
+	} else if (!strcmp(t->cmd, "stress1")) {
+		char name[32];
+
+		job.body = body_quick;
+		for (long i = 0; i < t->n; i++) {
+			snprintf(name, sizeof(name), "s%ld", (i + t->m) % t->k);
+			worker_handle(name, &job);
+		}
+	}
+	free(t);
+	return NULL;
+}
+
+static void spawn(struct task *t, pthread_t *out)
+{
+	pthread_t th;
+	struct task *copy = malloc(sizeof(*copy));
+
+	if (!copy)
+		_exit(5);
+	*copy = *t;
+	if (pthread_create(&th, NULL, run_task, copy))
+		_exit(6);
+	if (out)
+		*out = th;
+	else
+		pthread_detach(th);
+}
+
+/* Decodes \xNN escapes in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		unsigned v;
+
+		if (s[0] == '\\' && s[1] == 'x' && sscanf(s + 2, "%2x", &v) == 1) {
+			*o++ = (char)v;
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+int main(int argc, char **argv)
+{
+	char line[512];
+
+	if (argc > 1 && !strcmp(argv[1], "--after-exec")) {
+		emit('A');
+		return 0;
+	}
+	if (readlink("/proc/self/exe", self_path, sizeof(self_path) - 1) < 0)
+		return 2;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		struct task t = { 0 };
+		int n = sscanf(line, "%15s %255s %ld %ld", t.cmd, t.chain, &t.n, &t.m);
+
+		if (n < 1)
+			continue;
+		unescape(t.chain);
+		if (!strcmp(t.cmd, "quit")) {
+			return 0;
+		} else if (!strcmp(t.cmd, "release")) {
+			pthread_mutex_lock(&mu);
+			generation++;
+			pthread_cond_broadcast(&cv);
+			pthread_mutex_unlock(&mu);
+		} else if (!strcmp(t.cmd, "park")) {
+			for (long i = 0; i < (t.n ? t.n : 1); i++)
+				spawn(&t, NULL);
+		} else if (!strcmp(t.cmd, "exitthread")) {
+			pthread_t th;
+
+			spawn(&t, &th);
+			pthread_join(th, NULL);
+			emit('X');
+		} else if (!strcmp(t.cmd, "stress")) {
+			/* stress T N K: chain field holds T */
+			long threads = atol(t.chain), calls = t.n, chains = t.m;
+			pthread_t th[64];
+
+			if (threads < 1 || threads > 64 || chains < 1)
+				return 7;
+			for (long i = 0; i < threads; i++) {
+				struct task s = { .cmd = "stress1", .n = calls, .m = i, .k = chains };
+
+				spawn(&s, &th[i]);
+			}
+			for (long i = 0; i < threads; i++)
+				pthread_join(th[i], NULL);
+			emit('S');
+		} else {
+			spawn(&t, NULL);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages inflight builds and tests with, if any is
+# missing. Runs apt-get only when needed, so a repeated `make test` is fast.
+set -eu
+
+PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+libcurl4-openssl-dev libcmocka-dev libcapstone-dev systemtap-sdt-dev
+pkg-config util-linux procps"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "error: missing packages:$missing; run as root (apt-get install)" >&2
+	exit 2
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the subcommands: exit codes, option parsing helpers. */
+#ifndef INFLIGHT_CLI_H
+#define INFLIGHT_CLI_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "inflight.h"
+#include "observer.h"
+
+/* Exit codes: bad input or cannot attach is 2, as the brief fixes. */
+#define EXIT_USAGE 2
+#define EXIT_RUNTIME 1
+
+int cmd_top(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+/* Target options (--binary, --pid, --func, --usdt, --chain, ...), an argp child. */
+struct target_options {
+	struct observer_config cfg;
+	struct inflight_fetch fetch;
+	const char *chain_spec;
+	char default_chain[INFLIGHT_CHAIN_LEN];
+	bool verbose;
+};
+extern const struct argp target_argp;
+
+/*
+ * Parses and checks what the target options need together (the chain spec,
+ * with its column on error). Prints the error; returns 0 or EXIT_USAGE.
+ */
+int target_options_finish(struct target_options *t);
+
+/* Strict numbers: the whole string, within range. 0 or -1. */
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* "250ms", "2s", "1m", or plain seconds. 0 or -1. */
+int parse_duration_ms(const char *s, uint64_t *out_ms);
+
+#endif

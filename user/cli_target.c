@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "fetch_spec.h"
+#include "log.h"
+
+enum {
+	OPT_RETURN = 0x100,
+	OPT_MAX_CHAINS,
+	OPT_MAX_THREADS,
+};
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "What to observe:", 1 },
+	{ "binary", 'b', "PATH", 0, "Executable or shared library holding the function (every process mapping it, now or later)", 1 },
+	{ "pid", 'p', "PID", 0, "Only this process; its executable (or mapped library) is found through /proc/PID/root", 1 },
+	{ "func", 'f', "SYMBOL", 0, "The handle function", 1 },
+	{ "usdt", 'u', "PROV:ENTRY,PROV:RETURN", 0, "A USDT probe pair instead of a function", 1 },
+	{ NULL, 0, NULL, 0, "The chain each call belongs to:", 2 },
+	{ "chain", 'c', "SPEC", 0, "Fetch spec in uprobe_events syntax, e.g. '+0(%di):string', '+8($arg2):u32'", 2 },
+	{ "chain-name", 'n', "NAME", 0, "A constant chain name (default: the function's name)", 2 },
+	{ NULL, 0, NULL, 0, "Counting:", 3 },
+	{ "return", OPT_RETURN, "MODE", 0, "How returns are seen: auto (default), uretprobe, insn", 3 },
+	{ "max-chains", OPT_MAX_CHAINS, "N", 0, "Chain cap; later chains count under one overflow series (default 1024)", 3 },
+	{ "max-threads", OPT_MAX_THREADS, "N", 0, "Threads with calls in flight at once (default 8192)", 3 },
+	{ "verbose", 'v', NULL, 0, "Debug logging, libbpf's included", 4 },
+	{ 0 },
+};
+
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int parse_duration_ms(const char *s, uint64_t *out_ms)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (!strcmp(end, "ms"))
+		;
+	else if (!strcmp(end, "s") || !*end)
+		v *= 1000;
+	else if (!strcmp(end, "m"))
+		v *= 60000;
+	else
+		return -1;
+	if (v < 1 || v > 86400000.0)
+		return -1;
+	*out_ms = (uint64_t)v;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct target_options *t = state->input;
+	uint32_t v;
+	int m;
+
+	switch (key) {
+	case 'b':
+		t->cfg.binary = arg;
+		break;
+	case 'p':
+		if (parse_u32(arg, 1, 0x3fffffff, &v))
+			argp_error(state, "--pid '%s': expected a process id (a positive integer)", arg);
+		t->cfg.pid = (pid_t)v;
+		break;
+	case 'f':
+		if (!*arg)
+			argp_error(state, "--func: expected a symbol name");
+		t->cfg.func = arg;
+		break;
+	case 'u':
+		t->cfg.usdt = arg;
+		break;
+	case 'c':
+		t->chain_spec = arg;
+		break;
+	case 'n':
+		t->cfg.chain_name = arg;
+		break;
+	case OPT_RETURN:
+		m = return_mode_parse(arg);
+		if (m < 0)
+			argp_error(state, "--return '%s': expected auto, uretprobe or insn", arg);
+		t->cfg.return_mode = (enum return_mode)m;
+		break;
+	case OPT_MAX_CHAINS:
+		if (parse_u32(arg, 1, 1u << 20, &v))
+			argp_error(state, "--max-chains '%s': expected a number from 1 to 1048576", arg);
+		t->cfg.max_chains = v;
+		break;
+	case OPT_MAX_THREADS:
+		if (parse_u32(arg, 1, 1u << 22, &v))
+			argp_error(state, "--max-threads '%s': expected a number from 1 to 4194304", arg);
+		t->cfg.max_threads = v;
+		break;
+	case 'v':
+		t->verbose = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp target_argp = { options, parse_opt, NULL, NULL, NULL, NULL, NULL };
+
+int target_options_finish(struct target_options *t)
+{
+	struct fetch_spec_error e;
+
+	if (t->verbose)
+		log_set_level(LOG_DEBUG);
+	if (!t->cfg.binary && !t->cfg.pid) {
+		log_error("no target: give --binary PATH or --pid PID (see --help)");
+		return EXIT_USAGE;
+	}
+	if (!t->cfg.func && !t->cfg.usdt) {
+		log_error("nothing to probe: give --func SYMBOL or --usdt PROVIDER:ENTRY,PROVIDER:RETURN");
+		return EXIT_USAGE;
+	}
+	if (t->cfg.func && t->cfg.usdt) {
+		log_error("--func and --usdt exclude each other: give one");
+		return EXIT_USAGE;
+	}
+	if (t->chain_spec && t->cfg.chain_name) {
+		log_error("--chain and --chain-name exclude each other: give one");
+		return EXIT_USAGE;
+	}
+	if (t->chain_spec) {
+		if (fetch_spec_parse(t->chain_spec, t->cfg.usdt != NULL, &t->fetch, &e)) {
+			log_error("--chain '%s': %s at column %d", t->chain_spec, e.msg, e.column);
+			fprintf(stderr, "  %s\n  %*s^\n", t->chain_spec, e.column - 1, "");
+			return EXIT_USAGE;
+		}
+		t->cfg.fetch = &t->fetch;
+	} else if (!t->cfg.chain_name) {
+		/* the function's name, or the USDT provider's */
+		const char *base = t->cfg.func ? t->cfg.func : t->cfg.usdt;
+		size_t n = strcspn(base, t->cfg.func ? "" : ":,");
+
+		if (n >= sizeof(t->default_chain))
+			n = sizeof(t->default_chain) - 1;
+		memcpy(t->default_chain, base, n);
+		t->default_chain[n] = '\0';
+		t->cfg.chain_name = t->default_chain;
+	}
+	return 0;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/* `inflight top`: a live per-chain table, or JSON lines for scripts. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "log.h"
+#include "render.h"
+
+struct top_args {
+	struct target_options target;
+	uint64_t interval_ms;
+	uint32_t count; /* 0: until interrupted */
+	bool json;
+};
+
+enum { OPT_ONCE = 0x200, OPT_JSON, OPT_COUNT };
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Display:", 5 },
+	{ "interval", 'i', "DURATION", 0, "Time between readings: 500ms, 2s, 1m (default 1s)", 5 },
+	{ "once", OPT_ONCE, NULL, 0, "Print one reading after one interval and exit", 5 },
+	{ "count", OPT_COUNT, "N", 0, "Print N readings and exit", 5 },
+	{ "json", OPT_JSON, NULL, 0, "One JSON object per reading per line", 5 },
+	{ 0 },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct top_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->target;
+		break;
+	case 'i':
+		if (parse_duration_ms(arg, &a->interval_ms))
+			argp_error(state, "--interval '%s': expected a duration such as 500ms, 2s or 1m", arg);
+		break;
+	case OPT_ONCE:
+		a->count = 1;
+		break;
+	case OPT_COUNT:
+		if (parse_u32(arg, 1, UINT32_MAX, &a->count))
+			argp_error(state, "--count '%s': expected a positive number", arg);
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{ &target_argp, 0, NULL, 0 },
+	{ 0 },
+};
+
+static const char doc[] =
+	"Show how many calls of a function are in flight right now, per chain.\n"
+	"\n"
+	"Examples:\n"
+	"  inflight top --binary ./worker --func handle --chain '+0(%di):string'\n"
+	"  inflight top --pid 4242 --func handle_job --chain '$arg2:u32' --json --once\n"
+	"  inflight top --binary /usr/lib/libwork.so --func work --chain-name jobs\n"
+	"  inflight top --pid 4242 --usdt app:job_start,app:job_done --chain '+0($arg1):string'"
+	"\vCounting starts when the probes attach: calls already running then are not\n"
+	"counted. Exits no return probe sees (thread exit, exec, longjmp, exceptions)\n"
+	"are repaired. Exit status: 0 on success, 2 on bad input or when the probes\n"
+	"cannot be attached.";
+
+static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Sleeps until `deadline`; returns early (non-zero) when a signal asks to stop. */
+static int wait_until(const struct timespec *deadline)
+{
+	while (!stop) {
+		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
+
+		if (rc == 0)
+			return 0;
+		if (rc != EINTR)
+			return -1;
+	}
+	return 1;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_args a = { .interval_ms = 1000 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct snapshot snap = { 0 };
+	struct observer *o = NULL;
+	struct timespec next;
+	char err[1024];
+	int rc;
+	bool tty;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	rc = target_options_finish(&a.target);
+	if (rc)
+		return rc;
+
+	/* no SA_RESTART: a signal must cut the sleep short */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	o = observer_start(&a.target.cfg, err, sizeof(err));
+	if (!o) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	{
+		const struct observer_info *info = observer_info(o);
+
+		log_info("attached %zu probe%s to %s:%s (return=%s: %s)", info->probes,
+			 info->probes == 1 ? "" : "s", info->binary, info->what,
+			 info->mode == RETURN_AUTO ? "usdt" : return_mode_name(info->mode),
+			 info->mode_why);
+	}
+	tty = !a.json && isatty(STDOUT_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	rc = 0;
+	for (uint32_t shown = 0; !a.count || shown < a.count; shown++) {
+		next.tv_sec += (time_t)(a.interval_ms / 1000);
+		next.tv_nsec += (long)(a.interval_ms % 1000) * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		if (wait_until(&next))
+			break;
+		if (observer_read(o, &snap)) {
+			log_error("cannot read the counters: %s", strerror(errno));
+			rc = EXIT_RUNTIME;
+			break;
+		}
+		if (a.json)
+			render_json(stdout, &snap);
+		else
+			render_table(stdout, &snap, observer_info(o), tty);
+	}
+	snapshot_free(&snap);
+	observer_stop(o);
+	return rc;
+}

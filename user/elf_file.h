@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading the target binary: function symbols, code bytes, linkage facts. */
+#ifndef INFLIGHT_ELF_FILE_H
+#define INFLIGHT_ELF_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_file;
+
+struct elf_func {
+	const char *name; /* owned by the elf_file */
+	uint64_t addr;    /* virtual address (st_value) */
+	uint64_t size;
+	uint64_t offset;  /* file offset: what uprobes are attached by */
+};
+
+/*
+ * Opens `path` as an x86-64 ELF executable or shared object. On failure
+ * returns NULL with a reason in `err` ("not an ELF file", ...).
+ */
+struct elf_file *elf_file_open(const char *path, char *err, size_t errlen);
+void elf_file_close(struct elf_file *ef);
+const char *elf_file_path(const struct elf_file *ef);
+
+/*
+ * Finds a defined function by exact name in .symtab or .dynsym.
+ * Returns 0, -ENOENT when absent, -EEXIST when several distinct functions
+ * carry the name (static functions in different files).
+ */
+int elf_file_find_func(const struct elf_file *ef, const char *name, struct elf_func *out);
+
+/* Every defined function with a size, sorted by name, duplicates removed. */
+size_t elf_file_funcs(const struct elf_file *ef, const struct elf_func **out);
+
+/* Reads file bytes at a file offset; 0 or -1. */
+int elf_file_read(const struct elf_file *ef, uint64_t offset, void *buf, size_t len);
+
+/* Converts a virtual address to a file offset; 0 or -1 if unmapped. */
+int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *offset);
+
+/* A symbol of that name is defined here (any type). */
+bool elf_file_defines(const struct elf_file *ef, const char *name);
+/* A symbol of that name is defined or imported here. */
+bool elf_file_mentions(const struct elf_file *ef, const char *name);
+bool elf_file_has_section(const struct elf_file *ef, const char *name);
+/* A DT_NEEDED entry starts with `prefix` (e.g. "libstdc++.so"). */
+bool elf_file_needs(const struct elf_file *ef, const char *prefix);
+
+/* The stapsdt notes, for USDT listing and checks. */
+struct usdt_note {
+	const char *provider;
+	const char *name;
+	const char *args;
+	uint64_t pc;
+};
+size_t elf_file_usdt_notes(const struct elf_file *ef, const struct usdt_note **out);
+
+#endif

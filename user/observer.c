@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "elf_file.h"
+#include "exit_sites.h"
+#include "inflight.skel.h"
+#include "log.h"
+#include "observer.h"
+#include "preflight.h"
+#include "target.h"
+
+struct observer {
+	struct inflight_bpf *skel;
+	struct bpf_link **links;
+	size_t nlinks, cap;
+	struct counts_reader *reader;
+	struct observer_info info;
+};
+
+/* What the target resolution found. */
+struct resolved {
+	struct elf_file *ef;
+	struct elf_func func;
+	char usdt_provider[256], usdt_entry[256], usdt_return[256];
+	struct exit_site *sites;
+	int nsites;
+	const char *cxx_catch_path; /* where __cxa_begin_catch lives, or NULL */
+	char catch_path[PATH_MAX];
+	uint64_t catch_offset;
+};
+
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int add_link(struct observer *o, struct bpf_link *l)
+{
+	if (o->nlinks == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16;
+		struct bpf_link **v = realloc(o->links, cap * sizeof(*v));
+
+		if (!v) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		o->links = v;
+		o->cap = cap;
+	}
+	o->links[o->nlinks++] = l;
+	return 0;
+}
+
+static int parse_usdt(const char *spec, struct resolved *r, char *err, size_t errlen)
+{
+	const char *comma = strchr(spec, ',');
+	char entry[256], ret[256];
+	char *c1, *c2;
+
+	if (!comma || strchr(comma + 1, ','))
+		return errf(err, errlen, "--usdt '%s': expected PROVIDER:ENTRY,PROVIDER:RETURN", spec);
+	snprintf(entry, sizeof(entry), "%.*s", (int)(comma - spec), spec);
+	snprintf(ret, sizeof(ret), "%s", comma + 1);
+	c1 = strchr(entry, ':');
+	c2 = strchr(ret, ':');
+	if (!c1 || !c2 || c1 == entry || !c1[1] || c2 == ret || !c2[1])
+		return errf(err, errlen, "--usdt '%s': expected PROVIDER:ENTRY,PROVIDER:RETURN", spec);
+	*c1 = *c2 = '\0';
+	snprintf(r->usdt_provider, sizeof(r->usdt_provider), "%s", entry);
+	snprintf(r->usdt_entry, sizeof(r->usdt_entry), "%s", c1 + 1);
+	if (strcmp(entry, ret))
+		return errf(err, errlen, "--usdt '%s': entry and return probes must share a provider", spec);
+	snprintf(r->usdt_return, sizeof(r->usdt_return), "%s", c2 + 1);
+	return 0;
+}
+
+static bool has_usdt(const struct elf_file *ef, const char *prov, const char *name)
+{
+	const struct usdt_note *notes;
+	size_t n = elf_file_usdt_notes(ef, &notes);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(notes[i].provider, prov) && !strcmp(notes[i].name, name))
+			return true;
+	return false;
+}
+
+/* Does this file hold what the config asks for? */
+static bool file_has_target(const struct elf_file *ef, const struct observer_config *cfg,
+			    const struct resolved *r)
+{
+	struct elf_func f;
+
+	if (cfg->func)
+		return elf_file_find_func(ef, cfg->func, &f) != -ENOENT;
+	return has_usdt(ef, r->usdt_provider, r->usdt_entry);
+}
+
+/* Opens the file to probe: the named binary, or the process's exe or library. */
+static int open_target(const struct observer_config *cfg, struct resolved *r,
+		       struct observer_info *info, char *err, size_t errlen)
+{
+	char path[PATH_MAX], why[256], root[64];
+
+	target_root(cfg->pid, root, sizeof(root));
+	if (cfg->binary) {
+		if (target_find_file(cfg->binary, root, path, sizeof(path), why, sizeof(why)))
+			return errf(err, errlen, "--binary %s: %s%s", cfg->binary, why,
+				    cfg->pid ? " (looked up inside the process's root)" : "");
+	} else if (cfg->pid) {
+		if (target_pid_exe(cfg->pid, path, sizeof(path), why, sizeof(why)))
+			return errf(err, errlen, "--pid %d: %s", (int)cfg->pid, why);
+	} else {
+		return errf(err, errlen, "no target: give --binary PATH or --pid PID");
+	}
+	r->ef = elf_file_open(path, why, sizeof(why));
+	if (!r->ef)
+		return errf(err, errlen, "%s %s: %s", cfg->binary ? "--binary" : "--pid executable",
+			    cfg->binary ? cfg->binary : path, why);
+
+	/* --pid alone: the function may live in a library the process mapped */
+	if (cfg->pid && !cfg->binary && !file_has_target(r->ef, cfg, r)) {
+		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, path, sizeof(path)); i++) {
+			struct elf_file *lib = elf_file_open(path, why, sizeof(why));
+
+			if (!lib)
+				continue;
+			if (file_has_target(lib, cfg, r)) {
+				elf_file_close(r->ef);
+				r->ef = lib;
+				break;
+			}
+			elf_file_close(lib);
+		}
+	}
+	snprintf(info->binary, sizeof(info->binary), "%s", elf_file_path(r->ef));
+	return 0;
+}
+
+/* Sets the catch probe's place if `path` defines __cxa_begin_catch. */
+static bool catch_in(struct resolved *r, const char *path)
+{
+	struct elf_file *ef;
+	struct elf_func f;
+	char why[128];
+	bool ok;
+
+	ef = strcmp(path, elf_file_path(r->ef)) ? elf_file_open(path, why, sizeof(why)) : r->ef;
+	if (!ef)
+		return false;
+	ok = !elf_file_find_func(ef, "__cxa_begin_catch", &f);
+	if (ok) {
+		snprintf(r->catch_path, sizeof(r->catch_path), "%s", path);
+		r->cxx_catch_path = r->catch_path;
+		r->catch_offset = f.offset;
+	}
+	if (ef != r->ef)
+		elf_file_close(ef);
+	return ok;
+}
+
+/* Where is __cxa_begin_catch for this binary: itself, or its C++ runtime. */
+static void find_catch(const struct observer_config *cfg, struct resolved *r)
+{
+	char root[64], why[128], path[PATH_MAX];
+
+	if (catch_in(r, elf_file_path(r->ef)))
+		return;
+	if (cfg->pid) {
+		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, path, sizeof(path)); i++)
+			if ((strstr(path, "/libstdc++.so") || strstr(path, "/libc++abi.so")) &&
+			    catch_in(r, path))
+				return;
+	}
+	target_root(cfg->pid, root, sizeof(root));
+	if (elf_file_needs(r->ef, "libstdc++.so") &&
+	    !target_find_file("libstdc++.so.6", root, path, sizeof(path), why, sizeof(why)))
+		catch_in(r, path);
+}
+
+static int resolve_function(const struct observer_config *cfg, struct resolved *r,
+			    struct observer_info *info, char *err, size_t errlen)
+{
+	struct unwind_facts facts;
+	struct code_part parts[2];
+	uint8_t *code[2] = { NULL, NULL };
+	struct elf_func cold;
+	char cold_name[512], why[256];
+	size_t nparts = 1;
+	int rc;
+
+	rc = elf_file_find_func(r->ef, cfg->func, &r->func);
+	if (rc == -ENOENT)
+		return errf(err, errlen, "--func %s: no such function in %s (see: inflight list --binary %s)",
+			    cfg->func, info->binary, info->binary);
+	if (rc == -EEXIST)
+		return errf(err, errlen, "--func %s: several different functions have this name in %s",
+			    cfg->func, info->binary);
+	snprintf(info->what, sizeof(info->what), "%s", cfg->func);
+
+	return_mode_facts(r->ef, &facts);
+	info->mode = return_mode_choose(cfg->return_mode, &facts, &info->mode_why);
+	if (facts.cxx)
+		find_catch(cfg, r);
+	if (info->mode != RETURN_INSN)
+		return 0;
+
+	if (!r->func.size)
+		return errf(err, errlen, "--func %s: the symbol has no size, so its exits cannot be found (--return=insn)",
+			    cfg->func);
+	parts[0] = (struct code_part){ .addr = r->func.addr, .offset = r->func.offset,
+				       .size = r->func.size };
+	snprintf(cold_name, sizeof(cold_name), "%s.cold", cfg->func);
+	if (!elf_file_find_func(r->ef, cold_name, &cold) && cold.size)
+		parts[nparts++] = (struct code_part){ .addr = cold.addr, .offset = cold.offset,
+						      .size = cold.size };
+	rc = -1;
+	for (size_t i = 0; i < nparts; i++) {
+		code[i] = malloc(parts[i].size);
+		if (!code[i] || elf_file_read(r->ef, parts[i].offset, code[i], parts[i].size)) {
+			errf(err, errlen, "--func %s: cannot read its code from %s", cfg->func,
+			     info->binary);
+			goto cleanup;
+		}
+		parts[i].bytes = code[i];
+	}
+	r->nsites = exit_sites_find(parts, nparts, &r->sites, why, sizeof(why));
+	if (r->nsites < 0) {
+		errf(err, errlen, "--func %s: %s (--return=insn)", cfg->func, why);
+		goto cleanup;
+	}
+	info->exit_sites = (size_t)r->nsites;
+	rc = 0;
+cleanup:
+	free(code[0]);
+	free(code[1]);
+	return rc;
+}
+
+static void resolved_free(struct resolved *r)
+{
+	elf_file_close(r->ef);
+	free(r->sites);
+}
+
+/* Sizes, constants and which programs load, before the skeleton loads. */
+static int configure(struct observer *o, const struct observer_config *cfg,
+		     const struct resolved *r, bool usdt)
+{
+	struct inflight_bpf *s = o->skel;
+	unsigned chains = cfg->max_chains ? cfg->max_chains : OBSERVER_DEFAULT_MAX_CHAINS;
+	unsigned threads = cfg->max_threads ? cfg->max_threads : OBSERVER_DEFAULT_MAX_THREADS;
+	/* ids 0 and 1 are reserved; ids lost to insert races need headroom */
+	__u32 id_space = 2 * chains + 2;
+	int err = 0;
+
+	if (cfg->fetch)
+		memcpy((void *)&s->rodata->fetch, cfg->fetch, sizeof(*cfg->fetch));
+	s->rodata->filter_tgid = (__u32)cfg->pid;
+	s->rodata->id_space = id_space;
+	err = err ?: bpf_map__set_max_entries(s->maps.chain_ids, chains);
+	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space);
+	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space);
+	err = err ?: bpf_map__set_max_entries(s->maps.pending, threads);
+	err = err ?: bpf_map__set_max_entries(s->maps.exit_sites,
+					     r->nsites > 0 ? (__u32)r->nsites + 1 : 1);
+	err = err ?: bpf_program__set_autoload(s->progs.handle_entry, !usdt);
+	err = err ?: bpf_program__set_autoload(s->progs.handle_return,
+					      !usdt && o->info.mode == RETURN_URETPROBE);
+	err = err ?: bpf_program__set_autoload(s->progs.handle_exit_insn,
+					      !usdt && o->info.mode == RETURN_INSN);
+	err = err ?: bpf_program__set_autoload(s->progs.handle_catch, r->cxx_catch_path != NULL);
+	err = err ?: bpf_program__set_autoload(s->progs.usdt_entry, usdt);
+	err = err ?: bpf_program__set_autoload(s->progs.usdt_return, usdt);
+	return err;
+}
+
+static int attach_uprobe(struct observer *o, struct bpf_program *prog, pid_t pid,
+			 const char *path, uint64_t offset, bool ret, uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .bpf_cookie = cookie);
+	struct bpf_link *l;
+
+	l = bpf_program__attach_uprobe_opts(prog, pid ? pid : -1, path, offset, &opts);
+	if (!l)
+		return -errno;
+	o->info.probes++;
+	return add_link(o, l);
+}
+
+static int attach_usdt(struct observer *o, struct bpf_program *prog, pid_t pid,
+		       const char *path, const char *prov, const char *name)
+{
+	struct bpf_link *l = bpf_program__attach_usdt(prog, pid ? pid : -1, path, prov, name, NULL);
+
+	if (!l)
+		return -errno;
+	o->info.probes++;
+	return add_link(o, l);
+}
+
+/*
+ * Attach order matters: exits and returns first, the entry last, so no call
+ * is counted in before its way out is watched.
+ */
+static int attach_all(struct observer *o, const struct observer_config *cfg,
+		      const struct resolved *r, bool usdt, char *err, size_t errlen)
+{
+	struct inflight_bpf *s = o->skel;
+	const char *path = elf_file_path(r->ef);
+	struct bpf_link *l;
+	int rc;
+
+	l = bpf_program__attach(s->progs.handle_thread_exit);
+	if (!l || add_link(o, l))
+		return errf(err, errlen, "cannot attach to tracepoint sched/sched_process_exit: %s",
+			    strerror(errno));
+	l = bpf_program__attach(s->progs.handle_exec);
+	if (!l || add_link(o, l))
+		return errf(err, errlen, "cannot attach to tracepoint sched/sched_process_exec: %s",
+			    strerror(errno));
+
+	if (usdt) {
+		rc = attach_usdt(o, s->progs.usdt_return, cfg->pid, path, r->usdt_provider,
+				 r->usdt_return);
+		if (rc)
+			return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s",
+				    r->usdt_provider, r->usdt_return, path, strerror(-rc));
+		rc = attach_usdt(o, s->progs.usdt_entry, cfg->pid, path, r->usdt_provider,
+				 r->usdt_entry);
+		if (rc)
+			return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s",
+				    r->usdt_provider, r->usdt_entry, path, strerror(-rc));
+		return 0;
+	}
+
+	if (r->cxx_catch_path) {
+		rc = attach_uprobe(o, s->progs.handle_catch, cfg->pid, r->cxx_catch_path,
+				   r->catch_offset, false, 0);
+		if (rc) {
+			log_warn("cannot probe __cxa_begin_catch in %s (%s): frames an exception unwinds are released at the thread's next call instead",
+				 r->cxx_catch_path, strerror(-rc));
+		} else {
+			o->info.catch_probe = true;
+			snprintf(o->info.catch_binary, sizeof(o->info.catch_binary), "%s",
+				 r->cxx_catch_path);
+		}
+	}
+
+	if (o->info.mode == RETURN_URETPROBE) {
+		rc = attach_uprobe(o, s->progs.handle_return, cfg->pid, path, r->func.offset, true, 0);
+		if (rc)
+			return errf(err, errlen, "--func %s: cannot attach a uretprobe in %s: %s",
+				    cfg->func, path, strerror(-rc));
+	} else {
+		for (int i = 0; i < r->nsites; i++) {
+			const struct exit_site *site = &r->sites[i];
+			__u64 cookie = 0;
+
+			if (site->rt.kind != INFLIGHT_SITE_RET) {
+				__u32 key = (__u32)i + 1;
+
+				if (bpf_map__update_elem(s->maps.exit_sites, &key, sizeof(key),
+							 &site->rt, sizeof(site->rt), BPF_ANY))
+					return errf(err, errlen, "cannot fill the exit_sites map: %s",
+						    strerror(errno));
+				cookie = key;
+			}
+			rc = attach_uprobe(o, s->progs.handle_exit_insn, cfg->pid, path,
+					   site->offset, false, cookie);
+			if (rc)
+				return errf(err, errlen, "--func %s: cannot attach to its exit '%s' at 0x%llx in %s: %s",
+					    cfg->func, site->text, (unsigned long long)site->addr,
+					    path, strerror(-rc));
+		}
+	}
+	rc = attach_uprobe(o, s->progs.handle_entry, cfg->pid, path, r->func.offset, false, 0);
+	if (rc)
+		return errf(err, errlen, "--func %s: cannot attach a uprobe in %s: %s", cfg->func,
+			    path, strerror(-rc));
+	return 0;
+}
+
+struct observer *observer_start(const struct observer_config *cfg, char *err, size_t errlen)
+{
+	struct resolved r = { 0 };
+	struct observer *o;
+	struct counts_maps maps;
+	bool usdt = cfg->usdt != NULL;
+	char why[256];
+	int rc;
+
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!!cfg->func == usdt) {
+		errf(err, errlen, "give exactly one of --func SYMBOL or --usdt PROVIDER:ENTRY,PROVIDER:RETURN");
+		goto fail;
+	}
+	if (!!cfg->fetch == !!cfg->chain_name) {
+		errf(err, errlen, "give exactly one of --chain SPEC or --chain-name NAME");
+		goto fail;
+	}
+	if (cfg->chain_name && strlen(cfg->chain_name) >= INFLIGHT_CHAIN_LEN) {
+		errf(err, errlen, "--chain-name: longer than %d bytes", INFLIGHT_CHAIN_LEN - 1);
+		goto fail;
+	}
+	if (cfg->fetch && !usdt && cfg->fetch->base == INFLIGHT_BASE_USDT) {
+		errf(err, errlen, "--chain: a USDT argument was parsed for a function target");
+		goto fail;
+	}
+	if (preflight_check(why, sizeof(why))) {
+		errf(err, errlen, "%s", why);
+		goto fail;
+	}
+	if (usdt && parse_usdt(cfg->usdt, &r, err, errlen))
+		goto fail;
+	if (open_target(cfg, &r, &o->info, err, errlen))
+		goto fail;
+	if (usdt) {
+		const char *names[2] = { r.usdt_entry, r.usdt_return };
+
+		for (int i = 0; i < 2; i++) {
+			if (!has_usdt(r.ef, r.usdt_provider, names[i])) {
+				errf(err, errlen, "--usdt: no probe %s:%s in %s (see: inflight list --binary %s)",
+				     r.usdt_provider, names[i], o->info.binary, o->info.binary);
+				goto fail;
+			}
+		}
+		snprintf(o->info.what, sizeof(o->info.what), "%s", cfg->usdt);
+		o->info.mode = RETURN_AUTO;
+		o->info.mode_why = "USDT return probe";
+	} else if (resolve_function(cfg, &r, &o->info, err, errlen)) {
+		goto fail;
+	}
+
+	o->skel = inflight_bpf__open();
+	if (!o->skel) {
+		errf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	if (configure(o, cfg, &r, usdt)) {
+		errf(err, errlen, "cannot configure the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	rc = inflight_bpf__load(o->skel);
+	if (rc) {
+		errf(err, errlen, "the kernel refused the BPF programs: %s (run with -v for libbpf's log)",
+		     strerror(-rc));
+		goto fail;
+	}
+	if (cfg->chain_name) {
+		struct inflight_chain_key key = { 0 };
+		__u32 id = INFLIGHT_CONST_ID;
+
+		memcpy(key.name, cfg->chain_name, strlen(cfg->chain_name));
+		if (bpf_map__update_elem(o->skel->maps.chain_ids, &key, sizeof(key), &id,
+					 sizeof(id), BPF_ANY)) {
+			errf(err, errlen, "cannot register --chain-name: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	if (attach_all(o, cfg, &r, usdt, err, errlen))
+		goto fail;
+
+	maps = (struct counts_maps){
+		.entries_fd = bpf_map__fd(o->skel->maps.entries),
+		.exits_fd = bpf_map__fd(o->skel->maps.exits),
+		.chain_ids_fd = bpf_map__fd(o->skel->maps.chain_ids),
+		.stats_fd = bpf_map__fd(o->skel->maps.stats),
+		.id_space = o->skel->rodata->id_space,
+	};
+	o->reader = counts_reader_new(&maps);
+	if (!o->reader) {
+		errf(err, errlen, "out of memory");
+		goto fail;
+	}
+	resolved_free(&r);
+	return o;
+fail:
+	resolved_free(&r);
+	observer_stop(o);
+	return NULL;
+}
+
+void observer_stop(struct observer *o)
+{
+	if (!o)
+		return;
+	/* entry first, in reverse of attach order: no new call is counted in */
+	while (o->nlinks)
+		bpf_link__destroy(o->links[--o->nlinks]);
+	free(o->links);
+	counts_reader_free(o->reader);
+	inflight_bpf__destroy(o->skel);
+	free(o);
+}
+
+const struct observer_info *observer_info(const struct observer *o)
+{
+	return &o->info;
+}
+
+int observer_read(struct observer *o, struct snapshot *out)
+{
+	return counts_reader_read(o->reader, out);
+}
+
+int observer_pending(const struct observer *o, size_t *threads, size_t *frames)
+{
+	int fd = bpf_map__fd(o->skel->maps.pending);
+	__u32 key, next, *prev = NULL;
+	struct inflight_pending p;
+
+	*threads = *frames = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &p))
+			continue;
+		(*threads)++;
+		*frames += p.depth;
+	}
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The observer: resolves a target, loads the BPF programs, attaches them,
+ * and reads per-chain counts. Every failure leaves nothing loaded or
+ * attached and says which input was wrong.
+ */
+#ifndef INFLIGHT_OBSERVER_H
+#define INFLIGHT_OBSERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "inflight.h"
+#include "return_mode.h"
+#include "snapshot.h"
+
+#define OBSERVER_DEFAULT_MAX_CHAINS 1024
+#define OBSERVER_DEFAULT_MAX_THREADS 8192
+
+struct observer_config {
+	const char *binary;   /* --binary: path or library name */
+	pid_t pid;            /* --pid: 0 for every process mapping the binary */
+	const char *func;     /* --func: symbol of the handle function */
+	const char *usdt;     /* --usdt "PROVIDER:ENTRY,PROVIDER:RETURN" */
+	/* the chain: a parsed fetch spec, or a constant name */
+	const struct inflight_fetch *fetch;
+	const char *chain_name;
+	enum return_mode return_mode;
+	unsigned max_chains;
+	unsigned max_threads;
+};
+
+/* What was attached, for the operator. */
+struct observer_info {
+	char binary[4096];     /* the file the probes are on */
+	char what[256];        /* "handle_work" or "provider:entry,provider:return" */
+	enum return_mode mode; /* resolved (never AUTO for functions) */
+	const char *mode_why;
+	size_t exit_sites;     /* instruction mode: probes on exits */
+	size_t probes;         /* uprobes attached, all kinds */
+	bool catch_probe;      /* __cxa_begin_catch repair attached */
+	char catch_binary[4096];
+};
+
+struct observer;
+
+/*
+ * Starts observing. On failure returns NULL and writes one line to `err`
+ * that names the input (e.g. "--func foo: no such function in /bin/x").
+ */
+struct observer *observer_start(const struct observer_config *cfg, char *err, size_t errlen);
+void observer_stop(struct observer *o);
+const struct observer_info *observer_info(const struct observer *o);
+int observer_read(struct observer *o, struct snapshot *out);
+
+/* Threads with a pending-frame record, and frames pending across them. */
+int observer_pending(const struct observer *o, size_t *threads, size_t *frames);
+
+#endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* What the kernel and our privileges must offer before anything is loaded. */
+#ifndef INFLIGHT_PREFLIGHT_H
+#define INFLIGHT_PREFLIGHT_H
+
+#include <stddef.h>
+
+/*
+ * Checks BTF, the uprobe PMU and capabilities. Returns 0, or -1 with one
+ * line in `err` naming what is missing.
+ */
+int preflight_check(char *err, size_t errlen);
+
+#endif

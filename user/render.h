@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Turning a snapshot into what `inflight top` prints: a table or JSON lines. */
+#ifndef INFLIGHT_RENDER_H
+#define INFLIGHT_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "observer.h"
+#include "snapshot.h"
+
+/* One JSON object on one line:
+ * {"ts":NS,"chains":[{"chain":"..","inflight":N,"entered":N,"exited":N,"released":N}],"dropped":N} */
+void render_json(FILE *out, const struct snapshot *s);
+
+/* The live table; `clear` repaints the terminal in place. */
+void render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
+		  bool clear);
+
+/* Writes `s` as a JSON string literal (quotes included). */
+void json_write_string(FILE *out, const char *s);
+
+#endif

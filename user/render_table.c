@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include "render.h"
+
+#define NAME_COLS 32
+
+/*
+ * Chain names come from worker memory: never let one move the cursor or
+ * recolour the operator's terminal. Control bytes print as \xNN.
+ * Returns the number of columns written (one per code point).
+ */
+static int write_name(FILE *out, const char *s, int maxcols)
+{
+	int cols = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && cols < maxcols; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			cols += fprintf(out, "\\x%02x", *p);
+		} else {
+			fputc(*p, out);
+			if ((*p & 0xc0) != 0x80)
+				cols++;
+		}
+	}
+	return cols;
+}
+
+static const char *const stat_names[INFLIGHT_STAT__COUNT] = {
+	[INFLIGHT_STAT_OVERFLOW] = "over the chain cap",
+	[INFLIGHT_STAT_THREADS_FULL] = "not counted: thread table full",
+	[INFLIGHT_STAT_DEPTH_FULL] = "not counted: nested too deep",
+	[INFLIGHT_STAT_FETCH_FAULT] = "chain unreadable",
+	[INFLIGHT_STAT_UNMATCHED] = "returns without entry",
+	[INFLIGHT_STAT_RELEASED_STALE] = "released: stack unwound",
+	[INFLIGHT_STAT_RELEASED_EXIT] = "released: thread exit",
+	[INFLIGHT_STAT_RELEASED_EXEC] = "released: exec",
+	[INFLIGHT_STAT_RELEASED_CATCH] = "released: exception caught",
+};
+
+void render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
+		  bool clear)
+{
+	char when[32];
+	time_t t = (time_t)(s->ts_ns / 1000000000ull);
+	struct tm tm;
+	int64_t total = 0;
+	bool any = false;
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	if (clear)
+		fputs("\033[H\033[2J", out);
+	fprintf(out, "inflight %s  %s:%s  return=%s\n", when, info->binary, info->what,
+		info->mode == RETURN_AUTO ? "usdt" : return_mode_name(info->mode));
+	fprintf(out, "%-*s %10s %12s %12s\n", NAME_COLS, "CHAIN", "IN FLIGHT", "ENTERED", "EXITED");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct chain_stat *c = &s->chains[i];
+		int cols = write_name(out, c->name, NAME_COLS);
+
+		fprintf(out, "%*s %10" PRId64 " %12" PRIu64 " %12" PRIu64 "\n",
+			cols < NAME_COLS ? NAME_COLS - cols : 0, "", c->inflight, c->entered,
+			c->returned + c->released);
+		total += c->inflight;
+	}
+	if (!s->n)
+		fprintf(out, "%-*s\n", NAME_COLS, "(no calls yet)");
+	else
+		fprintf(out, "%-*s %10" PRId64 "\n", NAME_COLS, "total", total);
+	for (int k = 0; k < INFLIGHT_STAT__COUNT; k++) {
+		if (!s->stats[k])
+			continue;
+		fprintf(out, "%s%s %" PRIu64, any ? ", " : "", stat_names[k], s->stats[k]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', out);
+	if (!clear)
+		fputc('\n', out);
+	fflush(out);
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "percpu.h"
+#include "snapshot.h"
+#include "utf8.h"
+
+struct counts_reader {
+	struct counts_maps m;
+	size_t ncpus;
+	uint32_t *keys;
+	void *values;     /* id_space * ncpus * 16 bytes */
+	uint64_t *exits;  /* id_space * 2 */
+	uint64_t *entered;
+	char **names;     /* by chain id, filled as ids appear */
+};
+
+struct counts_reader *counts_reader_new(const struct counts_maps *maps)
+{
+	struct counts_reader *r = calloc(1, sizeof(*r));
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (!r || ncpus <= 0)
+		goto fail;
+	r->m = *maps;
+	r->ncpus = (size_t)ncpus;
+	r->keys = calloc(maps->id_space, sizeof(*r->keys));
+	r->values = calloc((size_t)maps->id_space * r->ncpus, sizeof(struct inflight_exits));
+	r->exits = calloc((size_t)maps->id_space * 2, sizeof(uint64_t));
+	r->entered = calloc(maps->id_space, sizeof(uint64_t));
+	r->names = calloc(maps->id_space, sizeof(char *));
+	if (!r->keys || !r->values || !r->exits || !r->entered || !r->names)
+		goto fail;
+	return r;
+fail:
+	counts_reader_free(r);
+	return NULL;
+}
+
+void counts_reader_free(struct counts_reader *r)
+{
+	if (!r)
+		return;
+	if (r->names)
+		for (uint32_t i = 0; i < r->m.id_space; i++)
+			free(r->names[i]);
+	free(r->names);
+	free(r->keys);
+	free(r->values);
+	free(r->exits);
+	free(r->entered);
+	free(r);
+}
+
+void chain_key_display(const struct inflight_chain_key *key, char *out, size_t outsz)
+{
+	if (key->name[0] == '\0' && key->name[1] == INFLIGHT_KEY_UNREADABLE) {
+		snprintf(out, outsz, "(unreadable)");
+		return;
+	}
+	utf8_sanitize(key->name, sizeof(key->name), out, outsz);
+}
+
+/* Reads a whole per-CPU array of `nfields` u64 counters and sums it. */
+static int read_percpu_array(struct counts_reader *r, int fd, size_t nfields, uint64_t *out)
+{
+	size_t stride = percpu_stride(nfields * sizeof(uint64_t));
+	__u32 count, done = 0, out_batch = 0;
+	void *in_batch = NULL;
+	int err;
+
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	while (done < r->m.id_space) {
+		count = r->m.id_space - done;
+		err = bpf_map_lookup_batch(fd, in_batch, &out_batch, r->keys + done,
+					   (char *)r->values + (size_t)done * r->ncpus * stride,
+					   &count, &opts);
+		done += count;
+		if (err == -ENOENT)
+			break;
+		if (err)
+			return err;
+		in_batch = &out_batch;
+	}
+	percpu_sum(r->values, done, r->ncpus, nfields, out);
+	return 0;
+}
+
+static int load_names(struct counts_reader *r)
+{
+	struct inflight_chain_key key, next;
+	void *prev = NULL;
+	char buf[UTF8_SANITIZED_MAX(INFLIGHT_CHAIN_LEN)];
+	__u32 id;
+
+	while (!bpf_map_get_next_key(r->m.chain_ids_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(r->m.chain_ids_fd, &key, &id) || id >= r->m.id_space ||
+		    r->names[id])
+			continue;
+		chain_key_display(&key, buf, sizeof(buf));
+		r->names[id] = strdup(buf);
+		if (!r->names[id])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmp_chain(const void *a, const void *b)
+{
+	const struct chain_stat *x = a, *y = b;
+
+	if (x->overflow != y->overflow)
+		return x->overflow ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+int counts_reader_read(struct counts_reader *r, struct snapshot *out)
+{
+	uint64_t stats[INFLIGHT_STAT__COUNT];
+	struct timespec ts;
+	struct chain_stat *chains;
+	bool need_names = false;
+	size_t n = 0;
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+
+	/*
+	 * Exits before entries: any exit counted here has its entry counted
+	 * when entries are read next, so in-flight never reads negative.
+	 */
+	err = read_percpu_array(r, r->m.exits_fd, 2, r->exits);
+	if (!err)
+		err = read_percpu_array(r, r->m.entries_fd, 1, r->entered);
+	if (err)
+		return err;
+
+	/* the stats array has one key per counter: read each key's CPUs */
+	{
+		uint64_t *v = calloc(r->ncpus, sizeof(uint64_t));
+
+		if (!v)
+			return -ENOMEM;
+		for (__u32 k = 0; k < INFLIGHT_STAT__COUNT; k++) {
+			stats[k] = 0;
+			if (bpf_map_lookup_elem(r->m.stats_fd, &k, v))
+				continue;
+			for (size_t c = 0; c < r->ncpus; c++)
+				stats[k] += v[c];
+		}
+		free(v);
+	}
+
+	for (uint32_t id = 0; id < r->m.id_space; id++) {
+		if (!r->entered[id])
+			continue;
+		n++;
+		if (id != INFLIGHT_OVERFLOW_ID && !r->names[id])
+			need_names = true;
+	}
+	if (need_names && (err = load_names(r)))
+		return err;
+
+	chains = realloc(out->chains, (n ? n : 1) * sizeof(*chains));
+	if (!chains)
+		return -ENOMEM;
+	out->chains = chains;
+	out->n = 0;
+	for (uint32_t id = 0; id < r->m.id_space; id++) {
+		struct chain_stat *c;
+
+		if (!r->entered[id])
+			continue;
+		c = &chains[out->n++];
+		c->id = id;
+		c->overflow = id == INFLIGHT_OVERFLOW_ID;
+		c->name = c->overflow ? "(overflow)" : r->names[id] ? r->names[id] : "(unnamed)";
+		c->entered = r->entered[id];
+		c->returned = r->exits[id * 2];
+		c->released = r->exits[id * 2 + 1];
+		c->inflight = (int64_t)(c->entered - c->returned - c->released);
+	}
+	qsort(chains, out->n, sizeof(*chains), cmp_chain);
+	memcpy(out->stats, stats, sizeof(stats));
+	return 0;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	free(s->chains);
+	s->chains = NULL;
+	s->n = 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* One reading of the per-chain counters, summed over CPUs. */
+#ifndef INFLIGHT_SNAPSHOT_H
+#define INFLIGHT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "inflight.h"
+
+struct chain_stat {
+	uint32_t id;
+	const char *name; /* valid UTF-8, owned by the reader */
+	bool overflow;    /* the series past the chain cap */
+	uint64_t entered;
+	uint64_t returned;
+	uint64_t released;
+	int64_t inflight; /* entered - returned - released */
+};
+
+struct snapshot {
+	uint64_t ts_ns; /* CLOCK_REALTIME when reading began */
+	struct chain_stat *chains; /* sorted by name; overflow last */
+	size_t n;
+	uint64_t stats[INFLIGHT_STAT__COUNT];
+};
+
+struct counts_reader;
+
+struct counts_maps {
+	int entries_fd, exits_fd, chain_ids_fd, stats_fd;
+	uint32_t id_space;
+};
+
+struct counts_reader *counts_reader_new(const struct counts_maps *maps);
+void counts_reader_free(struct counts_reader *r);
+/* Fills `out` (its chains array is reused across calls). 0 or -errno. */
+int counts_reader_read(struct counts_reader *r, struct snapshot *out);
+void snapshot_free(struct snapshot *s);
+
+/* Display name of a chain key as captured by BPF (special keys included). */
+void chain_key_display(const struct inflight_chain_key *key, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "target.h"
+
+void target_root(pid_t pid, char *out, size_t outsz)
+{
+	if (pid > 0)
+		snprintf(out, outsz, "/proc/%d/root", (int)pid);
+	else if (outsz)
+		out[0] = '\0';
+}
+
+int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
+{
+	char link[64], exe[PATH_MAX];
+	ssize_t n;
+	struct stat st;
+	size_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d", (int)pid);
+	if (stat(link, &st)) {
+		snprintf(err, errlen, "no such process");
+		return -1;
+	}
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n < 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen, "process has no executable (a kernel thread or a zombie)");
+		else
+			snprintf(err, errlen, "cannot read %s: %s%s", link, strerror(errno),
+				 errno == EACCES ? " (CAP_SYS_PTRACE is needed for other users' processes)" : "");
+		return -1;
+	}
+	exe[n] = '\0';
+	len = strlen(exe);
+	/* replaced on disk since it started: only the magic link still reaches it */
+	if (len > 10 && !strcmp(exe + len - 10, " (deleted)")) {
+		snprintf(out, outsz, "%s", link);
+		return 0;
+	}
+	snprintf(out, outsz, "/proc/%d/root%s", (int)pid, exe);
+	return 0;
+}
+
+int target_pid_mapping(pid_t pid, size_t want, char *out, size_t outsz)
+{
+	char path[64], line[PATH_MAX + 128], seen[64][PATH_MAX / 16];
+	size_t nseen = 0, idx = 0;
+	FILE *f;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], *file;
+		bool dup = false;
+		size_t len;
+
+		if (sscanf(line, "%*x-%*x %7s", perms) != 1 || perms[2] != 'x')
+			continue;
+		file = strchr(line, '/');
+		if (!file)
+			continue;
+		len = strlen(file);
+		if (len && file[len - 1] == '\n')
+			file[--len] = '\0';
+		for (size_t i = 0; i < nseen; i++)
+			if (!strncmp(seen[i], file, sizeof(seen[i]) - 1))
+				dup = true;
+		if (dup)
+			continue;
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", file);
+		if (idx++ == want) {
+			snprintf(out, outsz, "/proc/%d/root%s", (int)pid, file);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static bool is_file(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st) && S_ISREG(st.st_mode);
+}
+
+int target_find_file(const char *name, const char *root, char *out, size_t outsz,
+		     char *err, size_t errlen)
+{
+	static const char *const libdirs[] = {
+		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+		"/lib", "/usr/lib", "/usr/local/lib", NULL,
+	};
+	const char *path_env;
+	char cand[PATH_MAX];
+
+	if (strchr(name, '/')) {
+		snprintf(out, outsz, "%s%s", name[0] == '/' ? root : "", name);
+		if (!is_file(out)) {
+			snprintf(err, errlen, "no such file");
+			return -1;
+		}
+		return 0;
+	}
+	path_env = getenv("PATH");
+	if (path_env && !root[0]) {
+		char *copy = strdup(path_env), *save = NULL;
+
+		for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d;
+		     d = strtok_r(NULL, ":", &save)) {
+			snprintf(cand, sizeof(cand), "%s/%s", d, name);
+			if (is_file(cand)) {
+				snprintf(out, outsz, "%s", cand);
+				free(copy);
+				return 0;
+			}
+		}
+		free(copy);
+	}
+	for (size_t i = 0; libdirs[i]; i++) {
+		snprintf(cand, sizeof(cand), "%s%s/%s", root, libdirs[i], name);
+		if (is_file(cand)) {
+			snprintf(out, outsz, "%s", cand);
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "not found in $PATH or the library directories");
+	return -1;
+}
