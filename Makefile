@@ -56,6 +56,8 @@ WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
 .PHONY: all deps demo test check workers clean
 .DELETE_ON_ERROR:
+# test objects are intermediate in a pattern chain: keep them for incremental builds
+.SECONDARY:
 
 all: $(BUILD)/inflight
 

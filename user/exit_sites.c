@@ -208,7 +208,7 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 			}
 			if (classify(parts, nparts, in, parts[p].offset + (at - parts[p].addr), &l,
 				     err, errlen) < 0) {
-				if (!err[0])
+				if (errlen && !err[0])
 					snprintf(err, errlen, "out of memory");
 				goto cleanup;
 			}

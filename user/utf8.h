@@ -10,7 +10,8 @@
 
 /*
  * Copies `in` (up to `len` bytes or the first NUL) to `out` as valid UTF-8:
- * each invalid, overlong, surrogate or truncated sequence becomes U+FFFD.
+ * every byte that does not begin a complete, valid sequence (invalid,
+ * overlong, surrogate, truncated) becomes one U+FFFD.
  * Always NUL-terminates (outsz > 0); never splits a character. Returns the
  * output length.
  */

@@ -11,10 +11,11 @@
  *   exitthread CHAIN enter, park; on release pthread_exit      X after join
  *   fork CHAIN       enter, park; on release fork: the child returns from the
  *                    copied frame, makes one call, exits       F after the child
- *   exec CHAIN       enter, park; on release exec self         A from the new image
+ *   exec CHAIN       enter, park until `doexec`, then exec self A from the new image
  *   burst CHAIN N    N calls that return at once               B
  *   stress T N K     T threads x N calls over chains s0..sK-1  S
  *   release          every parked call returns                 R per return
+ *   doexec           the parked `exec` call execs
  *   quit             exit 0
  *
  * CHAIN may hold \xNN escapes (non-ASCII and invalid UTF-8 names).
@@ -32,6 +33,7 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static unsigned long generation;
+static int exec_go; /* `doexec` is separate so other calls stay parked */
 static char self_path[4096];
 
 static void emit(char c)
@@ -104,7 +106,11 @@ static int body_exec(struct job *job, const char *chain)
 {
 	(void)job;
 	(void)chain;
-	park();
+	pthread_mutex_lock(&mu);
+	emit('E');
+	while (!exec_go)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
 	execl(self_path, self_path, "--after-exec", (char *)NULL);
 	_exit(4);
 }
@@ -139,8 +145,27 @@ static void *run_task(void *p)
 		worker_handle(t->chain, &job);
 		emit('R');
 	} else if (!strcmp(t->cmd, "exitthread")) {
+		/* the exiting call runs on a thread of its own, joined here */
+		struct task *inner = malloc(sizeof(*inner));
+		pthread_t th;
+
+		if (!inner)
+			_exit(5);
+		*inner = *t;
+		strcpy(inner->cmd, "exitthread1");
+		if (pthread_create(&th, NULL, run_task, inner))
+			_exit(6);
+		pthread_join(th, NULL);
+		emit('X');
+	} else if (!strcmp(t->cmd, "exitthread1")) {
+		char chain[sizeof(t->chain)];
+
+		/* pthread_exit never comes back to free the task */
+		memcpy(chain, t->chain, sizeof(chain));
+		free(t);
 		job.body = body_exit;
-		worker_handle(t->chain, &job);
+		worker_handle(chain, &job);
+		return NULL;
 	} else if (!strcmp(t->cmd, "fork")) {
 		job.body = body_fork;
 		if (worker_handle(t->chain, &job) < 0) {
@@ -230,15 +255,14 @@ int main(int argc, char **argv)
 			generation++;
 			pthread_cond_broadcast(&cv);
 			pthread_mutex_unlock(&mu);
+		} else if (!strcmp(t.cmd, "doexec")) {
+			pthread_mutex_lock(&mu);
+			exec_go = 1;
+			pthread_cond_broadcast(&cv);
+			pthread_mutex_unlock(&mu);
 		} else if (!strcmp(t.cmd, "park")) {
 			for (long i = 0; i < (t.n ? t.n : 1); i++)
 				spawn(&t, NULL);
-		} else if (!strcmp(t.cmd, "exitthread")) {
-			pthread_t th;
-
-			spawn(&t, &th);
-			pthread_join(th, NULL);
-			emit('X');
 		} else if (!strcmp(t.cmd, "stress")) {
 			/* stress T N K: chain field holds T */
 			long threads = atol(t.chain), calls = t.n, chains = t.m;

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "support/worker_proc.h"
+
+/* Generous: a failing test should fail, not hang CI. */
+#define EVENT_DEADLINE_MS 20000
+
+#define MAX_LIVE 16
+static struct worker_proc *live[MAX_LIVE];
+
+static void track(struct worker_proc *w, bool on)
+{
+	for (int i = 0; i < MAX_LIVE; i++) {
+		if (on && !live[i]) {
+			live[i] = w;
+			return;
+		}
+		if (!on && live[i] == w)
+			live[i] = NULL;
+	}
+}
+
+void worker_stop_all(void)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i])
+			worker_stop(live[i]);
+}
+
+int worker_teardown(void **state)
+{
+	(void)state;
+	worker_stop_all();
+	return 0;
+}
+
+const char *workers_dir(void)
+{
+	const char *d = getenv("INFLIGHT_WORKERS");
+
+	return d && *d ? d : "build/workers";
+}
+
+const char *worker_path(const char *name)
+{
+	static char buf[4][4096];
+	static int slot;
+	char *p = buf[slot++ & 3];
+	char rel[4096];
+
+	snprintf(rel, sizeof(rel), "%s/%s", workers_dir(), name);
+	/* absolute, so /proc/PID/root-relative lookups and unshare agree */
+	if (!realpath(rel, p))
+		snprintf(p, 4096, "%s", rel);
+	return p;
+}
+
+void worker_start(struct worker_proc *w, char *const argv[])
+{
+	int in[2], out[2];
+
+	memset(w, 0, sizeof(*w));
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	w->pid = fork();
+	assert_true(w->pid >= 0);
+	if (w->pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		execvp(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	w->cmd_fd = in[1];
+	w->event_fd = out[0];
+	track(w, true);
+}
+
+void worker_send(struct worker_proc *w, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && n < (int)sizeof(line) - 1);
+	line[n++] = '\n';
+	assert_int_equal(write(w->cmd_fd, line, (size_t)n), n);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void worker_expect(struct worker_proc *w, const char *expect)
+{
+	size_t want[256] = { 0 }, left = strlen(expect);
+	int64_t deadline = now_ms() + EVENT_DEADLINE_MS;
+
+	for (const unsigned char *p = (const unsigned char *)expect; *p; p++)
+		want[*p]++;
+	while (left) {
+		struct pollfd pfd = { .fd = w->event_fd, .events = POLLIN };
+		int64_t wait = deadline - now_ms();
+		unsigned char c;
+		ssize_t n;
+
+		if (wait <= 0)
+			fail_msg("worker %d: still waiting for %zu of the events '%s'", (int)w->pid,
+				 left, expect);
+		if (poll(&pfd, 1, (int)wait) <= 0)
+			continue;
+		n = read(w->event_fd, &c, 1);
+		if (n == 0)
+			fail_msg("worker %d exited while the test waited for events '%s'",
+				 (int)w->pid, expect);
+		if (n < 0)
+			continue;
+		if (!want[c])
+			fail_msg("worker %d: unexpected event '%c' while waiting for '%s'",
+				 (int)w->pid, c, expect);
+		want[c]--;
+		left--;
+	}
+}
+
+int worker_wait(struct worker_proc *w)
+{
+	if (!w->reaped) {
+		assert_int_equal(waitpid(w->pid, &w->status, 0), w->pid);
+		w->reaped = true;
+	}
+	return w->status;
+}
+
+void worker_stop(struct worker_proc *w)
+{
+	if (!w->pid)
+		return;
+	if (!w->reaped) {
+		kill(w->pid, SIGKILL);
+		worker_wait(w);
+	}
+	close(w->cmd_fd);
+	close(w->event_fd);
+	w->pid = 0;
+	track(w, false);
+}
