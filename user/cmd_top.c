@@ -109,7 +109,7 @@ int cmd_top(int argc, char **argv)
 	struct observer *o = NULL;
 	struct timespec next;
 	char err[1024];
-	int rc;
+	int rc, shown_lines = 0;
 	bool tty;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
@@ -154,7 +154,7 @@ int cmd_top(int argc, char **argv)
 		if (a.json)
 			render_json(stdout, &snap);
 		else
-			render_table(stdout, &snap, observer_info(o), tty);
+			shown_lines = render_table(stdout, &snap, observer_info(o), tty, shown_lines);
 	}
 	snapshot_free(&snap);
 	observer_stop(o);

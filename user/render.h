@@ -12,9 +12,13 @@
  * {"ts":NS,"chains":[{"chain":"..","inflight":N,"entered":N,"exited":N,"released":N}],"dropped":N} */
 void render_json(FILE *out, const struct snapshot *s);
 
-/* The live table; `clear` repaints the terminal in place. */
-void render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
-		  bool clear);
+/*
+ * The table. On a terminal, `erase_lines` is what the previous call
+ * returned: those lines are overwritten in place, anything printed above
+ * them stays. Returns the number of lines written.
+ */
+int render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
+		 bool tty, int erase_lines);
 
 /* Writes `s` as a JSON string literal (quotes included). */
 void json_write_string(FILE *out, const char *s);

@@ -32,16 +32,17 @@ static const char *const stat_names[INFLIGHT_STAT__COUNT] = {
 	[INFLIGHT_STAT_THREADS_FULL] = "not counted: thread table full",
 	[INFLIGHT_STAT_DEPTH_FULL] = "not counted: nested too deep",
 	[INFLIGHT_STAT_FETCH_FAULT] = "chain unreadable",
-	[INFLIGHT_STAT_UNMATCHED] = "returns without entry",
+	[INFLIGHT_STAT_UNMATCHED] = "returns without a seen entry (begun before attach)",
 	[INFLIGHT_STAT_RELEASED_STALE] = "released: stack unwound",
 	[INFLIGHT_STAT_RELEASED_EXIT] = "released: thread exit",
 	[INFLIGHT_STAT_RELEASED_EXEC] = "released: exec",
 	[INFLIGHT_STAT_RELEASED_CATCH] = "released: exception caught",
 };
 
-void render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
-		  bool clear)
+int render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
+		 bool tty, int erase_lines)
 {
+	int lines = 0;
 	char when[32];
 	time_t t = (time_t)(s->ts_ns / 1000000000ull);
 	struct tm tm;
@@ -50,11 +51,13 @@ void render_table(FILE *out, const struct snapshot *s, const struct observer_inf
 
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	if (clear)
-		fputs("\033[H\033[2J", out);
+	/* cursor up over the previous table, erase from there down */
+	if (tty && erase_lines > 0)
+		fprintf(out, "\033[%dA\033[J", erase_lines);
 	fprintf(out, "inflight %s  %s:%s  return=%s\n", when, info->binary, info->what,
 		info->mode == RETURN_AUTO ? "usdt" : return_mode_name(info->mode));
 	fprintf(out, "%-*s %10s %12s %12s\n", NAME_COLS, "CHAIN", "IN FLIGHT", "ENTERED", "EXITED");
+	lines += 2;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct chain_stat *c = &s->chains[i];
 		int cols = write_name(out, c->name, NAME_COLS);
@@ -63,20 +66,25 @@ void render_table(FILE *out, const struct snapshot *s, const struct observer_inf
 			cols < NAME_COLS ? NAME_COLS - cols : 0, "", c->inflight, c->entered,
 			c->returned + c->released);
 		total += c->inflight;
+		lines++;
 	}
 	if (!s->n)
 		fprintf(out, "%-*s\n", NAME_COLS, "(no calls yet)");
 	else
 		fprintf(out, "%-*s %10" PRId64 "\n", NAME_COLS, "total", total);
+	lines++;
 	for (int k = 0; k < INFLIGHT_STAT__COUNT; k++) {
 		if (!s->stats[k])
 			continue;
 		fprintf(out, "%s%s %" PRIu64, any ? ", " : "", stat_names[k], s->stats[k]);
 		any = true;
 	}
-	if (any)
+	if (any) {
 		fputc('\n', out);
-	if (!clear)
+		lines++;
+	}
+	if (!tty)
 		fputc('\n', out);
 	fflush(out);
+	return lines;
 }

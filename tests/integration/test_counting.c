@@ -24,35 +24,35 @@ static enum return_mode mode_of(void **state)
 	return *(enum return_mode *)*state;
 }
 
-static void start_native(struct worker_proc *w)
+static struct worker_proc *start_native(void)
 {
 	char *argv[] = { (char *)worker_path("native_worker"), NULL };
 
-	worker_start(w, argv);
+	return worker_start(argv);
 }
 
 /* Threads on three chains park, are counted exactly, return, count 0. */
 static void test_parked_threads(void **state)
 {
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
-	struct worker_proc w;
+	struct worker_proc *w;
 	struct observer *o;
 
 	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	assert_int_equal(observer_info(o)->mode, mode_of(state));
-	start_native(&w);
+	w = start_native();
 
-	worker_send(&w, "park alpha 3");
-	worker_send(&w, "park beta 2");
-	worker_send(&w, "park gamma 1");
-	worker_expect(&w, "EEEEEE");
+	worker_send(w, "park alpha 3");
+	worker_send(w, "park beta 2");
+	worker_send(w, "park gamma 1");
+	worker_expect(w, "EEEEEE");
 	expect_chain(o, "alpha", 3, 3, 0);
 	expect_chain(o, "beta", 2, 2, 0);
 	expect_chain(o, "gamma", 1, 1, 0);
 
-	worker_send(&w, "release");
-	worker_expect(&w, "RRRRRR");
+	worker_send(w, "release");
+	worker_expect(w, "RRRRRR");
 	expect_chain(o, "alpha", 0, 3, 3);
 	expect_chain(o, "beta", 0, 2, 2);
 	expect_chain(o, "gamma", 0, 1, 1);
@@ -61,7 +61,7 @@ static void test_parked_threads(void **state)
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_UNMATCHED), 0);
 	expect_no_pending_frames(o);
 
-	worker_stop(&w);
+	worker_stop(w);
 	test_unobserve(o);
 }
 
@@ -69,25 +69,25 @@ static void test_parked_threads(void **state)
 static void test_recursion(void **state)
 {
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
-	struct worker_proc w;
+	struct worker_proc *w;
 	struct observer *o;
 
 	REQUIRE_BPF();
 	o = test_observe(&cfg);
-	start_native(&w);
+	w = start_native();
 
-	worker_send(&w, "recurse deep 7");
-	worker_send(&w, "park flat 1");
-	worker_expect(&w, "EE");
+	worker_send(w, "recurse deep 7");
+	worker_send(w, "park flat 1");
+	worker_expect(w, "EE");
 	expect_chain(o, "deep", 7, 7, 0);
 	expect_chain(o, "flat", 1, 1, 0);
-	worker_send(&w, "release");
-	worker_expect(&w, "RR");
+	worker_send(w, "release");
+	worker_expect(w, "RR");
 	expect_chain(o, "deep", 0, 7, 7);
 	assert_int_equal(observed_returned(o, "deep"), 7);
 	expect_no_pending_frames(o);
 
-	worker_stop(&w);
+	worker_stop(w);
 	test_unobserve(o);
 }
 
@@ -98,27 +98,27 @@ static void test_recursion(void **state)
 static void test_longjmp(void **state)
 {
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
-	struct worker_proc w;
+	struct worker_proc *w;
 	struct observer *o;
 
 	REQUIRE_BPF();
 	o = test_observe(&cfg);
-	start_native(&w);
+	w = start_native();
 
-	worker_send(&w, "longjmp jumpy");
-	worker_expect(&w, "E");
+	worker_send(w, "longjmp jumpy");
+	worker_expect(w, "E");
 	expect_chain(o, "jumpy", 1, 1, 0);
 	/* released: it longjmps out, then calls again on the same thread and parks */
-	worker_send(&w, "release");
-	worker_expect(&w, "LE");
+	worker_send(w, "release");
+	worker_expect(w, "LE");
 	expect_chain(o, "jumpy", 1, 2, 1);
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_STALE), 1);
-	worker_send(&w, "release");
-	worker_expect(&w, "R");
+	worker_send(w, "release");
+	worker_expect(w, "R");
 	expect_chain(o, "jumpy", 0, 2, 2);
 	expect_no_pending_frames(o);
 
-	worker_stop(&w);
+	worker_stop(w);
 	test_unobserve(o);
 }
 
@@ -126,29 +126,29 @@ static void test_longjmp(void **state)
 static void test_thread_exit(void **state)
 {
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
-	struct worker_proc w;
+	struct worker_proc *w;
 	struct observer *o;
 
 	REQUIRE_BPF();
 	o = test_observe(&cfg);
-	start_native(&w);
+	w = start_native();
 
-	worker_send(&w, "park stay 1");
-	worker_send(&w, "exitthread leaving");
-	worker_expect(&w, "EE");
+	worker_send(w, "park stay 1");
+	worker_send(w, "exitthread leaving");
+	worker_expect(w, "EE");
 	expect_chain(o, "leaving", 1, 1, 0);
 	/* X comes after pthread_join: the thread is gone */
-	worker_send(&w, "release");
-	worker_expect(&w, "XR");
+	worker_send(w, "release");
+	worker_expect(w, "XR");
 	expect_chain(o, "leaving", 0, 1, 1);
 	expect_chain(o, "stay", 0, 1, 1);
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_EXIT), 1);
 	expect_no_pending_frames(o);
 	/* the worker survived the thread's unwinding */
-	worker_send(&w, "quit");
-	assert_true(WIFEXITED(worker_wait(&w)) && WEXITSTATUS(worker_wait(&w)) == 0);
+	worker_send(w, "quit");
+	assert_true(WIFEXITED(worker_wait(w)) && WEXITSTATUS(worker_wait(w)) == 0);
 
-	worker_stop(&w);
+	worker_stop(w);
 	test_unobserve(o);
 }
 
@@ -159,24 +159,24 @@ static void test_thread_exit(void **state)
 static void test_fork(void **state)
 {
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
-	struct worker_proc w;
+	struct worker_proc *w;
 	struct observer *o;
 
 	REQUIRE_BPF();
 	o = test_observe(&cfg);
-	start_native(&w);
+	w = start_native();
 
-	worker_send(&w, "fork forky");
-	worker_expect(&w, "E");
+	worker_send(w, "fork forky");
+	worker_expect(w, "E");
 	expect_chain(o, "forky", 1, 1, 0);
-	worker_send(&w, "release");
-	worker_expect(&w, "FR");
+	worker_send(w, "release");
+	worker_expect(w, "FR");
 	expect_chain(o, "forky", 0, 2, 2);
 	assert_int_equal(observed_returned(o, "forky"), 2);
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_UNMATCHED), 1);
 	expect_no_pending_frames(o);
 
-	worker_stop(&w);
+	worker_stop(w);
 	test_unobserve(o);
 }
 
@@ -187,29 +187,29 @@ static void test_fork(void **state)
 static void test_exec(void **state)
 {
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
-	struct worker_proc w;
+	struct worker_proc *w;
 	struct observer *o;
 
 	REQUIRE_BPF();
 	o = test_observe(&cfg);
-	start_native(&w);
+	w = start_native();
 
-	worker_send(&w, "park bystander 2");
-	worker_send(&w, "exec execer");
-	worker_expect(&w, "EEE");
+	worker_send(w, "park bystander 2");
+	worker_send(w, "exec execer");
+	worker_expect(w, "EEE");
 	expect_chain(o, "bystander", 2, 2, 0);
 	expect_chain(o, "execer", 1, 1, 0);
 	/* A is written by the new program image */
-	worker_send(&w, "doexec");
-	worker_expect(&w, "A");
+	worker_send(w, "doexec");
+	worker_expect(w, "A");
 	expect_chain(o, "execer", 0, 1, 1);
 	expect_chain(o, "bystander", 0, 2, 2);
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_EXEC), 1);
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_EXIT), 2);
-	assert_true(WIFEXITED(worker_wait(&w)));
+	assert_true(WIFEXITED(worker_wait(w)));
 	expect_no_pending_frames(o);
 
-	worker_stop(&w);
+	worker_stop(w);
 	test_unobserve(o);
 }
 
@@ -217,23 +217,23 @@ static void test_exec(void **state)
 static void test_sigkill(void **state)
 {
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
-	struct worker_proc w;
+	struct worker_proc *w;
 	struct observer *o;
 	size_t threads, frames;
 
 	REQUIRE_BPF();
 	o = test_observe(&cfg);
-	start_native(&w);
+	w = start_native();
 
-	worker_send(&w, "park doomed 3");
-	worker_send(&w, "recurse doomed-deep 4");
-	worker_expect(&w, "EEEE");
+	worker_send(w, "park doomed 3");
+	worker_send(w, "recurse doomed-deep 4");
+	worker_expect(w, "EEEE");
 	expect_chain(o, "doomed", 3, 3, 0);
 	expect_chain(o, "doomed-deep", 4, 4, 0);
 
-	kill(w.pid, SIGKILL);
+	kill(w->pid, SIGKILL);
 	/* reaped: every thread has been through do_exit */
-	assert_true(WIFSIGNALED(worker_wait(&w)));
+	assert_true(WIFSIGNALED(worker_wait(w)));
 	expect_chain(o, "doomed", 0, 3, 3);
 	expect_chain(o, "doomed-deep", 0, 4, 4);
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_EXIT), 7);
@@ -242,7 +242,7 @@ static void test_sigkill(void **state)
 	assert_int_equal(threads, 0);
 	assert_int_equal(frames, 0);
 
-	worker_stop(&w);
+	worker_stop(w);
 	test_unobserve(o);
 }
 
@@ -250,7 +250,7 @@ static void test_sigkill(void **state)
 static void test_stress_exact(void **state)
 {
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
-	struct worker_proc w;
+	struct worker_proc *w;
 	struct observer *o;
 	char name[8];
 	/* insn mode single-steps each exit: fewer calls keep the test short */
@@ -258,10 +258,10 @@ static void test_stress_exact(void **state)
 
 	REQUIRE_BPF();
 	o = test_observe(&cfg);
-	start_native(&w);
+	w = start_native();
 
-	worker_send(&w, "stress 2 %ld 8", calls);
-	worker_expect(&w, "S");
+	worker_send(w, "stress 2 %ld 8", calls);
+	worker_expect(w, "S");
 	for (int i = 0; i < 8; i++) {
 		snprintf(name, sizeof(name), "s%d", i);
 		expect_chain(o, name, 0, (uint64_t)calls * 2 / 8, (uint64_t)calls * 2 / 8);
@@ -269,7 +269,7 @@ static void test_stress_exact(void **state)
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_UNMATCHED), 0);
 	expect_no_pending_frames(o);
 
-	worker_stop(&w);
+	worker_stop(w);
 	test_unobserve(o);
 }
 

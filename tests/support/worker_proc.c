@@ -20,26 +20,13 @@
 /* Generous: a failing test should fail, not hang CI. */
 #define EVENT_DEADLINE_MS 20000
 
-#define MAX_LIVE 16
-static struct worker_proc *live[MAX_LIVE];
-
-static void track(struct worker_proc *w, bool on)
-{
-	for (int i = 0; i < MAX_LIVE; i++) {
-		if (on && !live[i]) {
-			live[i] = w;
-			return;
-		}
-		if (!on && live[i] == w)
-			live[i] = NULL;
-	}
-}
+#define POOL 16
+static struct worker_proc pool[POOL];
 
 void worker_stop_all(void)
 {
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i])
-			worker_stop(live[i]);
+	for (int i = 0; i < POOL; i++)
+		worker_stop(&pool[i]);
 }
 
 int worker_teardown(void **state)
@@ -70,10 +57,16 @@ const char *worker_path(const char *name)
 	return p;
 }
 
-void worker_start(struct worker_proc *w, char *const argv[])
+struct worker_proc *worker_start(char *const argv[])
 {
+	struct worker_proc *w = NULL;
 	int in[2], out[2];
 
+	for (int i = 0; i < POOL && !w; i++)
+		if (!pool[i].pid)
+			w = &pool[i];
+	if (!w)
+		fail_msg("more than %d test workers at once", POOL);
 	memset(w, 0, sizeof(*w));
 	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
@@ -90,7 +83,7 @@ void worker_start(struct worker_proc *w, char *const argv[])
 	close(out[1]);
 	w->cmd_fd = in[1];
 	w->event_fd = out[0];
-	track(w, true);
+	return w;
 }
 
 void worker_send(struct worker_proc *w, const char *fmt, ...)
@@ -167,5 +160,4 @@ void worker_stop(struct worker_proc *w)
 	close(w->cmd_fd);
 	close(w->event_fd);
 	w->pid = 0;
-	track(w, false);
 }

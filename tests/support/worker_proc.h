@@ -18,8 +18,12 @@ struct worker_proc {
 	int status;
 };
 
-/* Starts argv[0] with pipes on stdin/stdout. Fails the test on error. */
-void worker_start(struct worker_proc *w, char *const argv[]);
+/*
+ * Starts argv[0] with pipes on stdin/stdout. Fails the test on error. The
+ * worker lives in a static pool, so teardown can stop it after a failed
+ * assertion jumped out of the test.
+ */
+struct worker_proc *worker_start(char *const argv[]);
 /* Sends one command line (a newline is added). */
 void worker_send(struct worker_proc *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -30,10 +34,7 @@ int worker_wait(struct worker_proc *w);
 /* SIGKILLs (if still running) and reaps; closes the pipes. */
 void worker_stop(struct worker_proc *w);
 
-/*
- * Every worker started and not yet stopped: a failed assertion jumps out of
- * the test, so teardown (worker_stop_all) cleans up instead.
- */
+/* Stops every worker still running. */
 void worker_stop_all(void);
 /* A cmocka teardown that stops every worker. */
 int worker_teardown(void **state);
