@@ -4,6 +4,9 @@
 # Exit status is non-zero if any test failed or any binary crashed.
 set -u
 BUILD=${1:?usage: run_tests.sh BUILD_DIR}
+# the CLI tests run the binary of the same build (plain or sanitized)
+INFLIGHT_BIN=${INFLIGHT_BIN:-$BUILD/inflight}
+export INFLIGHT_BIN
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 passed=0 failed=0 skipped=0 crashed=0

@@ -32,6 +32,10 @@ extern const struct argp target_argp;
  */
 int target_options_finish(struct target_options *t);
 
+/* Prints "inflight: error: MSG" and argp's help hint; exits 2. */
+void cli_usage_error(const struct argp_state *state, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
 /* Strict numbers: the whole string, within range. 0 or -1. */
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 /* "250ms", "2s", "1m", or plain seconds. 0 or -1. */

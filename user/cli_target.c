@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,19 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Debug logging, libbpf's included", 4 },
 	{ 0 },
 };
+
+void cli_usage_error(const struct argp_state *state, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	argp_state_help(state, stderr, ARGP_HELP_STD_ERR);
+	exit(EXIT_USAGE); /* not reached: ARGP_HELP_STD_ERR exits */
+}
 
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
@@ -82,12 +96,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'p':
 		if (parse_u32(arg, 1, 0x3fffffff, &v))
-			argp_error(state, "--pid '%s': expected a process id (a positive integer)", arg);
+			cli_usage_error(state, "--pid '%s': expected a process id (a positive integer)", arg);
 		t->cfg.pid = (pid_t)v;
 		break;
 	case 'f':
 		if (!*arg)
-			argp_error(state, "--func: expected a symbol name");
+			cli_usage_error(state, "--func: expected a symbol name");
 		t->cfg.func = arg;
 		break;
 	case 'u':
@@ -102,17 +116,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RETURN:
 		m = return_mode_parse(arg);
 		if (m < 0)
-			argp_error(state, "--return '%s': expected auto, uretprobe or insn", arg);
+			cli_usage_error(state, "--return '%s': expected auto, uretprobe or insn", arg);
 		t->cfg.return_mode = (enum return_mode)m;
 		break;
 	case OPT_MAX_CHAINS:
 		if (parse_u32(arg, 1, 1u << 20, &v))
-			argp_error(state, "--max-chains '%s': expected a number from 1 to 1048576", arg);
+			cli_usage_error(state, "--max-chains '%s': expected a number from 1 to 1048576", arg);
 		t->cfg.max_chains = v;
 		break;
 	case OPT_MAX_THREADS:
 		if (parse_u32(arg, 1, 1u << 22, &v))
-			argp_error(state, "--max-threads '%s': expected a number from 1 to 4194304", arg);
+			cli_usage_error(state, "--max-threads '%s': expected a number from 1 to 4194304", arg);
 		t->cfg.max_threads = v;
 		break;
 	case 'v':

@@ -36,7 +36,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'p':
 		if (parse_u32(arg, 1, 0x3fffffff, &v))
-			argp_error(state, "--pid '%s': expected a process id (a positive integer)", arg);
+			cli_usage_error(state, "--pid '%s': expected a process id (a positive integer)", arg);
 		a->pid = (pid_t)v;
 		break;
 	case OPT_LIBS:
@@ -46,7 +46,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->match = arg;
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		cli_usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -38,20 +38,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'i':
 		if (parse_duration_ms(arg, &a->interval_ms))
-			argp_error(state, "--interval '%s': expected a duration such as 500ms, 2s or 1m", arg);
+			cli_usage_error(state, "--interval '%s': expected a duration such as 500ms, 2s or 1m", arg);
 		break;
 	case OPT_ONCE:
 		a->count = 1;
 		break;
 	case OPT_COUNT:
 		if (parse_u32(arg, 1, UINT32_MAX, &a->count))
-			argp_error(state, "--count '%s': expected a positive number", arg);
+			cli_usage_error(state, "--count '%s': expected a positive number", arg);
 		break;
 	case OPT_JSON:
 		a->json = true;
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		cli_usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -116,6 +116,11 @@ int target_find_file(const char *name, const char *root, char *out, size_t outsz
 		}
 		return 0;
 	}
+	/* a bare name: the current directory first, as the operator typed it */
+	if (!root[0] && is_file(name)) {
+		snprintf(out, outsz, "%s", name);
+		return 0;
+	}
 	path_env = getenv("PATH");
 	if (path_env && !root[0]) {
 		char *copy = strdup(path_env), *save = NULL;
@@ -138,6 +143,6 @@ int target_find_file(const char *name, const char *root, char *out, size_t outsz
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "not found in $PATH or the library directories");
+	snprintf(err, errlen, "no such file here, in $PATH or in the library directories");
 	return -1;
 }

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The inflight binary as an operator runs it: bad input gets one clear line
+ * naming the input and exit status 2; `top --json` prints exact counts of
+ * calls parked in a worker; `list` shows what can be attached.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "support/bpf_env.h"
+#include "support/worker_proc.h"
+
+#define DEADLINE_MS 20000
+
+static const char *inflight_bin(void)
+{
+	const char *b = getenv("INFLIGHT_BIN");
+
+	return b && *b ? b : "build/inflight";
+}
+
+struct run {
+	int status;
+	char out[65536];
+	char err[16384];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs argv (NULL-terminated) to completion, capturing stdout and stderr. */
+static void run_argv(struct run *r, char *const argv[], char *const envp_extra[])
+{
+	int out[2], err[2];
+	size_t no = 0, ne = 0;
+	int64_t deadline = now_ms() + DEADLINE_MS;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		for (int i = 0; envp_extra && envp_extra[i]; i++)
+			putenv(envp_extra[i]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	for (int open_fds = 2; open_fds;) {
+		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			fail_msg("%s did not finish in time", argv[0]);
+		}
+		if (poll(p, 2, 1000) <= 0)
+			continue;
+		open_fds = 0;
+		for (int i = 0; i < 2; i++) {
+			char *buf = i ? r->err : r->out;
+			size_t *len = i ? &ne : &no, cap = (i ? sizeof(r->err) : sizeof(r->out)) - 1;
+			ssize_t n;
+
+			if (p[i].fd < 0)
+				continue;
+			if (p[i].revents) {
+				n = read(p[i].fd, buf + *len, cap - *len);
+				if (n > 0)
+					*len += (size_t)n;
+				else if (n == 0 || *len == cap)
+					p[i].fd = -1;
+			}
+		}
+		/* keep polling while either pipe is open */
+		if (p[0].fd >= 0 || p[1].fd >= 0)
+			open_fds = 1;
+		if (p[0].fd < 0 && out[0] >= 0) {
+			close(out[0]);
+			out[0] = -1;
+		}
+		if (p[1].fd < 0 && err[0] >= 0) {
+			close(err[0]);
+			err[0] = -1;
+		}
+		if (out[0] < 0 && err[0] < 0)
+			break;
+	}
+	assert_int_equal(waitpid(pid, &r->status, 0), pid);
+}
+
+/* Runs inflight with the given arguments (NULL-terminated). */
+static void run_inflight(struct run *r, ...)
+{
+	char *argv[32];
+	int n = 0;
+	va_list ap;
+
+	argv[n++] = (char *)inflight_bin();
+	va_start(ap, r);
+	while (n < 31 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	run_argv(r, argv, NULL);
+}
+
+static int exit_code(const struct run *r)
+{
+	return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 128 + WTERMSIG(r->status);
+}
+
+/* Exit 2, and stderr holds one error line containing `want`. */
+static void expect_usage_error(const struct run *r, const char *want)
+{
+	if (exit_code(r) != 2 || !strstr(r->err, want))
+		fail_msg("expected exit 2 and '%s' on stderr; got exit %d, stderr:\n%s", want,
+			 exit_code(r), r->err);
+	assert_non_null(strstr(r->err, "error"));
+}
+
+/* No program of ours is loaded once a failed run has exited. */
+static void expect_nothing_loaded(void)
+{
+	char *argv[] = { "bpftool", "prog", "show", "name", "handle_entry", NULL };
+	struct run r;
+
+	run_argv(&r, argv, NULL);
+	assert_string_equal(r.out, "");
+}
+
+static void test_help_and_version(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_inflight(&r, "--version", NULL);
+	assert_int_equal(exit_code(&r), 0);
+	assert_non_null(strstr(r.out, "inflight "));
+	run_inflight(&r, "--help", NULL);
+	assert_int_equal(exit_code(&r), 0);
+	assert_non_null(strstr(r.out, "Examples"));
+	run_inflight(&r, "top", "--help", NULL);
+	assert_int_equal(exit_code(&r), 0);
+	assert_non_null(strstr(r.out, "--chain"));
+	assert_non_null(strstr(r.out, "Examples"));
+	run_inflight(&r, "list", "--help", NULL);
+	assert_int_equal(exit_code(&r), 0);
+}
+
+static void test_bad_flags(void **state)
+{
+	const char *w = worker_path("native_worker");
+	struct run r;
+
+	(void)state;
+	run_inflight(&r, "frobnicate", NULL);
+	expect_usage_error(&r, "unknown command 'frobnicate'");
+	run_inflight(&r, NULL);
+	assert_int_equal(exit_code(&r), 2);
+	run_inflight(&r, "top", "--func", "f", NULL);
+	expect_usage_error(&r, "no target");
+	run_inflight(&r, "top", "--binary", w, NULL);
+	expect_usage_error(&r, "nothing to probe");
+	run_inflight(&r, "top", "--pid", "abc", "--func", "f", NULL);
+	expect_usage_error(&r, "--pid 'abc': expected a process id");
+	run_inflight(&r, "top", "--binary", w, "--func", "f", "--return", "sometimes", NULL);
+	expect_usage_error(&r, "--return 'sometimes': expected auto, uretprobe or insn");
+	run_inflight(&r, "top", "--binary", w, "--func", "f", "--interval", "soon", NULL);
+	expect_usage_error(&r, "--interval 'soon'");
+	run_inflight(&r, "top", "--binary", w, "--func", "f", "--max-chains", "0", NULL);
+	expect_usage_error(&r, "--max-chains '0'");
+	run_inflight(&r, "top", "--binary", w, "--func", "f", "--chain", "%di", "--chain-name",
+		     "x", NULL);
+	expect_usage_error(&r, "--chain and --chain-name exclude each other");
+	run_inflight(&r, "list", NULL);
+	expect_usage_error(&r, "give exactly one of --binary PATH or --pid PID");
+}
+
+/* The fetch spec error points at the column. */
+static void test_bad_fetch_spec(void **state)
+{
+	const char *w = worker_path("native_worker");
+	struct run r;
+
+	(void)state;
+	run_inflight(&r, "top", "--binary", w, "--func", "worker_handle", "--chain", "+8(%dx",
+		     NULL);
+	expect_usage_error(&r, "--chain '+8(%dx': expected ')' at column 7");
+	/* the caret sits under column 7 */
+	assert_non_null(strstr(r.err, "\n  +8(%dx\n        ^\n"));
+	run_inflight(&r, "top", "--binary", w, "--func", "worker_handle", "--chain", "%zz:string",
+		     NULL);
+	expect_usage_error(&r, "unknown register '%zz'");
+}
+
+static void test_bad_targets(void **state)
+{
+	const char *w = worker_path("native_worker");
+	struct run r;
+	char pid[16];
+	pid_t gone;
+
+	(void)state;
+	REQUIRE_BPF();
+	run_inflight(&r, "top", "--binary", "/no/such/worker", "--func", "f", NULL);
+	expect_usage_error(&r, "--binary /no/such/worker: no such file");
+	run_inflight(&r, "top", "--binary", "Makefile", "--func", "f", NULL);
+	expect_usage_error(&r, "--binary Makefile: not an ELF file");
+	run_inflight(&r, "top", "--binary", w, "--func", "no_such_function", NULL);
+	expect_usage_error(&r, "--func no_such_function: no such function in");
+	run_inflight(&r, "top", "--binary", w, "--usdt", "inflight_test:handle_entry", NULL);
+	expect_usage_error(&r, "expected PROVIDER:ENTRY,PROVIDER:RETURN");
+	run_inflight(&r, "top", "--binary", w, "--usdt",
+		     "inflight_test:handle_entry,inflight_test:nope", NULL);
+	expect_usage_error(&r, "no probe inflight_test:nope");
+	run_inflight(&r, "list", "--binary", "Makefile", NULL);
+	expect_usage_error(&r, "Makefile: not an ELF file");
+
+	/* a pid that existed and is gone */
+	gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)gone);
+	run_inflight(&r, "top", "--pid", pid, "--func", "worker_handle", NULL);
+	expect_usage_error(&r, "no such process");
+	expect_nothing_loaded();
+}
+
+/* Missing privilege and kernel features are named. */
+static void test_privilege_and_kernel(void **state)
+{
+	char *nobody[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			   "--inh-caps=-all", (char *)inflight_bin(), "top", "--binary",
+			   (char *)worker_path("native_worker"), "--func", "worker_handle", NULL };
+	char *nosys[] = { (char *)inflight_bin(), "top", "--binary",
+			  (char *)worker_path("native_worker"), "--func", "worker_handle", NULL };
+	char *env[] = { "INFLIGHT_PREFLIGHT_SYSFS=/nonexistent", NULL };
+	struct run r;
+
+	(void)state;
+	run_argv(&r, nobody, NULL);
+	expect_usage_error(&r, "missing capability CAP_BPF");
+	run_argv(&r, nosys, env);
+	expect_usage_error(&r, "kernel has no BTF");
+}
+
+static void test_list(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_inflight(&r, "list", "--binary", worker_path("native_worker"), "--match", "handle",
+		     NULL);
+	assert_int_equal(exit_code(&r), 0);
+	assert_non_null(strstr(r.out, "func  worker_handle "));
+	assert_non_null(strstr(r.out, "usdt  inflight_test:handle_entry "));
+	assert_non_null(strstr(r.out, "usdt  inflight_test:handle_return "));
+	assert_null(strstr(r.out, "func  main "));
+}
+
+/* A running `inflight top`, its stdout and stderr as pipes. */
+struct live {
+	pid_t pid;
+	FILE *out;
+	int err_fd;
+};
+
+static void live_start(struct live *l, char *const argv[])
+{
+	int out[2], err[2];
+
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	l->pid = fork();
+	assert_true(l->pid >= 0);
+	if (l->pid == 0) {
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	l->out = fdopen(out[0], "r");
+	l->err_fd = err[0];
+}
+
+/* Reads stderr until the "attached" line: the probes are in. */
+static void live_wait_attached(struct live *l)
+{
+	char buf[4096];
+	size_t n = 0;
+	int64_t deadline = now_ms() + DEADLINE_MS;
+
+	while (!memmem(buf, n, "attached", 8)) {
+		struct pollfd p = { l->err_fd, POLLIN, 0 };
+		ssize_t got;
+
+		if (now_ms() > deadline)
+			fail_msg("inflight top never said it attached");
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		got = read(l->err_fd, buf + n, sizeof(buf) - 1 - n);
+		if (got <= 0)
+			fail_msg("inflight top exited before attaching: %.*s", (int)n, buf);
+		n += (size_t)got;
+	}
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The first JSON line whose reading began after `after_ns`. */
+static void live_json_after(struct live *l, uint64_t after_ns, char *line, size_t size)
+{
+	unsigned long long ts;
+
+	for (;;) {
+		if (!fgets(line, (int)size, l->out))
+			fail_msg("inflight top --json ended early");
+		if (sscanf(line, "{\"ts\": %llu,", &ts) != 1)
+			fail_msg("not a JSON reading: %s", line);
+		if (ts > after_ns)
+			return;
+	}
+}
+
+static void test_top_json(void **state)
+{
+	char *argv[] = { (char *)inflight_bin(), "top", "--binary",
+			 (char *)worker_path("native_worker"), "--func", "worker_handle",
+			 "--chain", "+0(%di):string", "--json", "--interval", "100ms", NULL };
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	struct worker_proc *w;
+	struct live l;
+	char line[8192];
+	uint64_t t;
+	int status;
+
+	(void)state;
+	REQUIRE_BPF();
+	live_start(&l, argv);
+	live_wait_attached(&l);
+	w = worker_start(wargv);
+	worker_send(w, "park alpha 2");
+	worker_send(w, "park \\xce\\xb2\\xff 1");
+	worker_expect(w, "EEE");
+	t = realtime_ns();
+	live_json_after(&l, t, line, sizeof(line));
+	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 2, \"entered\": 2, \"exited\": 0, \"released\": 0}"));
+	/* β then U+FFFD for the invalid byte */
+	assert_non_null(strstr(line, "{\"chain\": \"\xce\xb2\xef\xbf\xbd\", \"inflight\": 1,"));
+	assert_non_null(strstr(line, "], \"dropped\": 0}"));
+
+	worker_send(w, "release");
+	worker_expect(w, "RRR");
+	t = realtime_ns();
+	live_json_after(&l, t, line, sizeof(line));
+	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 0, \"entered\": 2, \"exited\": 2, \"released\": 0}"));
+
+	/* SIGTERM: detach and exit 0 */
+	kill(l.pid, SIGTERM);
+	assert_int_equal(waitpid(l.pid, &status, 0), l.pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	fclose(l.out);
+	close(l.err_fd);
+	expect_nothing_loaded();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_bad_fetch_spec),
+		cmocka_unit_test(test_bad_targets),
+		cmocka_unit_test(test_privilege_and_kernel),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test_teardown(test_top_json, worker_teardown),
+	};
+
+	return cmocka_run_group_tests_name("the inflight command line", tests, NULL, NULL);
+}
