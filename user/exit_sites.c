@@ -84,6 +84,7 @@ static struct exit_site *push(struct site_list *l, const struct code_part *parts
 	}
 	s = &l->v[l->n++];
 	memset(s, 0, sizeof(*s));
+	s->tail = in->id != X86_INS_RET && in->id != X86_INS_RETF && in->id != X86_INS_RETFQ;
 	s->addr = in->address;
 	s->offset = offset;
 	snprintf(s->text, sizeof(s->text), "%s%s%s", in->mnemonic, in->op_str[0] ? " " : "",
@@ -109,6 +110,7 @@ static int classify(const struct code_part *parts, size_t nparts, const cs_insn 
 
 	if (in->id == X86_INS_RET || in->id == X86_INS_RETF || in->id == X86_INS_RETFQ)
 		return push(l, parts, nparts, in, offset) ? 1 : -1;
+	/* from here on, every exit found is a jump out of the function */
 	if (in->id == X86_INS_JMP) {
 		if (!op)
 			return 0;

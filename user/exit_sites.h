@@ -11,6 +11,7 @@
 #ifndef INFLIGHT_EXIT_SITES_H
 #define INFLIGHT_EXIT_SITES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "inflight.h"
@@ -27,6 +28,7 @@ struct exit_site {
 	uint64_t addr;   /* virtual address of the instruction */
 	uint64_t offset; /* file offset: where the uprobe goes */
 	char text[192];  /* "ret", "jmp 0x1234" ...: for logs */
+	bool tail;       /* a jump out (tail call), not a ret */
 	/* RET sites leave unconditionally; others need `rt` at run time */
 	struct inflight_exit_site rt;
 };

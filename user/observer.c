@@ -244,6 +244,13 @@ static int resolve_function(const struct observer_config *cfg, struct resolved *
 		goto cleanup;
 	}
 	info->exit_sites = (size_t)r->nsites;
+	for (int i = 0; i < r->nsites; i++) {
+		if (!r->sites[i].tail)
+			continue;
+		/* the frame is gone at the jump: the tail-callee's time is not counted */
+		log_warn("--func %s: leaves through the tail jump '%s' at 0x%llx: in instruction mode its calls count as finished there; probe the jump's target too, or use --return=uretprobe if no exception can pass",
+			 cfg->func, r->sites[i].text, (unsigned long long)r->sites[i].addr);
+	}
 	rc = 0;
 cleanup:
 	free(code[0]);

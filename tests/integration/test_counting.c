@@ -273,6 +273,52 @@ static void test_stress_exact(void **state)
 	test_unobserve(o);
 }
 
+/* Parks two calls in one handler variant and checks the count while parked. */
+static void park_variant(enum return_mode mode, const char *func, int variant,
+			 int64_t parked_inflight)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), mode);
+	struct worker_proc *w;
+	struct observer *o;
+
+	cfg.func = func;
+	o = test_observe(&cfg);
+	w = start_native();
+	worker_send(w, "park v%d 2 %d", variant, variant);
+	worker_expect(w, "EE");
+	{
+		char chain[8];
+
+		snprintf(chain, sizeof(chain), "v%d", variant);
+		expect_chain(o, chain, parked_inflight, 2, (uint64_t)(2 - parked_inflight));
+		worker_send(w, "release");
+		worker_expect(w, "RR");
+		expect_chain(o, chain, 0, 2, 2);
+	}
+	/* a jump misjudged as an exit would show as a return without entry */
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_UNMATCHED), 0);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_STALE), 0);
+	expect_no_pending_frames(o);
+	worker_stop(w);
+	test_unobserve(o);
+}
+
+/*
+ * Exits other than ret. A jump table (an indirect jump inside the function)
+ * is no exit. A tail call is: in insn mode the handler's frame ends at the
+ * jump, so a call parked in the tail-callee is no longer counted; a
+ * uretprobe fires only when the tail-callee returns to the caller.
+ */
+static void test_exit_kinds(void **state)
+{
+	enum return_mode mode = mode_of(state);
+
+	REQUIRE_BPF();
+	park_variant(mode, "worker_handle_switch", 3, 2);
+	park_variant(mode, "worker_handle_tail", 1, mode == RETURN_INSN ? 0 : 2);
+	park_variant(mode, "worker_handle_indirect", 2, mode == RETURN_INSN ? 0 : 2);
+}
+
 int main(void)
 {
 #define BOTH(t)                                                           \
@@ -287,6 +333,7 @@ int main(void)
 		BOTH(test_exec),
 		BOTH(test_sigkill),
 		BOTH(test_stress_exact),
+		BOTH(test_exit_kinds),
 	};
 
 	return cmocka_run_group_tests_name("counting rules (native worker, uretprobe and insn)",

@@ -15,4 +15,9 @@ struct job {
 /* The probed function: chain in %di (arg 1), as the tests' fetch spec expects. */
 int worker_handle(const char *chain, struct job *job);
 
+/* Variants whose exits are tail jumps, indirect jumps, jump tables. */
+int worker_handle_tail(const char *chain, struct job *job);
+int worker_handle_indirect(const char *chain, struct job *job);
+int worker_handle_switch(const char *chain, struct job *job);
+
 #endif

@@ -4,7 +4,8 @@
  * line, and reports on stdout with single bytes, so the test knows exactly
  * when calls are inside the handler:
  *
- *   park CHAIN N     N threads enter the handler and park      E each
+ *   park CHAIN N [V] N threads enter the handler and park      E each
+ *                    (V: 0 worker_handle, 1 _tail, 2 _indirect, 3 _switch)
  *   recurse CHAIN D  one thread recurses D deep, parks         E once
  *   longjmp CHAIN    enter, park; on release longjmp out       L
  *                    then call again on the same thread, park  E
@@ -127,7 +128,12 @@ static void *run_task(void *p)
 	struct job job = { .depth = 1, .body = body_park };
 
 	if (!strcmp(t->cmd, "park")) {
-		worker_handle(t->chain, &job);
+		static int (*const variant[])(const char *, struct job *) = {
+			worker_handle, worker_handle_tail, worker_handle_indirect,
+			worker_handle_switch,
+		};
+
+		variant[t->m >= 0 && t->m < 4 ? t->m : 0](t->chain, &job);
 		emit('R');
 	} else if (!strcmp(t->cmd, "recurse")) {
 		job.depth = (int)t->n;
