@@ -30,7 +30,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) \
 	  -DINFLIGHT_VERSION='"$(VERSION)"' $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lcapstone
+LDLIBS := -lbpf -lelf -lz -lcapstone -lcurl -lpthread
 # usdt.bpf.h pulls in <asm/errno.h>, which lives under the multiarch dir
 # -mcpu=v3: atomic fetch-and-add with a result (chain ids), kernel 5.12+
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \

@@ -16,10 +16,13 @@ static const char usage[] =
 	"flight right now, from outside the worker (eBPF uprobes).\n"
 	"\n"
 	"Commands:\n"
+	"  run    the collector: export the counts over OTLP (or to the console)\n"
 	"  top    live per-chain table (--once, --json for scripts)\n"
 	"  list   functions and USDT probes a binary or process offers\n"
 	"\n"
 	"Examples:\n"
+	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 \\\n"
+	"    inflight run --binary ./worker --func handle --chain '+0(%di):string'\n"
 	"  inflight top --binary ./worker --func handle --chain '+0(%di):string'\n"
 	"  inflight list --pid 4242 --match handle\n"
 	"\n"
@@ -46,10 +49,14 @@ int main(int argc, char **argv)
 		argv[1] = "inflight top";
 		return cmd_top(argc - 1, argv + 1);
 	}
+	if (!strcmp(cmd, "run")) {
+		argv[1] = "inflight run";
+		return cmd_run(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "list")) {
 		argv[1] = "inflight list";
 		return cmd_list(argc - 1, argv + 1);
 	}
-	log_error("unknown command '%s' (expected: top, list; see inflight --help)", cmd);
+	log_error("unknown command '%s' (expected: run, top, list; see inflight --help)", cmd);
 	return EXIT_USAGE;
 }

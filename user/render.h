@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "observer.h"
+#include "otlp_model.h"
 #include "snapshot.h"
 
 /* One JSON object on one line:
@@ -19,6 +20,10 @@ void render_json(FILE *out, const struct snapshot *s);
  */
 int render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
 		 bool tty, int erase_lines);
+
+/* The console exporter's block for one export. */
+struct otlp_export;
+void render_console(FILE *out, const struct otlp_export *e);
 
 /* Writes `s` as a JSON string literal (quotes included). */
 void json_write_string(FILE *out, const char *s);

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `inflight run`: the collector. Reads the counts every export interval and
+ * exports them as an OTLP UpDownCounter (cumulative Sum, not monotonic),
+ * over OTLP/HTTP, or to the console when no endpoint is configured.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "buf.h"
+#include "cli.h"
+#include "export_config.h"
+#include "exporter.h"
+#include "log.h"
+#include "otlp_encode.h"
+#include "otlp_http.h"
+#include "render.h"
+#include "resource.h"
+#include "series.h"
+
+#define MAX_FLAGS 64
+
+struct flag_value {
+	enum export_setting what;
+	const char *value;
+	const char *name;
+};
+
+struct run_args {
+	struct target_options target;
+	struct flag_value flags[MAX_FLAGS];
+	size_t nflags;
+};
+
+enum {
+	OPT_EXPORTER = 0x400,
+	OPT_ENDPOINT,
+	OPT_METRICS_ENDPOINT,
+	OPT_PROTOCOL,
+	OPT_HEADER,
+	OPT_COMPRESSION,
+	OPT_TIMEOUT,
+	OPT_INTERVAL,
+	OPT_EXPORT_TIMEOUT,
+	OPT_SERVICE_NAME,
+	OPT_RESOURCE_ATTRIBUTES,
+	OPT_METRIC_NAME,
+	OPT_METRIC_UNIT,
+	OPT_METRIC_DESCRIPTION,
+	OPT_ATTRIBUTE_KEY,
+	OPT_CERTIFICATE,
+	OPT_CLIENT_KEY,
+	OPT_CLIENT_CERTIFICATE,
+};
+
+static const struct {
+	int key;
+	enum export_setting what;
+	const char *name;
+} flag_map[] = {
+	{ OPT_EXPORTER, SET_EXPORTER, "--exporter" },
+	{ OPT_ENDPOINT, SET_ENDPOINT, "--endpoint" },
+	{ OPT_METRICS_ENDPOINT, SET_METRICS_ENDPOINT, "--metrics-endpoint" },
+	{ OPT_PROTOCOL, SET_PROTOCOL, "--protocol" },
+	{ OPT_HEADER, SET_HEADER, "--header" },
+	{ OPT_COMPRESSION, SET_COMPRESSION, "--compression" },
+	{ OPT_TIMEOUT, SET_TIMEOUT, "--timeout" },
+	{ OPT_INTERVAL, SET_INTERVAL, "--interval" },
+	{ OPT_EXPORT_TIMEOUT, SET_EXPORT_TIMEOUT, "--export-timeout" },
+	{ OPT_SERVICE_NAME, SET_SERVICE_NAME, "--service-name" },
+	{ OPT_RESOURCE_ATTRIBUTES, SET_RESOURCE_ATTRIBUTES, "--resource-attributes" },
+	{ OPT_METRIC_NAME, SET_METRIC_NAME, "--metric-name" },
+	{ OPT_METRIC_UNIT, SET_METRIC_UNIT, "--metric-unit" },
+	{ OPT_METRIC_DESCRIPTION, SET_METRIC_DESCRIPTION, "--metric-description" },
+	{ OPT_ATTRIBUTE_KEY, SET_ATTRIBUTE_KEY, "--attribute-key" },
+	{ OPT_CERTIFICATE, SET_CERTIFICATE, "--certificate" },
+	{ OPT_CLIENT_KEY, SET_CLIENT_KEY, "--client-key" },
+	{ OPT_CLIENT_CERTIFICATE, SET_CLIENT_CERTIFICATE, "--client-certificate" },
+};
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Export (flags override the OTEL_* variables):", 6 },
+	{ "exporter", OPT_EXPORTER, "KIND", 0, "otlp, console or none (OTEL_METRICS_EXPORTER; default: otlp if an endpoint is set, else console)", 6 },
+	{ "endpoint", OPT_ENDPOINT, "URL", 0, "OTLP/HTTP base URL, /v1/metrics appended (OTEL_EXPORTER_OTLP_ENDPOINT)", 6 },
+	{ "metrics-endpoint", OPT_METRICS_ENDPOINT, "URL", 0, "Full metrics URL, used as is (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)", 6 },
+	{ "protocol", OPT_PROTOCOL, "PROTO", 0, "http/protobuf (default) or http/json (OTEL_EXPORTER_OTLP_PROTOCOL)", 6 },
+	{ "header", OPT_HEADER, "KEY=VALUE", 0, "Extra request header, repeatable (OTEL_EXPORTER_OTLP_HEADERS)", 6 },
+	{ "compression", OPT_COMPRESSION, "gzip|none", 0, "Request compression (OTEL_EXPORTER_OTLP_COMPRESSION)", 6 },
+	{ "timeout", OPT_TIMEOUT, "DURATION", 0, "One request's timeout, default 10s (OTEL_EXPORTER_OTLP_TIMEOUT)", 6 },
+	{ "interval", OPT_INTERVAL, "DURATION", 0, "Between exports, default 60s (OTEL_METRIC_EXPORT_INTERVAL)", 6 },
+	{ "export-timeout", OPT_EXPORT_TIMEOUT, "DURATION", 0, "One export with its retries, default 30s (OTEL_METRIC_EXPORT_TIMEOUT)", 6 },
+	{ "certificate", OPT_CERTIFICATE, "FILE", 0, "CA bundle for https (OTEL_EXPORTER_OTLP_CERTIFICATE)", 6 },
+	{ "client-certificate", OPT_CLIENT_CERTIFICATE, "FILE", 0, "Client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)", 6 },
+	{ "client-key", OPT_CLIENT_KEY, "FILE", 0, "Client key (OTEL_EXPORTER_OTLP_CLIENT_KEY)", 6 },
+	{ NULL, 0, NULL, 0, "What is exported:", 7 },
+	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (OTEL_SERVICE_NAME; default unknown_service:inflight)", 7 },
+	{ "resource-attributes", OPT_RESOURCE_ATTRIBUTES, "K=V,...", 0, "Resource attributes, percent-encoded (OTEL_RESOURCE_ATTRIBUTES)", 7 },
+	{ "metric-name", OPT_METRIC_NAME, "NAME", 0, "Default conserver.vcons.inflight", 7 },
+	{ "metric-unit", OPT_METRIC_UNIT, "UNIT", 0, "Default {vcon}", 7 },
+	{ "metric-description", OPT_METRIC_DESCRIPTION, "TEXT", 0, "The metric's description", 7 },
+	{ "attribute-key", OPT_ATTRIBUTE_KEY, "KEY", 0, "The chain's attribute key, default chain.name", 7 },
+	{ 0 },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct run_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->target;
+		return 0;
+	case ARGP_KEY_ARG:
+		cli_usage_error(state, "unexpected argument '%s'", arg);
+	default:
+		break;
+	}
+	for (size_t i = 0; i < sizeof(flag_map) / sizeof(flag_map[0]); i++) {
+		if (flag_map[i].key != key)
+			continue;
+		if (a->nflags == MAX_FLAGS)
+			cli_usage_error(state, "too many export flags");
+		a->flags[a->nflags++] = (struct flag_value){ flag_map[i].what, arg, flag_map[i].name };
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp_child children[] = {
+	{ &target_argp, 0, NULL, 0 },
+	{ 0 },
+};
+
+static const char doc[] =
+	"Export the per-chain in-flight counts as an OpenTelemetry UpDownCounter.\n"
+	"\n"
+	"Examples:\n"
+	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318 OTEL_METRIC_EXPORT_INTERVAL=5000 \\\n"
+	"    inflight run --binary /usr/bin/worker --func handle --chain '+0(%di):string'\n"
+	"  inflight run --pid 4242 --func handle --chain-name jobs --interval 5s   # to the console\n"
+	"\vThe metric is a cumulative, non-monotonic Sum of integers, one series per\n"
+	"chain (attribute chain.name), the series past the chain cap marked\n"
+	"otel.metric.overflow=true. SIGTERM or SIGINT: one last export, detach, exit 0.\n"
+	"Exit status: 0, or 2 on bad input or when the probes cannot be attached.";
+
+static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int wait_until(const struct timespec *deadline)
+{
+	while (!stop) {
+		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
+
+		if (rc == 0)
+			return 0;
+		if (rc != EINTR)
+			return -1;
+	}
+	return 1;
+}
+
+struct collector {
+	struct export_config cfg;
+	struct kv_list resource;
+	struct otlp_attr *resource_attrs;
+	struct observer *obs;
+	struct exporter *exporter;
+	struct series_table series;
+	struct snapshot snap;
+	struct buf encoded, compressed;
+};
+
+/* Reads the maps and hands one export on; never waits on the network. */
+static int collect_and_export(struct collector *c)
+{
+	struct otlp_metric metric = {
+		.name = c->cfg.metric_name,
+		.description = c->cfg.metric_description,
+		.unit = c->cfg.metric_unit,
+		.monotonic = false,
+	};
+	struct otlp_export e = {
+		.resource = c->resource_attrs,
+		.nresource = c->resource.n,
+		.scope_name = "inflight",
+		.scope_version = INFLIGHT_VERSION,
+		.metrics = &metric,
+		.nmetrics = 1,
+	};
+	int rc;
+
+	if (observer_read(c->obs, &c->snap)) {
+		log_error("cannot read the counters: %s", strerror(errno));
+		return -1;
+	}
+	if (series_points(&c->series, &c->snap, c->cfg.attribute_key, &metric))
+		return -1;
+	/* no series yet: an export with no points is not sent */
+	if (!metric.npoints)
+		return 0;
+	switch (c->cfg.exporter) {
+	case EXPORTER_NONE:
+		return 0;
+	case EXPORTER_CONSOLE:
+		render_console(stdout, &e);
+		return 0;
+	case EXPORTER_OTLP:
+		break;
+	}
+	buf_reset(&c->encoded);
+	rc = c->cfg.protocol == OTLP_HTTP_JSON ? otlp_encode_json(&e, &c->encoded)
+					       : otlp_encode_protobuf(&e, &c->encoded);
+	if (rc)
+		return -1;
+	if (c->cfg.gzip) {
+		if (gzip_compress(&c->encoded, &c->compressed))
+			return -1;
+		exporter_submit(c->exporter, &c->compressed);
+	} else {
+		exporter_submit(c->exporter, &c->encoded);
+	}
+	return 0;
+}
+
+static int setup_export(struct collector *c, const struct run_args *a)
+{
+	char err[1024];
+
+	export_config_init(&c->cfg);
+	if (export_config_from_env(&c->cfg, err, sizeof(err))) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < a->nflags; i++) {
+		if (export_config_set(&c->cfg, a->flags[i].what, a->flags[i].value, a->flags[i].name,
+				      err, sizeof(err))) {
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+	}
+	export_config_finish(&c->cfg);
+	if (resource_build(&c->cfg, NULL, &c->resource))
+		return EXIT_RUNTIME;
+	c->resource_attrs = calloc(c->resource.n ? c->resource.n : 1, sizeof(*c->resource_attrs));
+	if (!c->resource_attrs)
+		return EXIT_RUNTIME;
+	for (size_t i = 0; i < c->resource.n; i++)
+		c->resource_attrs[i] = (struct otlp_attr){ .key = c->resource.v[i].key,
+							   .type = OTLP_STRING,
+							   .s = c->resource.v[i].value };
+	return 0;
+}
+
+static void collector_free(struct collector *c)
+{
+	snapshot_free(&c->snap);
+	series_free(&c->series);
+	buf_free(&c->encoded);
+	buf_free(&c->compressed);
+	free(c->resource_attrs);
+	kv_list_free(&c->resource);
+	export_config_free(&c->cfg);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static struct run_args a; /* large: keep it off the stack */
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct collector c = { 0 };
+	struct exporter_stats st = { 0 };
+	struct timespec next;
+	char err[1024];
+	int rc;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	rc = target_options_finish(&a.target);
+	if (!rc)
+		rc = setup_export(&c, &a);
+	if (rc)
+		goto out;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (c.cfg.exporter == EXPORTER_OTLP) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+			log_error("libcurl failed to initialise");
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		c.exporter = exporter_start(&c.cfg, err, sizeof(err));
+		if (!c.exporter) {
+			log_error("%s", err);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	c.obs = observer_start(&a.target.cfg, err, sizeof(err));
+	if (!c.obs) {
+		log_error("%s", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	{
+		const struct observer_info *info = observer_info(c.obs);
+
+		log_info("attached %zu probe%s to %s:%s (return=%s: %s)", info->probes,
+			 info->probes == 1 ? "" : "s", info->binary, info->what,
+			 info->mode == RETURN_AUTO ? "usdt" : return_mode_name(info->mode),
+			 info->mode_why);
+		log_info("exporting %s every %llu ms %s%s%s", c.cfg.metric_name,
+			 (unsigned long long)c.cfg.interval_ms,
+			 c.cfg.exporter == EXPORTER_OTLP ? "to " : "",
+			 c.cfg.exporter == EXPORTER_OTLP ? c.cfg.url
+			 : c.cfg.exporter == EXPORTER_CONSOLE ? "to the console" : "nowhere (exporter none)",
+			 c.cfg.exporter == EXPORTER_OTLP
+				 ? (c.cfg.protocol == OTLP_HTTP_JSON ? " (http/json)" : " (http/protobuf)")
+				 : "");
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		next.tv_sec += (time_t)(c.cfg.interval_ms / 1000);
+		next.tv_nsec += (long)(c.cfg.interval_ms % 1000) * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		if (wait_until(&next))
+			break;
+		if (collect_and_export(&c)) {
+			rc = EXIT_RUNTIME;
+			break;
+		}
+	}
+	/* stopping: one last reading, sent within the export timeout */
+	if (!rc && collect_and_export(&c))
+		rc = EXIT_RUNTIME;
+out:
+	if (c.exporter) {
+		if (exporter_stop(c.exporter, c.cfg.export_timeout_ms, &st))
+			log_warn("the last export could not be delivered");
+		log_debug("exports: %llu sent, %llu failed, %llu superseded, %llu requests",
+			  (unsigned long long)st.sent, (unsigned long long)st.failed,
+			  (unsigned long long)st.superseded, (unsigned long long)st.attempts);
+		curl_global_cleanup();
+	}
+	observer_stop(c.obs);
+	collector_free(&c);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One OTLP metrics export, as the encoders see it: a resource, one scope,
+ * metrics with integer data points. Nothing here owns memory.
+ */
+#ifndef INFLIGHT_OTLP_MODEL_H
+#define INFLIGHT_OTLP_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum otlp_value_type { OTLP_STRING, OTLP_BOOL, OTLP_INT };
+
+struct otlp_attr {
+	const char *key;
+	enum otlp_value_type type;
+	const char *s;
+	bool b;
+	int64_t i;
+};
+
+struct otlp_point {
+	const struct otlp_attr *attrs;
+	size_t nattrs;
+	uint64_t start_ns;
+	uint64_t time_ns;
+	int64_t value; /* as_int */
+};
+
+/* AggregationTemporality, as in metrics.proto */
+#define OTLP_TEMPORALITY_CUMULATIVE 2
+
+struct otlp_metric {
+	const char *name;
+	const char *description;
+	const char *unit;
+	bool monotonic;
+	const struct otlp_point *points;
+	size_t npoints;
+};
+
+struct otlp_export {
+	const struct otlp_attr *resource;
+	size_t nresource;
+	const char *scope_name;
+	const char *scope_version;
+	const struct otlp_metric *metrics;
+	size_t nmetrics;
+};
+
+#endif

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+#include "series.h"
+
+int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
+		  struct otlp_metric *m)
+{
+	m->points = NULL;
+	m->npoints = 0;
+	if (s->n > t->cap) {
+		struct otlp_point *p = realloc(t->points, s->n * sizeof(*p));
+		struct otlp_attr *a;
+
+		if (!p)
+			return -1;
+		t->points = p;
+		a = realloc(t->attrs, s->n * sizeof(*a));
+		if (!a)
+			return -1;
+		t->attrs = a;
+		t->cap = s->n;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct chain_stat *c = &s->chains[i];
+		struct otlp_attr *a = &t->attrs[i];
+
+		if (c->id >= t->nstart) {
+			size_t n = (size_t)c->id + 64;
+			uint64_t *grown = realloc(t->start_ns, n * sizeof(*grown));
+
+			if (!grown)
+				return -1;
+			memset(grown + t->nstart, 0, (n - t->nstart) * sizeof(*grown));
+			t->start_ns = grown;
+			t->nstart = n;
+		}
+		if (!t->start_ns[c->id])
+			t->start_ns[c->id] = s->ts_ns;
+		if (c->overflow)
+			*a = (struct otlp_attr){ .key = "otel.metric.overflow", .type = OTLP_BOOL, .b = true };
+		else
+			*a = (struct otlp_attr){ .key = attr_key, .type = OTLP_STRING, .s = c->name };
+		t->points[i] = (struct otlp_point){
+			.attrs = a,
+			.nattrs = 1,
+			.start_ns = t->start_ns[c->id],
+			.time_ns = s->ts_ns,
+			.value = c->inflight,
+		};
+	}
+	m->points = t->points;
+	m->npoints = s->n;
+	return 0;
+}
+
+void series_free(struct series_table *t)
+{
+	free(t->start_ns);
+	free(t->points);
+	free(t->attrs);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshot to OTLP points: one series per chain (attribute chain.name, or
+ * otel.metric.overflow=true for the overflow series), each with the start
+ * time of when it was first seen, kept for as long as the collector runs.
+ * A chain once seen keeps reporting, 0 when idle.
+ */
+#ifndef INFLIGHT_SERIES_H
+#define INFLIGHT_SERIES_H
+
+#include <stdint.h>
+#include "otlp_model.h"
+#include "snapshot.h"
+
+struct series_table {
+	uint64_t *start_ns; /* by chain id; 0: not seen yet */
+	size_t nstart;
+	struct otlp_point *points;
+	struct otlp_attr *attrs;
+	size_t cap;
+};
+
+/*
+ * Fills `m->points` from `s` (the points and their attribute strings stay
+ * valid until the next call or the next snapshot read). 0 or -1 (memory).
+ */
+int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
+		  struct otlp_metric *m);
+void series_free(struct series_table *t);
+
+#endif

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* SHA-256 (FIPS 180-4), for deriving a stable instance id without exposing
+ * the machine id it comes from. */
+#ifndef INFLIGHT_SHA256_H
+#define INFLIGHT_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void sha256(const void *data, size_t len, uint8_t out[32]);
+
+#endif
