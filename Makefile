@@ -63,6 +63,7 @@ all: $(BUILD)/inflight
 
 deps:
 	@tools/install-deps.sh
+	@tests/receiver/install.sh
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/support $(WORKER_DIR):
 	@mkdir -p $@

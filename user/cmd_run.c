@@ -179,6 +179,7 @@ struct collector {
 	struct series_table series;
 	struct snapshot snap;
 	struct buf encoded, compressed;
+	bool said_idle;
 };
 
 /* Reads the maps and hands one export on; never waits on the network. */
@@ -207,8 +208,12 @@ static int collect_and_export(struct collector *c)
 	if (series_points(&c->series, &c->snap, c->cfg.attribute_key, &metric))
 		return -1;
 	/* no series yet: an export with no points is not sent */
-	if (!metric.npoints)
+	if (!metric.npoints) {
+		if (!c->said_idle)
+			log_info("no calls seen yet: nothing is exported until the first one");
+		c->said_idle = true;
 		return 0;
+	}
 	switch (c->cfg.exporter) {
 	case EXPORTER_NONE:
 		return 0;

@@ -212,7 +212,10 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 	do {                                                                        \
 		char _m[512];                                                       \
 		snprintf(_m, sizeof(_m), __VA_ARGS__);                              \
-		snprintf(err, errlen, "%s%s'%s': %s", source, flag ? " " : "=", value, _m); \
+		if (flag)                                                           \
+			snprintf(err, errlen, "%s '%s': %s", source, value, _m);    \
+		else                                                                \
+			snprintf(err, errlen, "%s=%s: %s", source, value, _m);      \
 		return -1;                                                          \
 	} while (0)
 

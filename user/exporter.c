@@ -148,12 +148,14 @@ static void send_one(struct exporter *e, struct buf *body)
 			note_failure(e, what, true);
 			return;
 		}
+		log_debug("export retry %u in %llu ms%s", attempt + 1, (unsigned long long)delay,
+			  o.has_retry_after ? " (Retry-After)" : "");
 		pthread_mutex_lock(&e->mu);
 		{
 			uint64_t until = now_ms() + delay;
 
-			while (!e->has_waiting && now_ms() < until &&
-			       !(e->stopping && e->stop_deadline <= until))
+			/* the receiver asked for this pause: newer values wait it out too */
+			while (now_ms() < until && !(e->stopping && e->stop_deadline <= until))
 				wait_until(e, until);
 			if (e->has_waiting) {
 				/* newer values supersede these: send those instead */

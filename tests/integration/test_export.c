@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `inflight run` against a real OTLP/HTTP receiver that decodes with the
+ * OpenTelemetry JS protobuf root (tests/receiver): the metric's shape, the
+ * exact values of calls parked in a worker, the resource, transport
+ * options, parity with the official JS SDK, and every failure the OTLP spec
+ * names.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "support/bpf_env.h"
+#include "support/inflight_proc.h"
+#include "support/receiver.h"
+#include "support/worker_proc.h"
+
+static struct receiver recv;
+static struct inflight_proc run;
+static struct worker_proc *worker;
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (run.pid)
+		inflight_stop(&run, SIGKILL);
+	worker_stop_all();
+	receiver_stop(&recv);
+	return 0;
+}
+
+/* Starts the native worker, then `inflight run` on it with extra args/env. */
+static void start_run(const char *endpoint_env, char *const extra_args[], char *const extra_env[])
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	char *args[32] = { "run", "--binary", (char *)worker_path("native_worker"), "--func",
+			   "worker_handle", "--chain", "+0(%di):string" };
+	char *env[32];
+	int na = 7, ne = 0;
+
+	for (int i = 0; extra_args && extra_args[i]; i++)
+		args[na++] = extra_args[i];
+	args[na] = NULL;
+	if (endpoint_env)
+		env[ne++] = (char *)endpoint_env;
+	env[ne++] = "OTEL_METRIC_EXPORT_INTERVAL=200";
+	for (int i = 0; extra_env && extra_env[i]; i++)
+		env[ne++] = extra_env[i];
+	env[ne] = NULL;
+	worker = worker_start(wargv);
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, "attached");
+}
+
+static char endpoint[128];
+
+static const char *endpoint_of(int port)
+{
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", port);
+	return endpoint;
+}
+
+/* The first request accepted whose reading was taken after `after_ns`. */
+static const struct rec_request *export_after(uint64_t after_ns)
+{
+	for (int seq = 1;; seq++) {
+		const struct rec_request *q;
+
+		receiver_wait(&recv, seq);
+		q = receiver_request(&recv, seq);
+		assert_non_null(q);
+		if (q->status == 200 && q->npoints && q->points[0].time > after_ns)
+			return q;
+	}
+}
+
+static void expect_point(const struct rec_request *q, const char *attrs, long long value)
+{
+	const struct rec_point *p = rec_point(q, attrs);
+
+	if (!p)
+		fail_msg("request %d has no point with attributes '%s'", q->seq, attrs);
+	assert_string_equal(p->vtype, "asInt");
+	if (p->value != value)
+		fail_msg("request %d, %s: value %lld, expected %lld", q->seq, attrs, p->value, value);
+}
+
+/* The metric's shape, the values, the resource, start times, headers. */
+static void test_protobuf_export(void **state)
+{
+	char *env[] = { "OTEL_SERVICE_NAME=conserver",
+			"OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod,team=voice%20ops",
+			"K8S_NODE_NAME=node-7", NULL };
+	const struct rec_request *q, *later;
+	uint64_t t;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	start_run(endpoint_of(recv.port), NULL, env);
+	worker_send(worker, "park alpha 3");
+	worker_send(worker, "park caf\\xc3\\xa9 1");
+	worker_expect(worker, "EEEE");
+	t = realtime_ns();
+	q = export_after(t);
+
+	assert_string_equal(q->path, "/v1/metrics");
+	assert_string_equal(q->ctype, "application/x-protobuf");
+	assert_false(q->gzip);
+	assert_non_null(strstr(q->ua, "inflight/"));
+	assert_string_equal(q->metric, "conserver.vcons.inflight");
+	assert_string_equal(q->unit, "{vcon}");
+	assert_false(q->monotonic);
+	assert_int_equal(q->temporality, 2); /* CUMULATIVE */
+	assert_int_equal(q->npoints, 2);
+	expect_point(q, "chain.name=alpha", 3);
+	expect_point(q, "chain.name=caf\xc3\xa9", 1);
+	assert_true(q->points[0].start > 0 && q->points[0].start <= q->points[0].time);
+	assert_string_equal(q->scope_name, "inflight");
+	assert_string_equal(q->scope_version, INFLIGHT_VERSION);
+	assert_string_equal(rec_resource(q, "service.name"), "conserver");
+	assert_string_equal(rec_resource(q, "deployment.environment"), "prod");
+	assert_string_equal(rec_resource(q, "team"), "voice ops");
+	assert_string_equal(rec_resource(q, "k8s.node.name"), "node-7");
+	assert_non_null(rec_resource(q, "host.name"));
+	assert_int_equal(strlen(rec_resource(q, "service.instance.id")), 36);
+	/* the SDK name is reserved for the official SDKs */
+	assert_null(rec_resource(q, "telemetry.sdk.name"));
+
+	worker_send(worker, "release");
+	worker_expect(worker, "RRRR");
+	t = realtime_ns();
+	later = export_after(t);
+	/* idle chains keep reporting, at 0, with their first start time */
+	expect_point(later, "chain.name=alpha", 0);
+	expect_point(later, "chain.name=caf\xc3\xa9", 0);
+	assert_int_equal(rec_point(later, "chain.name=alpha")->start,
+			 rec_point(receiver_request(&recv, q->seq), "chain.name=alpha")->start);
+
+	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
+}
+
+/* http/json, gzip, headers from the variable, the _METRICS_ forms winning. */
+static void test_json_gzip_headers(void **state)
+{
+	char *env[] = { "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+			"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/json",
+			"OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
+			"OTEL_EXPORTER_OTLP_HEADERS=x-api-key=s%20cret,x-tenant=a",
+			"OTEL_EXPORTER_OTLP_METRICS_HEADERS=x-tenant=b", NULL };
+	char *args[] = { "--header", "x-extra=flag", NULL };
+	const struct rec_request *q;
+	uint64_t t;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	start_run(endpoint_of(recv.port), args, env);
+	worker_send(worker, "park j 2");
+	worker_expect(worker, "EE");
+	t = realtime_ns();
+	q = export_after(t);
+	assert_string_equal(q->ctype, "application/json");
+	assert_true(q->gzip);
+	assert_string_equal(rec_header(q, "content-encoding"), "gzip");
+	/* the _METRICS_ headers variable replaces the generic one */
+	assert_null(rec_header(q, "x-api-key"));
+	assert_string_equal(rec_header(q, "x-tenant"), "b");
+	assert_string_equal(rec_header(q, "x-extra"), "flag");
+	expect_point(q, "chain.name=j", 2);
+	assert_int_equal(q->temporality, 2);
+	worker_send(worker, "release");
+	worker_expect(worker, "RR");
+}
+
+/* Our metric and the official JS SDK's match field for field. */
+static void test_sdk_parity(void **state)
+{
+	char cmd[512], url[128];
+	const struct rec_request *ours;
+	int sdk_seq, rc;
+	uint64_t t;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/metrics", recv.port);
+	snprintf(cmd, sizeof(cmd), "node tests/receiver/sdk_reference.js --endpoint %s", url);
+	assert_int_equal(system(cmd), 0);
+	receiver_wait(&recv, 1);
+	sdk_seq = 1;
+
+	start_run(endpoint_of(recv.port), NULL, NULL);
+	/* the SDK reference recorded alpha +3, beta +1-1, café +2 */
+	worker_send(worker, "park beta 1");
+	worker_expect(worker, "E");
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+	worker_send(worker, "park alpha 3");
+	worker_send(worker, "park caf\\xc3\\xa9 2");
+	worker_expect(worker, "EEEEE");
+	t = realtime_ns();
+	ours = export_after(t);
+	snprintf(cmd, sizeof(cmd), "node tests/receiver/compare.js %s/requests.jsonl --ours %d --sdk %d",
+		 recv.dir, ours->seq, sdk_seq);
+	rc = system(cmd);
+	if (rc)
+		fail_msg("compare.js found differences from the official SDK (see above)");
+	worker_send(worker, "release");
+	worker_expect(worker, "RRRRR");
+}
+
+/* Receiver down at start, then up: the next good export is right. */
+static void test_receiver_down_then_up(void **state)
+{
+	int port = free_port();
+	const struct rec_request *q;
+
+	(void)state;
+	REQUIRE_BPF();
+	start_run(endpoint_of(port), NULL, NULL);
+	worker_send(worker, "park late 2");
+	worker_expect(worker, "EE");
+	inflight_wait_stderr(&run, "failed, retrying");
+	receiver_start(&recv, port);
+	q = export_after(0);
+	expect_point(q, "chain.name=late", 2);
+	inflight_wait_stderr(&run, "recovered");
+	worker_send(worker, "release");
+	worker_expect(worker, "RR");
+}
+
+/* 503 with Retry-After: 1 is retried no sooner than a second later. */
+static void test_503_retry_after(void **state)
+{
+	int64_t t1, t2;
+	const struct rec_request *q;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	receiver_control(&recv, "{\"responses\":[{\"status\":503,\"headers\":{\"Retry-After\":\"1\"},"
+				"\"status_message\":\"overloaded\"}]}");
+	start_run(endpoint_of(recv.port), NULL, NULL);
+	worker_send(worker, "park busy 1");
+	worker_expect(worker, "E");
+	receiver_wait(&recv, 1);
+	t1 = mono_ms();
+	assert_int_equal(receiver_request(&recv, 1)->status, 503);
+	receiver_wait(&recv, 2);
+	t2 = mono_ms();
+	q = receiver_request(&recv, 2);
+	assert_int_equal(q->status, 200);
+	if (t2 - t1 < 900)
+		fail_msg("retried %lld ms after a 503 with Retry-After: 1", (long long)(t2 - t1));
+	inflight_wait_stderr(&run, "failed, retrying: HTTP 503: overloaded");
+	expect_point(export_after(0), "chain.name=busy", 1);
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+}
+
+/* 429 without Retry-After: retried after a backoff of at least 500 ms. */
+static void test_429_backoff(void **state)
+{
+	int64_t t1, t2;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	receiver_control(&recv, "{\"responses\":[{\"status\":429}]}");
+	start_run(endpoint_of(recv.port), NULL, NULL);
+	worker_send(worker, "park throttled 1");
+	worker_expect(worker, "E");
+	receiver_wait(&recv, 1);
+	t1 = mono_ms();
+	assert_int_equal(receiver_request(&recv, 1)->status, 429);
+	receiver_wait(&recv, 2);
+	t2 = mono_ms();
+	assert_int_equal(receiver_request(&recv, 2)->status, 200);
+	if (t2 - t1 < 450)
+		fail_msg("retried %lld ms after a 429", (long long)(t2 - t1));
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+}
+
+/* 400 with a Status: logged with its message, never retried. */
+static void test_400_not_retried(void **state)
+{
+	const struct rec_request *a, *b;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	receiver_control(&recv, "{\"responses\":[{\"status\":400,\"status_message\":\"bad things\"}]}");
+	start_run(endpoint_of(recv.port), NULL, NULL);
+	worker_send(worker, "park refused 1");
+	worker_expect(worker, "E");
+	receiver_wait(&recv, 2);
+	a = receiver_request(&recv, 1);
+	b = receiver_request(&recv, 2);
+	assert_int_equal(a->status, 400);
+	assert_int_equal(b->status, 200);
+	/* the second request is the next reading, not the same one again */
+	assert_true(b->points[0].time > a->points[0].time);
+	inflight_wait_stderr(&run, "failed, not retried: HTTP 400: bad things");
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+}
+
+/* A receiver slower than the timeout: the request is abandoned and retried. */
+static void test_slow_receiver(void **state)
+{
+	char *env[] = { "OTEL_EXPORTER_OTLP_TIMEOUT=300", NULL };
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	receiver_control(&recv, "{\"responses\":[{\"status\":200,\"delayMs\":3000}]}");
+	start_run(endpoint_of(recv.port), NULL, env);
+	worker_send(worker, "park slow 2");
+	worker_expect(worker, "EE");
+	inflight_wait_stderr(&run, "Timeout");
+	expect_point(export_after(realtime_ns()), "chain.name=slow", 2);
+	inflight_wait_stderr(&run, "recovered");
+	worker_send(worker, "release");
+	worker_expect(worker, "RR");
+}
+
+/* A partial success is logged, not retried. */
+static void test_partial_success(void **state)
+{
+	const struct rec_request *a, *b;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	receiver_control(&recv, "{\"responses\":[{\"status\":200,\"partial\":{\"rejectedDataPoints\":2,"
+				"\"errorMessage\":\"too old\"}}]}");
+	start_run(endpoint_of(recv.port), NULL, NULL);
+	worker_send(worker, "park part 1");
+	worker_expect(worker, "E");
+	receiver_wait(&recv, 2);
+	a = receiver_request(&recv, 1);
+	b = receiver_request(&recv, 2);
+	assert_true(b->points[0].time > a->points[0].time);
+	inflight_wait_stderr(&run, "partly rejected: 2 data points rejected: too old");
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+}
+
+/* SIGTERM: one last export with the current values, exit 0. */
+static void test_sigterm_final_export(void **state)
+{
+	char *env[] = { "OTEL_METRIC_EXPORT_INTERVAL=600000", NULL };
+	int status;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	start_run(endpoint_of(recv.port), NULL, env);
+	worker_send(worker, "park final 2");
+	worker_expect(worker, "EE");
+	status = inflight_stop(&run, SIGTERM);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	receiver_wait(&recv, 1);
+	expect_point(receiver_request(&recv, 1), "chain.name=final", 2);
+	worker_send(worker, "release");
+	worker_expect(worker, "RR");
+}
+
+/* Past the chain cap: one series marked otel.metric.overflow=true. */
+static void test_overflow_series(void **state)
+{
+	char *args[] = { "--max-chains", "1", NULL };
+	const struct rec_request *q;
+	long long named = 0;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	start_run(endpoint_of(recv.port), args, NULL);
+	worker_send(worker, "park a 1");
+	worker_send(worker, "park b 1");
+	worker_send(worker, "park c 1");
+	worker_expect(worker, "EEE");
+	q = export_after(realtime_ns());
+	assert_int_equal(q->npoints, 2);
+	expect_point(q, "otel.metric.overflow=true", 2);
+	for (int i = 0; i < q->npoints; i++)
+		if (strncmp(q->points[i].attrs, "otel.metric.overflow", 20))
+			named += q->points[i].value;
+	assert_int_equal(named, 1);
+	worker_send(worker, "release");
+	worker_expect(worker, "RRR");
+}
+
+/* Nothing seen yet: no request at all. */
+static void test_no_points_not_sent(void **state)
+{
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	start_run(endpoint_of(recv.port), NULL, NULL);
+	/* said at the first collection, which had no series */
+	inflight_wait_stderr(&run, "no calls seen yet: nothing is exported");
+	receiver_wait(&recv, 0);
+	assert_int_equal(recv.nreq, 0);
+	worker_send(worker, "park first 1");
+	worker_expect(worker, "E");
+	expect_point(export_after(0), "chain.name=first", 1);
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+}
+
+/* Bad configuration: exit 2, naming the variable or flag. */
+static void test_config_errors(void **state)
+{
+	char *grpc[] = { "OTEL_EXPORTER_OTLP_PROTOCOL=grpc", NULL };
+	char *interval[] = { "OTEL_METRIC_EXPORT_INTERVAL=often", NULL };
+	char *bad_flag[] = { "--compression", "zip", NULL };
+	char *args[16];
+	struct inflight_proc p;
+	int status;
+
+	(void)state;
+	args[0] = "run";
+	args[1] = "--binary";
+	args[2] = (char *)worker_path("native_worker");
+	args[3] = "--func";
+	args[4] = "worker_handle";
+	args[5] = NULL;
+
+	inflight_start(&p, args, grpc);
+	status = inflight_stop(&p, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(p.err, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"));
+
+	inflight_start(&p, args, interval);
+	status = inflight_stop(&p, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(p.err, "OTEL_METRIC_EXPORT_INTERVAL=often: expected milliseconds"));
+
+	args[5] = bad_flag[0];
+	args[6] = bad_flag[1];
+	args[7] = NULL;
+	inflight_start(&p, args, NULL);
+	status = inflight_stop(&p, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(p.err, "--compression 'zip': expected gzip or none"));
+}
+
+int main(void)
+{
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+#define T(t) cmocka_unit_test_teardown(t, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_protobuf_export),
+		T(test_json_gzip_headers),
+		T(test_sdk_parity),
+		T(test_receiver_down_then_up),
+		T(test_503_retry_after),
+		T(test_429_backoff),
+		T(test_400_not_retried),
+		T(test_slow_receiver),
+		T(test_partial_success),
+		T(test_sigterm_final_export),
+		T(test_overflow_series),
+		T(test_no_points_not_sent),
+		T(test_config_errors),
+	};
+
+	return cmocka_run_group_tests_name("inflight run: OTLP export against a real receiver",
+					   tests, NULL, NULL);
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+'use strict';
+// Reference export made by the official OpenTelemetry JS SDK, for compare.js
+// to hold the C exporter's request against.
+//
+//   node sdk_reference.js --endpoint http://127.0.0.1:PORT/v1/metrics [--gzip]
+//                         [--value-type int|double]
+//
+// Records on the UpDownCounter conserver.vcons.inflight
+//   alpha +3, beta +1 -1, café +2   (attribute chain.name)
+// and exports it over http/protobuf (cumulative). The values are integers
+// (asInt), as conserver's in-process counter records whole calls; the JS
+// SDK's own default would be asDouble (--value-type double gives that). The reader's shutdown
+// collects and exports once more, so the receiver gets two requests with the
+// same points (only timeUnixNano differs): compare against either.
+// Silent and exit 0 on success; a message on stderr and exit 1 on failure.
+
+// The C tests configure their own exporter through OTEL_* variables; they
+// must not steer the reference (endpoint, headers, temporality, ...).
+for (const k of Object.keys(process.env)) {
+  if (k.startsWith('OTEL_')) delete process.env[k];
+}
+
+const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
+const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-proto');
+const { resourceFromAttributes } = require('@opentelemetry/resources');
+const { ValueType } = require('@opentelemetry/api');
+
+const ExportResultCode = { SUCCESS: 0 }; // @opentelemetry/core's enum value
+
+function usage(msg) {
+  process.stderr.write(`sdk_reference.js: ${msg}\nusage: node sdk_reference.js --endpoint URL [--gzip] [--value-type int|double]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const opts = { endpoint: null, gzip: false, valueType: 'int' };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--endpoint') opts.endpoint = argv[++i];
+    else if (argv[i] === '--gzip') opts.gzip = true;
+    else if (argv[i] === '--value-type') opts.valueType = argv[++i];
+    else usage(`unknown argument: ${argv[i]}`);
+  }
+  if (!opts.endpoint) usage('--endpoint URL is required');
+  if (opts.valueType !== 'int' && opts.valueType !== 'double') usage('--value-type is int or double');
+  return opts;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const exporter = new OTLPMetricExporter({
+    url: opts.endpoint,
+    compression: opts.gzip ? 'gzip' : 'none',
+    timeoutMillis: 10000,
+  });
+  // The reader swallows failed exports (it hands them to the global error
+  // handler, silent without a diag logger), so watch the exporter's results.
+  const failures = [];
+  let exported = 0;
+  const exportOnce = exporter.export.bind(exporter);
+  exporter.export = (metrics, done) =>
+    exportOnce(metrics, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) exported++;
+      else failures.push(result.error ? result.error.message || String(result.error) : 'export failed');
+      done(result);
+    });
+
+  const reader = new PeriodicExportingMetricReader({
+    exporter,
+    // Never fires during the run: exports happen only on forceFlush/shutdown.
+    exportIntervalMillis: 3600 * 1000,
+    exportTimeoutMillis: 10000,
+  });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'inflight-sdk-reference' }),
+    readers: [reader],
+  });
+
+  const meter = provider.getMeter('inflight-sdk-reference');
+  const inflight = meter.createUpDownCounter('conserver.vcons.inflight', {
+    unit: '{vcon}',
+    description: "Calls in flight in the worker's handle function, per chain",
+    valueType: opts.valueType === 'int' ? ValueType.INT : ValueType.DOUBLE,
+  });
+  inflight.add(3, { 'chain.name': 'alpha' });
+  inflight.add(1, { 'chain.name': 'beta' });
+  inflight.add(-1, { 'chain.name': 'beta' });
+  inflight.add(2, { 'chain.name': 'caf\u00e9' });
+
+  await provider.forceFlush();
+  await provider.shutdown();
+  if (failures.length > 0) throw new Error(`export failed: ${failures.join('; ')}`);
+  if (exported === 0) throw new Error('nothing was exported');
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`sdk_reference.js: ${e && e.message ? e.message : e}\n`);
+    process.exit(1);
+  },
+);

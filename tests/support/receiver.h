@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The independent OTLP receiver (tests/receiver/server.js, decoding with
+ * the OpenTelemetry JS protobuf root) driven from C: start it, script its
+ * answers, wait for and read what it recorded (points.txt).
+ */
+#ifndef INFLIGHT_TEST_RECEIVER_H
+#define INFLIGHT_TEST_RECEIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define REC_MAX 32
+
+struct rec_kv {
+	char key[128];
+	char value[256];
+};
+
+struct rec_point {
+	uint64_t start, time;
+	char vtype[16];
+	long long value;
+	char attrs[256]; /* "k=v,k2=v2", sorted by key */
+};
+
+struct rec_request {
+	int seq;
+	int status;
+	bool gzip;
+	char path[128];
+	char ctype[64];
+	char ua[128];
+	struct rec_kv headers[REC_MAX];
+	int nheaders;
+	struct rec_kv resource[REC_MAX];
+	int nresource;
+	char scope_name[64], scope_version[32];
+	char metric[128], unit[32], description[128];
+	bool monotonic;
+	int temporality;
+	struct rec_point points[REC_MAX];
+	int npoints;
+};
+
+struct receiver {
+	pid_t pid;
+	int port;
+	char dir[64];
+	int inotify_fd;
+	struct rec_request *req; /* parsed so far */
+	int nreq;
+};
+
+/* Starts the receiver on `port` (0: any free port). */
+void receiver_start(struct receiver *r, int port);
+void receiver_stop(struct receiver *r);
+/* POSTs a JSON body to /control (scripted responses, reset). */
+void receiver_control(struct receiver *r, const char *json);
+/* Waits until at least `n` requests are recorded; re-reads the record. */
+void receiver_wait(struct receiver *r, int n);
+/* The recorded request with this seq (1-based), or NULL. */
+const struct rec_request *receiver_request(struct receiver *r, int seq);
+/* A free TCP port on 127.0.0.1 (for a receiver started later). */
+int free_port(void);
+
+const char *rec_header(const struct rec_request *q, const char *name);
+const char *rec_resource(const struct rec_request *q, const char *key);
+/* The point whose attrs are exactly `attrs`, or NULL. */
+const struct rec_point *rec_point(const struct rec_request *q, const char *attrs);
+
+#endif
