@@ -205,6 +205,8 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 		      const char *source, char *err, size_t errlen)
 {
 	bool flag = is_flag(source);
+	/* headers carry API keys and bearer tokens: never echo them */
+	bool secret = what == SET_HEADERS || what == SET_HEADER;
 	char why[256];
 	uint64_t ms;
 
@@ -212,7 +214,10 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 	do {                                                                        \
 		char _m[512];                                                       \
 		snprintf(_m, sizeof(_m), __VA_ARGS__);                              \
-		if (flag)                                                           \
+		if (secret)                                                         \
+			snprintf(err, errlen, "%s: %s (value not shown: it may hold credentials)", \
+				 source, _m);                                       \
+		else if (flag)                                                      \
 			snprintf(err, errlen, "%s '%s': %s", source, value, _m);    \
 		else                                                                \
 			snprintf(err, errlen, "%s=%s: %s", source, value, _m);      \
@@ -242,8 +247,9 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 		set_string(&c->url, value);
 		break;
 	case SET_HEADERS:
+		/* the parser's reason quotes the bad pair: not shown either */
 		if (kv_list_parse(value, &c->headers, why, sizeof(why)))
-			BAD("%s (expected key=value,key2=value2, percent-encoded)", why);
+			BAD("expected key=value,key2=value2, percent-encoded");
 		break;
 	case SET_HEADER: {
 		struct kv_list one = { 0 };
@@ -310,12 +316,12 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 		c->exporter_set = true;
 		break;
 	case SET_SDK_DISABLED:
-		if (!strcasecmp(value, "true")) {
-			c->exporter = EXPORTER_NONE;
-			c->exporter_set = true;
-		} else if (strcasecmp(value, "false") && *value) {
+		if (!strcasecmp(value, "true"))
+			c->sdk_disabled = true;
+		else if (!strcasecmp(value, "false") || !*value)
+			c->sdk_disabled = false;
+		else
 			BAD("expected true or false");
-		}
 		break;
 	case SET_SERVICE_NAME:
 		if (!*value)
@@ -405,6 +411,11 @@ int export_config_from_env(struct export_config *c, char *err, size_t errlen)
 
 void export_config_finish(struct export_config *c)
 {
+	/* a disabled SDK is a no-op, whatever exporter is named */
+	if (c->sdk_disabled) {
+		c->exporter = EXPORTER_NONE;
+		return;
+	}
 	if (!c->exporter_set)
 		c->exporter = c->url ? EXPORTER_OTLP : EXPORTER_CONSOLE;
 	/* otlp with no endpoint: the spec's default */

@@ -28,6 +28,7 @@ struct kv_list {
 struct export_config {
 	enum exporter_kind exporter;
 	bool exporter_set;      /* chosen explicitly (else: otlp iff an endpoint is set) */
+	bool sdk_disabled;      /* OTEL_SDK_DISABLED=true: no exporter, whatever else says */
 	enum otlp_protocol protocol;
 	char *url;              /* the full metrics URL */
 	struct kv_list headers;

@@ -23,30 +23,79 @@ static void copy_text(char *dst, size_t size, const void *src, size_t len)
 	dst[len] = '\0';
 }
 
+/* Appends code point `cp` as UTF-8 if it fits. */
+static size_t put_utf8(char *out, size_t o, size_t size, unsigned cp)
+{
+	char tmp[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		tmp[0] = (char)cp, n = 1;
+	} else if (cp < 0x800) {
+		tmp[0] = (char)(0xc0 | cp >> 6), tmp[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+	} else {
+		tmp[0] = (char)(0xe0 | cp >> 12), tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		tmp[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+	}
+	if (o + n >= size)
+		return o;
+	memcpy(out + o, tmp, n);
+	return o + n;
+}
+
 /*
- * The value of "key" in a small JSON object, as text: strings unescaped
- * (\" \\ \n only), numbers as written. Enough for the two messages here.
+ * The value of "key" in a small JSON object, as text: strings unescaped,
+ * numbers as written. The key must stand where a key can (after '{' or
+ * ','), so a string value that happens to read "key" is not taken for it.
+ * Enough for the two small messages a receiver answers with.
  */
 static bool json_value(const char *body, size_t len, const char *key, char *out, size_t size)
 {
+	const char *end = body + len, *p = body;
 	char pat[64];
-	const char *p, *end = body + len;
-	size_t o = 0;
+	size_t o = 0, plen;
 
 	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = memmem(body, len, pat, strlen(pat));
-	if (!p)
+	plen = strlen(pat);
+	for (;; p++) {
+		const char *q;
+
+		p = memmem(p, (size_t)(end - p), pat, plen);
+		if (!p)
+			return false;
+		for (q = p; q > body && (q[-1] == ' ' || q[-1] == '\n' || q[-1] == '\t' || q[-1] == '\r'); q--)
+			;
+		if (q > body && (q[-1] == '{' || q[-1] == ','))
+			break;
+	}
+	p += plen;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	if (p >= end || *p++ != ':')
 		return false;
-	p += strlen(pat);
-	while (p < end && (*p == ' ' || *p == ':' || *p == '\t' || *p == '\n'))
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	if (p < end && *p == '"') {
 		for (p++; p < end && *p != '"' && o + 1 < size; p++) {
-			if (*p == '\\' && p + 1 < end) {
-				p++;
-				out[o++] = *p == 'n' ? '\n' : *p;
-			} else {
+			unsigned cp;
+
+			if (*p != '\\' || p + 1 >= end) {
 				out[o++] = *p;
+				continue;
+			}
+			switch (*++p) {
+			case 'n': out[o++] = '\n'; break;
+			case 't': out[o++] = '\t'; break;
+			case 'r': out[o++] = '\r'; break;
+			case 'b': out[o++] = '\b'; break;
+			case 'f': out[o++] = '\f'; break;
+			case 'u':
+				if (p + 4 < end && sscanf(p + 1, "%4x", &cp) == 1) {
+					o = put_utf8(out, o, size, cp);
+					p += 4;
+				}
+				break;
+			default: out[o++] = *p; break; /* \" \\ \/ */
 			}
 		}
 	} else {

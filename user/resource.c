@@ -66,7 +66,8 @@ int resource_build(const struct export_config *c, const char *machine_id_path,
 		resource_instance_id(mid, id);
 	} else {
 		/* no machine id: the host name is the next most stable thing */
-		log_warn("no machine id (/etc/machine-id): service.instance.id derived from the host name");
+		log_warn("no machine id (%s): service.instance.id derived from the host name",
+			 machine_id_path ? machine_id_path : "/etc/machine-id");
 		resource_instance_id(host, id);
 	}
 	err |= kv_list_set(out, "service.instance.id", id);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "support/test_filter.h"
 #include "support/bpf_env.h"
 #include "support/worker_proc.h"
 
@@ -409,5 +410,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_top_json, worker_teardown),
 	};
 
+	apply_test_filter();
 	return cmocka_run_group_tests_name("the inflight command line", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "support/test_filter.h"
 #include "support/bpf_env.h"
 #include "support/observe.h"
 #include "support/worker_proc.h"
@@ -336,6 +337,7 @@ int main(void)
 		BOTH(test_exit_kinds),
 	};
 
+	apply_test_filter();
 	return cmocka_run_group_tests_name("counting rules (native worker, uretprobe and insn)",
 					   tests, NULL, NULL);
 }

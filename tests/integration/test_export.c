@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "support/test_filter.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/receiver.h"
@@ -477,8 +478,6 @@ static void test_config_errors(void **state)
 
 int main(void)
 {
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 #define T(t) cmocka_unit_test_teardown(t, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_protobuf_export),
@@ -496,6 +495,7 @@ int main(void)
 		T(test_config_errors),
 	};
 
+	apply_test_filter();
 	return cmocka_run_group_tests_name("inflight run: OTLP export against a real receiver",
 					   tests, NULL, NULL);
 }

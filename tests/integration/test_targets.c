@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "support/test_filter.h"
 #include "fetch_spec.h"
 #include "support/bpf_env.h"
 #include "support/observe.h"
@@ -410,5 +411,6 @@ int main(void)
 		T(test_names_sanitised),
 	};
 
+	apply_test_filter();
 	return cmocka_run_group_tests_name("targets and chains", tests, NULL, NULL);
 }

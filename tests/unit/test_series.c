@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * series: snapshot to OTLP points. Each chain is one cumulative series, so
+ * its start time must be when it was first seen and never move, otherwise
+ * backends see a counter reset every export; the overflow series is marked
+ * with otel.metric.overflow=true instead of a chain name; idle chains
+ * still report 0.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "series.h"
+
+#define T0 1700000000000000000ull
+
+static struct snapshot snap(uint64_t ts, struct chain_stat *chains, size_t n)
+{
+	struct snapshot s;
+
+	memset(&s, 0, sizeof(s));
+	s.ts_ns = ts;
+	s.chains = chains;
+	s.n = n;
+	return s;
+}
+
+static void assert_chain_point(const struct otlp_point *p, const char *key, const char *name,
+			       uint64_t start, uint64_t time, int64_t value)
+{
+	assert_int_equal(p->nattrs, 1);
+	assert_non_null(p->attrs);
+	assert_string_equal(p->attrs[0].key, key);
+	assert_int_equal(p->attrs[0].type, OTLP_STRING);
+	assert_string_equal(p->attrs[0].s, name);
+	assert_true(p->start_ns == start);
+	assert_true(p->time_ns == time);
+	assert_int_equal(p->value, value);
+}
+
+static void assert_overflow_point(const struct otlp_point *p, uint64_t start, uint64_t time,
+				  int64_t value)
+{
+	assert_int_equal(p->nattrs, 1);
+	assert_non_null(p->attrs);
+	assert_string_equal(p->attrs[0].key, "otel.metric.overflow");
+	assert_int_equal(p->attrs[0].type, OTLP_BOOL);
+	assert_true(p->attrs[0].b);
+	assert_true(p->start_ns == start);
+	assert_true(p->time_ns == time);
+	assert_int_equal(p->value, value);
+}
+
+/* One snapshot: a point per chain, in snapshot order, all started now. */
+static void test_first_snapshot(void **state)
+{
+	struct chain_stat c[] = {
+		{ .id = 2, .name = "alpha", .entered = 10, .returned = 7, .inflight = 3 },
+		{ .id = 3, .name = "beta", .entered = 5, .returned = 5, .inflight = 0 }, /* idle */
+		{ .id = 0, .name = "(overflow)", .overflow = true, .inflight = 4 },
+	};
+	struct snapshot s = snap(T0, c, 3);
+	struct series_table t = { 0 };
+	struct otlp_metric m = { .name = "x", .points = (void *)1, .npoints = 99 };
+
+	(void)state;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, 3);
+	assert_chain_point(&m.points[0], "chain.name", "alpha", T0, T0, 3);
+	assert_chain_point(&m.points[1], "chain.name", "beta", T0, T0, 0);
+	assert_overflow_point(&m.points[2], T0, T0, 4);
+	/* the metric's own fields are not touched */
+	assert_string_equal(m.name, "x");
+	series_free(&t);
+}
+
+/* The attribute key is the configured one. */
+static void test_attribute_key(void **state)
+{
+	struct chain_stat c[] = { { .id = 1, .name = "GET /x", .inflight = 1 } };
+	struct snapshot s = snap(T0, c, 1);
+	struct series_table t = { 0 };
+	struct otlp_metric m = { 0 };
+
+	(void)state;
+	assert_int_equal(series_points(&t, &s, "http.route", &m), 0);
+	assert_int_equal(m.npoints, 1);
+	assert_chain_point(&m.points[0], "http.route", "GET /x", T0, T0, 1);
+	series_free(&t);
+}
+
+/*
+ * Start times stay where they were first set; a chain first seen later
+ * gets its own, later start; values and times follow each snapshot.
+ */
+static void test_start_times_kept(void **state)
+{
+	struct chain_stat first[] = {
+		{ .id = 2, .name = "alpha", .inflight = 3 },
+		{ .id = 3, .name = "beta", .inflight = 1 },
+		{ .id = 0, .name = "", .overflow = true, .inflight = 0 },
+	};
+	struct chain_stat second[] = {
+		{ .id = 2, .name = "alpha", .inflight = 0 },
+		{ .id = 3, .name = "beta", .inflight = 5 },
+		{ .id = 5, .name = "gamma", .inflight = 2 }, /* new */
+		{ .id = 0, .name = "", .overflow = true, .inflight = -1 },
+	};
+	struct chain_stat third[] = {
+		{ .id = 2, .name = "alpha", .inflight = 1 },
+		{ .id = 3, .name = "beta", .inflight = 0 },
+		{ .id = 5, .name = "gamma", .inflight = 0 },
+		{ .id = 0, .name = "", .overflow = true, .inflight = 7 },
+	};
+	const uint64_t t1 = T0, t2 = T0 + 60000000000ull, t3 = T0 + 120000000000ull;
+	struct snapshot s;
+	struct series_table t = { 0 };
+	struct otlp_metric m = { 0 };
+
+	(void)state;
+	s = snap(t1, first, 3);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, 3);
+
+	s = snap(t2, second, 4);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, 4);
+	assert_chain_point(&m.points[0], "chain.name", "alpha", t1, t2, 0);
+	assert_chain_point(&m.points[1], "chain.name", "beta", t1, t2, 5);
+	assert_chain_point(&m.points[2], "chain.name", "gamma", t2, t2, 2);
+	assert_overflow_point(&m.points[3], t1, t2, -1);
+
+	s = snap(t3, third, 4);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, 4);
+	assert_chain_point(&m.points[0], "chain.name", "alpha", t1, t3, 1);
+	assert_chain_point(&m.points[1], "chain.name", "beta", t1, t3, 0);
+	assert_chain_point(&m.points[2], "chain.name", "gamma", t2, t3, 0);
+	assert_overflow_point(&m.points[3], t1, t3, 7);
+	series_free(&t);
+}
+
+/* A chain missing from one snapshot keeps its start when it is back. */
+static void test_start_kept_across_absence(void **state)
+{
+	struct chain_stat both[] = { { .id = 1, .name = "a", .inflight = 1 }, { .id = 2, .name = "b", .inflight = 1 } };
+	struct chain_stat only_b[] = { { .id = 2, .name = "b", .inflight = 2 } };
+	struct snapshot s;
+	struct series_table t = { 0 };
+	struct otlp_metric m = { 0 };
+
+	(void)state;
+	s = snap(T0 + 1, both, 2);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	s = snap(T0 + 2, only_b, 1);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, 1);
+	assert_chain_point(&m.points[0], "chain.name", "b", T0 + 1, T0 + 2, 2);
+	s = snap(T0 + 3, both, 2);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, 2);
+	assert_chain_point(&m.points[0], "chain.name", "a", T0 + 1, T0 + 3, 1);
+	assert_chain_point(&m.points[1], "chain.name", "b", T0 + 1, T0 + 3, 1);
+	series_free(&t);
+}
+
+/* Ids far apart (the table grows) and snapshots growing past the table's capacity. */
+static void test_growth(void **state)
+{
+	enum { N = 300 };
+	static struct chain_stat many[N];
+	static char names[N][16];
+	struct chain_stat one[] = { { .id = 4000, .name = "far", .inflight = 9 } };
+	struct snapshot s;
+	struct series_table t = { 0 };
+	struct otlp_metric m = { 0 };
+
+	(void)state;
+	s = snap(T0, one, 1);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_chain_point(&m.points[0], "chain.name", "far", T0, T0, 9);
+
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "c%d", i);
+		many[i] = (struct chain_stat){ .id = (uint32_t)(i * 17), .name = names[i], .inflight = i };
+	}
+	s = snap(T0 + 5, many, N);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, N);
+	for (int i = 0; i < N; i++)
+		assert_chain_point(&m.points[i], "chain.name", names[i], T0 + 5, T0 + 5, i);
+
+	/* the far chain kept its start through all the growth */
+	s = snap(T0 + 9, one, 1);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, 1);
+	assert_chain_point(&m.points[0], "chain.name", "far", T0, T0 + 9, 9);
+	series_free(&t);
+	assert_null(t.start_ns);
+	assert_null(t.points);
+	assert_int_equal(t.cap, 0);
+}
+
+/* An empty snapshot (nothing seen yet) gives no points, and no error. */
+static void test_empty_snapshot(void **state)
+{
+	struct snapshot s = snap(T0, NULL, 0);
+	struct series_table t = { 0 };
+	struct otlp_metric m = { .points = (void *)1, .npoints = 7 };
+
+	(void)state;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(m.npoints, 0);
+	series_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_snapshot),
+		cmocka_unit_test(test_attribute_key),
+		cmocka_unit_test(test_start_times_kept),
+		cmocka_unit_test(test_start_kept_across_absence),
+		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_empty_snapshot),
+	};
+
+	return cmocka_run_group_tests_name("series: snapshot to cumulative OTLP points", tests, NULL,
+					   NULL);
+}
