@@ -60,7 +60,10 @@ void receiver_stop(struct receiver *r);
 void receiver_control(struct receiver *r, const char *json);
 /* Waits until at least `n` requests are recorded; re-reads the record. */
 void receiver_wait(struct receiver *r, int n);
-/* The recorded request with this seq (1-based), or NULL. */
+/*
+ * The recorded request with this seq (1-based), or NULL. Valid until the
+ * next receiver_wait, which re-reads the record.
+ */
 const struct rec_request *receiver_request(struct receiver *r, int seq);
 /* A free TCP port on 127.0.0.1 (for a receiver started later). */
 int free_port(void);
