@@ -22,16 +22,10 @@
 #include <cmocka.h>
 #include "support/test_filter.h"
 #include "support/bpf_env.h"
+#include "support/inflight_proc.h"
 #include "support/worker_proc.h"
 
 #define DEADLINE_MS 20000
-
-static const char *inflight_bin(void)
-{
-	const char *b = getenv("INFLIGHT_BIN");
-
-	return b && *b ? b : "build/inflight";
-}
 
 struct run {
 	int status;
@@ -142,14 +136,26 @@ static void expect_usage_error(const struct run *r, const char *want)
 	assert_non_null(strstr(r->err, "error"));
 }
 
-/* No program of ours is loaded once a failed run has exited. */
-static void expect_nothing_loaded(void)
+/* How many handle_entry programs are loaded (ours or another inflight's). */
+static int loaded_programs(void)
 {
 	char *argv[] = { "bpftool", "prog", "show", "name", "handle_entry", NULL };
 	struct run r;
+	int n = 0;
 
 	run_argv(&r, argv, NULL);
-	assert_string_equal(r.out, "");
+	for (const char *p = r.out; (p = strstr(p, "name handle_entry")); p++)
+		n++;
+	return n;
+}
+
+/*
+ * Nothing of ours stays loaded once a run has exited: as many programs as
+ * before it (another inflight on the machine may hold some).
+ */
+static void expect_nothing_loaded(int before)
+{
+	assert_int_equal(loaded_programs(), before);
 }
 
 static void test_help_and_version(void **state)
@@ -223,6 +229,7 @@ static void test_bad_targets(void **state)
 	struct run r;
 	char pid[16];
 	pid_t gone;
+	int before = loaded_programs();
 
 	(void)state;
 	REQUIRE_BPF();
@@ -248,7 +255,7 @@ static void test_bad_targets(void **state)
 	snprintf(pid, sizeof(pid), "%d", (int)gone);
 	run_inflight(&r, "top", "--pid", pid, "--func", "worker_handle", NULL);
 	expect_usage_error(&r, "no such process");
-	expect_nothing_loaded();
+	expect_nothing_loaded(before);
 }
 
 /* Missing privilege and kernel features are named. */
@@ -283,55 +290,6 @@ static void test_list(void **state)
 	assert_null(strstr(r.out, "func  main "));
 }
 
-/* A running `inflight top`, its stdout and stderr as pipes. */
-struct live {
-	pid_t pid;
-	FILE *out;
-	int err_fd;
-};
-
-static void live_start(struct live *l, char *const argv[])
-{
-	int out[2], err[2];
-
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
-	l->pid = fork();
-	assert_true(l->pid >= 0);
-	if (l->pid == 0) {
-		dup2(out[1], STDOUT_FILENO);
-		dup2(err[1], STDERR_FILENO);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(err[1]);
-	l->out = fdopen(out[0], "r");
-	l->err_fd = err[0];
-}
-
-/* Reads stderr until the "attached" line: the probes are in. */
-static void live_wait_attached(struct live *l)
-{
-	char buf[4096];
-	size_t n = 0;
-	int64_t deadline = now_ms() + DEADLINE_MS;
-
-	while (!memmem(buf, n, "attached", 8)) {
-		struct pollfd p = { l->err_fd, POLLIN, 0 };
-		ssize_t got;
-
-		if (now_ms() > deadline)
-			fail_msg("inflight top never said it attached");
-		if (poll(&p, 1, 1000) <= 0)
-			continue;
-		got = read(l->err_fd, buf + n, sizeof(buf) - 1 - n);
-		if (got <= 0)
-			fail_msg("inflight top exited before attaching: %.*s", (int)n, buf);
-		n += (size_t)got;
-	}
-}
-
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -341,7 +299,7 @@ static uint64_t realtime_ns(void)
 }
 
 /* The first JSON line whose reading began after `after_ns`. */
-static void live_json_after(struct live *l, uint64_t after_ns, char *line, size_t size)
+static void json_after(struct inflight_proc *l, uint64_t after_ns, char *line, size_t size)
 {
 	unsigned long long ts;
 
@@ -357,26 +315,26 @@ static void live_json_after(struct live *l, uint64_t after_ns, char *line, size_
 
 static void test_top_json(void **state)
 {
-	char *argv[] = { (char *)inflight_bin(), "top", "--binary",
-			 (char *)worker_path("native_worker"), "--func", "worker_handle",
-			 "--chain", "+0(%di):string", "--json", "--interval", "100ms", NULL };
+	char *args[] = { "top", "--binary", (char *)worker_path("native_worker"), "--func",
+			 "worker_handle", "--chain", "+0(%di):string", "--json", "--interval",
+			 "100ms", NULL };
 	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
 	struct worker_proc *w;
-	struct live l;
+	static struct inflight_proc l;
 	char line[8192];
 	uint64_t t;
-	int status;
+	int status, before = loaded_programs();
 
 	(void)state;
 	REQUIRE_BPF();
-	live_start(&l, argv);
-	live_wait_attached(&l);
+	inflight_start(&l, args, NULL);
+	inflight_wait_stderr(&l, "attached");
 	w = worker_start(wargv);
 	worker_send(w, "park alpha 2");
 	worker_send(w, "park \\xce\\xb2\\xff 1");
 	worker_expect(w, "EEE");
 	t = realtime_ns();
-	live_json_after(&l, t, line, sizeof(line));
+	json_after(&l, t, line, sizeof(line));
 	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 2, \"entered\": 2, \"exited\": 0, \"released\": 0}"));
 	/* β then U+FFFD for the invalid byte */
 	assert_non_null(strstr(line, "{\"chain\": \"\xce\xb2\xef\xbf\xbd\", \"inflight\": 1,"));
@@ -385,17 +343,14 @@ static void test_top_json(void **state)
 	worker_send(w, "release");
 	worker_expect(w, "RRR");
 	t = realtime_ns();
-	live_json_after(&l, t, line, sizeof(line));
+	json_after(&l, t, line, sizeof(line));
 	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 0, \"entered\": 2, \"exited\": 2, \"released\": 0}"));
 
 	/* SIGTERM: detach and exit 0 */
-	kill(l.pid, SIGTERM);
-	assert_int_equal(waitpid(l.pid, &status, 0), l.pid);
+	status = inflight_stop(&l, SIGTERM);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	fclose(l.out);
-	close(l.err_fd);
-	expect_nothing_loaded();
+	expect_nothing_loaded(before);
 }
 
 int main(void)
