@@ -26,7 +26,9 @@ struct exporter {
 	struct exporter_stats stats;
 	/* failures are logged when they start or change, not every attempt */
 	bool failing;
-	uint64_t failures_in_row;
+	uint64_t failures_in_row; /* HTTP attempts */
+	uint64_t lost_in_row;     /* exports given up */
+	uint64_t last_summary;    /* CLOCK_MONOTONIC ms of the last failure line */
 	char last_error[512];
 };
 
@@ -68,13 +70,30 @@ static void describe(const struct send_outcome *o, char *out, size_t size)
 		snprintf(out, size, "HTTP %ld", o->http_status);
 }
 
+/*
+ * A failure is logged when a failing streak starts or its reason changes;
+ * while it goes on, one summary a minute says how many exports were lost.
+ * An endpoint down for an hour at a 5 s interval writes 60 lines, not 1440.
+ */
+#define FAILURE_SUMMARY_MS 60000
+
 static void note_failure(struct exporter *e, const char *what, bool final)
 {
+	uint64_t now = now_ms();
+
 	e->failures_in_row++;
-	if (!e->failing || strcmp(e->last_error, what) || final) {
-		log_warn("export to %s %s: %s", e->cfg->url,
-			 final ? "failed, not retried" : "failed, retrying", what);
+	if (final)
+		e->lost_in_row++;
+	if (!e->failing || strcmp(e->last_error, what)) {
+		log_warn("export to %s failed, %s: %s", e->cfg->url,
+			 final ? "not retried" : "retrying", what);
 		snprintf(e->last_error, sizeof(e->last_error), "%s", what);
+		e->last_summary = now;
+	} else if (now - e->last_summary >= FAILURE_SUMMARY_MS) {
+		log_warn("export to %s still failing (%s): %llu export%s not delivered so far",
+			 e->cfg->url, what, (unsigned long long)e->lost_in_row,
+			 e->lost_in_row == 1 ? "" : "s");
+		e->last_summary = now;
 	}
 	e->failing = true;
 }
@@ -82,10 +101,13 @@ static void note_failure(struct exporter *e, const char *what, bool final)
 static void note_success(struct exporter *e, const struct send_outcome *o)
 {
 	if (e->failing)
-		log_info("export to %s recovered after %llu failed attempt%s", e->cfg->url,
-			 (unsigned long long)e->failures_in_row, e->failures_in_row == 1 ? "" : "s");
+		log_info("export to %s recovered after %llu failed attempt%s (%llu export%s not delivered)",
+			 e->cfg->url, (unsigned long long)e->failures_in_row,
+			 e->failures_in_row == 1 ? "" : "s", (unsigned long long)e->lost_in_row,
+			 e->lost_in_row == 1 ? "" : "s");
 	e->failing = false;
 	e->failures_in_row = 0;
+	e->lost_in_row = 0;
 	e->last_error[0] = '\0';
 	if (o->response.partial && (o->response.rejected || o->response.message[0]))
 		log_warn("export to %s partly rejected: %lld data point%s rejected%s%s", e->cfg->url,
@@ -101,7 +123,8 @@ static void send_one(struct exporter *e, struct buf *body)
 {
 	uint64_t deadline = now_ms() + e->cfg->export_timeout_ms;
 	struct send_outcome o;
-	char what[600];
+	/* the reason given when time runs out: the last attempt's, if any */
+	char what[600] = "no time left for this export";
 
 	for (unsigned attempt = 0;; attempt++) {
 		uint64_t now = now_ms(), delay, budget;
@@ -115,7 +138,7 @@ static void send_one(struct exporter *e, struct buf *body)
 		if (now >= deadline) {
 			e->stats.failed++;
 			e->unsent = true;
-			note_failure(e, "out of time for this export", true);
+			note_failure(e, what, true);
 			return;
 		}
 		budget = deadline - now;
@@ -140,11 +163,9 @@ static void send_one(struct exporter *e, struct buf *body)
 			rnd = (uint32_t)now * 2654435761u;
 		delay = o.has_retry_after ? o.retry_after_ms : retry_backoff_ms(attempt, rnd);
 		if (now_ms() + delay >= deadline) {
+			/* the next try would pass the export deadline: give this one up */
 			e->stats.failed++;
 			e->unsent = true;
-			snprintf(what + strlen(what), sizeof(what) - strlen(what),
-				 " (next try would pass the %llu ms export deadline)",
-				 (unsigned long long)e->cfg->export_timeout_ms);
 			note_failure(e, what, true);
 			return;
 		}
