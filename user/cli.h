@@ -18,9 +18,12 @@ int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
 /* Target options (--binary, --pid, --func, --usdt, --chain, ...), an argp child. */
+#define MAX_PIDS 64
+
 struct target_options {
 	struct observer_config cfg;
 	struct inflight_fetch fetch;
+	pid_t pids[MAX_PIDS];
 	const char *chain_spec;
 	char default_chain[INFLIGHT_CHAIN_LEN];
 	bool verbose;

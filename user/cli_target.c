@@ -12,6 +12,11 @@ enum {
 	OPT_RETURN = 0x100,
 	OPT_MAX_CHAINS,
 	OPT_MAX_THREADS,
+	OPT_PYTHON,
+	OPT_PYTHON_EXE,
+	OPT_PY_FUNC,
+	OPT_PY_FILE,
+	OPT_PY_CHAIN,
 };
 
 static const struct argp_option options[] = {
@@ -20,6 +25,12 @@ static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Only this process; its executable (or mapped library) is found through /proc/PID/root", 1 },
 	{ "func", 'f', "SYMBOL", 0, "The handle function", 1 },
 	{ "usdt", 'u', "PROV:ENTRY,PROV:RETURN", 0, "A USDT probe pair instead of a function", 1 },
+	{ NULL, 0, NULL, 0, "CPython workers (frames read at each reading, no probes):", 2 },
+	{ "python", OPT_PYTHON, NULL, 0, "Count frames of a Python function in CPython 3.10-3.13 processes (--pid, repeatable, or --python-exe)", 2 },
+	{ "python-exe", OPT_PYTHON_EXE, "PATTERN", 0, "Every process whose executable or command line contains PATTERN (a glob if it has * ? [), and its children, found again at each reading", 2 },
+	{ "py-func", OPT_PY_FUNC, "NAME", 0, "The function (default _handle_vcon)", 2 },
+	{ "py-file", OPT_PY_FILE, "SUFFIX", 0, "Only code whose file name ends with SUFFIX (e.g. conserver/main.py)", 2 },
+	{ "py-chain", OPT_PY_CHAIN, "ARG[\"KEY\"]", 0, "The chain: an argument by name or position, optionally a dict key (default chain_details[\"name\"])", 2 },
 	{ NULL, 0, NULL, 0, "The chain each call belongs to:", 2 },
 	{ "chain", 'c', "SPEC", 0, "Fetch spec in uprobe_events syntax, e.g. '+0(%di):string', '+8($arg2):u32'", 2 },
 	{ "chain-name", 'n', "NAME", 0, "A constant chain name (default: the function's name)", 2 },
@@ -97,7 +108,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'p':
 		if (parse_u32(arg, 1, 0x3fffffff, &v))
 			cli_usage_error(state, "--pid '%s': expected a process id (a positive integer)", arg);
-		t->cfg.pid = (pid_t)v;
+		if (t->cfg.npids == MAX_PIDS)
+			cli_usage_error(state, "--pid: at most %d processes", MAX_PIDS);
+		t->pids[t->cfg.npids++] = (pid_t)v;
+		t->cfg.pid = t->pids[0];
+		break;
+	case OPT_PYTHON:
+		t->cfg.python = true;
+		break;
+	case OPT_PYTHON_EXE:
+		if (!*arg)
+			cli_usage_error(state, "--python-exe: expected a pattern");
+		t->cfg.python_exe = arg;
+		break;
+	case OPT_PY_FUNC:
+		t->cfg.py_func = arg;
+		break;
+	case OPT_PY_FILE:
+		t->cfg.py_file = arg;
+		break;
+	case OPT_PY_CHAIN:
+		t->cfg.py_chain = arg;
 		break;
 	case 'f':
 		if (!*arg)
@@ -146,6 +177,28 @@ int target_options_finish(struct target_options *t)
 
 	if (t->verbose)
 		log_set_level(LOG_DEBUG);
+	t->cfg.pids = t->pids;
+	if (t->cfg.python_exe)
+		t->cfg.python = true;
+	if (t->cfg.python) {
+		if (t->cfg.func || t->cfg.usdt || t->cfg.binary || t->chain_spec || t->cfg.chain_name) {
+			log_error("--python reads Python frames: --binary, --func, --usdt, --chain and --chain-name do not apply (use --py-func, --py-chain)");
+			return EXIT_USAGE;
+		}
+		if (!t->cfg.npids && !t->cfg.python_exe) {
+			log_error("--python needs --pid PID (repeatable) or --python-exe PATTERN");
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (t->cfg.py_func || t->cfg.py_file || t->cfg.py_chain) {
+		log_error("--py-func, --py-file and --py-chain go with --python");
+		return EXIT_USAGE;
+	}
+	if (t->cfg.npids > 1) {
+		log_error("several --pid go with --python; a native target takes one");
+		return EXIT_USAGE;
+	}
 	if (!t->cfg.binary && !t->cfg.pid) {
 		log_error("no target: give --binary PATH or --pid PID (see --help)");
 		return EXIT_USAGE;

@@ -317,12 +317,10 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	{
-		const struct observer_info *info = observer_info(c.obs);
+		char what[512];
 
-		log_info("attached %zu probe%s to %s:%s (return=%s: %s)", info->probes,
-			 info->probes == 1 ? "" : "s", info->binary, info->what,
-			 info->mode == RETURN_AUTO ? "usdt" : return_mode_name(info->mode),
-			 info->mode_why);
+		observer_describe(c.obs, what, sizeof(what));
+		log_info("%s", what);
 		log_info("exporting %s every %llu ms %s%s%s", c.cfg.metric_name,
 			 (unsigned long long)c.cfg.interval_ms,
 			 c.cfg.exporter == EXPORTER_OTLP ? "to " : "",

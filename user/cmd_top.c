@@ -127,12 +127,10 @@ int cmd_top(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	{
-		const struct observer_info *info = observer_info(o);
+		char what[512];
 
-		log_info("attached %zu probe%s to %s:%s (return=%s: %s)", info->probes,
-			 info->probes == 1 ? "" : "s", info->binary, info->what,
-			 info->mode == RETURN_AUTO ? "usdt" : return_mode_name(info->mode),
-			 info->mode_why);
+		observer_describe(o, what, sizeof(what));
+		log_info("%s", what);
 	}
 	tty = !a.json && isatty(STDOUT_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &next);

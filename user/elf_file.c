@@ -331,6 +331,35 @@ int elf_file_read(const struct elf_file *ef, uint64_t offset, void *buf, size_t 
 	return n == (ssize_t)len ? 0 : -1;
 }
 
+int elf_file_symbol(const struct elf_file *ef, const char *name, uint64_t *value)
+{
+	for (size_t i = 0; i < ef->nsyms; i++) {
+		if (ef->syms[i].defined && !strcmp(ef->syms[i].name, name)) {
+			*value = ef->syms[i].value;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_file_first_load(const struct elf_file *ef, uint64_t *vaddr, uint64_t *offset)
+{
+	size_t n;
+
+	if (elf_getphdrnum(ef->elf, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(ef->elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+			*vaddr = ph.p_vaddr;
+			*offset = ph.p_offset;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 bool elf_file_defines(const struct elf_file *ef, const char *name)
 {
 	for (size_t i = 0; i < ef->nsyms; i++)

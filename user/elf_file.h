@@ -40,6 +40,12 @@ int elf_file_read(const struct elf_file *ef, uint64_t offset, void *buf, size_t 
 /* Converts a virtual address to a file offset; 0 or -1 if unmapped. */
 int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *offset);
 
+/* The value of a defined symbol of any type; 0, or -ENOENT. */
+int elf_file_symbol(const struct elf_file *ef, const char *name, uint64_t *value);
+
+/* The first PT_LOAD segment's virtual address and file offset: 0 or -1. */
+int elf_file_first_load(const struct elf_file *ef, uint64_t *vaddr, uint64_t *offset);
+
 /* A symbol of that name is defined here (any type). */
 bool elf_file_defines(const struct elf_file *ef, const char *name);
 /* A symbol of that name is defined or imported here. */

@@ -13,9 +13,11 @@
 #include "log.h"
 #include "observer.h"
 #include "preflight.h"
+#include "py_observer.h"
 #include "target.h"
 
 struct observer {
+	struct py_observer *py; /* the CPython target; the rest is for probes */
 	struct inflight_bpf *skel;
 	struct bpf_link **links;
 	size_t nlinks, cap;
@@ -416,6 +418,25 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (cfg->python) {
+		struct py_observer_config pc = {
+			.pids = cfg->pids, .npids = cfg->npids, .exe_pattern = cfg->python_exe,
+			.func = cfg->py_func, .file = cfg->py_file, .chain = cfg->py_chain,
+			.max_chains = cfg->max_chains,
+		};
+
+		o->py = py_observer_start(&pc, err, errlen);
+		if (!o->py)
+			goto fail;
+		snprintf(o->info.binary, sizeof(o->info.binary), "python:%s",
+			 cfg->python_exe ? cfg->python_exe : "pid");
+		snprintf(o->info.what, sizeof(o->info.what), "%s(%s)",
+			 cfg->py_func ? cfg->py_func : "_handle_vcon",
+			 cfg->py_chain ? cfg->py_chain : "chain_details[\"name\"]");
+		snprintf(o->info.mode_label, sizeof(o->info.mode_label), "python frames");
+		o->info.mode_why = "CPython frames read at each reading";
+		return o;
+	}
 	if (!!cfg->func == usdt) {
 		errf(err, errlen, "give exactly one of --func SYMBOL or --usdt PROVIDER:ENTRY,PROVIDER:RETURN");
 		goto fail;
@@ -486,6 +507,8 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 	if (attach_all(o, cfg, &r, usdt, err, errlen))
 		goto fail;
 
+	snprintf(o->info.mode_label, sizeof(o->info.mode_label), "return=%s",
+		 usdt ? "usdt" : return_mode_name(o->info.mode));
 	maps = (struct counts_maps){
 		.entries_fd = bpf_map__fd(o->skel->maps.entries),
 		.exits_fd = bpf_map__fd(o->skel->maps.exits),
@@ -510,6 +533,7 @@ void observer_stop(struct observer *o)
 {
 	if (!o)
 		return;
+	py_observer_stop(o->py);
 	/* entry first, in reverse of attach order: no new call is counted in */
 	while (o->nlinks)
 		bpf_link__destroy(o->links[--o->nlinks]);
@@ -526,16 +550,32 @@ const struct observer_info *observer_info(const struct observer *o)
 
 int observer_read(struct observer *o, struct snapshot *out)
 {
+	if (o->py)
+		return py_observer_read(o->py, out);
 	return counts_reader_read(o->reader, out);
+}
+
+void observer_describe(const struct observer *o, char *buf, size_t size)
+{
+	const struct observer_info *i = &o->info;
+
+	if (o->py)
+		snprintf(buf, size, "watching CPython processes (%s) for %s", i->binary + 7, i->what);
+	else
+		snprintf(buf, size, "attached %zu probe%s to %s:%s (%s: %s)", i->probes,
+			 i->probes == 1 ? "" : "s", i->binary, i->what, i->mode_label, i->mode_why);
 }
 
 int observer_pending(const struct observer *o, size_t *threads, size_t *frames)
 {
-	int fd = bpf_map__fd(o->skel->maps.pending);
 	__u32 key, next, *prev = NULL;
 	struct inflight_pending p;
+	int fd;
 
 	*threads = *frames = 0;
+	if (o->py)
+		return 0;
+	fd = bpf_map__fd(o->skel->maps.pending);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;

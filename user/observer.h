@@ -28,6 +28,12 @@ struct observer_config {
 	enum return_mode return_mode;
 	unsigned max_chains;
 	unsigned max_threads;
+	/* CPython workers: frames are read instead of probes attached */
+	bool python;
+	const pid_t *pids;       /* --pid, repeatable with --python */
+	size_t npids;
+	const char *python_exe;  /* --python-exe PATTERN */
+	const char *py_func, *py_file, *py_chain;
 };
 
 /* What was attached, for the operator. */
@@ -36,6 +42,7 @@ struct observer_info {
 	char what[256];        /* "handle_work" or "provider:entry,provider:return" */
 	enum return_mode mode; /* resolved (never AUTO for functions) */
 	const char *mode_why;
+	char mode_label[64];   /* "return=uretprobe", "return=usdt", "python frames" */
 	size_t exit_sites;     /* instruction mode: probes on exits */
 	size_t probes;         /* uprobes attached, all kinds */
 	bool catch_probe;      /* __cxa_begin_catch repair attached */
@@ -52,6 +59,9 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 void observer_stop(struct observer *o);
 const struct observer_info *observer_info(const struct observer *o);
 int observer_read(struct observer *o, struct snapshot *out);
+
+/* The one line that says what is being observed and how. */
+void observer_describe(const struct observer *o, char *buf, size_t size);
 
 /* Threads with a pending-frame record, and frames pending across them. */
 int observer_pending(const struct observer *o, size_t *threads, size_t *frames);

@@ -30,10 +30,16 @@ void render_json(FILE *out, const struct snapshot *s)
 
 		fprintf(out, "%s{\"chain\": ", i ? ", " : "");
 		json_write_string(out, c->name);
-		fprintf(out, ", \"inflight\": %" PRId64 ", \"entered\": %" PRIu64
-			", \"exited\": %" PRIu64 ", \"released\": %" PRIu64 "%s}",
-			c->inflight, c->entered, c->returned + c->released, c->released,
-			c->overflow ? ", \"overflow\": true" : "");
+		if (s->gauge_only)
+			/* a frame snapshot sees calls in flight, not their entries and exits */
+			fprintf(out, ", \"inflight\": %" PRId64
+				", \"entered\": null, \"exited\": null, \"released\": null%s}",
+				c->inflight, c->overflow ? ", \"overflow\": true" : "");
+		else
+			fprintf(out, ", \"inflight\": %" PRId64 ", \"entered\": %" PRIu64
+				", \"exited\": %" PRIu64 ", \"released\": %" PRIu64 "%s}",
+				c->inflight, c->entered, c->returned + c->released, c->released,
+				c->overflow ? ", \"overflow\": true" : "");
 	}
 	fprintf(out, "], \"dropped\": %" PRIu64 "}\n", s->stats[INFLIGHT_STAT_OVERFLOW]);
 	fflush(out);

@@ -54,17 +54,20 @@ int render_table(FILE *out, const struct snapshot *s, const struct observer_info
 	/* cursor up over the previous table, erase from there down */
 	if (tty && erase_lines > 0)
 		fprintf(out, "\033[%dA\033[J", erase_lines);
-	fprintf(out, "inflight %s  %s:%s  return=%s\n", when, info->binary, info->what,
-		info->mode == RETURN_AUTO ? "usdt" : return_mode_name(info->mode));
+	fprintf(out, "inflight %s  %s:%s  %s\n", when, info->binary, info->what, info->mode_label);
 	fprintf(out, "%-*s %10s %12s %12s\n", NAME_COLS, "CHAIN", "IN FLIGHT", "ENTERED", "EXITED");
 	lines += 2;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct chain_stat *c = &s->chains[i];
 		int cols = write_name(out, c->name, NAME_COLS);
 
-		fprintf(out, "%*s %10" PRId64 " %12" PRIu64 " %12" PRIu64 "\n",
-			cols < NAME_COLS ? NAME_COLS - cols : 0, "", c->inflight, c->entered,
-			c->returned + c->released);
+		if (s->gauge_only)
+			fprintf(out, "%*s %10" PRId64 " %12s %12s\n",
+				cols < NAME_COLS ? NAME_COLS - cols : 0, "", c->inflight, "-", "-");
+		else
+			fprintf(out, "%*s %10" PRId64 " %12" PRIu64 " %12" PRIu64 "\n",
+				cols < NAME_COLS ? NAME_COLS - cols : 0, "", c->inflight, c->entered,
+				c->returned + c->released);
 		total += c->inflight;
 		lines++;
 	}

@@ -187,9 +187,15 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 		c->released = r->exits[id * 2 + 1];
 		c->inflight = (int64_t)(c->entered - c->returned - c->released);
 	}
-	qsort(chains, out->n, sizeof(*chains), cmp_chain);
+	snapshot_sort(out);
+	out->gauge_only = false;
 	memcpy(out->stats, stats, sizeof(stats));
 	return 0;
+}
+
+void snapshot_sort(struct snapshot *s)
+{
+	qsort(s->chains, s->n, sizeof(*s->chains), cmp_chain);
 }
 
 void snapshot_free(struct snapshot *s)

@@ -23,6 +23,8 @@ struct snapshot {
 	struct chain_stat *chains; /* sorted by name; overflow last */
 	size_t n;
 	uint64_t stats[INFLIGHT_STAT__COUNT];
+	/* only in-flight counts are known (a frame snapshot): no entered/exited */
+	bool gauge_only;
 };
 
 struct counts_reader;
@@ -37,6 +39,8 @@ void counts_reader_free(struct counts_reader *r);
 /* Fills `out` (its chains array is reused across calls). 0 or -errno. */
 int counts_reader_read(struct counts_reader *r, struct snapshot *out);
 void snapshot_free(struct snapshot *s);
+/* Sorts by name, the overflow series last. */
+void snapshot_sort(struct snapshot *s);
 
 /* Display name of a chain key as captured by BPF (special keys included). */
 void chain_key_display(const struct inflight_chain_key *key, char *out, size_t outsz);

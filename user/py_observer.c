@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: MIT
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "py_observer.h"
+#include "py_walk.h"
+#include "utf8.h"
+
+/* Chain ids as the BPF side numbers them: 0 overflow, names from 2. */
+#define FIRST_ID 2
+#define UNREADABLE_NAME "(unreadable)"
+
+struct tracked {
+	struct py_process proc;
+	struct py_code_cache cache;
+	int status;   /* py_process_open's result */
+	bool seen;    /* found again in this reading's scan */
+	unsigned readings;
+};
+
+struct py_observer {
+	struct py_target target;
+	pid_t *pids;
+	size_t npids;
+	char *pattern;
+	bool pattern_glob;
+	unsigned max_chains;
+	struct tracked *procs;
+	size_t nprocs, cap;
+	char **names;          /* by id - FIRST_ID */
+	size_t nnames;
+	uint64_t *counts;      /* by id, this reading */
+	bool overflow_seen;
+	uint64_t overflow_count;
+	uint64_t dropped;
+	struct py_observer_cost cost;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct tracked *find_tracked(struct py_observer *o, pid_t pid)
+{
+	for (size_t i = 0; i < o->nprocs; i++)
+		if (o->procs[i].proc.pid == pid)
+			return &o->procs[i];
+	return NULL;
+}
+
+/* Starts tracking `pid` (or re-opens it if the pid was reused). */
+static struct tracked *track(struct py_observer *o, pid_t pid, bool explicit_pid)
+{
+	struct tracked *t = find_tracked(o, pid);
+	uint64_t start = proc_start_time(pid);
+	char why[512];
+
+	if (t && t->proc.start_time == start) {
+		t->seen = true;
+		return t;
+	}
+	if (!t) {
+		if (o->nprocs == o->cap) {
+			size_t cap = o->cap ? o->cap * 2 : 16;
+			struct tracked *v = realloc(o->procs, cap * sizeof(*v));
+
+			if (!v)
+				return NULL;
+			o->procs = v;
+			o->cap = cap;
+		}
+		t = &o->procs[o->nprocs++];
+	}
+	memset(t, 0, sizeof(*t));
+	py_code_cache_reset(&t->cache);
+	t->status = py_process_open(pid, &t->proc, why, sizeof(why));
+	t->proc.pid = pid;
+	t->seen = true;
+	if (t->status == 0)
+		log_info("python: pid %d: %s, CPython %s", (int)pid, t->proc.image, t->proc.version);
+	else if (t->status > 0)
+		log_warn("python: pid %d: %s: not read", (int)pid, why);
+	else if (explicit_pid)
+		log_warn("python: pid %d: %s", (int)pid, why);
+	else
+		log_debug("python: pid %d: %s", (int)pid, why);
+	return t;
+}
+
+/* Reads /proc/PID/cmdline with NULs turned into spaces. */
+static void read_cmdline(pid_t pid, char *out, size_t size)
+{
+	char path[64];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	out[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(out, 1, size - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (!out[i])
+			out[i] = ' ';
+	out[n] = '\0';
+}
+
+static bool matches(struct py_observer *o, pid_t pid)
+{
+	char path[64], exe[PATH_MAX], cmd[4096];
+	ssize_t n;
+	const char *base;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false; /* kernel threads have no executable */
+	exe[n] = '\0';
+	read_cmdline(pid, cmd, sizeof(cmd));
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	if (o->pattern_glob)
+		return !fnmatch(o->pattern, exe, 0) || !fnmatch(o->pattern, base, 0) ||
+		       !fnmatch(o->pattern, cmd, 0);
+	return strstr(exe, o->pattern) || strstr(cmd, o->pattern);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int ppid = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (p && sscanf(p + 2, "%*c %d", &ppid) != 1)
+		ppid = 0;
+	return (pid_t)ppid;
+}
+
+/*
+ * Every process matching the pattern, and every process below one: a
+ * multiprocessing "spawn" worker's command line names only Python.
+ */
+static void scan(struct py_observer *o)
+{
+	pid_t self = getpid(), *matched = NULL;
+	size_t nmatched = 0, cap = 0;
+	struct {
+		pid_t pid, ppid;
+	} *all = NULL;
+	size_t nall = 0, allcap = 0;
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		pid_t pid;
+
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		pid = (pid_t)atoi(d->d_name);
+		if (pid == self)
+			continue;
+		if (nall == allcap) {
+			allcap = allcap ? allcap * 2 : 256;
+			void *v = realloc(all, allcap * sizeof(*all));
+
+			if (!v)
+				break;
+			all = v;
+		}
+		all[nall].pid = pid;
+		all[nall].ppid = parent_of(pid);
+		nall++;
+		if (matches(o, pid)) {
+			if (nmatched == cap) {
+				cap = cap ? cap * 2 : 16;
+				void *v = realloc(matched, cap * sizeof(*matched));
+
+				if (!v)
+					break;
+				matched = v;
+			}
+			matched[nmatched++] = pid;
+		}
+	}
+	closedir(dir);
+	/* add descendants until nothing changes (bounded: a few levels) */
+	for (int round = 0; round < 4; round++) {
+		size_t before = nmatched;
+
+		for (size_t i = 0; i < nall; i++) {
+			bool in = false, parent_in = false;
+
+			for (size_t j = 0; j < nmatched; j++) {
+				in |= matched[j] == all[i].pid;
+				parent_in |= matched[j] == all[i].ppid;
+			}
+			if (in || !parent_in)
+				continue;
+			if (nmatched == cap) {
+				cap = cap ? cap * 2 : 16;
+				void *v = realloc(matched, cap * sizeof(*matched));
+
+				if (!v)
+					goto done;
+				matched = v;
+			}
+			matched[nmatched++] = all[i].pid;
+		}
+		if (nmatched == before)
+			break;
+	}
+done:
+	for (size_t i = 0; i < nmatched; i++)
+		track(o, matched[i], false);
+	free(matched);
+	free(all);
+}
+
+/* The id of a chain name, assigned on first sight; 0 past the cap. */
+static uint32_t chain_id(struct py_observer *o, const char *raw)
+{
+	char name[UTF8_SANITIZED_MAX(INFLIGHT_CHAIN_LEN)];
+	char **grown_names;
+	uint64_t *grown_counts;
+
+	utf8_sanitize(raw, strlen(raw), name, sizeof(name));
+	for (size_t i = 0; i < o->nnames; i++)
+		if (!strcmp(o->names[i], name))
+			return (uint32_t)(i + FIRST_ID);
+	if (o->nnames >= o->max_chains) {
+		o->overflow_seen = true;
+		o->dropped++;
+		return 0;
+	}
+	grown_names = realloc(o->names, (o->nnames + 1) * sizeof(*grown_names));
+	if (!grown_names)
+		return 0;
+	o->names = grown_names;
+	grown_counts = realloc(o->counts, (o->nnames + 1 + FIRST_ID) * sizeof(*grown_counts));
+	if (!grown_counts)
+		return 0;
+	o->counts = grown_counts;
+	o->counts[o->nnames + FIRST_ID] = 0;
+	o->names[o->nnames] = strdup(name);
+	if (!o->names[o->nnames])
+		return 0;
+	return (uint32_t)(o->nnames++ + FIRST_ID);
+}
+
+static void on_found(void *ctx, const char *chain)
+{
+	struct py_observer *o = ctx;
+	uint32_t id = chain_id(o, chain ? chain : UNREADABLE_NAME);
+
+	if (id)
+		o->counts[id]++;
+	else
+		o->overflow_count++;
+}
+
+struct py_observer *py_observer_start(const struct py_observer_config *cfg, char *err,
+				      size_t errlen)
+{
+	struct py_observer *o = calloc(1, sizeof(*o));
+
+	if (!o) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(o->target.func, sizeof(o->target.func), "%s", cfg->func ? cfg->func : "_handle_vcon");
+	snprintf(o->target.file_suffix, sizeof(o->target.file_suffix), "%s", cfg->file ? cfg->file : "");
+	if (py_chain_spec_parse(cfg->chain ? cfg->chain : "chain_details[\"name\"]", &o->target, err,
+				errlen))
+		goto fail;
+	o->max_chains = cfg->max_chains ? cfg->max_chains : 1024;
+	if (cfg->exe_pattern) {
+		o->pattern = strdup(cfg->exe_pattern);
+		if (!o->pattern)
+			goto oom;
+		o->pattern_glob = strpbrk(o->pattern, "*?[") != NULL;
+	}
+	if (cfg->npids) {
+		o->pids = calloc(cfg->npids, sizeof(*o->pids));
+		if (!o->pids)
+			goto oom;
+		memcpy(o->pids, cfg->pids, cfg->npids * sizeof(*o->pids));
+		o->npids = cfg->npids;
+	}
+	if (!o->npids && !o->pattern) {
+		snprintf(err, errlen, "--python needs --pid PID or --python-exe PATTERN");
+		goto fail;
+	}
+	/* an explicit pid must be a CPython we read, now */
+	for (size_t i = 0; i < o->npids; i++) {
+		struct tracked *t = track(o, o->pids[i], true);
+		char why[512];
+
+		if (!t)
+			goto oom;
+		if (t->status != 0) {
+			struct py_process tmp;
+
+			py_process_open(o->pids[i], &tmp, why, sizeof(why));
+			snprintf(err, errlen, "--pid %d: %s", (int)o->pids[i], why);
+			goto fail;
+		}
+	}
+	if (o->pattern) {
+		scan(o);
+		if (!o->nprocs)
+			log_info("python: no process matches '%s' yet: looking again at every reading",
+				 o->pattern);
+	}
+	return o;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	py_observer_stop(o);
+	return NULL;
+}
+
+int py_observer_read(struct py_observer *o, struct snapshot *out)
+{
+	uint64_t start = now_ns();
+	struct timespec ts;
+	struct chain_stat *chains;
+	size_t n = 0, keep = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	out->gauge_only = true;
+	memset(out->stats, 0, sizeof(out->stats));
+
+	/* who is there now: explicit pids, the pattern's processes */
+	for (size_t i = 0; i < o->nprocs; i++)
+		o->procs[i].seen = false;
+	for (size_t i = 0; i < o->npids; i++)
+		if (proc_start_time(o->pids[i]))
+			track(o, o->pids[i], true);
+	if (o->pattern)
+		scan(o);
+	for (size_t i = 0; i < o->nprocs; i++) {
+		if (o->procs[i].seen) {
+			o->procs[keep++] = o->procs[i];
+		} else if (o->procs[i].status == 0) {
+			log_info("python: pid %d exited", (int)o->procs[i].proc.pid);
+		}
+	}
+	o->nprocs = keep;
+
+	for (size_t i = 0; i < o->nnames + FIRST_ID && o->counts; i++)
+		o->counts[i] = 0;
+	o->overflow_count = 0;
+	memset(&o->cost, 0, sizeof(o->cost));
+	for (size_t i = 0; i < o->nprocs; i++) {
+		struct tracked *t = &o->procs[i];
+		struct py_walk_stats st;
+		uint64_t reads = 0;
+
+		if (t->status != 0)
+			continue;
+		/* code objects can be freed and their addresses reused: forget now and then */
+		if (++t->readings % 64 == 0)
+			py_code_cache_reset(&t->cache);
+		if (py_walk(&t->proc, &o->target, &t->cache, on_found, o, &st, &reads) == 0) {
+			o->cost.processes++;
+			o->cost.frames += st.frames;
+		}
+		o->cost.reads += reads;
+	}
+
+	/* every chain once seen, at its count now (0 when idle) */
+	chains = realloc(out->chains, (o->nnames + 1) * sizeof(*chains));
+	if (!chains)
+		return -ENOMEM;
+	out->chains = chains;
+	for (size_t i = 0; i < o->nnames; i++) {
+		uint64_t c = o->counts[i + FIRST_ID];
+
+		chains[n++] = (struct chain_stat){
+			.id = (uint32_t)(i + FIRST_ID),
+			.name = o->names[i],
+			.entered = c,
+			.inflight = (int64_t)c,
+		};
+	}
+	if (o->overflow_seen)
+		chains[n++] = (struct chain_stat){ .id = INFLIGHT_OVERFLOW_ID, .name = "(overflow)",
+						   .overflow = true, .entered = o->overflow_count,
+						   .inflight = (int64_t)o->overflow_count };
+	out->n = n;
+	snapshot_sort(out);
+	out->stats[INFLIGHT_STAT_OVERFLOW] = o->dropped;
+	o->cost.ns = now_ns() - start;
+	return 0;
+}
+
+void py_observer_cost(const struct py_observer *o, struct py_observer_cost *out)
+{
+	*out = o->cost;
+}
+
+void py_observer_stop(struct py_observer *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->nnames; i++)
+		free(o->names[i]);
+	free(o->names);
+	free(o->counts);
+	free(o->procs);
+	free(o->pids);
+	free(o->pattern);
+	free(o);
+}

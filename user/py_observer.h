@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CPython target: finds the worker processes (by pid, or every process
+ * whose executable or command line matches a pattern, and their children),
+ * and at each reading counts, per chain, the frames of the handle function
+ * on every thread. An UpDownCounter exported cumulatively carries only its
+ * value at each collection, which is exactly this count.
+ */
+#ifndef INFLIGHT_PY_OBSERVER_H
+#define INFLIGHT_PY_OBSERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "snapshot.h"
+
+struct py_observer_config {
+	const pid_t *pids;       /* explicit processes, or NULL */
+	size_t npids;
+	const char *exe_pattern; /* match executables / command lines, or NULL */
+	const char *func;        /* default _handle_vcon */
+	const char *file;        /* co_filename suffix, or NULL */
+	const char *chain;       /* default chain_details["name"] */
+	unsigned max_chains;
+};
+
+/* The cost of the last reading, for logs and the benchmark. */
+struct py_observer_cost {
+	size_t processes;   /* CPython processes read */
+	uint64_t reads;     /* process_vm_readv calls */
+	uint64_t frames;    /* frames visited */
+	uint64_t ns;        /* wall time of the reading */
+};
+
+struct py_observer;
+
+/* NULL with `err` naming the input on failure. */
+struct py_observer *py_observer_start(const struct py_observer_config *cfg, char *err,
+				      size_t errlen);
+int py_observer_read(struct py_observer *o, struct snapshot *out);
+void py_observer_cost(const struct py_observer *o, struct py_observer_cost *out);
+void py_observer_stop(struct py_observer *o);
+
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "elf_file.h"
+#include "proc_mem.h"
+#include "py_process.h"
+
+uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: skip to the last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* after ") ": state is field 3; starttime is field 22 */
+	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+		   &start) != 1)
+		return 0;
+	return start;
+}
+
+struct mapping {
+	uint64_t start, offset;
+	char path[PATH_MAX];
+};
+
+/* The next file mapping in /proc/PID/maps; 0 at the end. */
+static int next_mapping(FILE *f, struct mapping *m)
+{
+	char line[PATH_MAX + 128];
+
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, off;
+		char *path;
+		size_t len;
+
+		if (sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2)
+			continue;
+		path = strchr(line, '/');
+		if (!path)
+			continue;
+		len = strlen(path);
+		if (len && path[len - 1] == '\n')
+			path[len - 1] = '\0';
+		m->start = start;
+		m->offset = off;
+		snprintf(m->path, sizeof(m->path), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* "python3.10", "libpython3.10.so.1.0": the minor from a file name, or -1. */
+static int minor_from_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	const char *p = strstr(base ? base : path, "python3.");
+	int minor;
+
+	if (!p || sscanf(p + 8, "%d", &minor) != 1)
+		return -1;
+	return minor;
+}
+
+int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
+{
+	char maps[64], file[PATH_MAX + 64], err[256];
+	struct elf_file *ef = NULL;
+	struct mapping m;
+	uint64_t runtime = 0, vaddr, off, sym;
+	FILE *f;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	out->start_time = proc_start_time(pid);
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	f = fopen(maps, "re");
+	if (!f || !out->start_time) {
+		snprintf(why, whylen, "process gone or /proc unreadable");
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	/* the first mapped file that defines _PyRuntime is the interpreter */
+	while (next_mapping(f, &m)) {
+		if (m.offset != 0 || !strcmp(m.path, out->image))
+			continue;
+		snprintf(out->image, sizeof(out->image), "%s", m.path);
+		snprintf(file, sizeof(file), "/proc/%d/root%s", (int)pid, m.path);
+		ef = elf_file_open(file, err, sizeof(err));
+		if (!ef)
+			continue;
+		if (!elf_file_symbol(ef, "_PyRuntime", &runtime) &&
+		    !elf_file_first_load(ef, &vaddr, &off))
+			break;
+		elf_file_close(ef);
+		ef = NULL;
+	}
+	fclose(f);
+	if (!ef) {
+		snprintf(why, whylen, "not a CPython process (no _PyRuntime in any mapped file)");
+		out->image[0] = '\0';
+		return -1;
+	}
+	{
+		/* the offset-0 mapping sits at the first segment's page */
+		uint64_t bias = m.start - (vaddr & ~0xfffull);
+		struct proc_mem mem = { .pid = pid };
+		uint32_t hex;
+
+		out->runtime = bias + runtime;
+		if (!elf_file_symbol(ef, "PyUnicode_Type", &sym))
+			out->unicode_type = bias + sym;
+		if (!elf_file_symbol(ef, "PyDict_Type", &sym))
+			out->dict_type = bias + sym;
+		if (!elf_file_symbol(ef, "PyCell_Type", &sym))
+			out->cell_type = bias + sym;
+		if (!elf_file_symbol(ef, "Py_Version", &sym)) {
+			/* PY_VERSION_HEX, exported since 3.11 */
+			if (proc_read(&mem, bias + sym, &hex, sizeof(hex))) {
+				snprintf(why, whylen, "%s: cannot read Py_Version from pid %d (needs CAP_SYS_PTRACE?)",
+					 out->image, (int)pid);
+				goto out;
+			}
+			out->minor = (hex >> 16) & 0xff;
+			snprintf(out->version, sizeof(out->version), "%u.%u.%u", hex >> 24,
+				 (hex >> 16) & 0xff, (hex >> 8) & 0xff);
+		} else {
+			out->minor = minor_from_name(out->image);
+			if (out->minor < 0) {
+				snprintf(why, whylen, "%s: a CPython whose version cannot be told (no Py_Version, no version in its name)",
+					 out->image);
+				goto out;
+			}
+			snprintf(out->version, sizeof(out->version), "3.%d", out->minor);
+		}
+	}
+	if (!out->unicode_type || !out->dict_type) {
+		snprintf(why, whylen, "%s (CPython %s): PyUnicode_Type or PyDict_Type not exported",
+			 out->image, out->version);
+		goto out;
+	}
+	out->L = py_layout_for(out->minor);
+	if (!out->L) {
+		snprintf(why, whylen, "%s is CPython %s: inflight reads CPython 3.10 to 3.13",
+			 out->image, out->version);
+		rc = 1;
+		goto out;
+	}
+	rc = 0;
+out:
+	elf_file_close(ef);
+	return rc;
+}
