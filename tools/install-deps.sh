@@ -3,7 +3,7 @@
 # missing. Runs apt-get only when needed, so a repeated `make test` is fast.
 set -eu
 
-PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev redis-server
 libcurl4-openssl-dev libcmocka-dev libcapstone-dev systemtap-sdt-dev
 pkg-config util-linux procps"
 

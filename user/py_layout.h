@@ -20,6 +20,7 @@ struct py_layout {
 	int cframe_current_frame;  /* 3.11, 3.12: _PyCFrame.current_frame */
 	int frame_previous, frame_code, frame_localsplus;
 	int frame_owner, owner_cstack; /* 3.12+: shim frames owned by the C stack */
+	int frame_state, state_executing, state_unwinding; /* 3.10: f_state of a live frame */
 	int code_varnames;         /* co_varnames (3.10), co_localsplusnames */
 	int code_qualname, code_name, code_filename, code_argcount;
 	int tuple_size, tuple_items;

@@ -323,13 +323,18 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 		/* shim frames the C stack owns (3.12+) hold no Python call */
 		if (L->frame_owner >= 0 && L->owner_cstack >= 0 && hdr[L->frame_owner] == L->owner_cstack)
 			goto next;
+		/* 3.10 keeps popped frame objects for reuse: a stale link can reach one */
+		if (L->frame_state >= 0 && (int8_t)hdr[L->frame_state] != L->state_executing &&
+		    (int8_t)hdr[L->frame_state] != L->state_unwinding)
+			goto next;
 		if (!code || (slot = code_slot(w, cache, code)) < 0)
 			goto next;
 		frame_chain(w, frame, slot, chain, sizeof(chain), &ok, &arg);
 		/* still the same call? a frame popped meanwhile is not reported */
 		code_again = proc_read_ptr(&w->mem, frame + (uint64_t)L->frame_code);
 		arg_again = proc_read_ptr(&w->mem, frame + (uint64_t)L->frame_localsplus + 8 * (uint64_t)slot);
-		if (code_again != code || arg_again != arg) {
+		/* arguments are bound before the body runs: NULL is a frame being torn down */
+		if (code_again != code || arg_again != arg || !arg) {
 			st->skipped++;
 			goto next;
 		}

@@ -63,6 +63,7 @@ int main(void)
 #endif
 	printf("\t\t.frame_localsplus = %zu,\n", offsetof(_PyInterpreterFrame, localsplus));
 	printf("\t\t.frame_owner = %zu,\n", offsetof(_PyInterpreterFrame, owner));
+	printf("\t\t.frame_state = -1,\n\t\t.state_executing = 0,\n\t\t.state_unwinding = 0,\n");
 #if PY_VERSION_HEX >= 0x030C0000
 	printf("\t\t.owner_cstack = %d,\n", FRAME_OWNED_BY_CSTACK);
 #else
@@ -75,6 +76,10 @@ int main(void)
 	printf("\t\t.frame_code = %zu,\n", offsetof(PyFrameObject, f_code));
 	printf("\t\t.frame_localsplus = %zu,\n", offsetof(PyFrameObject, f_localsplus));
 	printf("\t\t.frame_owner = -1,\n\t\t.owner_cstack = -1,\n");
+	/* 3.10 frame objects are reused once popped: only these states are live */
+	printf("\t\t.frame_state = %zu,\n", offsetof(PyFrameObject, f_state));
+	printf("\t\t.state_executing = %d,\n\t\t.state_unwinding = %d,\n", FRAME_EXECUTING,
+	       FRAME_UNWINDING);
 	printf("\t\t.code_varnames = %zu,\n", offsetof(PyCodeObject, co_varnames));
 	printf("\t\t.code_qualname = -1,\n");
 #endif

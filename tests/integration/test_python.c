@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPython target against a stand-in for the conserver
+ * (tests/python/conserver_standin.py) on every CPython this machine has:
+ * worker processes BLPOP vCon ids from a real Redis and run _handle_vcon.
+ * Calls parked inside it are counted exactly per chain, serial and through
+ * a thread pool, forked and spawned workers, the dead-letter path, an early
+ * return, a non-ASCII chain, workers killed; and frames read while calls
+ * churn never give a wrong name.
+ */
+#define _GNU_SOURCE
+#include <glob.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "support/observe.h"
+#include "support/redis.h"
+#include "support/test_filter.h"
+#include "support/worker_proc.h"
+
+#define CAFE "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac"
+#define CHAINS                                                                          \
+	"[{\"name\":\"transcribe\",\"ingress\":\"in_t\",\"links\":[\"park\"]},"         \
+	"{\"name\":\"" CAFE "\",\"ingress\":\"in_c\",\"links\":[\"park\"]},"            \
+	"{\"name\":\"risky\",\"ingress\":\"in_r\",\"links\":[\"park\",\"raise\"]},"     \
+	"{\"name\":\"churn-a\",\"ingress\":\"in_a\",\"links\":[\"noop\"]},"             \
+	"{\"name\":\"churn-b\",\"ingress\":\"in_b\",\"links\":[\"noop\"]}]"
+
+static struct redis redis;
+static struct observer *obs;
+static pid_t worker_pids[8];
+
+static bool proc_alive(pid_t pid);
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (obs)
+		observer_stop(obs);
+	obs = NULL;
+	worker_stop_all();
+	/* the workers die with the stand-in (PR_SET_PDEATHSIG): wait for it */
+	for (int i = 0; i < 8; i++) {
+		while (worker_pids[i] && proc_alive(worker_pids[i]))
+			sched_yield();
+		worker_pids[i] = 0;
+	}
+	redis_stop(&redis);
+	return 0;
+}
+
+/* Starts the stand-in under `python` and waits for its workers to listen. */
+static struct worker_proc *start_standin(const char *python, int workers, const char *start,
+					 int concurrency)
+{
+	char *argv[] = { (char *)python, "tests/python/conserver_standin.py", NULL };
+	char port[16], n[16], c[16], pid[32];
+	struct worker_proc *w;
+
+	redis_start(&redis);
+	snprintf(port, sizeof(port), "%d", redis.port);
+	snprintf(n, sizeof(n), "%d", workers);
+	snprintf(c, sizeof(c), "%d", concurrency);
+	setenv("REDIS_PORT", port, 1);
+	setenv("CHAINS", CHAINS, 1);
+	setenv("WORKERS", n, 1);
+	setenv("START", start, 1);
+	setenv("CONSERVER_VCON_CONCURRENCY", c, 1);
+	w = worker_start(argv);
+	unsetenv("REDIS_PORT");
+	unsetenv("CHAINS");
+	unsetenv("WORKERS");
+	unsetenv("START");
+	unsetenv("CONSERVER_VCON_CONCURRENCY");
+	/* each worker says so from worker_loop, just before its first BLPOP */
+	for (int i = 0; i < workers && i < 8; i++) {
+		redis_blpop(&redis, "workers", pid, sizeof(pid));
+		worker_pids[i] = (pid_t)atoi(pid);
+	}
+	return w;
+}
+
+/* The observer, finding the stand-in's processes by command line. */
+static struct observer *observe_standin(void)
+{
+	struct observer_config cfg = { 0 };
+	char err[1024] = "";
+
+	cfg.python = true;
+	cfg.python_exe = "conserver_standin";
+	obs = observer_start(&cfg, err, sizeof(err));
+	if (!obs)
+		fail_msg("observer_start: %s", err);
+	return obs;
+}
+
+/* Alive and not a zombie: its frames can still be read. */
+static bool proc_alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[2] != 'Z' && p[2] != 'X';
+}
+
+static void push(const char *list, int n, const char *prefix)
+{
+	char id[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s-%d", prefix, i);
+		redis_rpush(&redis, list, id);
+	}
+}
+
+static void wait_list(const char *list, int n)
+{
+	char v[128];
+
+	for (int i = 0; i < n; i++)
+		redis_blpop(&redis, list, v, sizeof(v));
+}
+
+static void release(int n)
+{
+	for (int i = 0; i < n; i++)
+		redis_rpush(&redis, "release", "go");
+}
+
+/* The in-flight count of a chain, -1 if not seen at all. */
+static int64_t count_of(const char *chain)
+{
+	struct snapshot s = { 0 };
+	int64_t v = -1;
+
+	assert_int_equal(observer_read(obs, &s), 0);
+	assert_true(s.gauge_only);
+	for (size_t i = 0; i < s.n; i++)
+		if (!strcmp(s.chains[i].name, chain))
+			v = s.chains[i].inflight;
+	snapshot_free(&s);
+	return v;
+}
+
+static void expect_count(const char *chain, int64_t want)
+{
+	int64_t got = count_of(chain);
+
+	if (got != want)
+		fail_msg("chain '%s': %lld in flight, expected %lld", chain, (long long)got,
+			 (long long)want);
+}
+
+/*
+ * Serial workers, forked: one call each in flight at a time; the DLQ path,
+ * an early return, and workers killed mid-call.
+ */
+static void test_serial_forked(void **state)
+{
+	const char *python = *state;
+
+	start_standin(python, 2, "fork", 1);
+	observe_standin();
+
+	push("in_t", 1, "t");
+	push("in_c", 1, "c");
+	wait_list("entered", 2);
+	expect_count("transcribe", 1);
+	expect_count(CAFE, 1);
+	release(2);
+	wait_list("done", 2);
+	expect_count("transcribe", 0);
+	expect_count(CAFE, 0);
+
+	/* the chain raises: _handle_vcon sends it to the DLQ and returns */
+	push("in_r", 1, "r");
+	wait_list("entered", 1);
+	expect_count("risky", 1);
+	release(1);
+	wait_list("done", 1);
+	expect_count("risky", 0);
+	assert_int_equal(redis_llen(&redis, "dlq:in_r"), 1);
+
+	/* an early return from before_processing */
+	push("in_t", 1, "skip");
+	wait_list("done", 1);
+	expect_count("transcribe", 0);
+
+	/* workers killed with calls inside: gone from the next reading */
+	push("in_t", 2, "k");
+	wait_list("entered", 2);
+	expect_count("transcribe", 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(kill(worker_pids[i], SIGKILL), 0);
+		/* not our children: dead once /proc shows a zombie (or nothing) */
+		while (proc_alive(worker_pids[i]))
+			sched_yield();
+	}
+	expect_count("transcribe", 0);
+}
+
+/* A thread pool in one spawned worker: several calls in flight per process. */
+static void test_threadpool_spawned(void **state)
+{
+	const char *python = *state;
+
+	start_standin(python, 1, "spawn", 4);
+	observe_standin();
+	push("in_t", 3, "t");
+	push("in_c", 1, "c");
+	wait_list("entered", 4);
+	expect_count("transcribe", 3);
+	expect_count(CAFE, 1);
+	release(4);
+	wait_list("done", 4);
+	expect_count("transcribe", 0);
+	expect_count(CAFE, 0);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Torn reads: two forked workers with thread pools churn short calls while
+ * readings go on back to back. Every name read is a real chain's, and no
+ * count is negative or above the calls that can be in flight.
+ */
+static void test_torn_reads(void **state)
+{
+	const char *python = *state;
+	struct snapshot s = { 0 };
+	int64_t until;
+	long readings = 0, seen_busy = 0;
+
+	start_standin(python, 2, "fork", 4);
+	observe_standin();
+	/* eight loops of back-to-back calls: four per process, two chains */
+	for (int i = 0; i < 4; i++) {
+		redis_rpush(&redis, "in_a", "churn-1500");
+		redis_rpush(&redis, "in_b", "churn-1500");
+	}
+	until = mono_ms() + 20000;
+	while (mono_ms() < until && redis_llen(&redis, "done") < 8) {
+		int64_t total = 0;
+
+		assert_int_equal(observer_read(obs, &s), 0);
+		readings++;
+		for (size_t i = 0; i < s.n; i++) {
+			const struct chain_stat *c = &s.chains[i];
+
+			if (strcmp(c->name, "churn-a") && strcmp(c->name, "churn-b"))
+				fail_msg("reading %ld: chain '%s' is no chain of the worker", readings,
+					 c->name);
+			assert_true(c->inflight >= 0);
+			total += c->inflight;
+		}
+		/* two processes, four pool threads each */
+		if (total > 8) {
+			for (size_t i = 0; i < s.n; i++)
+				printf("  %s %lld\n", s.chains[i].name, (long long)s.chains[i].inflight);
+			fail_msg("reading %ld: %lld in flight, at most 8 can be", readings, (long long)total);
+		}
+		seen_busy += total > 0;
+	}
+	snapshot_free(&s);
+	printf("torn reads: %ld readings while calls churned, %ld saw calls in flight\n",
+	       readings, seen_busy);
+	assert_int_equal(redis_llen(&redis, "done"), 8);
+	assert_true(readings > 100);
+	assert_true(seen_busy > 0);
+}
+
+/* Every CPython 3.10+ on this machine: pyenv's and Debian's. */
+static size_t find_pythons(char ***out)
+{
+	static const char *const patterns[] = {
+		"/root/.pyenv/versions/3.1[0-9]*/bin/python3", "/usr/bin/python3.1[0-9]",
+		"/usr/local/bin/python3.1[0-9]",
+	};
+	char **list = NULL;
+	size_t n = 0;
+
+	for (size_t p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
+		glob_t g;
+
+		if (glob(patterns[p], 0, NULL, &g))
+			continue;
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			list = realloc(list, (n + 1) * sizeof(*list));
+			list[n++] = strdup(g.gl_pathv[i]);
+		}
+		globfree(&g);
+	}
+	*out = list;
+	return n;
+}
+
+int main(void)
+{
+	static struct CMUnitTest tests[64];
+	char **pythons;
+	size_t np = find_pythons(&pythons), nt = 0;
+	const char *ci = getenv("CI");
+
+	printf("CPython interpreters on this machine:");
+	for (size_t i = 0; i < np; i++)
+		printf(" %s", pythons[i]);
+	printf("%s\n", np ? "" : " none");
+	if (!np && ci && !strcmp(ci, "true")) {
+		printf("CI=true: the CPython tests need at least one CPython 3.10+\n");
+		return 1;
+	}
+	for (size_t i = 0; i < np && nt + 3 <= 64; i++) {
+		static const struct {
+			const char *name;
+			CMUnitTestFunction fn;
+		} kinds[] = {
+			{ "serial, forked workers", test_serial_forked },
+			{ "thread pool, spawned worker", test_threadpool_spawned },
+			{ "torn reads", test_torn_reads },
+		};
+
+		for (size_t k = 0; k < 3; k++) {
+			char *name;
+
+			if (asprintf(&name, "%s [%s]", kinds[k].name, pythons[i]) < 0)
+				return 1;
+			tests[nt++] = (struct CMUnitTest){ name, kinds[k].fn, NULL, teardown, pythons[i] };
+		}
+	}
+	apply_test_filter();
+	return _cmocka_run_group_tests("CPython workers (conserver stand-in)", tests, nt, NULL, NULL);
+}
