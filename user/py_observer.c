@@ -347,7 +347,7 @@ fail:
 
 int py_observer_read(struct py_observer *o, struct snapshot *out)
 {
-	uint64_t start = now_ns();
+	uint64_t start = now_ns(), walk_start;
 	struct timespec ts;
 	struct chain_stat *chains;
 	size_t n = 0, keep = 0;
@@ -378,6 +378,7 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 		o->counts[i] = 0;
 	o->overflow_count = 0;
 	memset(&o->cost, 0, sizeof(o->cost));
+	walk_start = now_ns();
 	for (size_t i = 0; i < o->nprocs; i++) {
 		struct tracked *t = &o->procs[i];
 		struct py_walk_stats st;
@@ -394,6 +395,8 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 		}
 		o->cost.reads += reads;
 	}
+
+	o->cost.walk_ns = now_ns() - walk_start;
 
 	/* every chain once seen, at its count now (0 when idle) */
 	chains = realloc(out->chains, (o->nnames + 1) * sizeof(*chains));
@@ -418,6 +421,11 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 	snapshot_sort(out);
 	out->stats[INFLIGHT_STAT_OVERFLOW] = o->dropped;
 	o->cost.ns = now_ns() - start;
+	log_debug("python: read %zu process%s: %llu reads, %llu frames, walk %llu us, total %llu us",
+		  o->cost.processes, o->cost.processes == 1 ? "" : "es",
+		  (unsigned long long)o->cost.reads, (unsigned long long)o->cost.frames,
+		  (unsigned long long)(o->cost.walk_ns / 1000),
+		  (unsigned long long)(o->cost.ns / 1000));
 	return 0;
 }
 

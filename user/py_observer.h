@@ -29,7 +29,8 @@ struct py_observer_cost {
 	size_t processes;   /* CPython processes read */
 	uint64_t reads;     /* process_vm_readv calls */
 	uint64_t frames;    /* frames visited */
-	uint64_t ns;        /* wall time of the reading */
+	uint64_t ns;        /* wall time of the reading, the process scan included */
+	uint64_t walk_ns;   /* of which reading the processes' frames */
 };
 
 struct py_observer;

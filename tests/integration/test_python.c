@@ -24,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "support/inflight_proc.h"
 #include "support/observe.h"
+#include "support/receiver.h"
 #include "support/redis.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
@@ -39,6 +41,8 @@
 
 static struct redis redis;
 static struct observer *obs;
+static struct receiver recv;
+static struct inflight_proc run;
 static pid_t worker_pids[8];
 
 static bool proc_alive(pid_t pid);
@@ -49,6 +53,9 @@ static int teardown(void **state)
 	if (obs)
 		observer_stop(obs);
 	obs = NULL;
+	if (run.pid)
+		inflight_stop(&run, SIGKILL);
+	receiver_stop(&recv);
 	worker_stop_all();
 	/* the workers die with the stand-in (PR_SET_PDEATHSIG): wait for it */
 	for (int i = 0; i < 8; i++) {
@@ -295,6 +302,53 @@ static void test_torn_reads(void **state)
 	assert_true(seen_busy > 0);
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The conserver deployment: `inflight run --python --python-exe PATTERN`
+ * needs nothing else, and exports the same series as native targets.
+ */
+static void test_run_exports(void **state)
+{
+	const char *python = *state;
+	char *args[] = { "run", "--python", "--python-exe", "conserver_standin", NULL };
+	char endpoint[96];
+	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
+	const struct rec_request *q = NULL;
+	uint64_t t;
+
+	/* room for all four calls whichever worker takes them */
+	start_standin(python, 2, "fork", 4);
+	receiver_start(&recv, 0);
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
+		 recv.port);
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, "watching CPython processes");
+	push("in_t", 3, "t");
+	push("in_c", 1, "c");
+	wait_list("entered", 4);
+	t = realtime_ns();
+	for (int seq = 1; !q; seq++) {
+		receiver_wait(&recv, seq);
+		q = receiver_request(&recv, seq);
+		if (!q->npoints || q->points[0].time <= t)
+			q = NULL;
+	}
+	assert_string_equal(q->metric, "conserver.vcons.inflight");
+	assert_int_equal(q->npoints, 2);
+	assert_int_equal(rec_point(q, "chain.name=transcribe")->value, 3);
+	assert_int_equal(rec_point(q, "chain.name=" CAFE)->value, 1);
+	release(4);
+	wait_list("done", 4);
+	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
+}
+
 /* Every CPython 3.10+ on this machine: pyenv's and Debian's. */
 static size_t find_pythons(char ***out)
 {
@@ -334,6 +388,11 @@ int main(void)
 	if (!np && ci && !strcmp(ci, "true")) {
 		printf("CI=true: the CPython tests need at least one CPython 3.10+\n");
 		return 1;
+	}
+	if (np) {
+		/* the command line and export path, once: the counting is the same */
+		tests[nt++] = (struct CMUnitTest){ "inflight run --python exports", test_run_exports, NULL,
+						   teardown, pythons[np - 1] };
 	}
 	for (size_t i = 0; i < np && nt + 3 <= 64; i++) {
 		static const struct {
