@@ -379,6 +379,7 @@ int main(void)
 	static struct CMUnitTest tests[64];
 	char **pythons;
 	size_t np = find_pythons(&pythons), nt = 0;
+	int rc;
 	const char *ci = getenv("CI");
 
 	printf("CPython interpreters on this machine:");
@@ -413,5 +414,11 @@ int main(void)
 		}
 	}
 	apply_test_filter();
-	return _cmocka_run_group_tests("CPython workers (conserver stand-in)", tests, nt, NULL, NULL);
+	rc = _cmocka_run_group_tests("CPython workers (conserver stand-in)", tests, nt, NULL, NULL);
+	for (size_t i = np ? 1 : 0; i < nt; i++)
+		free((char *)tests[i].name);
+	for (size_t i = 0; i < np; i++)
+		free(pythons[i]);
+	free(pythons);
+	return rc;
 }
