@@ -19,6 +19,7 @@
 #include "otlp_encode.h"
 #include "otlp_http.h"
 #include "render.h"
+#include "ticker.h"
 #include "resource.h"
 #include "series.h"
 
@@ -149,27 +150,6 @@ static const char doc[] =
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static int wait_until(const struct timespec *deadline)
-{
-	while (!stop) {
-		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
-
-		if (rc == 0)
-			return 0;
-		if (rc != EINTR)
-			return -1;
-	}
-	return 1;
-}
-
 struct collector {
 	struct export_config cfg;
 	struct kv_list resource;
@@ -281,10 +261,9 @@ static void collector_free(struct collector *c)
 int cmd_run(int argc, char **argv)
 {
 	static struct run_args a; /* large: keep it off the stack */
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct collector c = { 0 };
 	struct exporter_stats st = { 0 };
-	struct timespec next;
+	struct ticker tick;
 	char err[1024];
 	int rc;
 
@@ -294,8 +273,7 @@ int cmd_run(int argc, char **argv)
 		rc = setup_export(&c, &a);
 	if (rc)
 		goto out;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ticker_catch_signals();
 
 	if (c.cfg.exporter == EXPORTER_OTLP) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
@@ -331,15 +309,9 @@ int cmd_run(int argc, char **argv)
 				 : "");
 	}
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
+	ticker_start(&tick, c.cfg.interval_ms);
 	for (;;) {
-		next.tv_sec += (time_t)(c.cfg.interval_ms / 1000);
-		next.tv_nsec += (long)(c.cfg.interval_ms % 1000) * 1000000L;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000L;
-		}
-		if (wait_until(&next))
+		if (ticker_wait(&tick))
 			break;
 		if (collect_and_export(&c)) {
 			rc = EXIT_RUNTIME;

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "log.h"
 #include "render.h"
+#include "ticker.h"
 
 struct top_args {
 	struct target_options target;
@@ -79,35 +80,12 @@ static const char doc[] =
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* Sleeps until `deadline`; returns early (non-zero) when a signal asks to stop. */
-static int wait_until(const struct timespec *deadline)
-{
-	while (!stop) {
-		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
-
-		if (rc == 0)
-			return 0;
-		if (rc != EINTR)
-			return -1;
-	}
-	return 1;
-}
-
 int cmd_top(int argc, char **argv)
 {
 	struct top_args a = { .interval_ms = 1000 };
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct snapshot snap = { 0 };
 	struct observer *o = NULL;
-	struct timespec next;
+	struct ticker tick;
 	char err[1024];
 	int rc, shown_lines = 0;
 	bool tty;
@@ -117,9 +95,7 @@ int cmd_top(int argc, char **argv)
 	if (rc)
 		return rc;
 
-	/* no SA_RESTART: a signal must cut the sleep short */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ticker_catch_signals();
 
 	o = observer_start(&a.target.cfg, err, sizeof(err));
 	if (!o) {
@@ -133,16 +109,10 @@ int cmd_top(int argc, char **argv)
 		log_info("%s", what);
 	}
 	tty = !a.json && isatty(STDOUT_FILENO);
-	clock_gettime(CLOCK_MONOTONIC, &next);
+	ticker_start(&tick, a.interval_ms);
 	rc = 0;
 	for (uint32_t shown = 0; !a.count || shown < a.count; shown++) {
-		next.tv_sec += (time_t)(a.interval_ms / 1000);
-		next.tv_nsec += (long)(a.interval_ms % 1000) * 1000000L;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000L;
-		}
-		if (wait_until(&next))
+		if (ticker_wait(&tick))
 			break;
 		if (observer_read(o, &snap)) {
 			log_error("cannot read the counters: %s", strerror(errno));

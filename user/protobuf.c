@@ -2,9 +2,9 @@
 #include <string.h>
 #include "protobuf.h"
 
-void pb_varint(struct buf *b, uint64_t v)
+/* Encodes `v` into tmp[0..10); returns its length. */
+static size_t encode_varint(uint8_t tmp[10], uint64_t v)
 {
-	uint8_t tmp[10];
 	size_t n = 0;
 
 	do {
@@ -14,7 +14,14 @@ void pb_varint(struct buf *b, uint64_t v)
 			tmp[n] |= 0x80;
 		n++;
 	} while (v);
-	buf_append(b, tmp, n);
+	return n;
+}
+
+void pb_varint(struct buf *b, uint64_t v)
+{
+	uint8_t tmp[10];
+
+	buf_append(b, tmp, encode_varint(tmp, v));
 }
 
 void pb_tag(struct buf *b, uint32_t field, enum pb_wire wire)
@@ -61,20 +68,12 @@ size_t pb_begin(struct buf *b, uint32_t field)
 void pb_end(struct buf *b, size_t mark)
 {
 	uint8_t tmp[10];
-	size_t body, n = 0;
-	uint64_t v;
+	size_t body, n;
 
 	if (b->oom)
 		return;
 	body = b->len - mark;
-	v = body;
-	do {
-		tmp[n] = v & 0x7f;
-		v >>= 7;
-		if (v)
-			tmp[n] |= 0x80;
-		n++;
-	} while (v);
+	n = encode_varint(tmp, body);
 	if (n > 1) {
 		buf_append(b, tmp, n - 1); /* grow by the extra length bytes */
 		if (b->oom)

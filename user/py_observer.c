@@ -140,26 +140,6 @@ static bool matches(struct py_observer *o, pid_t pid)
 	return strstr(exe, o->pattern) || strstr(cmd, o->pattern);
 }
 
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	int ppid = 0;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (p && sscanf(p + 2, "%*c %d", &ppid) != 1)
-		ppid = 0;
-	return (pid_t)ppid;
-}
-
 /*
  * Every process matching the pattern, and every process below one: a
  * multiprocessing "spawn" worker's command line names only Python.
@@ -194,7 +174,7 @@ static void scan(struct py_observer *o)
 			all = v;
 		}
 		all[nall].pid = pid;
-		all[nall].ppid = parent_of(pid);
+		all[nall].ppid = proc_parent(pid);
 		nall++;
 		if (matches(o, pid)) {
 			if (nmatched == cap) {

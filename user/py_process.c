@@ -8,29 +8,48 @@
 #include "proc_mem.h"
 #include "py_process.h"
 
-uint64_t proc_start_time(pid_t pid)
+/*
+ * Field `field` (1-based, as proc(5) numbers them, 4 or more) of
+ * /proc/PID/stat. The command name (field 2) may hold spaces and
+ * parentheses: the fields after it start after its last ')'.
+ */
+static int stat_field(pid_t pid, int field, unsigned long long *out)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
 	FILE *f;
 	size_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
+		return -1;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	/* the command name may hold spaces and parentheses: skip to the last ')' */
 	p = strrchr(buf, ')');
 	if (!p)
-		return 0;
-	/* after ") ": state is field 3; starttime is field 22 */
-	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-		   &start) != 1)
-		return 0;
-	return start;
+		return -1;
+	p += 2; /* field 3, the state */
+	for (int i = 3; i < field && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p && sscanf(p, "%llu", out) == 1 ? 0 : -1;
+}
+
+uint64_t proc_start_time(pid_t pid)
+{
+	unsigned long long v;
+
+	return stat_field(pid, 22, &v) ? 0 : v;
+}
+
+pid_t proc_parent(pid_t pid)
+{
+	unsigned long long v;
+
+	return stat_field(pid, 4, &v) ? 0 : (pid_t)v;
 }
 
 struct mapping {

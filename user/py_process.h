@@ -34,5 +34,7 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 
 /* The process's start time (clock ticks since boot), 0 if it is gone. */
 uint64_t proc_start_time(pid_t pid);
+/* Its parent's pid, 0 if it is gone. */
+pid_t proc_parent(pid_t pid);
 
 #endif
