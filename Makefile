@@ -54,7 +54,7 @@ WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_shared \
 	   $(WORKER_DIR)/demo_worker
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
-.PHONY: all deps demo test check workers clean
+.PHONY: all deps demo test check workers bench clean
 .DELETE_ON_ERROR:
 # test objects are intermediate in a pattern chain: keep them for incremental builds
 .SECONDARY:
@@ -112,6 +112,29 @@ $(WORKER_DIR)/cxx_worker: tests/workers/cxx_worker.cpp | $(WORKER_DIR)
 
 $(WORKER_DIR)/demo_worker: tools/demo/demo_worker.c | $(WORKER_DIR)
 	$(CC) $(WORKER_CFLAGS) $< -o $@
+
+# The benchmark: its workers, the floor (empty probes), then tools/bench/run.sh.
+BENCH_DIR := build/bench
+BENCH_BINS := $(BENCH_DIR)/bench_worker $(BENCH_DIR)/floor
+
+$(BENCH_DIR):
+	@mkdir -p $@
+
+$(BENCH_DIR)/bench_worker: tools/bench/bench_worker.c tools/bench/handlers.S | $(BENCH_DIR)
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread $^ -o $@
+
+$(BENCH_DIR)/floor.bpf.o: tools/bench/floor.bpf.c $(BUILD)/vmlinux.h | $(BENCH_DIR)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(BENCH_DIR)/floor.skel.h: $(BENCH_DIR)/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(BENCH_DIR)/floor: tools/bench/floor.c $(BENCH_DIR)/floor.skel.h $(BUILD)/libinflight.a
+	$(CC) $(CFLAGS) -I$(BENCH_DIR) $< $(BUILD)/libinflight.a $(LDLIBS) -o $@
+
+bench: deps $(BUILD)/inflight $(BENCH_BINS)
+	@tools/bench/run.sh $(BUILD)/inflight $(BENCH_DIR)
 
 check: $(BUILD)/inflight $(TEST_BINS) workers
 	@tests/run_tests.sh $(BUILD)

@@ -87,6 +87,8 @@ int parse_duration_ms(const char *s, uint64_t *out_ms)
 		v *= 1000;
 	else if (!strcmp(end, "m"))
 		v *= 60000;
+	else if (!strcmp(end, "h"))
+		v *= 3600000;
 	else
 		return -1;
 	if (v < 1 || v > 86400000.0)
