@@ -7,9 +7,10 @@
  * thread exit, exec, a later entry at or above a frame, a C++ catch above it:
  *               release the frame;                                  exits[chain].released += 1
  *
- * Counters live in per-CPU arrays and are bumped atomically: uprobe programs
- * run with migration disabled but may be preempted, so a plain ++ could be
- * lost to another task on the same CPU.
+ * Counters have a slot per CPU and chain ([cpu][chain] in plain arrays the
+ * collector maps into its memory, so a collection makes no syscall) and are
+ * bumped atomically: uprobe programs run with migration disabled but may be
+ * preempted, so a plain ++ could be lost to another task on the same CPU.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -23,9 +24,11 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set by the collector before load. */
 const volatile struct inflight_fetch fetch = {};
 const volatile __u32 filter_tgid = 0;   /* 0: every process mapping the binary */
-const volatile __u32 id_space = 2;      /* size of the entries/exits arrays */
+const volatile __u32 id_space = 2;      /* chain ids per CPU in entries/exits */
+const volatile __u32 ncpus = 1;         /* possible CPUs: slots per chain id */
 
-/* Next chain id to hand out; 0 and 1 are reserved (overflow, constant). */
+/* Next chain id to hand out; 0 and 1 are reserved (overflow, constant).
+ * The collector reads it (mapped .data) to know how many ids to sum. */
 __u32 next_id = 2;
 
 struct {
@@ -35,18 +38,21 @@ struct {
 	__uint(max_entries, 1024); /* the chain cap; resized before load */
 } chain_ids SEC(".maps");
 
+/* [cpu * id_space + chain]; sized by the collector before load */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, 2049);
+	__uint(max_entries, 1);
 } entries SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct inflight_exits);
-	__uint(max_entries, 2049);
+	__uint(max_entries, 1);
 } exits SEC(".maps");
 
 struct {
@@ -56,11 +62,13 @@ struct {
 	__uint(max_entries, 8192);
 } pending SEC(".maps");
 
+/* [cpu * INFLIGHT_STAT__COUNT + stat] */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, INFLIGHT_STAT__COUNT);
+	__uint(max_entries, 1);
 } stats SEC(".maps");
 
 struct {
@@ -75,13 +83,20 @@ static const char fmt_u[] = "%llu";
 static const char fmt_s[] = "%lld";
 static const char fmt_x[] = "0x%llx";
 
+/* This CPU's slot for chain `id` (or stat `id`, with `per_cpu` stats). */
+static __always_inline __u32 cpu_slot(__u32 id, __u32 per_cpu)
+{
+	return bpf_get_smp_processor_id() * per_cpu + id;
+}
+
 static __always_inline void stat_add(__u32 which, __u64 n)
 {
+	__u32 slot = cpu_slot(which, INFLIGHT_STAT__COUNT);
 	__u64 *v;
 
 	if (!n)
 		return;
-	v = bpf_map_lookup_elem(&stats, &which);
+	v = bpf_map_lookup_elem(&stats, &slot);
 	if (v)
 		__sync_fetch_and_add(v, n);
 }
@@ -264,7 +279,8 @@ static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt)
 
 static __always_inline void count_exit(__u32 chain, bool returned)
 {
-	struct inflight_exits *e = bpf_map_lookup_elem(&exits, &chain);
+	__u32 slot = cpu_slot(chain, id_space);
+	struct inflight_exits *e = bpf_map_lookup_elem(&exits, &slot);
 
 	if (!e)
 		return;
@@ -358,7 +374,8 @@ static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 
 	chain = resolve_chain(ctx, usdt);
 	{
-		__u64 *n = bpf_map_lookup_elem(&entries, &chain);
+		__u32 slot = cpu_slot(chain, id_space);
+		__u64 *n = bpf_map_lookup_elem(&entries, &slot);
 
 		if (!n)
 			return 0;

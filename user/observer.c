@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "elf_file.h"
@@ -16,9 +18,16 @@
 #include "py_observer.h"
 #include "target.h"
 
+/* A BPF array mapped into our memory. */
+struct mapping {
+	void *addr;
+	size_t len;
+};
+
 struct observer {
 	struct py_observer *py; /* the CPython target; the rest is for probes */
 	struct inflight_bpf *skel;
+	struct mapping entries_map, exits_map, stats_map;
 	struct bpf_link **links;
 	size_t nlinks, cap;
 	struct counts_reader *reader;
@@ -275,15 +284,19 @@ static int configure(struct observer *o, const struct observer_config *cfg,
 	unsigned threads = cfg->max_threads ? cfg->max_threads : OBSERVER_DEFAULT_MAX_THREADS;
 	/* ids 0 and 1 are reserved; ids lost to insert races need headroom */
 	__u32 id_space = 2 * chains + 2;
-	int err = 0;
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
 
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
 	if (cfg->fetch)
 		memcpy((void *)&s->rodata->fetch, cfg->fetch, sizeof(*cfg->fetch));
 	s->rodata->filter_tgid = (__u32)cfg->pid;
 	s->rodata->id_space = id_space;
+	s->rodata->ncpus = (__u32)ncpus;
 	err = err ?: bpf_map__set_max_entries(s->maps.chain_ids, chains);
-	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space);
-	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space);
+	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space * (__u32)ncpus);
+	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space * (__u32)ncpus);
+	err = err ?: bpf_map__set_max_entries(s->maps.stats, INFLIGHT_STAT__COUNT * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.pending, threads);
 	err = err ?: bpf_map__set_max_entries(s->maps.exit_sites,
 					     r->nsites > 0 ? (__u32)r->nsites + 1 : 1);
@@ -404,6 +417,26 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 	return 0;
 }
 
+static int map_counters(const struct bpf_map *m, struct mapping *out)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	out->len = ((size_t)bpf_map__value_size(m) * bpf_map__max_entries(m) + page - 1) & ~(page - 1);
+	p = mmap(NULL, out->len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED)
+		return -1;
+	out->addr = p;
+	return 0;
+}
+
+static void unmap_counters(struct mapping *m)
+{
+	if (m->addr)
+		munmap(m->addr, m->len);
+	m->addr = NULL;
+}
+
 struct observer *observer_start(const struct observer_config *cfg, char *err, size_t errlen)
 {
 	struct resolved r = { 0 };
@@ -509,12 +542,20 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 
 	snprintf(o->info.mode_label, sizeof(o->info.mode_label), "return=%s",
 		 usdt ? "usdt" : return_mode_name(o->info.mode));
+	if (map_counters(o->skel->maps.entries, &o->entries_map) ||
+	    map_counters(o->skel->maps.exits, &o->exits_map) ||
+	    map_counters(o->skel->maps.stats, &o->stats_map)) {
+		errf(err, errlen, "cannot map the counters into memory: %s", strerror(errno));
+		goto fail;
+	}
 	maps = (struct counts_maps){
-		.entries_fd = bpf_map__fd(o->skel->maps.entries),
-		.exits_fd = bpf_map__fd(o->skel->maps.exits),
 		.chain_ids_fd = bpf_map__fd(o->skel->maps.chain_ids),
-		.stats_fd = bpf_map__fd(o->skel->maps.stats),
+		.entries = o->entries_map.addr,
+		.exits = o->exits_map.addr,
+		.stats = o->stats_map.addr,
+		.next_id = &o->skel->data->next_id,
 		.id_space = o->skel->rodata->id_space,
+		.ncpus = o->skel->rodata->ncpus,
 	};
 	o->reader = counts_reader_new(&maps);
 	if (!o->reader) {
@@ -539,6 +580,9 @@ void observer_stop(struct observer *o)
 		bpf_link__destroy(o->links[--o->nlinks]);
 	free(o->links);
 	counts_reader_free(o->reader);
+	unmap_counters(&o->entries_map);
+	unmap_counters(&o->exits_map);
+	unmap_counters(&o->stats_map);
 	inflight_bpf__destroy(o->skel);
 	free(o);
 }

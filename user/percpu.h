@@ -1,23 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* Summing the per-CPU copies of BPF map values, as the kernel lays them out. */
+/*
+ * Summing counters kept per CPU: the BPF side bumps slot [cpu][id] of a
+ * plain array the collector maps into its memory, and the collector adds
+ * the CPUs up. Loads are atomic (aligned 8 bytes) but not a snapshot across
+ * slots: callers order what they read (exits before entries).
+ */
 #ifndef INFLIGHT_PERCPU_H
 #define INFLIGHT_PERCPU_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* The kernel pads each CPU's copy of a per-CPU value to 8 bytes. */
-static inline size_t percpu_stride(size_t value_size)
-{
-	return (value_size + 7) & ~(size_t)7;
-}
-
 /*
- * `values` holds nkeys * ncpus copies (key-major, each `percpu_stride`
- * bytes) of a value made of `nfields` u64 counters. Writes nkeys * nfields
- * sums to `out`.
+ * `slots` is [ncpus][stride][nfields] u64 counters. Writes the sums over
+ * CPUs of the first `n` ids (n <= stride), n * nfields values, to `out`.
  */
-void percpu_sum(const void *values, size_t nkeys, size_t ncpus, size_t nfields,
-		uint64_t *out);
+void percpu_sum(const volatile uint64_t *slots, size_t ncpus, size_t stride, size_t nfields,
+		size_t n, uint64_t *out);
 
 #endif

@@ -11,34 +11,26 @@
 
 struct counts_reader {
 	struct counts_maps m;
-	size_t ncpus;
-	uint32_t *keys;
-	void *values;     /* id_space * ncpus * 16 bytes */
-	uint64_t *exits;  /* id_space * 2 */
+	uint64_t *exits;   /* id_space * 2 */
 	uint64_t *entered;
-	char **names;     /* by chain id, filled as ids appear */
+	char **names;      /* by chain id, filled as ids appear */
 };
 
 struct counts_reader *counts_reader_new(const struct counts_maps *maps)
 {
 	struct counts_reader *r = calloc(1, sizeof(*r));
-	int ncpus = libbpf_num_possible_cpus();
 
-	if (!r || ncpus <= 0)
-		goto fail;
+	if (!r)
+		return NULL;
 	r->m = *maps;
-	r->ncpus = (size_t)ncpus;
-	r->keys = calloc(maps->id_space, sizeof(*r->keys));
-	r->values = calloc((size_t)maps->id_space * r->ncpus, sizeof(struct inflight_exits));
 	r->exits = calloc((size_t)maps->id_space * 2, sizeof(uint64_t));
 	r->entered = calloc(maps->id_space, sizeof(uint64_t));
 	r->names = calloc(maps->id_space, sizeof(char *));
-	if (!r->keys || !r->values || !r->exits || !r->entered || !r->names)
-		goto fail;
+	if (!r->exits || !r->entered || !r->names) {
+		counts_reader_free(r);
+		return NULL;
+	}
 	return r;
-fail:
-	counts_reader_free(r);
-	return NULL;
 }
 
 void counts_reader_free(struct counts_reader *r)
@@ -49,8 +41,6 @@ void counts_reader_free(struct counts_reader *r)
 		for (uint32_t i = 0; i < r->m.id_space; i++)
 			free(r->names[i]);
 	free(r->names);
-	free(r->keys);
-	free(r->values);
 	free(r->exits);
 	free(r->entered);
 	free(r);
@@ -63,31 +53,6 @@ void chain_key_display(const struct inflight_chain_key *key, char *out, size_t o
 		return;
 	}
 	utf8_sanitize(key->name, sizeof(key->name), out, outsz);
-}
-
-/* Reads a whole per-CPU array of `nfields` u64 counters and sums it. */
-static int read_percpu_array(struct counts_reader *r, int fd, size_t nfields, uint64_t *out)
-{
-	size_t stride = percpu_stride(nfields * sizeof(uint64_t));
-	__u32 count, done = 0, out_batch = 0;
-	void *in_batch = NULL;
-	int err;
-
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	while (done < r->m.id_space) {
-		count = r->m.id_space - done;
-		err = bpf_map_lookup_batch(fd, in_batch, &out_batch, r->keys + done,
-					   (char *)r->values + (size_t)done * r->ncpus * stride,
-					   &count, &opts);
-		done += count;
-		if (err == -ENOENT)
-			break;
-		if (err)
-			return err;
-		in_batch = &out_batch;
-	}
-	percpu_sum(r->values, done, r->ncpus, nfields, out);
-	return 0;
 }
 
 static int load_names(struct counts_reader *r)
@@ -126,39 +91,27 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 	struct timespec ts;
 	struct chain_stat *chains;
 	bool need_names = false;
+	uint32_t used;
 	size_t n = 0;
 	int err;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 
+	/* only the ids handed out so far hold counts */
+	used = __atomic_load_n(r->m.next_id, __ATOMIC_ACQUIRE);
+	if (used > r->m.id_space)
+		used = r->m.id_space;
 	/*
 	 * Exits before entries: any exit counted here has its entry counted
 	 * when entries are read next, so in-flight never reads negative.
 	 */
-	err = read_percpu_array(r, r->m.exits_fd, 2, r->exits);
-	if (!err)
-		err = read_percpu_array(r, r->m.entries_fd, 1, r->entered);
-	if (err)
-		return err;
+	percpu_sum(r->m.exits, r->m.ncpus, r->m.id_space, 2, used, r->exits);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	percpu_sum(r->m.entries, r->m.ncpus, r->m.id_space, 1, used, r->entered);
+	percpu_sum(r->m.stats, r->m.ncpus, INFLIGHT_STAT__COUNT, 1, INFLIGHT_STAT__COUNT, stats);
 
-	/* the stats array has one key per counter: read each key's CPUs */
-	{
-		uint64_t *v = calloc(r->ncpus, sizeof(uint64_t));
-
-		if (!v)
-			return -ENOMEM;
-		for (__u32 k = 0; k < INFLIGHT_STAT__COUNT; k++) {
-			stats[k] = 0;
-			if (bpf_map_lookup_elem(r->m.stats_fd, &k, v))
-				continue;
-			for (size_t c = 0; c < r->ncpus; c++)
-				stats[k] += v[c];
-		}
-		free(v);
-	}
-
-	for (uint32_t id = 0; id < r->m.id_space; id++) {
+	for (uint32_t id = 0; id < used; id++) {
 		if (!r->entered[id])
 			continue;
 		n++;
@@ -173,7 +126,7 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 		return -ENOMEM;
 	out->chains = chains;
 	out->n = 0;
-	for (uint32_t id = 0; id < r->m.id_space; id++) {
+	for (uint32_t id = 0; id < used; id++) {
 		struct chain_stat *c;
 
 		if (!r->entered[id])

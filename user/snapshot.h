@@ -29,9 +29,14 @@ struct snapshot {
 
 struct counts_reader;
 
+/* The BPF side's counters, mapped into our memory: reading them is no syscall. */
 struct counts_maps {
-	int entries_fd, exits_fd, chain_ids_fd, stats_fd;
-	uint32_t id_space;
+	int chain_ids_fd;
+	const volatile uint64_t *entries; /* [ncpus][id_space] */
+	const volatile uint64_t *exits;   /* [ncpus][id_space][returned, released] */
+	const volatile uint64_t *stats;   /* [ncpus][INFLIGHT_STAT__COUNT] */
+	const volatile uint32_t *next_id; /* chain ids handed out so far */
+	uint32_t id_space, ncpus;
 };
 
 struct counts_reader *counts_reader_new(const struct counts_maps *maps);
