@@ -30,7 +30,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) \
 	  -DINFLIGHT_VERSION='"$(VERSION)"' $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lcapstone -lcurl -lpthread
+# capstone and libcurl are opened with dlopen, only when needed (memory)
+LDLIBS := -lbpf -lelf -lz -lpthread -ldl
 # usdt.bpf.h pulls in <asm/errno.h>, which lives under the multiarch dir
 # -mcpu=v3: atomic fetch-and-add with a result (chain ids), kernel 5.12+
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
@@ -94,7 +95,7 @@ $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests/unit $(BUILD)/tests/integration $
 	$(CC) $(CFLAGS) -Itests -MMD -MP -c $< -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(BUILD)/libinflight.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lcurl -o $@
 
 workers: $(WORKERS)
 

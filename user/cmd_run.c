@@ -4,7 +4,6 @@
  * exports them as an OTLP UpDownCounter (cumulative Sum, not monotonic),
  * over OTLP/HTTP, or to the console when no endpoint is configured.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include "buf.h"
 #include "cli.h"
+#include "curl_lib.h"
 #include "export_config.h"
 #include "exporter.h"
 #include "log.h"
@@ -279,8 +279,8 @@ int cmd_run(int argc, char **argv)
 	ticker_catch_signals();
 
 	if (c.cfg.exporter == EXPORTER_OTLP) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-			log_error("libcurl failed to initialise");
+		if (curl_lib_load(c.cfg.url, err, sizeof(err))) {
+			log_error("%s", err);
 			rc = EXIT_RUNTIME;
 			goto out;
 		}
@@ -339,7 +339,7 @@ out:
 		log_debug("exports: %llu sent, %llu failed, %llu superseded, %llu requests",
 			  (unsigned long long)st.sent, (unsigned long long)st.failed,
 			  (unsigned long long)st.superseded, (unsigned long long)st.attempts);
-		curl_global_cleanup();
+		curl_lib_unload();
 	}
 	observer_stop(c.obs);
 	collector_free(&c);

@@ -1,11 +1,48 @@
 // SPDX-License-Identifier: MIT
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "exit_sites.h"
+
+/*
+ * capstone is loaded only while exits are being found: its tables cost the
+ * collector about 3 MB of memory, which uretprobe mode never needs.
+ */
+struct capstone {
+	void *lib;
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	cs_err (*option)(csh, cs_opt_type, size_t);
+	cs_insn *(*malloc_insn)(csh);
+	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+	void (*free)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+};
+
+static int capstone_load(struct capstone *c, char *err, size_t errlen)
+{
+	c->lib = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!c->lib) {
+		snprintf(err, errlen, "cannot load capstone (libcapstone4): %s", dlerror());
+		return -1;
+	}
+	c->open = (cs_err(*)(cs_arch, cs_mode, csh *))dlsym(c->lib, "cs_open");
+	c->option = (cs_err(*)(csh, cs_opt_type, size_t))dlsym(c->lib, "cs_option");
+	c->malloc_insn = (cs_insn * (*)(csh)) dlsym(c->lib, "cs_malloc");
+	c->disasm_iter = (bool (*)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *))dlsym(
+		c->lib, "cs_disasm_iter");
+	c->free = (void (*)(cs_insn *, size_t))dlsym(c->lib, "cs_free");
+	c->close = (cs_err(*)(csh *))dlsym(c->lib, "cs_close");
+	if (!c->open || !c->option || !c->malloc_insn || !c->disasm_iter || !c->free || !c->close) {
+		snprintf(err, errlen, "libcapstone.so.4 lacks the functions inflight uses");
+		dlclose(c->lib);
+		return -1;
+	}
+	return 0;
+}
 
 static int map_reg(x86_reg r)
 {
@@ -179,6 +216,7 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 		    struct exit_site **out, char *err, size_t errlen)
 {
 	struct site_list l = { 0 };
+	struct capstone c;
 	cs_insn *in = NULL;
 	csh cs = 0;
 	int rc = -1;
@@ -186,12 +224,15 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+	if (capstone_load(&c, err, errlen))
+		return -1;
+	if (c.open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		snprintf(err, errlen, "capstone cannot open an x86-64 disassembler");
+		dlclose(c.lib);
 		return -1;
 	}
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	in = cs_malloc(cs);
+	c.option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	in = c.malloc_insn(cs);
 	if (!in) {
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
@@ -204,7 +245,7 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 		while (left) {
 			uint64_t at = addr;
 
-			if (!cs_disasm_iter(cs, &code, &left, &addr, in)) {
+			if (!c.disasm_iter(cs, &code, &left, &addr, in)) {
 				snprintf(err, errlen, "cannot decode the instruction at 0x%" PRIx64, at);
 				goto cleanup;
 			}
@@ -233,7 +274,8 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 cleanup:
 	free(l.v);
 	if (in)
-		cs_free(in, 1);
-	cs_close(&cs);
+		c.free(in, 1);
+	c.close(&cs);
+	dlclose(c.lib);
 	return rc;
 }

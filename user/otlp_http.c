@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <zlib.h>
+#include "curl_lib.h"
 #include "otlp_http.h"
 #include "retry.h"
 
@@ -56,37 +56,37 @@ struct otlp_http *otlp_http_new(const struct export_config *c)
 	if (!h)
 		return NULL;
 	h->cfg = c;
-	h->curl = curl_easy_init();
+	h->curl = curl_fn.easy_init();
 	if (!h->curl)
 		goto fail;
-	h->headers = curl_slist_append(h->headers, c->protocol == OTLP_HTTP_JSON
+	h->headers = curl_fn.slist_append(h->headers, c->protocol == OTLP_HTTP_JSON
 							   ? "Content-Type: application/json"
 							   : "Content-Type: application/x-protobuf");
-	h->headers = curl_slist_append(h->headers, ua);
+	h->headers = curl_fn.slist_append(h->headers, ua);
 	if (c->gzip)
-		h->headers = curl_slist_append(h->headers, "Content-Encoding: gzip");
+		h->headers = curl_fn.slist_append(h->headers, "Content-Encoding: gzip");
 	/* no "Expect: 100-continue" round trip before each body */
-	h->headers = curl_slist_append(h->headers, "Expect:");
+	h->headers = curl_fn.slist_append(h->headers, "Expect:");
 	for (size_t i = 0; i < c->headers.n; i++) {
 		snprintf(line, sizeof(line), "%s: %s", c->headers.v[i].key, c->headers.v[i].value);
-		h->headers = curl_slist_append(h->headers, line);
+		h->headers = curl_fn.slist_append(h->headers, line);
 	}
 	if (!h->headers)
 		goto fail;
-	curl_easy_setopt(h->curl, CURLOPT_URL, c->url);
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L); /* we run in a thread */
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_fn.easy_setopt(h->curl, CURLOPT_URL, c->url);
+	curl_fn.easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
+	curl_fn.easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L); /* we run in a thread */
+	curl_fn.easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_fn.easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
+	curl_fn.easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_fn.easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
+	curl_fn.easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (c->ca_file)
-		curl_easy_setopt(h->curl, CURLOPT_CAINFO, c->ca_file);
+		curl_fn.easy_setopt(h->curl, CURLOPT_CAINFO, c->ca_file);
 	if (c->client_cert)
-		curl_easy_setopt(h->curl, CURLOPT_SSLCERT, c->client_cert);
+		curl_fn.easy_setopt(h->curl, CURLOPT_SSLCERT, c->client_cert);
 	if (c->client_key)
-		curl_easy_setopt(h->curl, CURLOPT_SSLKEY, c->client_key);
+		curl_fn.easy_setopt(h->curl, CURLOPT_SSLKEY, c->client_key);
 	return h;
 fail:
 	otlp_http_free(h);
@@ -97,9 +97,9 @@ void otlp_http_free(struct otlp_http *h)
 {
 	if (!h)
 		return;
-	curl_slist_free_all(h->headers);
+	curl_fn.slist_free_all(h->headers);
 	if (h->curl)
-		curl_easy_cleanup(h->curl);
+		curl_fn.easy_cleanup(h->curl);
 	buf_free(&h->response);
 	free(h);
 }
@@ -114,15 +114,15 @@ enum send_result otlp_http_send(struct otlp_http *h, const struct buf *body, uin
 	memset(out, 0, sizeof(*out));
 	buf_reset(&h->response);
 	h->retry_after[0] = '\0';
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body->data);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	rc = curl_easy_perform(h->curl);
+	curl_fn.easy_setopt(h->curl, CURLOPT_POSTFIELDS, body->data);
+	curl_fn.easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	curl_fn.easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	rc = curl_fn.easy_perform(h->curl);
 	if (rc != CURLE_OK) {
-		snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
+		snprintf(out->error, sizeof(out->error), "%s", curl_fn.easy_strerror(rc));
 		return SEND_RETRY; /* connection failures and timeouts are retryable */
 	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_fn.easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
 	out->http_status = status;
 	if (h->retry_after[0] &&
 	    !retry_after_parse(h->retry_after, time(NULL), &out->retry_after_ms))
