@@ -50,7 +50,8 @@ TEST_SUPPORT_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/su
 # Test workers are the observed programs: built plainly (no sanitizers), so
 # what the probes see is what production code looks like.
 WORKER_DIR := build/workers
-WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_shared \
+WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
+	   $(WORKER_DIR)/native_worker_shared \
 	   $(WORKER_DIR)/libworker_handler.so $(WORKER_DIR)/cxx_worker \
 	   $(WORKER_DIR)/demo_worker
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
@@ -101,6 +102,10 @@ workers: $(WORKERS)
 
 $(WORKER_DIR)/native_worker: tests/workers/worker_main.c tests/workers/handler.c tests/workers/worker.h | $(WORKER_DIR)
 	$(CC) $(WORKER_CFLAGS) tests/workers/worker_main.c tests/workers/handler.c -o $@
+
+# as CET-enabled distributions build: every function starts with endbr64
+$(WORKER_DIR)/native_worker_cet: tests/workers/worker_main.c tests/workers/handler.c tests/workers/worker.h | $(WORKER_DIR)
+	$(CC) $(WORKER_CFLAGS) -fcf-protection=full tests/workers/worker_main.c tests/workers/handler.c -o $@
 
 $(WORKER_DIR)/libworker_handler.so: tests/workers/handler.c tests/workers/worker.h | $(WORKER_DIR)
 	$(CC) $(WORKER_CFLAGS) -fPIC -shared tests/workers/handler.c -o $@

@@ -38,6 +38,7 @@ struct observer {
 struct resolved {
 	struct elf_file *ef;
 	struct elf_func func;
+	uint64_t entry_offset; /* where entry (and uretprobe) probes go */
 	char usdt_provider[256], usdt_entry[256], usdt_return[256];
 	struct exit_site *sites;
 	int nsites;
@@ -222,6 +223,24 @@ static int resolve_function(const struct observer_config *cfg, struct resolved *
 		return errf(err, errlen, "--func %s: several different functions have this name in %s",
 			    cfg->func, info->binary);
 	snprintf(info->what, sizeof(info->what), "%s", cfg->func);
+	r->entry_offset = r->func.offset;
+	{
+		/*
+		 * A CET build starts each function with endbr64, which uprobes must
+		 * single-step (about 10 us here). It changes no register or memory:
+		 * probing the next instruction sees the same arguments, stack and
+		 * return address, and a `push %rbp` there is emulated instead.
+		 */
+		static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+		uint8_t first[4];
+
+		if (r->func.size > sizeof(first) &&
+		    !elf_file_read(r->ef, r->func.offset, first, sizeof(first)) &&
+		    !memcmp(first, endbr64, sizeof(first))) {
+			r->entry_offset += sizeof(first);
+			info->after_endbr = true;
+		}
+	}
 
 	return_mode_facts(r->ef, &facts);
 	info->mode = return_mode_choose(cfg->return_mode, &facts, &info->mode_why);
@@ -384,7 +403,7 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 	}
 
 	if (o->info.mode == RETURN_URETPROBE) {
-		rc = attach_uprobe(o, s->progs.handle_return, cfg->pid, path, r->func.offset, true, 0);
+		rc = attach_uprobe(o, s->progs.handle_return, cfg->pid, path, r->entry_offset, true, 0);
 		if (rc)
 			return errf(err, errlen, "--func %s: cannot attach a uretprobe in %s: %s",
 				    cfg->func, path, strerror(-rc));
@@ -410,7 +429,7 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 					    path, strerror(-rc));
 		}
 	}
-	rc = attach_uprobe(o, s->progs.handle_entry, cfg->pid, path, r->func.offset, false, 0);
+	rc = attach_uprobe(o, s->progs.handle_entry, cfg->pid, path, r->entry_offset, false, 0);
 	if (rc)
 		return errf(err, errlen, "--func %s: cannot attach a uprobe in %s: %s", cfg->func,
 			    path, strerror(-rc));
@@ -606,8 +625,9 @@ void observer_describe(const struct observer *o, char *buf, size_t size)
 	if (o->py)
 		snprintf(buf, size, "watching CPython processes (%s) for %s", i->binary + 7, i->what);
 	else
-		snprintf(buf, size, "attached %zu probe%s to %s:%s (%s: %s)", i->probes,
-			 i->probes == 1 ? "" : "s", i->binary, i->what, i->mode_label, i->mode_why);
+		snprintf(buf, size, "attached %zu probe%s to %s:%s%s (%s: %s)", i->probes,
+			 i->probes == 1 ? "" : "s", i->binary, i->what,
+			 i->after_endbr ? " after its endbr64" : "", i->mode_label, i->mode_why);
 }
 
 int observer_pending(const struct observer *o, size_t *threads, size_t *frames)

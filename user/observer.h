@@ -44,6 +44,7 @@ struct observer_info {
 	const char *mode_why;
 	char mode_label[64];   /* "return=uretprobe", "return=usdt", "python frames" */
 	size_t exit_sites;     /* instruction mode: probes on exits */
+	bool after_endbr;      /* entry probed past a leading endbr64 */
 	size_t probes;         /* uprobes attached, all kinds */
 	bool catch_probe;      /* __cxa_begin_catch repair attached */
 	char catch_binary[4096];

@@ -320,6 +320,36 @@ static void test_exit_kinds(void **state)
 	park_variant(mode, "worker_handle_indirect", 2, mode == RETURN_INSN ? 0 : 2);
 }
 
+/*
+ * A worker built with CET (endbr64 first in every function): the entry is
+ * probed after the endbr64, and the counts are as exact.
+ */
+static void test_cet_worker(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker_cet"), mode_of(state));
+	char *argv[] = { (char *)worker_path("native_worker_cet"), NULL };
+	struct worker_proc *w;
+	struct observer *o;
+
+	REQUIRE_BPF();
+	o = test_observe(&cfg);
+	assert_true(observer_info(o)->after_endbr);
+	w = worker_start(argv);
+	worker_send(w, "park cet 2");
+	worker_send(w, "recurse cetdeep 3");
+	worker_expect(w, "EEE");
+	expect_chain(o, "cet", 2, 2, 0);
+	expect_chain(o, "cetdeep", 3, 3, 0);
+	worker_send(w, "release");
+	worker_expect(w, "RRR");
+	expect_chain(o, "cet", 0, 2, 2);
+	expect_chain(o, "cetdeep", 0, 3, 3);
+	assert_int_equal(observed_returned(o, "cetdeep"), 3);
+	expect_no_pending_frames(o);
+	worker_stop(w);
+	test_unobserve(o);
+}
+
 int main(void)
 {
 #define BOTH(t)                                                           \
@@ -335,6 +365,7 @@ int main(void)
 		BOTH(test_sigkill),
 		BOTH(test_stress_exact),
 		BOTH(test_exit_kinds),
+		BOTH(test_cet_worker),
 	};
 
 	apply_test_filter();
