@@ -2,7 +2,7 @@
 /*
  * Per-chain in-flight counting for one handle function.
  *
- * entry probe:  chain = fetch(args); pending[tid].push(sp, chain); entries[chain] += 1
+ * entry probe:  chain = fetch(args); pending[task].push(sp, chain); entries[chain] += 1
  * return probe: pop the frame whose entry sp matches;               exits[chain].returned += 1
  * thread exit, exec, a later entry at or above a frame, a C++ catch above it:
  *               release the frame;                                  exits[chain].released += 1
@@ -55,11 +55,12 @@ struct {
 	__uint(max_entries, 1);
 } exits SEC(".maps");
 
+/* Per thread, freed by the kernel with the task: no table to fill, no leak. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight_pending);
-	__uint(max_entries, 8192);
 } pending SEC(".maps");
 
 /* [cpu * INFLIGHT_STAT__COUNT + stat] */
@@ -78,7 +79,6 @@ struct {
 	__uint(max_entries, 1);
 } exit_sites SEC(".maps");
 
-static const struct inflight_pending zero_pending = {};
 static const char fmt_u[] = "%llu";
 static const char fmt_s[] = "%lld";
 static const char fmt_x[] = "0x%llx";
@@ -263,9 +263,23 @@ overflow:
 	return INFLIGHT_OVERFLOW_ID;
 }
 
-static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt)
+static __always_inline bool same_key(const __u64 *a, const __u64 *b)
+{
+	bool same = true;
+
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_KEY_WORDS; i++)
+		same = same && a[i] == b[i];
+	return same;
+}
+
+static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt,
+					   struct inflight_pending *p)
 {
 	struct inflight_chain_key key = {};
+	const __u64 *w = (const __u64 *)key.name;
+	struct inflight_recent_chain *r;
+	__u32 id, slot;
 
 	if (fetch.base == INFLIGHT_BASE_CONST)
 		return INFLIGHT_CONST_ID;
@@ -274,7 +288,26 @@ static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt)
 		key.name[1] = INFLIGHT_KEY_UNREADABLE;
 		stat_inc(INFLIGHT_STAT_FETCH_FAULT);
 	}
-	return chain_id(&key);
+	/* one of the thread's recent chains? then no hash lookup */
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_THREAD_CHAINS; i++) {
+		r = &p->recent[i];
+		if (r->valid && same_key(w, r->key)) {
+			if (r->id == INFLIGHT_OVERFLOW_ID)
+				stat_inc(INFLIGHT_STAT_OVERFLOW);
+			return r->id;
+		}
+	}
+	id = chain_id(&key);
+	slot = p->next_recent % INFLIGHT_THREAD_CHAINS;
+	p->next_recent = slot + 1;
+	r = &p->recent[slot];
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_KEY_WORDS; i++)
+		r->key[i] = w[i];
+	r->id = id;
+	r->valid = 1;
+	return id;
 }
 
 static __always_inline void count_exit(__u32 chain, bool returned)
@@ -340,26 +373,25 @@ static __always_inline void release_all(struct inflight_pending *p, __u32 stat)
 	stat_add(stat, released);
 }
 
+static __always_inline struct inflight_pending *thread_state(bool create)
+{
+	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
 static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
 	struct inflight_pending *p;
 	__u64 sp = ctx->sp;
 	__u32 d, chain, stale;
 
-	if (filter_tgid && tgid != filter_tgid)
+	if (filter_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != filter_tgid)
 		return 0;
 
-	p = bpf_map_lookup_elem(&pending, &tid);
+	p = thread_state(true);
 	if (!p) {
-		bpf_map_update_elem(&pending, &tid, &zero_pending, BPF_NOEXIST);
-		p = bpf_map_lookup_elem(&pending, &tid);
-		if (!p) {
-			stat_inc(INFLIGHT_STAT_THREADS_FULL);
-			return 0;
-		}
-		p->tgid = tgid;
+		stat_inc(INFLIGHT_STAT_THREADS_FULL);
+		return 0;
 	}
 
 	/* a frame at or below this entry's sp can no longer be live */
@@ -372,7 +404,7 @@ static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 		return 0;
 	}
 
-	chain = resolve_chain(ctx, usdt);
+	chain = resolve_chain(ctx, usdt, p);
 	{
 		__u32 slot = cpu_slot(chain, id_space);
 		__u64 *n = bpf_map_lookup_elem(&entries, &slot);
@@ -394,11 +426,10 @@ static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
  */
 static __always_inline int on_return(__u64 entry_sp)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight_pending *p;
 	__u32 d, stale;
 
-	p = bpf_map_lookup_elem(&pending, &tid);
+	p = thread_state(false);
 	if (!p || p->depth == 0)
 		goto unmatched;
 
@@ -504,8 +535,7 @@ int BPF_KPROBE(handle_exit_insn)
 SEC("uprobe")
 int BPF_KPROBE(handle_catch)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight_pending *p = bpf_map_lookup_elem(&pending, &tid);
+	struct inflight_pending *p = thread_state(false);
 	__u32 n;
 
 	if (!p)
@@ -528,8 +558,7 @@ int BPF_USDT(usdt_entry)
 SEC("usdt")
 int BPF_USDT(usdt_return)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight_pending *p = bpf_map_lookup_elem(&pending, &tid);
+	struct inflight_pending *p = thread_state(false);
 
 	if (!p || p->depth == 0) {
 		stat_inc(INFLIGHT_STAT_UNMATCHED);
@@ -539,31 +568,26 @@ int BPF_USDT(usdt_return)
 	return 0;
 }
 
-static __always_inline void release_thread(__u32 tid, __u32 stat)
+/* The thread's frames are gone with it (exit) or its image (exec). */
+static __always_inline void release_thread(__u32 stat)
 {
-	struct inflight_pending *p = bpf_map_lookup_elem(&pending, &tid);
+	struct inflight_pending *p = thread_state(false);
 
-	if (!p)
-		return;
-	release_all(p, stat);
-	bpf_map_delete_elem(&pending, &tid);
+	if (p)
+		release_all(p, stat);
 }
 
 SEC("tracepoint/sched/sched_process_exit")
 int handle_thread_exit(void *ctx)
 {
-	release_thread((__u32)bpf_get_current_pid_tgid(), INFLIGHT_STAT_RELEASED_EXIT);
+	release_thread(INFLIGHT_STAT_RELEASED_EXIT);
 	return 0;
 }
 
-/* exec: the calling thread's frames are gone, under its old and new tid. */
+/* exec keeps the task (under the leader's pid): its storage goes with it */
 SEC("tracepoint/sched/sched_process_exec")
-int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+int handle_exec(void *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	release_thread(ctx->old_pid, INFLIGHT_STAT_RELEASED_EXEC);
-	if ((__u32)ctx->old_pid != tid)
-		release_thread(tid, INFLIGHT_STAT_RELEASED_EXEC);
+	release_thread(INFLIGHT_STAT_RELEASED_EXEC);
 	return 0;
 }

@@ -81,11 +81,27 @@ struct inflight_frame {
 	__u32 _pad;
 };
 
-/* The calls pending on one thread, innermost last. Keyed by thread id. */
+/* The chain key as captured: NUL-padded, compared as 8 words. */
+#define INFLIGHT_KEY_WORDS (INFLIGHT_CHAIN_LEN / 8)
+
+/* Chains a thread remembers: comparing 64 bytes beats hashing them. */
+#define INFLIGHT_THREAD_CHAINS 4
+
+struct inflight_recent_chain {
+	__u64 key[INFLIGHT_KEY_WORDS];
+	__u32 id;
+	__u32 valid;
+};
+
+/*
+ * One thread's state, in its task-local storage: the calls pending on it,
+ * innermost last, and the chains it entered last.
+ */
 struct inflight_pending {
 	__u32 depth;
-	__u32 tgid;
+	__u32 next_recent; /* the recent slot to overwrite next */
 	struct inflight_frame frames[INFLIGHT_MAX_DEPTH];
+	struct inflight_recent_chain recent[INFLIGHT_THREAD_CHAINS];
 };
 
 /*
@@ -135,7 +151,7 @@ struct inflight_exit_site {
 /* Counters about the observer itself, shown to the operator. */
 enum inflight_stat {
 	INFLIGHT_STAT_OVERFLOW,        /* calls counted under the overflow chain */
-	INFLIGHT_STAT_THREADS_FULL,    /* calls not counted: thread table full */
+	INFLIGHT_STAT_THREADS_FULL,    /* calls not counted: no per-thread storage */
 	INFLIGHT_STAT_DEPTH_FULL,      /* calls not counted: deeper than MAX_DEPTH */
 	INFLIGHT_STAT_FETCH_FAULT,     /* chain could not be read */
 	INFLIGHT_STAT_UNMATCHED,       /* returns with no matching entry */

@@ -11,7 +11,6 @@
 enum {
 	OPT_RETURN = 0x100,
 	OPT_MAX_CHAINS,
-	OPT_MAX_THREADS,
 	OPT_PYTHON,
 	OPT_PYTHON_EXE,
 	OPT_PY_FUNC,
@@ -37,7 +36,6 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Counting:", 3 },
 	{ "return", OPT_RETURN, "MODE", 0, "How returns are seen: auto (default), uretprobe, insn", 3 },
 	{ "max-chains", OPT_MAX_CHAINS, "N", 0, "Chain cap; later chains count under one overflow series (default 1024)", 3 },
-	{ "max-threads", OPT_MAX_THREADS, "N", 0, "Threads with calls in flight at once (default 8192)", 3 },
 	{ "verbose", 'v', NULL, 0, "Debug logging, libbpf's included", 4 },
 	{ 0 },
 };
@@ -156,11 +154,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_u32(arg, 1, 1u << 20, &v))
 			cli_usage_error(state, "--max-chains '%s': expected a number from 1 to 1048576", arg);
 		t->cfg.max_chains = v;
-		break;
-	case OPT_MAX_THREADS:
-		if (parse_u32(arg, 1, 1u << 22, &v))
-			cli_usage_error(state, "--max-threads '%s': expected a number from 1 to 4194304", arg);
-		t->cfg.max_threads = v;
 		break;
 	case 'v':
 		t->verbose = true;

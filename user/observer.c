@@ -300,7 +300,6 @@ static int configure(struct observer *o, const struct observer_config *cfg,
 {
 	struct inflight_bpf *s = o->skel;
 	unsigned chains = cfg->max_chains ? cfg->max_chains : OBSERVER_DEFAULT_MAX_CHAINS;
-	unsigned threads = cfg->max_threads ? cfg->max_threads : OBSERVER_DEFAULT_MAX_THREADS;
 	/* ids 0 and 1 are reserved; ids lost to insert races need headroom */
 	__u32 id_space = 2 * chains + 2;
 	int ncpus = libbpf_num_possible_cpus(), err = 0;
@@ -316,7 +315,6 @@ static int configure(struct observer *o, const struct observer_config *cfg,
 	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.stats, INFLIGHT_STAT__COUNT * (__u32)ncpus);
-	err = err ?: bpf_map__set_max_entries(s->maps.pending, threads);
 	err = err ?: bpf_map__set_max_entries(s->maps.exit_sites,
 					     r->nsites > 0 ? (__u32)r->nsites + 1 : 1);
 	err = err ?: bpf_program__set_autoload(s->progs.handle_entry, !usdt);
@@ -630,23 +628,17 @@ void observer_describe(const struct observer *o, char *buf, size_t size)
 			 i->after_endbr ? " after its endbr64" : "", i->mode_label, i->mode_why);
 }
 
-int observer_pending(const struct observer *o, size_t *threads, size_t *frames)
+uint64_t observer_pending_frames(const struct observer *o)
 {
-	__u32 key, next, *prev = NULL;
-	struct inflight_pending p;
-	int fd;
+	struct snapshot snap = { 0 };
+	uint64_t n = 0;
 
-	*threads = *frames = 0;
 	if (o->py)
 		return 0;
-	fd = bpf_map__fd(o->skel->maps.pending);
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &p))
-			continue;
-		(*threads)++;
-		*frames += p.depth;
-	}
-	return 0;
+	/* every frame pushed counted an entry, every pop an exit: their difference */
+	if (!counts_reader_read(o->reader, &snap))
+		for (size_t i = 0; i < snap.n; i++)
+			n += (uint64_t)snap.chains[i].inflight;
+	snapshot_free(&snap);
+	return n;
 }

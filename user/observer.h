@@ -15,7 +15,6 @@
 #include "snapshot.h"
 
 #define OBSERVER_DEFAULT_MAX_CHAINS 1024
-#define OBSERVER_DEFAULT_MAX_THREADS 8192
 
 struct observer_config {
 	const char *binary;   /* --binary: path or library name */
@@ -27,7 +26,6 @@ struct observer_config {
 	const char *chain_name;
 	enum return_mode return_mode;
 	unsigned max_chains;
-	unsigned max_threads;
 	/* CPython workers: frames are read instead of probes attached */
 	bool python;
 	const pid_t *pids;       /* --pid, repeatable with --python */
@@ -64,7 +62,7 @@ int observer_read(struct observer *o, struct snapshot *out);
 /* The one line that says what is being observed and how. */
 void observer_describe(const struct observer *o, char *buf, size_t size);
 
-/* Threads with a pending-frame record, and frames pending across them. */
-int observer_pending(const struct observer *o, size_t *threads, size_t *frames);
+/* Calls pending across all threads (frames the BPF side holds). */
+uint64_t observer_pending_frames(const struct observer *o);
 
 #endif

@@ -29,7 +29,7 @@ static int write_name(FILE *out, const char *s, int maxcols)
 
 static const char *const stat_names[INFLIGHT_STAT__COUNT] = {
 	[INFLIGHT_STAT_OVERFLOW] = "over the chain cap",
-	[INFLIGHT_STAT_THREADS_FULL] = "not counted: thread table full",
+	[INFLIGHT_STAT_THREADS_FULL] = "not counted: no per-thread storage",
 	[INFLIGHT_STAT_DEPTH_FULL] = "not counted: nested too deep",
 	[INFLIGHT_STAT_FETCH_FAULT] = "chain unreadable",
 	[INFLIGHT_STAT_UNMATCHED] = "returns without a seen entry (begun before attach)",
@@ -77,7 +77,7 @@ int render_table(FILE *out, const struct snapshot *s, const struct observer_info
 		fprintf(out, "%-*s %10" PRId64 "\n", NAME_COLS, "total", total);
 	lines++;
 	for (int k = 0; k < INFLIGHT_STAT__COUNT; k++) {
-		if (!s->stats[k])
+		if (!s->stats[k] || !stat_names[k])
 			continue;
 		fprintf(out, "%s%s %" PRIu64, any ? ", " : "", stat_names[k], s->stats[k]);
 		any = true;

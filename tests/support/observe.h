@@ -28,7 +28,7 @@ void expect_no_chain(struct observer *o, const char *chain);
 void expect_total_inflight(struct observer *o, int64_t total);
 uint64_t observed_stat(struct observer *o, enum inflight_stat which);
 uint64_t observed_returned(struct observer *o, const char *chain);
-/* Asserts no thread has a pending frame (records of live threads may stay). */
+/* Asserts no thread has a pending frame. */
 void expect_no_pending_frames(struct observer *o);
 
 /* Stops the observers and workers a test left behind (a cmocka teardown). */
