@@ -47,6 +47,11 @@ void buf_append(struct buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+uint8_t *buf_reserve(struct buf *b, size_t n)
+{
+	return reserve(b, n) ? b->data + b->len : NULL;
+}
+
 void buf_putc(struct buf *b, char c)
 {
 	buf_append(b, &c, 1);

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "curl_lib.h"
 #include "export_config.h"
+#include "gzip.h"
 #include "exporter.h"
 #include "log.h"
 #include "otlp_encode.h"
@@ -159,6 +160,7 @@ struct collector {
 	struct series_table series;
 	struct snapshot snap;
 	struct buf encoded, compressed;
+	struct gzipper gz;
 	bool said_idle;
 };
 
@@ -209,7 +211,7 @@ static int collect_and_export(struct collector *c)
 	if (rc)
 		return -1;
 	if (c->cfg.gzip) {
-		if (gzip_compress(&c->encoded, &c->compressed))
+		if (gzipper_compress(&c->gz, &c->encoded, &c->compressed))
 			return -1;
 		log_debug("export: %zu series, %zu bytes, %zu gzipped", metric.npoints,
 			  c->encoded.len, c->compressed.len);
@@ -256,6 +258,7 @@ static void collector_free(struct collector *c)
 	series_free(&c->series);
 	buf_free(&c->encoded);
 	buf_free(&c->compressed);
+	gzipper_free(&c->gz);
 	free(c->resource_attrs);
 	kv_list_free(&c->resource);
 	export_config_free(&c->cfg);

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <zlib.h>
 #include "curl_lib.h"
 #include "otlp_http.h"
 #include "retry.h"
@@ -133,35 +132,4 @@ enum send_result otlp_http_send(struct otlp_http *h, const struct buf *body, uin
 	}
 	otlp_response_parse_status(h->response.data, h->response.len, json, &out->response);
 	return retry_status_retryable(status) ? SEND_RETRY : SEND_FAIL;
-}
-
-int gzip_compress(const struct buf *in, struct buf *out)
-{
-	z_stream z;
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	/* 15 + 16: a gzip header and trailer rather than zlib's */
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	buf_reset(out);
-	{
-		uLong bound = deflateBound(&z, (uLong)in->len);
-		uint8_t *dst = malloc(bound);
-
-		if (!dst) {
-			deflateEnd(&z);
-			return -1;
-		}
-		z.next_in = in->data;
-		z.avail_in = (uInt)in->len;
-		z.next_out = dst;
-		z.avail_out = (uInt)bound;
-		rc = deflate(&z, Z_FINISH);
-		if (rc == Z_STREAM_END)
-			buf_append(out, dst, z.total_out);
-		free(dst);
-	}
-	deflateEnd(&z);
-	return rc == Z_STREAM_END && !out->oom ? 0 : -1;
 }

@@ -33,7 +33,4 @@ void otlp_http_free(struct otlp_http *h);
 enum send_result otlp_http_send(struct otlp_http *h, const struct buf *body, uint64_t timeout_ms,
 				struct send_outcome *out);
 
-/* gzip-compresses `in` into `out` (zlib, gzip wrapper). 0 or -1. */
-int gzip_compress(const struct buf *in, struct buf *out);
-
 #endif
