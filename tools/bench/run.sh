@@ -29,6 +29,8 @@ log() { echo "bench: $*" >&2; }
 # Starts a prober in the background and waits for its "attached" line.
 start_prober() { # KIND FUNC
 	local kind=$1 func=$2 marker
+	# emptied here: the background job's own redirection may come too late
+	: >"$TMP/prober.err"
 	case $kind in
 	floor-uret) "$FLOOR" "$W" "$func" uretprobe 2>"$TMP/prober.err" & marker=attached ;;
 	floor-insn) "$FLOOR" "$W" "$func" insn 2>"$TMP/prober.err" & marker=attached ;;
@@ -147,6 +149,7 @@ stop_prober
 # CPU per collection, and bytes per export, with N chains alive
 declare -A CPU BYTES
 for n in 1 100 1000; do
+	: >"$TMP/run.err"
 	"$INFLIGHT" run -v --binary "$W" --func bench_nop5 --chain '+0(%di):string' \
 		--metrics-endpoint http://127.0.0.1:9/v1/metrics --export-timeout 50ms \
 		--compression gzip --interval 100ms >/dev/null 2>"$TMP/run.err" &
@@ -180,6 +183,7 @@ fi
 ### 3. Exactness at full rate
 exact_rows=""
 for n in 1 64 1024 2000; do
+	: >"$TMP/top.err"
 	"$INFLIGHT" top --binary "$W" --func bench_nop5 --chain '+0(%di):string' --json \
 		--interval 500ms >"$TMP/top.json" 2>"$TMP/top.err" &
 	tp=$!
