@@ -440,6 +440,94 @@ static void test_no_points_not_sent(void **state)
 	worker_expect(worker, "R");
 }
 
+/* Makes a CA, server and client certificates in a temporary directory. */
+static void make_certs(char dir[64])
+{
+	char cmd[160];
+
+	snprintf(dir, 64, "/tmp/inflight-certs-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "tests/receiver/make_certs.sh %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/*
+ * https with the OTEL_EXPORTER_OTLP_CERTIFICATE / _CLIENT_KEY /
+ * _CLIENT_CERTIFICATE set: the receiver trusts only our client certificate.
+ */
+static void test_mutual_tls(void **state)
+{
+	char dir[64], cert[96], key[96], ca[96], client_ca[96], url[128];
+	char env_ca[128], env_cert[128], env_key[128];
+	const char *args[8];
+	const struct rec_request *q;
+
+	(void)state;
+	REQUIRE_BPF();
+	make_certs(dir);
+	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
+	snprintf(key, sizeof(key), "%s/server.key", dir);
+	snprintf(client_ca, sizeof(client_ca), "%s/ca.pem", dir);
+	args[0] = "--tls-cert", args[1] = cert, args[2] = "--tls-key", args[3] = key;
+	args[4] = "--client-ca", args[5] = client_ca, args[6] = NULL;
+	receiver_start_args(&recv, 0, args);
+	snprintf(url, sizeof(url), "OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:%d", recv.port);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(env_ca, sizeof(env_ca), "OTEL_EXPORTER_OTLP_CERTIFICATE=%s", ca);
+	snprintf(env_cert, sizeof(env_cert), "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=%s/client.pem", dir);
+	snprintf(env_key, sizeof(env_key), "OTEL_EXPORTER_OTLP_CLIENT_KEY=%s/client.key", dir);
+	{
+		char *env[] = { env_ca, env_cert, env_key, NULL };
+
+		start_run(url, NULL, env);
+	}
+	worker_send(worker, "park secure 2");
+	worker_expect(worker, "EE");
+	q = export_after(realtime_ns());
+	assert_string_equal(q->client, "inflight-client");
+	expect_point(q, "chain.name=secure", 2);
+	worker_send(worker, "release");
+	worker_expect(worker, "RR");
+	inflight_stop(&run, SIGTERM);
+	remove_dir(dir);
+}
+
+/* https to a server whose CA we were not given: refused, said, nothing sent. */
+static void test_tls_untrusted(void **state)
+{
+	char dir[64], cert[96], key[96], url[128];
+	const char *args[6];
+
+	(void)state;
+	REQUIRE_BPF();
+	make_certs(dir);
+	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
+	snprintf(key, sizeof(key), "%s/server.key", dir);
+	args[0] = "--tls-cert", args[1] = cert, args[2] = "--tls-key", args[3] = key, args[4] = NULL;
+	receiver_start_args(&recv, 0, args);
+	snprintf(url, sizeof(url), "OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:%d", recv.port);
+	start_run(url, NULL, NULL);
+	worker_send(worker, "park insecure 1");
+	worker_expect(worker, "E");
+	inflight_wait_stderr(&run, "failed, retrying");
+	assert_non_null(strcasestr(run.err, "certificate"));
+	receiver_wait(&recv, 0);
+	assert_int_equal(recv.nreq, 0);
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+	inflight_stop(&run, SIGTERM);
+	remove_dir(dir);
+}
+
 /* Bad configuration: exit 2, naming the variable or flag. */
 static void test_config_errors(void **state)
 {
@@ -494,6 +582,8 @@ int main(void)
 		T(test_overflow_series),
 		T(test_no_points_not_sent),
 		T(test_config_errors),
+		T(test_mutual_tls),
+		T(test_tls_untrusted),
 	};
 
 	apply_test_filter();

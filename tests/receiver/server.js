@@ -21,17 +21,20 @@ const otlp = require('./otlp');
 const MAX_BODY = 64 * 1024 * 1024;
 
 function usage(msg) {
-  process.stderr.write(`server.js: ${msg}\nusage: node server.js --record DIR [--port N] [--no-parent-watch]\n`);
+  process.stderr.write(`server.js: ${msg}\nusage: node server.js --record DIR [--port N] [--no-parent-watch] [--tls-cert FILE --tls-key FILE [--client-ca FILE]]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { record: null, port: 0, parentWatch: true };
+  const opts = { record: null, port: 0, parentWatch: true, tlsCert: null, tlsKey: null, clientCa: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--record') opts.record = argv[++i];
     else if (a === '--port') opts.port = Number(argv[++i]);
     else if (a === '--no-parent-watch') opts.parentWatch = false;
+    else if (a === '--tls-cert') opts.tlsCert = argv[++i];
+    else if (a === '--tls-key') opts.tlsKey = argv[++i];
+    else if (a === '--client-ca') opts.clientCa = argv[++i];
     else usage(`unknown argument: ${a}`);
   }
   if (!opts.record) usage('--record DIR is required');
@@ -184,7 +187,7 @@ function pointsLines(rec) {
     seq, path: rec.path, gzip: rec.gzip ? 1 : 0, ctype: rec.contentType,
     ua: rec.headers['user-agent'], status: rec.responseStatus,
     method: rec.method, bytes: rec.bytes, delay: rec.delayMs || 0,
-    error: rec.decodeError || '',
+    error: rec.decodeError || '', client: rec.client,
   }));
   for (const [name, value] of Object.entries(rec.headers)) {
     out.push(line('header', { seq, name, value: Array.isArray(value) ? value.join(', ') : value }));
@@ -277,8 +280,11 @@ async function handleMetrics(req, res, pathname) {
     return;
   }
   const headers = req.headers; // node lowercases the names
+  const peer = typeof req.socket.getPeerCertificate === 'function' ? req.socket.getPeerCertificate() : null;
   const rec = {
     seq: ++state.seq,
+    // the client certificate's CN, over mutual TLS
+    client: (peer && peer.subject && peer.subject.CN) || '',
     path: pathname,
     method: req.method,
     headers: { ...headers },
@@ -369,7 +375,9 @@ async function handleControl(req, res) {
   return replyJson(res, 200, controlStatus());
 }
 
-const server = http.createServer((req, res) => {
+// HTTPS when asked, requiring a client certificate signed by --client-ca
+// when that is given (mutual TLS): the C tests check the exporter's TLS options.
+function handler(req, res) {
   let pathname;
   try {
     pathname = new URL(req.url, 'http://127.0.0.1').pathname;
@@ -385,7 +393,17 @@ const server = http.createServer((req, res) => {
     if (!res.headersSent) res.writeHead(500);
     res.end();
   });
-});
+}
+
+const server = opts.tlsCert
+  ? require('https').createServer({
+      cert: fs.readFileSync(opts.tlsCert),
+      key: fs.readFileSync(opts.tlsKey),
+      ca: opts.clientCa ? fs.readFileSync(opts.clientCa) : undefined,
+      requestCert: !!opts.clientCa,
+      rejectUnauthorized: !!opts.clientCa,
+    }, handler)
+  : http.createServer(handler);
 
 server.on('error', (e) => {
   logErr(`server error: ${e.message}`);

@@ -48,6 +48,11 @@ int free_port(void)
 
 void receiver_start(struct receiver *r, int port)
 {
+	receiver_start_args(r, port, NULL);
+}
+
+void receiver_start_args(struct receiver *r, int port, const char *const args[])
+{
 	char portarg[16], line[128];
 	int out[2];
 	FILE *f;
@@ -68,9 +73,15 @@ void receiver_start(struct receiver *r, int port)
 	r->pid = fork();
 	assert_true(r->pid >= 0);
 	if (r->pid == 0) {
+		const char *argv[32] = { "node", "tests/receiver/server.js", "--record", r->dir,
+					 "--port", portarg };
+		int n = 6;
+
+		for (int i = 0; args && args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
 		dup2(out[1], STDOUT_FILENO);
-		execlp("node", "node", "tests/receiver/server.js", "--record", r->dir, "--port",
-		       portarg, (char *)NULL);
+		execvp("node", (char *const *)argv);
 		_exit(127);
 	}
 	close(out[1]);
@@ -189,6 +200,7 @@ static void reparse(struct receiver *r)
 			field(line, "path", cur.path, sizeof(cur.path));
 			field(line, "ctype", cur.ctype, sizeof(cur.ctype));
 			field(line, "ua", cur.ua, sizeof(cur.ua));
+			field(line, "client", cur.client, sizeof(cur.client));
 		} else if (!strncmp(line, "header ", 7) && cur.nheaders < REC_MAX) {
 			struct rec_kv *kv = &cur.headers[cur.nheaders++];
 

@@ -32,6 +32,7 @@ struct rec_request {
 	char path[128];
 	char ctype[64];
 	char ua[128];
+	char client[128]; /* the client certificate's CN, over mutual TLS */
 	struct rec_kv headers[REC_MAX];
 	int nheaders;
 	struct rec_kv resource[REC_MAX];
@@ -55,6 +56,8 @@ struct receiver {
 
 /* Starts the receiver on `port` (0: any free port). */
 void receiver_start(struct receiver *r, int port);
+/* The same, with more server.js arguments (NULL-terminated): --tls-cert ... */
+void receiver_start_args(struct receiver *r, int port, const char *const args[]);
 void receiver_stop(struct receiver *r);
 /* POSTs a JSON body to /control (scripted responses, reset). */
 void receiver_control(struct receiver *r, const char *json);
