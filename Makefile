@@ -140,6 +140,7 @@ $(BENCH_DIR)/floor: tools/bench/floor.c $(BENCH_DIR)/floor.skel.h $(BUILD)/libin
 	$(CC) $(CFLAGS) -I$(BENCH_DIR) $< $(BUILD)/libinflight.a $(LDLIBS) -o $@
 
 bench: deps $(BUILD)/inflight $(BENCH_BINS)
+	@tools/install-deps.sh bench
 	@tools/bench/run.sh $(BUILD)/inflight $(BENCH_DIR)
 
 check: $(BUILD)/inflight $(TEST_BINS) workers

@@ -1,11 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages inflight builds and tests with, if any is
 # missing. Runs apt-get only when needed, so a repeated `make test` is fast.
+#   install-deps.sh          build and test
+#   install-deps.sh bench    and bpftrace, the benchmark's peer
 set -eu
 
 PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev redis-server
 libcurl4-openssl-dev libcmocka-dev libcapstone-dev systemtap-sdt-dev
 pkg-config util-linux procps"
+[ "${1:-}" = bench ] && PKGS="$PKGS bpftrace"
 
 missing=""
 for p in $PKGS; do
