@@ -27,6 +27,8 @@ struct target_options {
 	const char *chain_spec;
 	char default_chain[INFLIGHT_CHAIN_LEN];
 	bool verbose;
+	const char *log_level;  /* --log-level, over INFLIGHT_LOG_LEVEL */
+	const char *log_format; /* --log-format, over INFLIGHT_LOG_FORMAT */
 };
 extern const struct argp target_argp;
 

@@ -16,6 +16,8 @@ enum {
 	OPT_PY_FUNC,
 	OPT_PY_FILE,
 	OPT_PY_CHAIN,
+	OPT_LOG_LEVEL,
+	OPT_LOG_FORMAT,
 };
 
 static const struct argp_option options[] = {
@@ -36,7 +38,10 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Counting:", 3 },
 	{ "return", OPT_RETURN, "MODE", 0, "How returns are seen: auto (default), uretprobe, insn", 3 },
 	{ "max-chains", OPT_MAX_CHAINS, "N", 0, "Chain cap; later chains count under one overflow series (default 1024)", 3 },
-	{ "verbose", 'v', NULL, 0, "Debug logging, libbpf's included", 4 },
+	{ NULL, 0, NULL, 0, "Logging (stderr, one line per event):", 4 },
+	{ "verbose", 'v', NULL, 0, "Debug logging, libbpf's included (--log-level debug)", 4 },
+	{ "log-level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default), debug (INFLIGHT_LOG_LEVEL)", 4 },
+	{ "log-format", OPT_LOG_FORMAT, "FORMAT", 0, "text (default) or json, for log pipelines (INFLIGHT_LOG_FORMAT)", 4 },
 	{ 0 },
 };
 
@@ -158,6 +163,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		t->verbose = true;
 		break;
+	case OPT_LOG_LEVEL:
+		t->log_level = arg;
+		break;
+	case OPT_LOG_FORMAT:
+		t->log_format = arg;
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -166,10 +177,46 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 const struct argp target_argp = { options, parse_opt, NULL, NULL, NULL, NULL, NULL };
 
+/* Flag over variable; an invalid value names where it came from. */
+static int logging_from(const char *flag, const char *flag_name, const char *var)
+{
+	const char *env = getenv(var), *v = flag ? flag : env;
+	const char *src = flag ? flag_name : var;
+	bool level = !strcmp(var, "INFLIGHT_LOG_LEVEL");
+
+	if (!v || !*v)
+		return 0;
+	if (level) {
+		enum log_level l;
+
+		if (log_parse_level(v, &l)) {
+			log_error("%s%s%s: expected error, warn, info or debug", src, flag ? " " : "=", v);
+			return EXIT_USAGE;
+		}
+		log_set_level(l);
+	} else {
+		enum log_format f;
+
+		if (log_parse_format(v, &f)) {
+			log_error("%s%s%s: expected text or json", src, flag ? " " : "=", v);
+			return EXIT_USAGE;
+		}
+		log_set_format(f);
+	}
+	return 0;
+}
+
 int target_options_finish(struct target_options *t)
 {
 	struct fetch_spec_error e;
+	int rc;
 
+	/* the format first, so a bad level is reported in the chosen format */
+	rc = logging_from(t->log_format, "--log-format", "INFLIGHT_LOG_FORMAT");
+	if (!rc)
+		rc = logging_from(t->log_level, "--log-level", "INFLIGHT_LOG_LEVEL");
+	if (rc)
+		return rc;
 	if (t->verbose)
 		log_set_level(LOG_DEBUG);
 	t->cfg.pids = t->pids;

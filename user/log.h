@@ -6,9 +6,22 @@
 #include <stdarg.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/* text: "inflight: warning: ..." for people; json: one object per line for log pipelines */
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+void log_set_format(enum log_format f);
+/* "error", "warn" (or "warning"), "info", "debug"; 0 or -1. */
+int log_parse_level(const char *s, enum log_level *out);
+/* "text", "json"; 0 or -1. */
+int log_parse_format(const char *s, enum log_format *out);
+/*
+ * One log line, as it is printed (no newline): text, or JSON
+ * {"ts":"...Z","level":"warn","msg":"..."}. For tests and the logger.
+ */
+void log_format_line(enum log_format f, enum log_level level, const char *origin,
+		     const char *msg, char *out, size_t size);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Installs the router that sends libbpf's messages through log_msg. */
