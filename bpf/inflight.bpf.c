@@ -79,6 +79,25 @@ struct {
 	__uint(max_entries, 1);
 } exit_sites SEC(".maps");
 
+/*
+ * Written only by the collector, kept here so they can be pinned with the
+ * rest: each series' start time (by chain id), and the pinned state's
+ * identity.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} series_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct inflight_meta);
+	__uint(max_entries, 1);
+} meta SEC(".maps");
+
 static const char fmt_u[] = "%llu";
 static const char fmt_s[] = "%lld";
 static const char fmt_x[] = "0x%llx";

@@ -148,6 +148,16 @@ struct inflight_exit_site {
 	__s64 lo[2], hi[2];
 };
 
+/*
+ * Pinned state's identity (map `meta`): a new collector reuses pinned maps
+ * and probes only when the BPF object and the target are the same.
+ */
+struct inflight_meta {
+	char identity[68]; /* hex SHA-256 of the object and the resolved target */
+	__u32 id_space;
+	__u64 created_ns;  /* CLOCK_REALTIME when first attached */
+};
+
 /* Counters about the observer itself, shown to the operator. */
 enum inflight_stat {
 	INFLIGHT_STAT_OVERFLOW,        /* calls counted under the overflow chain */

@@ -16,6 +16,7 @@
 int cmd_top(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 /* Target options (--binary, --pid, --func, --usdt, --chain, ...), an argp child. */
 #define MAX_PIDS 64

@@ -34,6 +34,8 @@ struct flag_value {
 
 struct run_args {
 	struct target_options target;
+	const char *pin_dir;
+	bool no_pin;
 	struct flag_value flags[MAX_FLAGS];
 	size_t nflags;
 };
@@ -57,6 +59,8 @@ enum {
 	OPT_CERTIFICATE,
 	OPT_CLIENT_KEY,
 	OPT_CLIENT_CERTIFICATE,
+	OPT_PIN_DIR,
+	OPT_NO_PIN,
 };
 
 static const struct {
@@ -98,6 +102,9 @@ static const struct argp_option options[] = {
 	{ "certificate", OPT_CERTIFICATE, "FILE", 0, "CA bundle for https (OTEL_EXPORTER_OTLP_CERTIFICATE)", 6 },
 	{ "client-certificate", OPT_CLIENT_CERTIFICATE, "FILE", 0, "Client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)", 6 },
 	{ "client-key", OPT_CLIENT_KEY, "FILE", 0, "Client key (OTEL_EXPORTER_OTLP_CLIENT_KEY)", 6 },
+	{ NULL, 0, NULL, 0, "Restarts (the probes and counts outlive the collector):", 8 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "bpffs directory for this target's state (INFLIGHT_PIN_DIR; default /sys/fs/bpf/inflight/<target hash>)", 8 },
+	{ "no-pin", OPT_NO_PIN, NULL, 0, "Pin nothing: the probes detach when the collector exits", 8 },
 	{ NULL, 0, NULL, 0, "What is exported:", 7 },
 	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (OTEL_SERVICE_NAME; default unknown_service:inflight)", 7 },
 	{ "resource-attributes", OPT_RESOURCE_ATTRIBUTES, "K=V,...", 0, "Resource attributes, percent-encoded (OTEL_RESOURCE_ATTRIBUTES)", 7 },
@@ -118,6 +125,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case ARGP_KEY_ARG:
 		cli_usage_error(state, "unexpected argument '%s'", arg);
+	case OPT_PIN_DIR:
+		if (arg[0] != '/')
+			cli_usage_error(state, "--pin-dir '%s': expected an absolute path on a bpf filesystem", arg);
+		a->pin_dir = arg;
+		return 0;
+	case OPT_NO_PIN:
+		a->no_pin = true;
+		return 0;
 	default:
 		break;
 	}
@@ -146,7 +161,10 @@ static const char doc[] =
 	"  inflight run --pid 4242 --func handle --chain-name jobs --interval 5s   # to the console\n"
 	"\vThe metric is a cumulative, non-monotonic Sum of integers, one series per\n"
 	"chain (attribute chain.name), the series past the chain cap marked\n"
-	"otel.metric.overflow=true. SIGTERM or SIGINT: one last export, detach, exit 0.\n"
+	"otel.metric.overflow=true. The probes and counts are pinned in bpffs: a\n"
+	"restarted collector (upgrade, crash) picks them up with nothing lost, and the\n"
+	"series keep their start times; `inflight detach` removes them. SIGTERM or\n"
+	"SIGINT: one last export, exit 0 (with --no-pin, the probes detach).\n"
 	"Exit status: 0, or 2 on bad input or when the probes cannot be attached.";
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
@@ -163,6 +181,11 @@ struct collector {
 	struct gzipper gz;
 	bool said_idle;
 };
+
+static uint64_t series_start(void *ctx, uint32_t id, uint64_t now)
+{
+	return observer_series_start(ctx, id, now);
+}
 
 /* Reads the maps and hands one export on; never waits on the network. */
 static int collect_and_export(struct collector *c)
@@ -187,7 +210,7 @@ static int collect_and_export(struct collector *c)
 		log_error("cannot read the counters: %s", strerror(errno));
 		return -1;
 	}
-	if (series_points(&c->series, &c->snap, c->cfg.attribute_key, &metric))
+	if (series_points(&c->series, &c->snap, c->cfg.attribute_key, &metric, series_start, c->obs))
 		return -1;
 	/* no series yet: an export with no points is not sent */
 	if (!metric.npoints) {
@@ -270,7 +293,7 @@ int cmd_run(int argc, char **argv)
 	struct collector c = { 0 };
 	struct exporter_stats st = { 0 };
 	struct ticker tick;
-	char err[1024];
+	char err[1024], pin_dir[512];
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
@@ -292,6 +315,20 @@ int cmd_run(int argc, char **argv)
 			log_error("%s", err);
 			rc = EXIT_RUNTIME;
 			goto out;
+		}
+	}
+	/* pinned by default: a collector restart must not lose entries or exits */
+	{
+		const char *env = getenv("INFLIGHT_PIN_DIR");
+
+		if (!a.pin_dir && env && *env)
+			a.pin_dir = env;
+		if (!a.no_pin && !a.target.cfg.python) {
+			if (!a.pin_dir) {
+				observer_default_pin_dir(&a.target.cfg, pin_dir, sizeof(pin_dir));
+				a.pin_dir = pin_dir;
+			}
+			a.target.cfg.pin_dir = a.pin_dir;
 		}
 	}
 	c.obs = observer_start(&a.target.cfg, err, sizeof(err));

@@ -19,6 +19,7 @@ static const char usage[] =
 	"  run    the collector: export the counts over OTLP (or to the console)\n"
 	"  top    live per-chain table (--once, --json for scripts)\n"
 	"  list   functions and USDT probes a binary or process offers\n"
+	"  detach remove the probes and counts `run` pinned for its successor\n"
 	"\n"
 	"Examples:\n"
 	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 \\\n"
@@ -53,10 +54,14 @@ int main(int argc, char **argv)
 		argv[1] = "inflight run";
 		return cmd_run(argc - 1, argv + 1);
 	}
+	if (!strcmp(cmd, "detach")) {
+		argv[1] = "inflight detach";
+		return cmd_detach(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "list")) {
 		argv[1] = "inflight list";
 		return cmd_list(argc - 1, argv + 1);
 	}
-	log_error("unknown command '%s' (expected: run, top, list; see inflight --help)", cmd);
+	log_error("unknown command '%s' (expected: run, top, list, detach; see inflight --help)", cmd);
 	return EXIT_USAGE;
 }

@@ -5,17 +5,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "elf_file.h"
+#include "buf.h"
 #include "exit_sites.h"
+#include "fetch_spec.h"
 #include "inflight.skel.h"
 #include "log.h"
 #include "observer.h"
+#include "pin.h"
 #include "preflight.h"
 #include "py_observer.h"
+#include "sha256.h"
 #include "target.h"
 
 /* A BPF array mapped into our memory. */
@@ -27,7 +35,12 @@ struct mapping {
 struct observer {
 	struct py_observer *py; /* the CPython target; the rest is for probes */
 	struct inflight_bpf *skel;
-	struct mapping entries_map, exits_map, stats_map;
+	struct mapping entries_map, exits_map, stats_map, data_map;
+	/* pinned state: the maps by fd (ours, or opened from bpffs) */
+	bool pinned;
+	int fds[8];
+	size_t nfds;
+	int chain_ids_fd, series_start_fd;
 	struct bpf_link **links;
 	size_t nlinks, cap;
 	struct counts_reader *reader;
@@ -315,6 +328,7 @@ static int configure(struct observer *o, const struct observer_config *cfg,
 	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.stats, INFLIGHT_STAT__COUNT * (__u32)ncpus);
+	err = err ?: bpf_map__set_max_entries(s->maps.series_start, id_space);
 	err = err ?: bpf_map__set_max_entries(s->maps.exit_sites,
 					     r->nsites > 0 ? (__u32)r->nsites + 1 : 1);
 	err = err ?: bpf_program__set_autoload(s->progs.handle_entry, !usdt);
@@ -434,13 +448,25 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 	return 0;
 }
 
-static int map_counters(const struct bpf_map *m, struct mapping *out)
+static uint64_t now_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int map_counters(int fd, struct mapping *out)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
 	void *p;
 
-	out->len = ((size_t)bpf_map__value_size(m) * bpf_map__max_entries(m) + page - 1) & ~(page - 1);
-	p = mmap(NULL, out->len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -1;
+	out->len = ((size_t)mi.value_size * mi.max_entries + page - 1) & ~(page - 1);
+	p = mmap(NULL, out->len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	out->addr = p;
@@ -454,13 +480,229 @@ static void unmap_counters(struct mapping *m)
 	m->addr = NULL;
 }
 
+static struct observer_config *unpinned(const struct observer_config *cfg,
+					struct observer_config *copy)
+{
+	*copy = *cfg;
+	copy->pin_dir = NULL;
+	return copy;
+}
+
+/*
+ * What the pinned state is for. The directory name hashes the target only,
+ * so a new inflight version finds (and replaces) the old version's state;
+ * the identity also hashes the BPF object, so only the same object reuses.
+ */
+static void target_text(const struct observer_config *cfg, const struct resolved *r,
+			const struct observer_info *info, char *buf, size_t size)
+{
+	struct stat st = { 0 };
+	char spec[256] = "";
+
+	stat(elf_file_path(r->ef), &st);
+	if (cfg->fetch)
+		fetch_spec_format(cfg->fetch, spec, sizeof(spec));
+	snprintf(buf, size, "file %llu:%llu func %s@%llu pid %d chain %s|%s max %u mode %d sites %d",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 cfg->func ? cfg->func : "", (unsigned long long)r->entry_offset, (int)cfg->pid, spec,
+		 cfg->chain_name ? cfg->chain_name : "", cfg->max_chains, (int)info->mode, r->nsites);
+}
+
+static void hex(const uint8_t *h, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+}
+
+static void target_identity(const struct observer_config *cfg, const struct resolved *r,
+			    const struct observer_info *info, char out[65])
+{
+	size_t elf_sz;
+	const void *elf = inflight_bpf__elf_bytes(&elf_sz);
+	char text[1024];
+	uint8_t h[32];
+	struct buf b = { 0 };
+
+	target_text(cfg, r, info, text, sizeof(text));
+	buf_append(&b, elf, elf_sz);
+	buf_puts(&b, text);
+	sha256(b.data, b.len, h);
+	buf_free(&b);
+	hex(h, sizeof(h), out);
+}
+
+void observer_default_pin_dir(const struct observer_config *cfg, char *out, size_t size)
+{
+	char text[1024], name[33];
+	uint8_t h[32];
+
+	/* the target as given (resolution needs the process, not here) */
+	snprintf(text, sizeof(text), "%s|%d|%s|%s|%s|%s", cfg->binary ? cfg->binary : "",
+		 (int)cfg->pid, cfg->func ? cfg->func : "", cfg->usdt ? cfg->usdt : "",
+		 cfg->chain_name ? cfg->chain_name : "", "");
+	if (cfg->fetch) {
+		char spec[256];
+
+		fetch_spec_format(cfg->fetch, spec, sizeof(spec));
+		strncat(text, spec, sizeof(text) - strlen(text) - 1);
+	}
+	sha256(text, strlen(text), h);
+	hex(h, 16, name);
+	snprintf(out, size, "%s/%s", PIN_ROOT, name);
+}
+
+static int keep_fd(struct observer *o, int fd)
+{
+	if (fd < 0 || o->nfds == sizeof(o->fds) / sizeof(o->fds[0])) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	o->fds[o->nfds++] = fd;
+	return fd;
+}
+
+/* The reader over the counters, whichever way their fds were had. */
+static int open_reader(struct observer *o, int chain_ids, int entries, int exits, int stats,
+		       int data, int series_start, __u32 id_space, char *err, size_t errlen)
+{
+	struct counts_maps maps;
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (map_counters(entries, &o->entries_map) || map_counters(exits, &o->exits_map) ||
+	    map_counters(stats, &o->stats_map) || map_counters(data, &o->data_map))
+		return errf(err, errlen, "cannot map the counters into memory: %s", strerror(errno));
+	o->chain_ids_fd = chain_ids;
+	o->series_start_fd = series_start;
+	maps = (struct counts_maps){
+		.chain_ids_fd = chain_ids,
+		.entries = o->entries_map.addr,
+		.exits = o->exits_map.addr,
+		.stats = o->stats_map.addr,
+		.next_id = (const volatile uint32_t *)((const char *)o->data_map.addr +
+						       offsetof(struct inflight_bpf__data, next_id)),
+		.id_space = id_space,
+		.ncpus = (uint32_t)ncpus,
+	};
+	o->reader = counts_reader_new(&maps);
+	return o->reader ? 0 : errf(err, errlen, "out of memory");
+}
+
+static int pin_path(char *buf, size_t size, const char *dir, const char *name)
+{
+	return snprintf(buf, size, "%s/%s", dir, name) < (int)size ? 0 : -1;
+}
+
+/* Pins every map and link, then the meta map that says whose they are. */
+static int pin_everything(struct observer *o, const char *identity, char *err, size_t errlen)
+{
+	const char *dir = o->info.pin_dir;
+	struct inflight_meta m = { 0 };
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+
+	/*
+	 * The maps a successor reads; the pinned links keep the programs, and
+	 * through them every other map, alive.
+	 */
+	struct bpf_map *const read_by_successor[] = {
+		o->skel->maps.chain_ids, o->skel->maps.entries, o->skel->maps.exits,
+		o->skel->maps.stats,	 o->skel->maps.data,	o->skel->maps.series_start,
+	};
+
+	for (size_t i = 0; i < sizeof(read_by_successor) / sizeof(read_by_successor[0]); i++) {
+		char name[64];
+
+		map = read_by_successor[i];
+		/* bpffs reserves names with a dot: "inflight.data" pins as "inflight_data" */
+		snprintf(name, sizeof(name), "%s", bpf_map__name(map));
+		for (char *c = name; *c; c++)
+			if (*c == '.')
+				*c = '_';
+		if (pin_path(path, sizeof(path), dir, name) || bpf_obj_pin(bpf_map__fd(map), path))
+			goto fail;
+	}
+	for (size_t i = 0; i < o->nlinks; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "link-%03zu", i);
+		if (pin_path(path, sizeof(path), dir, name) || bpf_link__pin(o->links[i], path))
+			goto fail;
+	}
+	snprintf(m.identity, sizeof(m.identity), "%s", identity);
+	m.id_space = o->skel->rodata->id_space;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		m.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	o->info.pinned_since_ns = m.created_ns;
+	/* meta last: its presence says the rest is complete */
+	if (bpf_map__update_elem(o->skel->maps.meta, &zero, sizeof(zero), &m, sizeof(m), BPF_ANY) ||
+	    pin_path(path, sizeof(path), dir, "meta") || bpf_map__pin(o->skel->maps.meta, path))
+		goto fail;
+	o->pinned = true;
+	return 0;
+fail:
+	errf(err, errlen, "--pin-dir %s: cannot pin %s: %s", dir, path, strerror(errno));
+	pin_remove(dir);
+	return -1;
+}
+
+/* Opens a pinned map by name, keeping its fd; -1 if absent. */
+static int open_pinned(struct observer *o, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (pin_path(path, sizeof(path), dir, name))
+		return -1;
+	return keep_fd(o, bpf_obj_get(path));
+}
+
+/*
+ * The same object and target are pinned already: their probes never
+ * stopped counting. Returns 0 when picked up, 1 when the pinned state is of
+ * another identity, -1 on error.
+ */
+static int reuse_pinned(struct observer *o, const char *dir, const char *identity, char *err,
+			size_t errlen)
+{
+	struct inflight_meta m = { 0 };
+	__u32 zero = 0;
+	int meta = open_pinned(o, dir, "meta"), links = 0;
+	struct dirent *d;
+	DIR *dd;
+
+	if (meta < 0 || bpf_map_lookup_elem(meta, &zero, &m))
+		return 1;
+	if (strcmp(m.identity, identity))
+		return 1;
+	if (open_reader(o, open_pinned(o, dir, "chain_ids"), open_pinned(o, dir, "entries"),
+			open_pinned(o, dir, "exits"), open_pinned(o, dir, "stats"),
+			open_pinned(o, dir, "inflight_data"), open_pinned(o, dir, "series_start"),
+			m.id_space, err, errlen))
+		return -1;
+	dd = opendir(dir);
+	while (dd && (d = readdir(dd)))
+		links += !strncmp(d->d_name, "link-", 5);
+	if (dd)
+		closedir(dd);
+	o->pinned = true;
+	o->info.reused = true;
+	o->info.probes = (size_t)links;
+	o->info.pinned_since_ns = m.created_ns;
+	return 0;
+}
+
 struct observer *observer_start(const struct observer_config *cfg, char *err, size_t errlen)
 {
 	struct resolved r = { 0 };
 	struct observer *o;
-	struct counts_maps maps;
+	struct observer_config nopin;
 	bool usdt = cfg->usdt != NULL;
-	char why[256];
+	char why[256], identity[65] = "";
 	int rc;
 
 	o = calloc(1, sizeof(*o));
@@ -468,6 +710,7 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
+	o->chain_ids_fd = o->series_start_fd = -1;
 	if (cfg->python) {
 		struct py_observer_config pc = {
 			.pids = cfg->pids, .npids = cfg->npids, .exe_pattern = cfg->python_exe,
@@ -528,6 +771,34 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		goto fail;
 	}
 
+	if (cfg->pin_dir) {
+		if (usdt) {
+			log_warn("USDT probes cannot be pinned: a restart of the collector restarts the counts");
+			cfg = unpinned(cfg, &nopin);
+		} else {
+			target_identity(cfg, &r, &o->info, identity);
+			if (pin_prepare_dir(cfg->pin_dir, err, errlen))
+				goto fail;
+			snprintf(o->info.pin_dir, sizeof(o->info.pin_dir), "%s", cfg->pin_dir);
+			if (pin_exists(cfg->pin_dir)) {
+				rc = reuse_pinned(o, cfg->pin_dir, identity, err, errlen);
+				if (rc == 0) {
+					resolved_free(&r);
+					return o;
+				}
+				if (rc < 0)
+					goto fail;
+				/* another version or target: replaced, the series start anew */
+				log_warn("%s holds state of another inflight version or target: replacing it (series restart)",
+					 cfg->pin_dir);
+				if (pin_remove(cfg->pin_dir) || pin_prepare_dir(cfg->pin_dir, err, errlen)) {
+					errf(err, errlen, "--pin-dir %s: cannot replace the pinned state: %s",
+					     cfg->pin_dir, strerror(errno));
+					goto fail;
+				}
+			}
+		}
+	}
 	o->skel = inflight_bpf__open();
 	if (!o->skel) {
 		errf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
@@ -559,26 +830,13 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 
 	snprintf(o->info.mode_label, sizeof(o->info.mode_label), "return=%s",
 		 usdt ? "usdt" : return_mode_name(o->info.mode));
-	if (map_counters(o->skel->maps.entries, &o->entries_map) ||
-	    map_counters(o->skel->maps.exits, &o->exits_map) ||
-	    map_counters(o->skel->maps.stats, &o->stats_map)) {
-		errf(err, errlen, "cannot map the counters into memory: %s", strerror(errno));
+	if (cfg->pin_dir && pin_everything(o, identity, err, errlen))
 		goto fail;
-	}
-	maps = (struct counts_maps){
-		.chain_ids_fd = bpf_map__fd(o->skel->maps.chain_ids),
-		.entries = o->entries_map.addr,
-		.exits = o->exits_map.addr,
-		.stats = o->stats_map.addr,
-		.next_id = &o->skel->data->next_id,
-		.id_space = o->skel->rodata->id_space,
-		.ncpus = o->skel->rodata->ncpus,
-	};
-	o->reader = counts_reader_new(&maps);
-	if (!o->reader) {
-		errf(err, errlen, "out of memory");
+	if (open_reader(o, bpf_map__fd(o->skel->maps.chain_ids), bpf_map__fd(o->skel->maps.entries),
+			bpf_map__fd(o->skel->maps.exits), bpf_map__fd(o->skel->maps.stats),
+			bpf_map__fd(o->skel->maps.data), bpf_map__fd(o->skel->maps.series_start),
+			o->skel->rodata->id_space, err, errlen))
 		goto fail;
-	}
 	resolved_free(&r);
 	return o;
 fail:
@@ -593,13 +851,22 @@ void observer_stop(struct observer *o)
 		return;
 	py_observer_stop(o->py);
 	/* entry first, in reverse of attach order: no new call is counted in */
-	while (o->nlinks)
-		bpf_link__destroy(o->links[--o->nlinks]);
+	while (o->nlinks) {
+		struct bpf_link *l = o->links[--o->nlinks];
+
+		/* pinned: the probes stay for the next collector */
+		if (o->pinned)
+			bpf_link__disconnect(l);
+		bpf_link__destroy(l);
+	}
 	free(o->links);
 	counts_reader_free(o->reader);
 	unmap_counters(&o->entries_map);
 	unmap_counters(&o->exits_map);
 	unmap_counters(&o->stats_map);
+	unmap_counters(&o->data_map);
+	while (o->nfds)
+		close(o->fds[--o->nfds]);
 	inflight_bpf__destroy(o->skel);
 	free(o);
 }
@@ -616,12 +883,30 @@ int observer_read(struct observer *o, struct snapshot *out)
 	return counts_reader_read(o->reader, out);
 }
 
+uint64_t observer_series_start(struct observer *o, uint32_t id, uint64_t now_ns)
+{
+	uint64_t v = 0;
+
+	if (o->series_start_fd < 0)
+		return now_ns;
+	/* kept in a map so a restarted collector keeps each series' start */
+	if (bpf_map_lookup_elem(o->series_start_fd, &id, &v) || v)
+		return v ? v : now_ns;
+	bpf_map_update_elem(o->series_start_fd, &id, &now_ns, BPF_ANY);
+	return now_ns;
+}
+
 void observer_describe(const struct observer *o, char *buf, size_t size)
 {
 	const struct observer_info *i = &o->info;
 
 	if (o->py)
 		snprintf(buf, size, "watching CPython processes (%s) for %s", i->binary + 7, i->what);
+	else if (i->reused)
+		snprintf(buf, size, "attached to %zu pinned probe%s in %s (counting since %llu s ago): %s:%s",
+			 i->probes, i->probes == 1 ? "" : "s", i->pin_dir,
+			 (unsigned long long)((now_realtime_ns() - i->pinned_since_ns) / 1000000000ull),
+			 i->binary, i->what);
 	else
 		snprintf(buf, size, "attached %zu probe%s to %s:%s%s (%s: %s)", i->probes,
 			 i->probes == 1 ? "" : "s", i->binary, i->what,

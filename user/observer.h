@@ -32,6 +32,8 @@ struct observer_config {
 	size_t npids;
 	const char *python_exe;  /* --python-exe PATTERN */
 	const char *py_func, *py_file, *py_chain;
+	/* bpffs directory to pin the maps and probes in, NULL for none */
+	const char *pin_dir;
 };
 
 /* What was attached, for the operator. */
@@ -43,6 +45,9 @@ struct observer_info {
 	char mode_label[64];   /* "return=uretprobe", "return=usdt", "python frames" */
 	size_t exit_sites;     /* instruction mode: probes on exits */
 	bool after_endbr;      /* entry probed past a leading endbr64 */
+	char pin_dir[4096];    /* where the state is pinned, "" if not */
+	bool reused;           /* picked up pinned probes of an earlier collector */
+	uint64_t pinned_since_ns;
 	size_t probes;         /* uprobes attached, all kinds */
 	bool catch_probe;      /* __cxa_begin_catch repair attached */
 	char catch_binary[4096];
@@ -61,6 +66,15 @@ int observer_read(struct observer *o, struct snapshot *out);
 
 /* The one line that says what is being observed and how. */
 void observer_describe(const struct observer *o, char *buf, size_t size);
+
+/*
+ * The start time of a series (by chain id), the first time it is asked
+ * for; kept with pinned state so a restarted collector keeps it.
+ */
+uint64_t observer_series_start(struct observer *o, uint32_t id, uint64_t now_ns);
+
+/* PIN_ROOT/<hash of the target>: one directory per observed target. */
+void observer_default_pin_dir(const struct observer_config *cfg, char *out, size_t size);
 
 /* Calls pending across all threads (frames the BPF side holds). */
 uint64_t observer_pending_frames(const struct observer *o);

@@ -4,7 +4,7 @@
 #include "series.h"
 
 int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
-		  struct otlp_metric *m)
+		  struct otlp_metric *m, series_start_fn start_of, void *ctx)
 {
 	m->points = NULL;
 	m->npoints = 0;
@@ -36,7 +36,7 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 			t->nstart = n;
 		}
 		if (!t->start_ns[c->id])
-			t->start_ns[c->id] = s->ts_ns;
+			t->start_ns[c->id] = start_of ? start_of(ctx, c->id, s->ts_ns) : s->ts_ns;
 		if (c->overflow)
 			*a = (struct otlp_attr){ .key = "otel.metric.overflow", .type = OTLP_BOOL, .b = true };
 		else

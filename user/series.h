@@ -21,11 +21,18 @@ struct series_table {
 };
 
 /*
+ * Where series start times are kept beyond this table (pinned with the
+ * probes, so they survive a collector restart): returns the start of series
+ * `id`, recording `now` if it has none. NULL: this table alone keeps them.
+ */
+typedef uint64_t (*series_start_fn)(void *ctx, uint32_t id, uint64_t now);
+
+/*
  * Fills `m->points` from `s` (the points and their attribute strings stay
  * valid until the next call or the next snapshot read). 0 or -1 (memory).
  */
 int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
-		  struct otlp_metric *m);
+		  struct otlp_metric *m, series_start_fn start_of, void *ctx);
 void series_free(struct series_table *t);
 
 #endif

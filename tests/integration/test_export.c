@@ -59,10 +59,11 @@ static int teardown(void **state)
 static void start_run(const char *endpoint_env, char *const extra_args[], char *const extra_env[])
 {
 	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
-	char *args[32] = { "run", "--binary", (char *)worker_path("native_worker"), "--func",
-			   "worker_handle", "--chain", "+0(%di):string" };
+	/* no pinning: each test starts from nothing (test_restart covers pins) */
+	char *args[32] = { "run", "--no-pin", "--binary", (char *)worker_path("native_worker"),
+			   "--func", "worker_handle", "--chain", "+0(%di):string" };
 	char *env[32];
-	int na = 7, ne = 0;
+	int na = 8, ne = 0;
 
 	for (int i = 0; extra_args && extra_args[i]; i++)
 		args[na++] = extra_args[i];

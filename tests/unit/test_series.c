@@ -69,7 +69,7 @@ static void test_first_snapshot(void **state)
 	struct otlp_metric m = { .name = "x", .points = (void *)1, .npoints = 99 };
 
 	(void)state;
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 3);
 	assert_chain_point(&m.points[0], "chain.name", "alpha", T0, T0, 3);
 	assert_chain_point(&m.points[1], "chain.name", "beta", T0, T0, 0);
@@ -88,7 +88,7 @@ static void test_attribute_key(void **state)
 	struct otlp_metric m = { 0 };
 
 	(void)state;
-	assert_int_equal(series_points(&t, &s, "http.route", &m), 0);
+	assert_int_equal(series_points(&t, &s, "http.route", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 1);
 	assert_chain_point(&m.points[0], "http.route", "GET /x", T0, T0, 1);
 	series_free(&t);
@@ -124,11 +124,11 @@ static void test_start_times_kept(void **state)
 
 	(void)state;
 	s = snap(t1, first, 3);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 3);
 
 	s = snap(t2, second, 4);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 4);
 	assert_chain_point(&m.points[0], "chain.name", "alpha", t1, t2, 0);
 	assert_chain_point(&m.points[1], "chain.name", "beta", t1, t2, 5);
@@ -136,7 +136,7 @@ static void test_start_times_kept(void **state)
 	assert_overflow_point(&m.points[3], t1, t2, -1);
 
 	s = snap(t3, third, 4);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 4);
 	assert_chain_point(&m.points[0], "chain.name", "alpha", t1, t3, 1);
 	assert_chain_point(&m.points[1], "chain.name", "beta", t1, t3, 0);
@@ -156,13 +156,13 @@ static void test_start_kept_across_absence(void **state)
 
 	(void)state;
 	s = snap(T0 + 1, both, 2);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	s = snap(T0 + 2, only_b, 1);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 1);
 	assert_chain_point(&m.points[0], "chain.name", "b", T0 + 1, T0 + 2, 2);
 	s = snap(T0 + 3, both, 2);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 2);
 	assert_chain_point(&m.points[0], "chain.name", "a", T0 + 1, T0 + 3, 1);
 	assert_chain_point(&m.points[1], "chain.name", "b", T0 + 1, T0 + 3, 1);
@@ -182,7 +182,7 @@ static void test_growth(void **state)
 
 	(void)state;
 	s = snap(T0, one, 1);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_chain_point(&m.points[0], "chain.name", "far", T0, T0, 9);
 
 	for (int i = 0; i < N; i++) {
@@ -190,14 +190,14 @@ static void test_growth(void **state)
 		many[i] = (struct chain_stat){ .id = (uint32_t)(i * 17), .name = names[i], .inflight = i };
 	}
 	s = snap(T0 + 5, many, N);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, N);
 	for (int i = 0; i < N; i++)
 		assert_chain_point(&m.points[i], "chain.name", names[i], T0 + 5, T0 + 5, i);
 
 	/* the far chain kept its start through all the growth */
 	s = snap(T0 + 9, one, 1);
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 1);
 	assert_chain_point(&m.points[0], "chain.name", "far", T0, T0 + 9, 9);
 	series_free(&t);
@@ -214,7 +214,7 @@ static void test_empty_snapshot(void **state)
 	struct otlp_metric m = { .points = (void *)1, .npoints = 7 };
 
 	(void)state;
-	assert_int_equal(series_points(&t, &s, "chain.name", &m), 0);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
 	assert_int_equal(m.npoints, 0);
 	series_free(&t);
 }

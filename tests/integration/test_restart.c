@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Restarts without loss: the probes and counts are pinned in bpffs, keep
+ * counting while no collector runs, and the next collector picks them up
+ * with the series' start times; other state is replaced explicitly, and
+ * `inflight detach` removes it all.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "pin.h"
+#include "support/bpf_env.h"
+#include "support/inflight_proc.h"
+#include "support/observe.h"
+#include "support/receiver.h"
+#include "support/test_filter.h"
+#include "support/worker_proc.h"
+
+#define PIN_DIR "/sys/fs/bpf/inflight-test-restart"
+
+static struct receiver recv;
+static struct inflight_proc run;
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (run.pid)
+		inflight_stop(&run, SIGKILL);
+	receiver_stop(&recv);
+	test_teardown(NULL);
+	pin_remove(PIN_DIR);
+	return 0;
+}
+
+static struct worker_proc *start_worker(void)
+{
+	char *argv[] = { (char *)worker_path("native_worker"), NULL };
+
+	return worker_start(argv);
+}
+
+/* In process: stop the collector, calls come and go, start it again. */
+static void test_reuse_pinned(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), RETURN_AUTO);
+	struct worker_proc *w;
+	struct observer *o;
+
+	(void)state;
+	REQUIRE_BPF();
+	pin_remove(PIN_DIR);
+	cfg.pin_dir = PIN_DIR;
+	o = test_observe(&cfg);
+	assert_false(observer_info(o)->reused);
+	w = start_worker();
+	worker_send(w, "park kept 2");
+	worker_expect(w, "EE");
+	expect_chain(o, "kept", 2, 2, 0);
+	/* the collector goes away; its probes stay */
+	test_unobserve(o);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	worker_send(w, "park kept 1");
+	worker_send(w, "park later 1");
+	worker_expect(w, "EE");
+	/* the next collector sees what happened meanwhile */
+	o = test_observe(&cfg);
+	assert_true(observer_info(o)->reused);
+	expect_chain(o, "kept", 1, 3, 2);
+	expect_chain(o, "later", 1, 1, 0);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	expect_chain(o, "kept", 0, 3, 3);
+	expect_no_pending_frames(o);
+}
+
+/* A pinned state of another target or version is replaced, not misread. */
+static void test_replace_incompatible(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), RETURN_AUTO);
+	struct worker_proc *w;
+	struct observer *o;
+
+	(void)state;
+	REQUIRE_BPF();
+	pin_remove(PIN_DIR);
+	cfg.pin_dir = PIN_DIR;
+	o = test_observe(&cfg);
+	w = start_worker();
+	worker_send(w, "park old 1");
+	worker_expect(w, "E");
+	expect_chain(o, "old", 1, 1, 0);
+	test_unobserve(o);
+	/* a different chain cap: the same directory, another identity */
+	cfg.max_chains = 7;
+	o = test_observe(&cfg);
+	assert_false(observer_info(o)->reused);
+	expect_no_chain(o, "old");
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	/* the call that entered before the new probes is not miscounted */
+	expect_no_chain(o, "old");
+	expect_total_inflight(o, 0);
+}
+
+/* A --pin-dir off bpffs is refused with the reason; nothing is left. */
+static void test_pin_dir_not_bpffs(void **state)
+{
+	char *args[] = { "run", "--pin-dir", "/tmp/inflight-not-bpffs", "--binary",
+			 (char *)worker_path("native_worker"), "--func", "worker_handle", NULL };
+	int status;
+
+	(void)state;
+	REQUIRE_BPF();
+	inflight_start(&run, args, NULL);
+	status = inflight_stop(&run, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(run.err, "--pin-dir /tmp/inflight-not-bpffs: not on a bpf filesystem"));
+	rmdir("/tmp/inflight-not-bpffs");
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The first export read after `after_ns` with the chain in it. */
+static const struct rec_point *point_after(uint64_t after_ns, const char *attrs, int *seq)
+{
+	for (;; (*seq)++) {
+		const struct rec_request *q;
+		const struct rec_point *p;
+
+		receiver_wait(&recv, *seq);
+		q = receiver_request(&recv, *seq);
+		p = q ? rec_point(q, attrs) : NULL;
+		if (p && p->time > after_ns)
+			return p;
+	}
+}
+
+/*
+ * The collector SIGKILLed: calls enter and leave meanwhile, the next one
+ * exports the exact counts under the same series start time; then
+ * `inflight detach` removes the probes.
+ */
+static void test_sigkill_restart(void **state)
+{
+	char *args[] = { "run", "--pin-dir", PIN_DIR, "--binary", (char *)worker_path("native_worker"),
+			 "--func", "worker_handle", "--chain", "+0(%di):string", NULL };
+	char *detach[] = { "detach", "--pin-dir", PIN_DIR, NULL };
+	char endpoint[96];
+	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
+	struct worker_proc *w;
+	uint64_t start;
+	int seq = 1, status;
+
+	(void)state;
+	REQUIRE_BPF();
+	pin_remove(PIN_DIR);
+	receiver_start(&recv, 0);
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
+		 recv.port);
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, "attached");
+	w = start_worker();
+	worker_send(w, "park crash 2");
+	worker_expect(w, "EE");
+	start = point_after(realtime_ns(), "chain.name=crash", &seq)->start;
+
+	inflight_stop(&run, SIGKILL);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	worker_send(w, "park crash 1");
+	worker_expect(w, "E");
+
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, "pinned probe");
+	{
+		const struct rec_point *p = point_after(realtime_ns(), "chain.name=crash", &seq);
+
+		assert_int_equal(p->value, 1);
+		assert_int_equal(p->start, start);
+	}
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	/* SIGTERM keeps the pins for the next collector */
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	assert_true(pin_exists(PIN_DIR));
+
+	inflight_start(&run, detach, NULL);
+	status = inflight_stop(&run, 0);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_false(pin_exists(PIN_DIR));
+	assert_int_not_equal(access(PIN_DIR, F_OK), 0);
+}
+
+int main(void)
+{
+#define T(t) cmocka_unit_test_teardown(t, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_reuse_pinned),
+		T(test_replace_incompatible),
+		T(test_pin_dir_not_bpffs),
+		T(test_sigkill_restart),
+	};
+
+	apply_test_filter();
+	return cmocka_run_group_tests_name("restarts: pinned probes and counts", tests, NULL, NULL);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pinned state in bpffs, so a collector restart (an upgrade, a crash) loses
+ * nothing: the probes stay attached and keep counting into pinned maps, and
+ * the next collector picks them up. One directory per observed target.
+ */
+#ifndef INFLIGHT_PIN_H
+#define INFLIGHT_PIN_H
+
+#include <stddef.h>
+
+#define PIN_ROOT "/sys/fs/bpf/inflight"
+
+/*
+ * Makes `dir` (and its parents) on a bpf filesystem; bpffs is mounted at
+ * /sys/fs/bpf first when the directory is under it and nothing is mounted
+ * there yet. 0, or -1 with `err` naming the problem.
+ */
+int pin_prepare_dir(const char *dir, char *err, size_t errlen);
+
+/* True if `dir` holds pinned state (its meta map). */
+int pin_exists(const char *dir);
+
+/* Removes everything pinned in `dir`, then `dir`: the probes detach. 0 or -1. */
+int pin_remove(const char *dir);
+
+#endif
