@@ -596,7 +596,8 @@ static __always_inline void release_thread(__u32 stat)
 		release_all(p, stat);
 }
 
-SEC("tracepoint/sched/sched_process_exit")
+/* raw tracepoints attach by name: no tracefs to mount or to be allowed into */
+SEC("raw_tp/sched_process_exit")
 int handle_thread_exit(void *ctx)
 {
 	release_thread(INFLIGHT_STAT_RELEASED_EXIT);
@@ -604,7 +605,7 @@ int handle_thread_exit(void *ctx)
 }
 
 /* exec keeps the task (under the leader's pid): its storage goes with it */
-SEC("tracepoint/sched/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int handle_exec(void *ctx)
 {
 	release_thread(INFLIGHT_STAT_RELEASED_EXEC);

@@ -5,6 +5,7 @@
  * over OTLP/HTTP, or to the console when no endpoint is configured.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "otlp_encode.h"
 #include "otlp_http.h"
+#include "privileges.h"
 #include "render.h"
 #include "ticker.h"
 #include "resource.h"
@@ -35,6 +37,7 @@ struct flag_value {
 struct run_args {
 	struct target_options target;
 	const char *pin_dir;
+	const char *user;
 	bool no_pin;
 	struct flag_value flags[MAX_FLAGS];
 	size_t nflags;
@@ -61,6 +64,7 @@ enum {
 	OPT_CLIENT_CERTIFICATE,
 	OPT_PIN_DIR,
 	OPT_NO_PIN,
+	OPT_USER,
 };
 
 static const struct {
@@ -105,6 +109,7 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Restarts (the probes and counts outlive the collector):", 8 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "bpffs directory for this target's state (INFLIGHT_PIN_DIR; default /sys/fs/bpf/inflight/<target hash>)", 8 },
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Pin nothing: the probes detach when the collector exits", 8 },
+	{ "user", OPT_USER, "USER", 0, "Once attached, run as USER (INFLIGHT_USER); every capability is dropped either way", 8 },
 	{ NULL, 0, NULL, 0, "What is exported:", 7 },
 	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (OTEL_SERVICE_NAME; default unknown_service:inflight)", 7 },
 	{ "resource-attributes", OPT_RESOURCE_ATTRIBUTES, "K=V,...", 0, "Resource attributes, percent-encoded (OTEL_RESOURCE_ATTRIBUTES)", 7 },
@@ -132,6 +137,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_NO_PIN:
 		a->no_pin = true;
+		return 0;
+	case OPT_USER:
+		a->user = arg;
 		return 0;
 	default:
 		break;
@@ -336,6 +344,22 @@ int cmd_run(int argc, char **argv)
 		log_error("%s", err);
 		rc = EXIT_USAGE;
 		goto out;
+	}
+	/*
+	 * Attached: reading the mapped counters and exporting need no
+	 * capability; a CPython target reads other processes at every reading.
+	 */
+	{
+		const char *user = a.user ? a.user : getenv("INFLIGHT_USER");
+		uint64_t keep = a.target.cfg.python ? CAP_MASK(CAP_SYS_PTRACE) : 0;
+
+		if (privileges_drop(keep, user && *user ? user : NULL, err, sizeof(err))) {
+			log_error("%s", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		log_debug("capabilities now: %s%s%s", keep ? "CAP_SYS_PTRACE" : "none",
+			  user ? ", user " : "", user ? user : "");
 	}
 	{
 		char what[512];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <stddef.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "observer.h"
 #include "pin.h"
 #include "preflight.h"
+#include "privileges.h"
 #include "py_observer.h"
 #include "sha256.h"
 #include "target.h"
@@ -349,8 +351,14 @@ static int attach_uprobe(struct observer *o, struct bpf_program *prog, pid_t pid
 	struct bpf_link *l;
 
 	l = bpf_program__attach_uprobe_opts(prog, pid ? pid : -1, path, offset, &opts);
-	if (!l)
-		return -errno;
+	if (!l) {
+		int e = errno;
+
+		/* kernels with the CVE-2025-38466 fixes want CAP_SYS_ADMIN for uprobes */
+		if ((e == EACCES || e == EPERM) && !(privileges_effective() & CAP_MASK(CAP_SYS_ADMIN)))
+			log_error("uprobes on this kernel need CAP_SYS_ADMIN (CAP_BPF and CAP_PERFMON are not enough)");
+		return -e;
+	}
 	o->info.probes++;
 	return add_link(o, l);
 }
@@ -380,11 +388,11 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 
 	l = bpf_program__attach(s->progs.handle_thread_exit);
 	if (!l || add_link(o, l))
-		return errf(err, errlen, "cannot attach to tracepoint sched/sched_process_exit: %s",
+		return errf(err, errlen, "cannot attach to raw tracepoint sched_process_exit: %s",
 			    strerror(errno));
 	l = bpf_program__attach(s->progs.handle_exec);
 	if (!l || add_link(o, l))
-		return errf(err, errlen, "cannot attach to tracepoint sched/sched_process_exec: %s",
+		return errf(err, errlen, "cannot attach to raw tracepoint sched_process_exec: %s",
 			    strerror(errno));
 
 	if (usdt) {

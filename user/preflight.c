@@ -57,11 +57,11 @@ int preflight_check(char *err, size_t errlen)
 	if (has(caps, CAP_SYS_ADMIN))
 		return 0;
 	if (!has(caps, CAP_BPF)) {
-		snprintf(err, errlen, "missing capability CAP_BPF (needed: CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN; run as root)");
+		snprintf(err, errlen, "missing capability CAP_BPF (needed: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON where the kernel lets those attach uprobes; run as root)");
 		return -1;
 	}
 	if (!has(caps, CAP_PERFMON)) {
-		snprintf(err, errlen, "missing capability CAP_PERFMON (needed: CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN; run as root)");
+		snprintf(err, errlen, "missing capability CAP_PERFMON (needed: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON where the kernel lets those attach uprobes; run as root)");
 		return -1;
 	}
 	return 0;

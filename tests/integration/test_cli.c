@@ -262,8 +262,9 @@ static void test_bad_targets(void **state)
 static void test_privilege_and_kernel(void **state)
 {
 	char *nobody[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-			   "--inh-caps=-all", (char *)inflight_bin(), "top", "--binary",
-			   (char *)worker_path("native_worker"), "--func", "worker_handle", NULL };
+			   "--inh-caps=-all", (char *)public_copy(inflight_bin()), "top", "--binary",
+			   (char *)public_copy(worker_path("native_worker")), "--func", "worker_handle",
+			   NULL };
 	char *nosys[] = { (char *)inflight_bin(), "top", "--binary",
 			  (char *)worker_path("native_worker"), "--func", "worker_handle", NULL };
 	char *env[] = { "INFLIGHT_PREFLIGHT_SYSFS=/nonexistent", NULL };

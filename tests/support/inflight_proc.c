@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +26,36 @@ const char *inflight_bin(void)
 	return b && *b ? b : "build/inflight";
 }
 
+static char public_dir[64];
+
+static void remove_public_dir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", public_dir);
+	if (public_dir[0] && system(cmd))
+		fprintf(stderr, "could not remove %s\n", public_dir);
+}
+
+const char *public_copy(const char *path)
+{
+	static char out[8][256];
+	static int slot;
+	char cmd[600], *dst = out[slot++ & 7];
+	const char *base = strrchr(path, '/');
+
+	if (!public_dir[0]) {
+		snprintf(public_dir, sizeof(public_dir), "/tmp/inflight-public-XXXXXX");
+		assert_non_null(mkdtemp(public_dir));
+		assert_int_equal(chmod(public_dir, 0755), 0);
+		atexit(remove_public_dir);
+	}
+	snprintf(dst, sizeof(out[0]), "%s/%s", public_dir, base ? base + 1 : path);
+	snprintf(cmd, sizeof(cmd), "cp %s %s && chmod 0755 %s", path, dst, dst);
+	assert_int_equal(system(cmd), 0);
+	return dst;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -34,17 +66,23 @@ static int64_t now_ms(void)
 
 void inflight_start(struct inflight_proc *p, char *const args[], char *const env[])
 {
-	int out[2], err[2];
 	char *argv[64];
 	int n = 0;
 
-	memset(p, 0, sizeof(*p));
 	argv[n++] = (char *)inflight_bin();
 	while (args[n - 1] && n < 63) {
 		argv[n] = args[n - 1];
 		n++;
 	}
 	argv[n] = NULL;
+	inflight_start_argv(p, argv, env);
+}
+
+void inflight_start_argv(struct inflight_proc *p, char *const argv[], char *const env[])
+{
+	int out[2], err[2];
+
+	memset(p, 0, sizeof(*p));
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
 	p->pid = fork();
@@ -54,7 +92,7 @@ void inflight_start(struct inflight_proc *p, char *const args[], char *const env
 		dup2(err[1], STDERR_FILENO);
 		for (int i = 0; env && env[i]; i++)
 			putenv(env[i]);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(out[1]);

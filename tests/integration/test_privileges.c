@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Least privilege: the documented capability set is enough, one less is
+ * named in the error, and once attached the collector holds no capability
+ * (CAP_SYS_PTRACE alone for CPython targets) and can run as another user.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "support/bpf_env.h"
+#include "support/inflight_proc.h"
+#include "support/test_filter.h"
+#include "support/worker_proc.h"
+
+static struct inflight_proc run;
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (run.pid)
+		inflight_stop(&run, SIGKILL);
+	worker_stop_all();
+	return 0;
+}
+
+/* inflight top --once as nobody holding only `caps` (setpriv syntax). */
+static int top_as_nobody(const char *caps, struct inflight_proc *p)
+{
+	char inh[64], amb[64];
+	char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", inh, amb,
+			 (char *)public_copy(inflight_bin()), "top", "--binary",
+			 (char *)public_copy(worker_path("native_worker")), "--func", "worker_handle",
+			 "--chain-name", "x", "--once", "--interval", "100ms", NULL };
+	int status;
+
+	snprintf(inh, sizeof(inh), "--inh-caps=%s", caps);
+	snprintf(amb, sizeof(amb), "--ambient-caps=%s", caps);
+	inflight_start_argv(p, argv, NULL);
+	status = inflight_stop(p, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* The documented set for attaching: CAP_SYS_ADMIN, as an unprivileged user. */
+static void test_documented_set_is_enough(void **state)
+{
+	(void)state;
+	REQUIRE_BPF();
+	if (top_as_nobody("+sys_admin", &run))
+		fail_msg("inflight top as nobody with CAP_SYS_ADMIN failed:\n%s", run.err);
+	assert_non_null(strstr(run.err, "attached"));
+}
+
+/* CAP_BPF and CAP_PERFMON are not enough for uprobes here: said so. */
+static void test_missing_capability_named(void **state)
+{
+	(void)state;
+	REQUIRE_BPF();
+	assert_int_equal(top_as_nobody("+bpf,+perfmon", &run), 2);
+	assert_non_null(strstr(run.err, "CAP_SYS_ADMIN"));
+	assert_int_equal(top_as_nobody("+perfmon", &run), 2);
+	assert_non_null(strstr(run.err, "missing capability CAP_BPF"));
+}
+
+/* The capabilities of a running process, from /proc. */
+static void proc_status(pid_t pid, const char *field, char *out, size_t size)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char v[256];
+
+		if (!strncmp(line, field, strlen(field)) &&
+		    sscanf(line + strlen(field), " %255s", v) == 1)
+			snprintf(out, size, "%s", v);
+	}
+	fclose(f);
+}
+
+/*
+ * Once attached, `run` keeps no capability and runs as --user, and still
+ * counts: a call parked after the drop is exported.
+ */
+static void test_run_drops_everything(void **state)
+{
+	char *args[] = { "run", "--no-pin", "--user", "nobody", "--binary",
+			 (char *)worker_path("native_worker"), "--func", "worker_handle", "--chain",
+			 "+0(%di):string", "--interval", "100ms", NULL };
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	struct worker_proc *w;
+	char caps[256], uid[256], line[512];
+
+	(void)state;
+	REQUIRE_BPF();
+	inflight_start(&run, args, NULL);
+	inflight_wait_stderr(&run, "attached");
+	proc_status(run.pid, "CapEff:", caps, sizeof(caps));
+	proc_status(run.pid, "Uid:", uid, sizeof(uid));
+	assert_string_equal(caps, "0000000000000000");
+	assert_string_equal(uid, "65534");
+	w = worker_start(wargv);
+	worker_send(w, "park dropped 2");
+	worker_expect(w, "EE");
+	/* the console exporter's block: the chain at 2 */
+	for (;;) {
+		if (!fgets(line, sizeof(line), run.out))
+			fail_msg("inflight run ended before exporting the parked calls");
+		if (strstr(line, "chain.name=\"dropped\" 2 "))
+			break;
+	}
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+}
+
+int main(void)
+{
+#define T(t) cmocka_unit_test_teardown(t, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_documented_set_is_enough),
+		T(test_missing_capability_named),
+		T(test_run_drops_everything),
+	};
+
+	apply_test_filter();
+	return cmocka_run_group_tests_name("least privilege", tests, NULL, NULL);
+}

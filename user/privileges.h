@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Least privilege: attaching needs CAP_SYS_ADMIN on current kernels (uprobe
+ * perf events since the CVE-2025-38466 fixes; it implies CAP_BPF and
+ * CAP_PERFMON), reading other users' processes CAP_SYS_PTRACE. Once
+ * attached, reading the mapped counters and exporting need none of them.
+ */
+#ifndef INFLIGHT_PRIVILEGES_H
+#define INFLIGHT_PRIVILEGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAP_MASK(c) (1ULL << (c))
+
+/* Our effective capabilities, or 0 if they cannot be read. */
+uint64_t privileges_effective(void);
+
+/*
+ * Keeps only the capabilities in `keep` (effective, permitted, inheritable,
+ * bounding and ambient), optionally as `user` (setgid/setuid to it first).
+ * 0, or -1 with `err` set.
+ */
+int privileges_drop(uint64_t keep, const char *user, char *err, size_t errlen);
+
+#endif
