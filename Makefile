@@ -2,7 +2,9 @@
 #
 #   make            build build/inflight
 #   make demo       install what is missing, build, run the demo
-#   make test       install what is missing, build, run every test (plain, then ASan+UBSan)
+#   make test       install what is missing, build, run every test (plain, then ASan+UBSan,
+#                   then each parser fuzzer for 15 s)
+#   make fuzz       each fuzzer for 5 minutes
 #   make check      run the tests on the current build only (SAN=1 for the sanitizer build)
 #
 # Every object records the headers it read (-MMD), so a header change
@@ -56,7 +58,7 @@ WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
 	   $(WORKER_DIR)/demo_worker
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
-.PHONY: all deps demo test check workers bench clean
+.PHONY: all deps demo test check workers bench fuzz fuzz-check clean
 .DELETE_ON_ERROR:
 # test objects are intermediate in a pattern chain: keep them for incremental builds
 .SECONDARY:
@@ -143,12 +145,40 @@ bench: deps $(BUILD)/inflight $(BENCH_BINS)
 	@tools/install-deps.sh bench
 	@tools/bench/run.sh $(BUILD)/inflight $(BENCH_DIR)
 
+# libFuzzer targets for the parsers that take operator or network input,
+# built with clang against the collector's own sources (ASan+UBSan).
+FUZZ_DIR := build/fuzz
+FUZZ_SECONDS ?= 15
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Wall -Iinclude -Iuser \
+	       -Ibuild -DINFLIGHT_VERSION='"$(VERSION)"'
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+
+$(FUZZ_DIR)/user:
+	@mkdir -p $@
+
+$(FUZZ_DIR)/user/%.o: user/%.c | $(FUZZ_DIR)/user build/inflight.skel.h
+	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/libinflight.a: $(FUZZ_LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libinflight.a
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_DIR)/libinflight.a $(LDLIBS) -o $@
+
+fuzz-check: $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+fuzz:
+	$(MAKE) fuzz-check FUZZ_SECONDS=300
+
 check: $(BUILD)/inflight $(TEST_BINS) workers
 	@tests/run_tests.sh $(BUILD)
 
 test: deps
 	$(MAKE) check
 	$(MAKE) check SAN=1
+	$(MAKE) fuzz-check
 
 demo: deps $(BUILD)/inflight $(WORKER_DIR)/demo_worker
 	@tools/demo/run.sh $(BUILD)/inflight $(WORKER_DIR)/demo_worker
@@ -156,4 +186,4 @@ demo: deps $(BUILD)/inflight $(WORKER_DIR)/demo_worker
 clean:
 	rm -rf build
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d $(FUZZ_DIR)/user/*.d)
