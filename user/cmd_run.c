@@ -16,6 +16,7 @@
 #include "curl_lib.h"
 #include "export_config.h"
 #include "gzip.h"
+#include "health.h"
 #include "exporter.h"
 #include "log.h"
 #include "otlp_encode.h"
@@ -38,6 +39,7 @@ struct run_args {
 	struct target_options target;
 	const char *pin_dir;
 	const char *user;
+	const char *health;
 	bool no_pin;
 	struct flag_value flags[MAX_FLAGS];
 	size_t nflags;
@@ -65,6 +67,7 @@ enum {
 	OPT_PIN_DIR,
 	OPT_NO_PIN,
 	OPT_USER,
+	OPT_HEALTH,
 };
 
 static const struct {
@@ -110,6 +113,7 @@ static const struct argp_option options[] = {
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "bpffs directory for this target's state (INFLIGHT_PIN_DIR; default /sys/fs/bpf/inflight/<target hash>)", 8 },
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Pin nothing: the probes detach when the collector exits", 8 },
 	{ "user", OPT_USER, "USER", 0, "Once attached, run as USER (INFLIGHT_USER); every capability is dropped either way", 8 },
+	{ "health-address", OPT_HEALTH, "HOST:PORT", 0, "Serve GET /healthz and /readyz there (INFLIGHT_HEALTH_ADDRESS; off by default: no listening socket)", 8 },
 	{ NULL, 0, NULL, 0, "What is exported:", 7 },
 	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (OTEL_SERVICE_NAME; default unknown_service:inflight)", 7 },
 	{ "resource-attributes", OPT_RESOURCE_ATTRIBUTES, "K=V,...", 0, "Resource attributes, percent-encoded (OTEL_RESOURCE_ATTRIBUTES)", 7 },
@@ -140,6 +144,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_USER:
 		a->user = arg;
+		return 0;
+	case OPT_HEALTH:
+		a->health = arg;
 		return 0;
 	default:
 		break;
@@ -187,6 +194,7 @@ struct collector {
 	struct snapshot snap;
 	struct buf encoded, compressed;
 	struct gzipper gz;
+	struct health *health;
 	bool said_idle;
 };
 
@@ -325,6 +333,18 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	{
+		const char *addr = a.health ? a.health : getenv("INFLIGHT_HEALTH_ADDRESS");
+
+		if (addr && *addr) {
+			c.health = health_start(addr, c.cfg.interval_ms, err, sizeof(err));
+			if (!c.health) {
+				log_error("%s", err);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+		}
+	}
 	/* pinned by default: a collector restart must not lose entries or exits */
 	{
 		const char *env = getenv("INFLIGHT_PIN_DIR");
@@ -376,6 +396,7 @@ int cmd_run(int argc, char **argv)
 				 : "");
 	}
 
+	health_set_ready(c.health, true, NULL);
 	ticker_start(&tick, c.cfg.interval_ms);
 	for (;;) {
 		struct timespec cpu0, cpu1;
@@ -388,6 +409,13 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+		health_tick(c.health);
+		if (c.exporter) {
+			char why[600];
+			bool ok = exporter_healthy(c.exporter, why, sizeof(why));
+
+			health_set_ready(c.health, ok, why);
+		}
 		/* the benchmark reads this: CPU of one collection, network excluded */
 		log_debug("collection: %zu series, %lld us CPU", c.snap.n,
 			  (long long)((cpu1.tv_sec - cpu0.tv_sec) * 1000000LL +
@@ -406,6 +434,7 @@ out:
 		curl_lib_unload();
 	}
 	observer_stop(c.obs);
+	health_stop(c.health);
 	collector_free(&c);
 	return rc;
 }

@@ -267,6 +267,18 @@ void exporter_submit(struct exporter *e, struct buf *payload)
 	pthread_mutex_unlock(&e->mu);
 }
 
+bool exporter_healthy(struct exporter *e, char *why, size_t size)
+{
+	bool ok;
+
+	pthread_mutex_lock(&e->mu);
+	/* `failing` and `last_error` belong to the sending thread: a racy read is fine here */
+	ok = !e->failing;
+	snprintf(why, size, "exports failing: %s", e->last_error);
+	pthread_mutex_unlock(&e->mu);
+	return ok;
+}
+
 int exporter_stop(struct exporter *e, uint64_t timeout_ms, struct exporter_stats *stats)
 {
 	int rc;

@@ -9,6 +9,8 @@
 #ifndef INFLIGHT_EXPORTER_H
 #define INFLIGHT_EXPORTER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
 #include "export_config.h"
@@ -30,6 +32,9 @@ struct exporter *exporter_start(const struct export_config *c, char *err, size_t
  * `payload` gets a spare buffer back, for the next export.
  */
 void exporter_submit(struct exporter *e, struct buf *payload);
+
+/* False while exports fail (for readiness); `why` gets the last error. */
+bool exporter_healthy(struct exporter *e, char *why, size_t size);
 
 /*
  * Sends what is waiting, retrying until `timeout_ms` from now at most, then

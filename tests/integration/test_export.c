@@ -19,13 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 #include "support/test_filter.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/receiver.h"
 #include "support/worker_proc.h"
 
-static struct receiver recv;
+static struct receiver rx;
 static struct inflight_proc run;
 static struct worker_proc *worker;
 
@@ -51,7 +52,7 @@ static int teardown(void **state)
 	if (run.pid)
 		inflight_stop(&run, SIGKILL);
 	worker_stop_all();
-	receiver_stop(&recv);
+	receiver_stop(&rx);
 	return 0;
 }
 
@@ -93,8 +94,8 @@ static const struct rec_request *export_after(uint64_t after_ns)
 	for (int seq = 1;; seq++) {
 		const struct rec_request *q;
 
-		receiver_wait(&recv, seq);
-		q = receiver_request(&recv, seq);
+		receiver_wait(&rx, seq);
+		q = receiver_request(&rx, seq);
 		assert_non_null(q);
 		if (q->status == 200 && q->npoints && q->points[0].time > after_ns)
 			return q;
@@ -123,8 +124,8 @@ static void test_protobuf_export(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	start_run(endpoint_of(recv.port), NULL, env);
+	receiver_start(&rx, 0);
+	start_run(endpoint_of(rx.port), NULL, env);
 	worker_send(worker, "park alpha 3");
 	worker_send(worker, "park caf\\xc3\\xa9 1");
 	worker_expect(worker, "EEEE");
@@ -182,8 +183,8 @@ static void test_json_gzip_headers(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	start_run(endpoint_of(recv.port), args, env);
+	receiver_start(&rx, 0);
+	start_run(endpoint_of(rx.port), args, env);
 	worker_send(worker, "park j 2");
 	worker_expect(worker, "EE");
 	t = realtime_ns();
@@ -211,14 +212,14 @@ static void test_sdk_parity(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/metrics", recv.port);
+	receiver_start(&rx, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/metrics", rx.port);
 	snprintf(cmd, sizeof(cmd), "node tests/receiver/sdk_reference.js --endpoint %s", url);
 	assert_int_equal(system(cmd), 0);
-	receiver_wait(&recv, 1);
+	receiver_wait(&rx, 1);
 	sdk_seq = 1;
 
-	start_run(endpoint_of(recv.port), NULL, NULL);
+	start_run(endpoint_of(rx.port), NULL, NULL);
 	/* the SDK reference recorded alpha +3, beta +1-1, café +2 */
 	worker_send(worker, "park beta 1");
 	worker_expect(worker, "E");
@@ -230,7 +231,7 @@ static void test_sdk_parity(void **state)
 	t = realtime_ns();
 	ours = export_after(t);
 	snprintf(cmd, sizeof(cmd), "node tests/receiver/compare.js %s/requests.jsonl --ours %d --sdk %d",
-		 recv.dir, ours->seq, sdk_seq);
+		 rx.dir, ours->seq, sdk_seq);
 	rc = system(cmd);
 	if (rc)
 		fail_msg("compare.js found differences from the official SDK (see above)");
@@ -250,7 +251,7 @@ static void test_receiver_down_then_up(void **state)
 	worker_send(worker, "park late 2");
 	worker_expect(worker, "EE");
 	inflight_wait_stderr(&run, "failed, retrying");
-	receiver_start(&recv, port);
+	receiver_start(&rx, port);
 	q = export_after(0);
 	expect_point(q, "chain.name=late", 2);
 	inflight_wait_stderr(&run, "recovered");
@@ -266,18 +267,18 @@ static void test_503_retry_after(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	receiver_control(&recv, "{\"responses\":[{\"status\":503,\"headers\":{\"Retry-After\":\"1\"},"
+	receiver_start(&rx, 0);
+	receiver_control(&rx, "{\"responses\":[{\"status\":503,\"headers\":{\"Retry-After\":\"1\"},"
 				"\"status_message\":\"overloaded\"}]}");
-	start_run(endpoint_of(recv.port), NULL, NULL);
+	start_run(endpoint_of(rx.port), NULL, NULL);
 	worker_send(worker, "park busy 1");
 	worker_expect(worker, "E");
-	receiver_wait(&recv, 1);
+	receiver_wait(&rx, 1);
 	t1 = mono_ms();
-	assert_int_equal(receiver_request(&recv, 1)->status, 503);
-	receiver_wait(&recv, 2);
+	assert_int_equal(receiver_request(&rx, 1)->status, 503);
+	receiver_wait(&rx, 2);
 	t2 = mono_ms();
-	q = receiver_request(&recv, 2);
+	q = receiver_request(&rx, 2);
 	assert_int_equal(q->status, 200);
 	if (t2 - t1 < 900)
 		fail_msg("retried %lld ms after a 503 with Retry-After: 1", (long long)(t2 - t1));
@@ -294,17 +295,17 @@ static void test_429_backoff(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	receiver_control(&recv, "{\"responses\":[{\"status\":429}]}");
-	start_run(endpoint_of(recv.port), NULL, NULL);
+	receiver_start(&rx, 0);
+	receiver_control(&rx, "{\"responses\":[{\"status\":429}]}");
+	start_run(endpoint_of(rx.port), NULL, NULL);
 	worker_send(worker, "park throttled 1");
 	worker_expect(worker, "E");
-	receiver_wait(&recv, 1);
+	receiver_wait(&rx, 1);
 	t1 = mono_ms();
-	assert_int_equal(receiver_request(&recv, 1)->status, 429);
-	receiver_wait(&recv, 2);
+	assert_int_equal(receiver_request(&rx, 1)->status, 429);
+	receiver_wait(&rx, 2);
 	t2 = mono_ms();
-	assert_int_equal(receiver_request(&recv, 2)->status, 200);
+	assert_int_equal(receiver_request(&rx, 2)->status, 200);
 	if (t2 - t1 < 450)
 		fail_msg("retried %lld ms after a 429", (long long)(t2 - t1));
 	worker_send(worker, "release");
@@ -318,14 +319,14 @@ static void test_400_not_retried(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	receiver_control(&recv, "{\"responses\":[{\"status\":400,\"status_message\":\"bad things\"}]}");
-	start_run(endpoint_of(recv.port), NULL, NULL);
+	receiver_start(&rx, 0);
+	receiver_control(&rx, "{\"responses\":[{\"status\":400,\"status_message\":\"bad things\"}]}");
+	start_run(endpoint_of(rx.port), NULL, NULL);
 	worker_send(worker, "park refused 1");
 	worker_expect(worker, "E");
-	receiver_wait(&recv, 2);
-	a = receiver_request(&recv, 1);
-	b = receiver_request(&recv, 2);
+	receiver_wait(&rx, 2);
+	a = receiver_request(&rx, 1);
+	b = receiver_request(&rx, 2);
 	assert_int_equal(a->status, 400);
 	assert_int_equal(b->status, 200);
 	/* the second request is the next reading, not the same one again */
@@ -342,9 +343,9 @@ static void test_slow_receiver(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	receiver_control(&recv, "{\"responses\":[{\"status\":200,\"delayMs\":3000}]}");
-	start_run(endpoint_of(recv.port), NULL, env);
+	receiver_start(&rx, 0);
+	receiver_control(&rx, "{\"responses\":[{\"status\":200,\"delayMs\":3000}]}");
+	start_run(endpoint_of(rx.port), NULL, env);
 	worker_send(worker, "park slow 2");
 	worker_expect(worker, "EE");
 	inflight_wait_stderr(&run, "Timeout");
@@ -361,15 +362,15 @@ static void test_partial_success(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	receiver_control(&recv, "{\"responses\":[{\"status\":200,\"partial\":{\"rejectedDataPoints\":2,"
+	receiver_start(&rx, 0);
+	receiver_control(&rx, "{\"responses\":[{\"status\":200,\"partial\":{\"rejectedDataPoints\":2,"
 				"\"errorMessage\":\"too old\"}}]}");
-	start_run(endpoint_of(recv.port), NULL, NULL);
+	start_run(endpoint_of(rx.port), NULL, NULL);
 	worker_send(worker, "park part 1");
 	worker_expect(worker, "E");
-	receiver_wait(&recv, 2);
-	a = receiver_request(&recv, 1);
-	b = receiver_request(&recv, 2);
+	receiver_wait(&rx, 2);
+	a = receiver_request(&rx, 1);
+	b = receiver_request(&rx, 2);
 	assert_true(b->points[0].time > a->points[0].time);
 	inflight_wait_stderr(&run, "partly rejected: 2 data points rejected: too old");
 	worker_send(worker, "release");
@@ -384,15 +385,15 @@ static void test_sigterm_final_export(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	start_run(endpoint_of(recv.port), NULL, env);
+	receiver_start(&rx, 0);
+	start_run(endpoint_of(rx.port), NULL, env);
 	worker_send(worker, "park final 2");
 	worker_expect(worker, "EE");
 	status = inflight_stop(&run, SIGTERM);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	receiver_wait(&recv, 1);
-	expect_point(receiver_request(&recv, 1), "chain.name=final", 2);
+	receiver_wait(&rx, 1);
+	expect_point(receiver_request(&rx, 1), "chain.name=final", 2);
 	worker_send(worker, "release");
 	worker_expect(worker, "RR");
 }
@@ -406,8 +407,8 @@ static void test_overflow_series(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	start_run(endpoint_of(recv.port), args, NULL);
+	receiver_start(&rx, 0);
+	start_run(endpoint_of(rx.port), args, NULL);
 	worker_send(worker, "park a 1");
 	worker_send(worker, "park b 1");
 	worker_send(worker, "park c 1");
@@ -428,12 +429,12 @@ static void test_no_points_not_sent(void **state)
 {
 	(void)state;
 	REQUIRE_BPF();
-	receiver_start(&recv, 0);
-	start_run(endpoint_of(recv.port), NULL, NULL);
+	receiver_start(&rx, 0);
+	start_run(endpoint_of(rx.port), NULL, NULL);
 	/* said at the first collection, which had no series */
 	inflight_wait_stderr(&run, "no calls seen yet: nothing is exported");
-	receiver_wait(&recv, 0);
-	assert_int_equal(recv.nreq, 0);
+	receiver_wait(&rx, 0);
+	assert_int_equal(rx.nreq, 0);
 	worker_send(worker, "park first 1");
 	worker_expect(worker, "E");
 	expect_point(export_after(0), "chain.name=first", 1);
@@ -480,8 +481,8 @@ static void test_mutual_tls(void **state)
 	snprintf(client_ca, sizeof(client_ca), "%s/ca.pem", dir);
 	args[0] = "--tls-cert", args[1] = cert, args[2] = "--tls-key", args[3] = key;
 	args[4] = "--client-ca", args[5] = client_ca, args[6] = NULL;
-	receiver_start_args(&recv, 0, args);
-	snprintf(url, sizeof(url), "OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:%d", recv.port);
+	receiver_start_args(&rx, 0, args);
+	snprintf(url, sizeof(url), "OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:%d", rx.port);
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 	snprintf(env_ca, sizeof(env_ca), "OTEL_EXPORTER_OTLP_CERTIFICATE=%s", ca);
 	snprintf(env_cert, sizeof(env_cert), "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=%s/client.pem", dir);
@@ -514,19 +515,134 @@ static void test_tls_untrusted(void **state)
 	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
 	snprintf(key, sizeof(key), "%s/server.key", dir);
 	args[0] = "--tls-cert", args[1] = cert, args[2] = "--tls-key", args[3] = key, args[4] = NULL;
-	receiver_start_args(&recv, 0, args);
-	snprintf(url, sizeof(url), "OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:%d", recv.port);
+	receiver_start_args(&rx, 0, args);
+	snprintf(url, sizeof(url), "OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:%d", rx.port);
 	start_run(url, NULL, NULL);
 	worker_send(worker, "park insecure 1");
 	worker_expect(worker, "E");
 	inflight_wait_stderr(&run, "failed, retrying");
 	assert_non_null(strcasestr(run.err, "certificate"));
-	receiver_wait(&recv, 0);
-	assert_int_equal(recv.nreq, 0);
+	receiver_wait(&rx, 0);
+	assert_int_equal(rx.nreq, 0);
 	worker_send(worker, "release");
 	worker_expect(worker, "R");
 	inflight_stop(&run, SIGTERM);
 	remove_dir(dir);
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ctx)
+{
+	struct buf_ctx {
+		char *b;
+		size_t len, cap;
+	} *c = ctx;
+	size_t len = size * n;
+
+	if (c->len + len < c->cap) {
+		memcpy(c->b + c->len, p, len);
+		c->len += len;
+		c->b[c->len] = '\0';
+	}
+	return len;
+}
+
+/* GET url: the status, the body into `body`. */
+static long http_get(const char *url, char *body, size_t size)
+{
+	struct {
+		char *b;
+		size_t len, cap;
+	} ctx = { body, 0, size };
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	body[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	return status;
+}
+
+/* Sockets the process listens on (TCP, IPv4): from /proc. */
+static int listening(pid_t pid)
+{
+	char path[64], link[64], line[512];
+	unsigned long inodes[64];
+	int n = 0, count = 0;
+	FILE *f;
+
+	for (int fd = 0; fd < 256 && n < 64; fd++) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &inodes[n]) == 1)
+			n++;
+	}
+	f = fopen("/proc/net/tcp", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned st;
+		unsigned long inode;
+
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, "%*s %*s %*s %x %*s %*s %*s %*s %*s %lu", &st, &inode) != 2 || st != 0x0A)
+			continue;
+		for (int i = 0; i < n; i++)
+			count += inodes[i] == inode;
+	}
+	fclose(f);
+	return count;
+}
+
+/*
+ * The health endpoint: off by default (no listening socket); with an
+ * address, /healthz while the loop ticks, /readyz while exports succeed.
+ */
+static void test_health_endpoint(void **state)
+{
+	char health[32], url[96], body[256];
+	char *args[] = { "--health-address", health, NULL };
+	int port = free_port();
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&rx, 0);
+	start_run(endpoint_of(rx.port), NULL, NULL);
+	assert_int_equal(listening(run.pid), 0);
+	inflight_stop(&run, SIGTERM);
+	worker_stop_all();
+
+	snprintf(health, sizeof(health), "127.0.0.1:%d", port);
+	start_run(endpoint_of(rx.port), args, NULL);
+	assert_int_equal(listening(run.pid), 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
+	assert_int_equal(http_get(url, body, sizeof(body)), 200);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/readyz", port);
+	assert_int_equal(http_get(url, body, sizeof(body)), 200);
+	/* exports start failing: not ready, and it says why */
+	receiver_control(&rx, "{\"responses\":[{\"status\":400},{\"status\":400},{\"status\":400},"
+				"{\"status\":400},{\"status\":400},{\"status\":400}]}");
+	worker_send(worker, "park h 1");
+	worker_expect(worker, "E");
+	inflight_wait_stderr(&run, "failed, not retried");
+	while (http_get(url, body, sizeof(body)) == 200)
+		receiver_wait(&rx, rx.nreq + 1);
+	assert_non_null(strstr(body, "exports failing: HTTP 400"));
+	/* and ready again once an export goes through */
+	while (http_get(url, body, sizeof(body)) != 200)
+		receiver_wait(&rx, rx.nreq + 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/nope", port);
+	assert_int_equal(http_get(url, body, sizeof(body)), 404);
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
 }
 
 /* Bad configuration: exit 2, naming the variable or flag. */
@@ -584,6 +700,7 @@ int main(void)
 		T(test_no_points_not_sent),
 		T(test_config_errors),
 		T(test_mutual_tls),
+		T(test_health_endpoint),
 		T(test_tls_untrusted),
 	};
 
