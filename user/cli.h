@@ -30,6 +30,7 @@ struct target_options {
 	bool verbose;
 	const char *log_level;  /* --log-level, over INFLIGHT_LOG_LEVEL */
 	const char *log_format; /* --log-format, over INFLIGHT_LOG_FORMAT */
+	bool given[0x200];      /* options given as flags: their variables are not read */
 };
 extern const struct argp target_argp;
 

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "fetch_spec.h"
 #include "log.h"
+#include <stdbool.h>
 
 enum {
 	OPT_RETURN = 0x100,
@@ -100,11 +101,23 @@ int parse_duration_ms(const char *s, uint64_t *out_ms)
 	return 0;
 }
 
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+/*
+ * One target option from a flag ("--pid") or a variable ("INFLIGHT_PID"):
+ * the same checks, the error naming where the value came from.
+ */
+static int set_option(struct target_options *t, int key, const char *arg, const char *src,
+		      char *err, size_t errlen)
 {
-	struct target_options *t = state->input;
+	bool flag = src[0] == '-';
 	uint32_t v;
 	int m;
+
+#define BAD(what)                                                                        \
+	do {                                                                             \
+		snprintf(err, errlen, "%s%s%s%s: expected %s", src, flag ? " '" : "=", arg, \
+			 flag ? "'" : "", what);                                         \
+		return -1;                                                               \
+	} while (0)
 
 	switch (key) {
 	case 'b':
@@ -112,18 +125,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'p':
 		if (parse_u32(arg, 1, 0x3fffffff, &v))
-			cli_usage_error(state, "--pid '%s': expected a process id (a positive integer)", arg);
+			BAD("a process id (a positive integer)");
 		if (t->cfg.npids == MAX_PIDS)
-			cli_usage_error(state, "--pid: at most %d processes", MAX_PIDS);
+			BAD("at most " "64" " processes");
 		t->pids[t->cfg.npids++] = (pid_t)v;
 		t->cfg.pid = t->pids[0];
 		break;
 	case OPT_PYTHON:
-		t->cfg.python = true;
+		if (!flag && strcmp(arg, "true") && strcmp(arg, "false"))
+			BAD("true or false");
+		t->cfg.python = flag || !strcmp(arg, "true");
 		break;
 	case OPT_PYTHON_EXE:
 		if (!*arg)
-			cli_usage_error(state, "--python-exe: expected a pattern");
+			BAD("a pattern");
 		t->cfg.python_exe = arg;
 		break;
 	case OPT_PY_FUNC:
@@ -137,7 +152,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'f':
 		if (!*arg)
-			cli_usage_error(state, "--func: expected a symbol name");
+			BAD("a symbol name");
 		t->cfg.func = arg;
 		break;
 	case 'u':
@@ -152,16 +167,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RETURN:
 		m = return_mode_parse(arg);
 		if (m < 0)
-			cli_usage_error(state, "--return '%s': expected auto, uretprobe or insn", arg);
+			BAD("auto, uretprobe or insn");
 		t->cfg.return_mode = (enum return_mode)m;
 		break;
 	case OPT_MAX_CHAINS:
 		if (parse_u32(arg, 1, 1u << 20, &v))
-			cli_usage_error(state, "--max-chains '%s': expected a number from 1 to 1048576", arg);
+			BAD("a number from 1 to 1048576");
 		t->cfg.max_chains = v;
-		break;
-	case 'v':
-		t->verbose = true;
 		break;
 	case OPT_LOG_LEVEL:
 		t->log_level = arg;
@@ -170,8 +182,56 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		t->log_format = arg;
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return 1;
 	}
+#undef BAD
+	return 0;
+}
+
+/* Every option's variable, read when its flag was not given. */
+static const struct {
+	int key;
+	const char *var;
+} env_options[] = {
+	{ 'b', "INFLIGHT_BINARY" },
+	{ 'p', "INFLIGHT_PID" },
+	{ 'f', "INFLIGHT_FUNC" },
+	{ 'u', "INFLIGHT_USDT" },
+	{ 'c', "INFLIGHT_CHAIN" },
+	{ 'n', "INFLIGHT_CHAIN_NAME" },
+	{ OPT_RETURN, "INFLIGHT_RETURN" },
+	{ OPT_MAX_CHAINS, "INFLIGHT_MAX_CHAINS" },
+	{ OPT_PYTHON, "INFLIGHT_PYTHON" },
+	{ OPT_PYTHON_EXE, "INFLIGHT_PYTHON_EXE" },
+	{ OPT_PY_FUNC, "INFLIGHT_PY_FUNC" },
+	{ OPT_PY_FILE, "INFLIGHT_PY_FILE" },
+	{ OPT_PY_CHAIN, "INFLIGHT_PY_CHAIN" },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct target_options *t = state->input;
+	const struct argp_option *o;
+	char err[512], name[48];
+	int rc;
+
+	if (key == 'v') {
+		t->verbose = true;
+		return 0;
+	}
+	for (o = options; o->name || o->doc; o++)
+		if (o->key == key && o->name)
+			break;
+	snprintf(name, sizeof(name), "--%s", o->name ? o->name : "?");
+	if (key < 0x100 && key != 'b' && key != 'p' && key != 'f' && key != 'u' && key != 'c' &&
+	    key != 'n')
+		return ARGP_ERR_UNKNOWN;
+	rc = set_option(t, key, arg ? arg : "", name, err, sizeof(err));
+	if (rc > 0)
+		return ARGP_ERR_UNKNOWN;
+	if (rc < 0)
+		cli_usage_error(state, "%s", err);
+	t->given[key & 0x1ff] = true;
 	return 0;
 }
 
@@ -209,7 +269,35 @@ static int logging_from(const char *flag, const char *flag_name, const char *var
 int target_options_finish(struct target_options *t)
 {
 	struct fetch_spec_error e;
+	char err[512];
 	int rc;
+
+	/* INFLIGHT_* variables for what no flag gave */
+	for (size_t i = 0; i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+		const char *v = getenv(env_options[i].var);
+
+		if (!v || !*v || t->given[env_options[i].key & 0x1ff])
+			continue;
+		if (env_options[i].key == 'p') {
+			/* a list: "4242,4243" */
+			char *copy = strdup(v), *save = NULL;
+
+			for (char *p = copy ? strtok_r(copy, ", ", &save) : NULL; p;
+			     p = strtok_r(NULL, ", ", &save)) {
+				if (set_option(t, 'p', p, "INFLIGHT_PID", err, sizeof(err))) {
+					free(copy);
+					log_error("%s", err);
+					return EXIT_USAGE;
+				}
+			}
+			free(copy);
+			continue;
+		}
+		if (set_option(t, env_options[i].key, v, env_options[i].var, err, sizeof(err))) {
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+	}
 
 	/* the format first, so a bad level is reported in the chosen format */
 	rc = logging_from(t->log_format, "--log-format", "INFLIGHT_LOG_FORMAT");

@@ -277,6 +277,33 @@ static void test_privilege_and_kernel(void **state)
 	expect_usage_error(&r, "kernel has no BTF");
 }
 
+/* INFLIGHT_* variables stand for the flags; bad ones are named; flags win. */
+static void test_env_options(void **state)
+{
+	char *argv[] = { (char *)inflight_bin(), "top", "--once", "--interval", "100ms", NULL };
+	char bin[160];
+	char *env[] = { bin, "INFLIGHT_FUNC=worker_handle", "INFLIGHT_CHAIN=+0(%di):string", NULL };
+	char *bad[] = { "INFLIGHT_MAX_CHAINS=0", NULL };
+	char *argv_bad[] = { (char *)inflight_bin(), "top", "--binary", "x", "--func", "f", NULL };
+	char *argv_flag[] = { (char *)inflight_bin(), "top", "--pid", "abc", "--func", "f", NULL };
+	char *env_pid[] = { "INFLIGHT_PID=1", NULL };
+	struct run r;
+
+	(void)state;
+	REQUIRE_BPF();
+	snprintf(bin, sizeof(bin), "INFLIGHT_BINARY=%s", worker_path("native_worker"));
+	run_argv(&r, argv, env);
+	if (exit_code(&r) != 0)
+		fail_msg("top from INFLIGHT_* variables failed:\n%s", r.err);
+	assert_non_null(strstr(r.err, "attached"));
+	assert_non_null(strstr(r.out, "CHAIN"));
+	run_argv(&r, argv_bad, bad);
+	expect_usage_error(&r, "INFLIGHT_MAX_CHAINS=0: expected a number from 1 to 1048576");
+	/* the flag's value is the one checked, not the variable's */
+	run_argv(&r, argv_flag, env_pid);
+	expect_usage_error(&r, "--pid 'abc'");
+}
+
 static void test_list(void **state)
 {
 	struct run r;
@@ -362,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_bad_fetch_spec),
 		cmocka_unit_test(test_bad_targets),
 		cmocka_unit_test(test_privilege_and_kernel),
+		cmocka_unit_test(test_env_options),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test_teardown(test_top_json, worker_teardown),
 	};
