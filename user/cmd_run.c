@@ -25,6 +25,7 @@
 #include "render.h"
 #include "ticker.h"
 #include "resource.h"
+#include "self_metrics.h"
 #include "series.h"
 
 #define MAX_FLAGS 64
@@ -195,6 +196,9 @@ struct collector {
 	struct buf encoded, compressed;
 	struct gzipper gz;
 	struct health *health;
+	struct self_metrics self;
+	uint64_t self_start_ns; /* the stats count from here: pin creation or our start */
+	struct otlp_metric metrics[1 + SELF_METRICS_MAX]; /* the gauge, then our own */
 	bool said_idle;
 };
 
@@ -206,34 +210,43 @@ static uint64_t series_start(void *ctx, uint32_t id, uint64_t now)
 /* Reads the maps and hands one export on; never waits on the network. */
 static int collect_and_export(struct collector *c)
 {
-	struct otlp_metric metric = {
-		.name = c->cfg.metric_name,
-		.description = c->cfg.metric_description,
-		.unit = c->cfg.metric_unit,
-		.monotonic = false,
-	};
+	struct otlp_metric *metric = &c->metrics[0];
 	struct otlp_export e = {
 		.resource = c->resource_attrs,
 		.nresource = c->resource.n,
 		.scope_name = "inflight",
 		.scope_version = INFLIGHT_VERSION,
-		.metrics = &metric,
-		.nmetrics = 1,
+		.metrics = c->metrics,
 	};
 	int rc;
+
+	*metric = (struct otlp_metric){
+		.name = c->cfg.metric_name,
+		.description = c->cfg.metric_description,
+		.unit = c->cfg.metric_unit,
+		.monotonic = false,
+	};
 
 	if (observer_read(c->obs, &c->snap)) {
 		log_error("cannot read the counters: %s", strerror(errno));
 		return -1;
 	}
-	if (series_points(&c->series, &c->snap, c->cfg.attribute_key, &metric, series_start, c->obs))
+	if (series_points(&c->series, &c->snap, c->cfg.attribute_key, metric, series_start, c->obs))
 		return -1;
 	/* no series yet: an export with no points is not sent */
-	if (!metric.npoints) {
+	if (!metric->npoints) {
 		if (!c->said_idle)
 			log_info("no calls seen yet: nothing is exported until the first one");
 		c->said_idle = true;
 		return 0;
+	}
+	{
+		size_t n = self_metrics_build(&c->self, c->snap.stats,
+					      c->exporter ? exporter_failed(c->exporter) : 0,
+					      c->self_start_ns, c->snap.ts_ns);
+
+		memcpy(&c->metrics[1], c->self.metrics, n * sizeof(c->metrics[0]));
+		e.nmetrics = 1 + n;
 	}
 	switch (c->cfg.exporter) {
 	case EXPORTER_NONE:
@@ -252,11 +265,11 @@ static int collect_and_export(struct collector *c)
 	if (c->cfg.gzip) {
 		if (gzipper_compress(&c->gz, &c->encoded, &c->compressed))
 			return -1;
-		log_debug("export: %zu series, %zu bytes, %zu gzipped", metric.npoints,
+		log_debug("export: %zu series, %zu bytes, %zu gzipped", metric->npoints,
 			  c->encoded.len, c->compressed.len);
 		exporter_submit(c->exporter, &c->compressed);
 	} else {
-		log_debug("export: %zu series, %zu bytes", metric.npoints, c->encoded.len);
+		log_debug("export: %zu series, %zu bytes", metric->npoints, c->encoded.len);
 		exporter_submit(c->exporter, &c->encoded);
 	}
 	return 0;
@@ -364,6 +377,14 @@ int cmd_run(int argc, char **argv)
 		log_error("%s", err);
 		rc = EXIT_USAGE;
 		goto out;
+	}
+	/* pinned counters run on across collectors: their sums start with the pin */
+	c.self_start_ns = observer_info(c.obs)->pinned_since_ns;
+	if (!c.self_start_ns) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		c.self_start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	}
 	/*
 	 * Attached: reading the mapped counters and exporting need no

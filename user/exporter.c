@@ -136,7 +136,7 @@ static void send_one(struct exporter *e, struct buf *body)
 			deadline = e->stop_deadline;
 		pthread_mutex_unlock(&e->mu);
 		if (now >= deadline) {
-			e->stats.failed++;
+			__atomic_fetch_add(&e->stats.failed, 1, __ATOMIC_RELAXED);
 			e->unsent = true;
 			note_failure(e, what, true);
 			return;
@@ -153,7 +153,7 @@ static void send_one(struct exporter *e, struct buf *body)
 		}
 		describe(&o, what, sizeof(what));
 		if (r == SEND_FAIL) {
-			e->stats.failed++;
+			__atomic_fetch_add(&e->stats.failed, 1, __ATOMIC_RELAXED);
 			e->unsent = false; /* refused for good: sending it again would not help */
 			note_failure(e, what, true);
 			return;
@@ -164,7 +164,7 @@ static void send_one(struct exporter *e, struct buf *body)
 		delay = o.has_retry_after ? o.retry_after_ms : retry_backoff_ms(attempt, rnd);
 		if (now_ms() + delay >= deadline) {
 			/* the next try would pass the export deadline: give this one up */
-			e->stats.failed++;
+			__atomic_fetch_add(&e->stats.failed, 1, __ATOMIC_RELAXED);
 			e->unsent = true;
 			note_failure(e, what, true);
 			return;
@@ -265,6 +265,12 @@ void exporter_submit(struct exporter *e, struct buf *payload)
 	e->has_waiting = true;
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
+}
+
+uint64_t exporter_failed(struct exporter *e)
+{
+	/* written by the sending thread alone, read by the collector: atomics suffice */
+	return __atomic_load_n(&e->stats.failed, __ATOMIC_RELAXED);
 }
 
 bool exporter_healthy(struct exporter *e, char *why, size_t size)

@@ -33,6 +33,9 @@ struct exporter *exporter_start(const struct export_config *c, char *err, size_t
  */
 void exporter_submit(struct exporter *e, struct buf *payload);
 
+/* Exports given up so far (the collector reports it as a metric). */
+uint64_t exporter_failed(struct exporter *e);
+
 /* False while exports fail (for readiness); `why` gets the last error. */
 bool exporter_healthy(struct exporter *e, char *why, size_t size);
 

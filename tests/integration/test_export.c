@@ -324,13 +324,25 @@ static void test_400_not_retried(void **state)
 	start_run(endpoint_of(rx.port), NULL, NULL);
 	worker_send(worker, "park refused 1");
 	worker_expect(worker, "E");
-	receiver_wait(&rx, 2);
+	receiver_wait(&rx, 3);
 	a = receiver_request(&rx, 1);
 	b = receiver_request(&rx, 2);
 	assert_int_equal(a->status, 400);
 	assert_int_equal(b->status, 200);
 	/* the second request is the next reading, not the same one again */
 	assert_true(b->points[0].time > a->points[0].time);
+	/*
+	 * The loss is exported too. The third request is read after the first
+	 * was given up (the second may have been read while it was in flight).
+	 */
+	assert_int_equal(a->nmetrics, 1);
+	{
+		const struct rec_point *f =
+			rec_more_point(receiver_request(&rx, 3), "inflight.exports.failed", "");
+
+		assert_non_null(f);
+		assert_int_equal(f->value, 1);
+	}
 	inflight_wait_stderr(&run, "failed, not retried: HTTP 400: bad things");
 	worker_send(worker, "release");
 	worker_expect(worker, "R");
@@ -420,6 +432,15 @@ static void test_overflow_series(void **state)
 		if (strncmp(q->points[i].attrs, "otel.metric.overflow", 20))
 			named += q->points[i].value;
 	assert_int_equal(named, 1);
+	/* and the collector says so in its own metric: two calls lumped together */
+	{
+		const struct rec_point *o = rec_more_point(q, "inflight.calls.overflowed", "");
+
+		assert_non_null(o);
+		assert_int_equal(o->value, 2);
+		assert_true(o->start > 0 && o->start <= o->time);
+		assert_int_equal(q->nmetrics, 2);
+	}
 	worker_send(worker, "release");
 	worker_expect(worker, "RRR");
 }

@@ -177,7 +177,7 @@ static bool field(const char *line, const char *key, char *out, size_t size)
 
 static void reparse(struct receiver *r)
 {
-	char path[128], line[8192], v[512];
+	char path[128], line[8192], v[512], metric[128] = "";
 	struct rec_request cur;
 	FILE *f;
 
@@ -214,17 +214,24 @@ static void reparse(struct receiver *r)
 		} else if (!strncmp(line, "scope ", 6)) {
 			field(line, "name", cur.scope_name, sizeof(cur.scope_name));
 			field(line, "version", cur.scope_version, sizeof(cur.scope_version));
+		} else if (!strncmp(line, "metric ", 7) && cur.nmetrics++) {
+			/* a later metric: its points go to `more` */
+			field(line, "name", metric, sizeof(metric));
 		} else if (!strncmp(line, "metric ", 7)) {
 			field(line, "name", cur.metric, sizeof(cur.metric));
+			snprintf(metric, sizeof(metric), "%s", cur.metric);
 			field(line, "unit", cur.unit, sizeof(cur.unit));
 			field(line, "description", cur.description, sizeof(cur.description));
 			if (field(line, "monotonic", v, sizeof(v)))
 				cur.monotonic = !strcmp(v, "true");
 			if (field(line, "temporality", v, sizeof(v)))
 				cur.temporality = atoi(v);
-		} else if (!strncmp(line, "point ", 6) && cur.npoints < REC_MAX) {
-			struct rec_point *p = &cur.points[cur.npoints++];
+		} else if (!strncmp(line, "point ", 6) &&
+			   (cur.nmetrics > 1 ? cur.nmore : cur.npoints) < REC_MAX) {
+			struct rec_point *p = cur.nmetrics > 1 ? &cur.more[cur.nmore++]
+							      : &cur.points[cur.npoints++];
 
+			snprintf(p->metric, sizeof(p->metric), "%s", metric);
 			if (field(line, "start", v, sizeof(v)))
 				p->start = strtoull(v, NULL, 10);
 			if (field(line, "time", v, sizeof(v)))
@@ -292,5 +299,14 @@ const struct rec_point *rec_point(const struct rec_request *q, const char *attrs
 	for (int i = 0; i < q->npoints; i++)
 		if (!strcmp(q->points[i].attrs, attrs))
 			return &q->points[i];
+	return NULL;
+}
+
+const struct rec_point *rec_more_point(const struct rec_request *q, const char *metric,
+				       const char *attrs)
+{
+	for (int i = 0; i < q->nmore; i++)
+		if (!strcmp(q->more[i].metric, metric) && !strcmp(q->more[i].attrs, attrs))
+			return &q->more[i];
 	return NULL;
 }

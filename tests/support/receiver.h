@@ -23,6 +23,7 @@ struct rec_point {
 	char vtype[16];
 	long long value;
 	char attrs[256]; /* "k=v,k2=v2", sorted by key */
+	char metric[128]; /* the metric it belongs to */
 };
 
 struct rec_request {
@@ -41,8 +42,11 @@ struct rec_request {
 	char metric[128], unit[32], description[128];
 	bool monotonic;
 	int temporality;
-	struct rec_point points[REC_MAX];
+	struct rec_point points[REC_MAX]; /* the first metric's: the gauge */
 	int npoints;
+	int nmetrics;
+	struct rec_point more[REC_MAX]; /* the points of the metrics after it */
+	int nmore;
 };
 
 struct receiver {
@@ -75,5 +79,8 @@ const char *rec_header(const struct rec_request *q, const char *name);
 const char *rec_resource(const struct rec_request *q, const char *key);
 /* The point whose attrs are exactly `attrs`, or NULL. */
 const struct rec_point *rec_point(const struct rec_request *q, const char *attrs);
+/* A point of a metric after the first, by metric name and attributes. */
+const struct rec_point *rec_more_point(const struct rec_request *q, const char *metric,
+				       const char *attrs);
 
 #endif
