@@ -26,6 +26,10 @@ const volatile struct inflight_fetch fetch = {};
 const volatile __u32 filter_tgid = 0;   /* 0: every process mapping the binary */
 const volatile __u32 id_space = 2;      /* chain ids per CPU in entries/exits */
 const volatile __u32 ncpus = 1;         /* possible CPUs: slots per chain id */
+/* discovery: only processes in `watched` count (--match-cmdline) */
+const volatile bool watch_by_tgid = false;
+/* discovery: every exec is told to the collector, to look at at once */
+const volatile bool notify_exec = false;
 
 /* Next chain id to hand out; 0 and 1 are reserved (overflow, constant).
  * The collector reads it (mapped .data) to know how many ids to sum. */
@@ -97,6 +101,24 @@ struct {
 	__type(value, struct inflight_meta);
 	__uint(max_entries, 1);
 } meta SEC(".maps");
+
+/*
+ * Discovery by command line: the processes that matched. A process forked
+ * from one is in too (a pre-fork server's workers) before any rescan.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 65536);
+} watched SEC(".maps");
+
+/* Discovery: tgids that exec'd, so a new worker is attached within a tick. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} execs SEC(".maps");
 
 static const char fmt_u[] = "%llu";
 static const char fmt_s[] = "%lld";
@@ -406,6 +428,12 @@ static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 
 	if (filter_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != filter_tgid)
 		return 0;
+	if (watch_by_tgid) {
+		__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+
+		if (!bpf_map_lookup_elem(&watched, &tgid))
+			return 0;
+	}
 
 	p = thread_state(true);
 	if (!p) {
@@ -600,7 +628,14 @@ static __always_inline void release_thread(__u32 stat)
 SEC("raw_tp/sched_process_exit")
 int handle_thread_exit(void *ctx)
 {
+	__u64 id = bpf_get_current_pid_tgid();
+
 	release_thread(INFLIGHT_STAT_RELEASED_EXIT);
+	if (watch_by_tgid && (__u32)id == (__u32)(id >> 32)) {
+		__u32 tgid = (__u32)(id >> 32);
+
+		bpf_map_delete_elem(&watched, &tgid);
+	}
 	return 0;
 }
 
@@ -608,6 +643,29 @@ int handle_thread_exit(void *ctx)
 SEC("raw_tp/sched_process_exec")
 int handle_exec(void *ctx)
 {
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+
 	release_thread(INFLIGHT_STAT_RELEASED_EXEC);
+	/* another program now: matched again (or not) by the collector */
+	if (watch_by_tgid)
+		bpf_map_delete_elem(&watched, &tgid);
+	if (notify_exec)
+		bpf_ringbuf_output(&execs, &tgid, sizeof(tgid), 0);
+	return 0;
+}
+
+/* raw_tp args: (struct task_struct *parent, struct task_struct *child) */
+SEC("raw_tp/sched_process_fork")
+int handle_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	/* a new thread is no new process */
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&watched, &ptgid))
+		return 0;
+	bpf_map_update_elem(&watched, &ctgid, &one, BPF_ANY);
 	return 0;
 }

@@ -19,6 +19,9 @@ enum {
 	OPT_PY_CHAIN,
 	OPT_LOG_LEVEL,
 	OPT_LOG_FORMAT,
+	OPT_MATCH_EXE,
+	OPT_MATCH_CMDLINE,
+	OPT_RESCAN,
 };
 
 static const struct argp_option options[] = {
@@ -27,6 +30,9 @@ static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Only this process; its executable (or mapped library) is found through /proc/PID/root", 1 },
 	{ "func", 'f', "SYMBOL", 0, "The handle function", 1 },
 	{ "usdt", 'u', "PROV:ENTRY,PROV:RETURN", 0, "A USDT probe pair instead of a function", 1 },
+	{ "match-exe", OPT_MATCH_EXE, "GLOB", 0, "Discovery: every process, in any container, whose executable path (or its basename) matches GLOB; new ones are found at exec and every --rescan", 1 },
+	{ "match-cmdline", OPT_MATCH_CMDLINE, "REGEX", 0, "Discovery: every process whose command line (arguments joined by spaces) matches REGEX (POSIX extended); with --match-exe both must match", 1 },
+	{ "rescan", OPT_RESCAN, "DURATION", 0, "Discovery: full /proc scan period (default 5s)", 1 },
 	{ NULL, 0, NULL, 0, "CPython workers (frames read at each reading, no probes):", 2 },
 	{ "python", OPT_PYTHON, NULL, 0, "Count frames of a Python function in CPython 3.10-3.13 processes (--pid, repeatable, or --python-exe)", 2 },
 	{ "python-exe", OPT_PYTHON_EXE, "PATTERN", 0, "Every process whose executable or command line contains PATTERN (a glob if it has * ? [), and its children, found again at each reading", 2 },
@@ -175,6 +181,24 @@ static int set_option(struct target_options *t, int key, const char *arg, const 
 			BAD("a number from 1 to 1048576");
 		t->cfg.max_chains = v;
 		break;
+	case OPT_MATCH_EXE:
+		if (!*arg)
+			BAD("a glob, e.g. '*/worker'");
+		t->cfg.match_exe = arg;
+		break;
+	case OPT_MATCH_CMDLINE:
+		if (!*arg)
+			BAD("a regular expression");
+		t->cfg.match_cmdline = arg;
+		break;
+	case OPT_RESCAN: {
+		uint64_t ms;
+
+		if (parse_duration_ms(arg, &ms) || ms < 100 || ms > 3600000)
+			BAD("a duration from 100ms to 1h, e.g. 5s");
+		t->cfg.rescan_ms = (unsigned)ms;
+		break;
+	}
 	case OPT_LOG_LEVEL:
 		t->log_level = arg;
 		break;
@@ -206,6 +230,9 @@ static const struct {
 	{ OPT_PY_FUNC, "INFLIGHT_PY_FUNC" },
 	{ OPT_PY_FILE, "INFLIGHT_PY_FILE" },
 	{ OPT_PY_CHAIN, "INFLIGHT_PY_CHAIN" },
+	{ OPT_MATCH_EXE, "INFLIGHT_MATCH_EXE" },
+	{ OPT_MATCH_CMDLINE, "INFLIGHT_MATCH_CMDLINE" },
+	{ OPT_RESCAN, "INFLIGHT_RESCAN" },
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -310,13 +337,23 @@ int target_options_finish(struct target_options *t)
 	t->cfg.pids = t->pids;
 	if (t->cfg.python_exe)
 		t->cfg.python = true;
+	if ((t->cfg.match_exe || t->cfg.match_cmdline) &&
+	    (t->cfg.binary || t->cfg.npids || t->cfg.python_exe)) {
+		log_error("--match-exe/--match-cmdline find the processes themselves: give no --binary, --pid or --python-exe with them");
+		return EXIT_USAGE;
+	}
+	if (t->cfg.rescan_ms && !t->cfg.match_exe && !t->cfg.match_cmdline) {
+		log_error("--rescan goes with --match-exe or --match-cmdline");
+		return EXIT_USAGE;
+	}
 	if (t->cfg.python) {
 		if (t->cfg.func || t->cfg.usdt || t->cfg.binary || t->chain_spec || t->cfg.chain_name) {
 			log_error("--python reads Python frames: --binary, --func, --usdt, --chain and --chain-name do not apply (use --py-func, --py-chain)");
 			return EXIT_USAGE;
 		}
-		if (!t->cfg.npids && !t->cfg.python_exe) {
-			log_error("--python needs --pid PID (repeatable) or --python-exe PATTERN");
+		if (!t->cfg.npids && !t->cfg.python_exe && !t->cfg.match_exe &&
+		    !t->cfg.match_cmdline) {
+			log_error("--python needs --pid PID (repeatable), --match-exe GLOB, --match-cmdline REGEX or --python-exe PATTERN");
 			return EXIT_USAGE;
 		}
 		return 0;
@@ -329,8 +366,12 @@ int target_options_finish(struct target_options *t)
 		log_error("several --pid go with --python; a native target takes one");
 		return EXIT_USAGE;
 	}
-	if (!t->cfg.binary && !t->cfg.pid) {
-		log_error("no target: give --binary PATH or --pid PID (see --help)");
+	if (!t->cfg.binary && !t->cfg.pid && !t->cfg.match_exe && !t->cfg.match_cmdline) {
+		log_error("no target: give --binary PATH, --pid PID, or --match-exe GLOB / --match-cmdline REGEX (see --help)");
+		return EXIT_USAGE;
+	}
+	if ((t->cfg.match_exe || t->cfg.match_cmdline) && t->cfg.usdt) {
+		log_error("--match-exe/--match-cmdline work with --func (a USDT target takes --binary)");
 		return EXIT_USAGE;
 	}
 	if (!t->cfg.func && !t->cfg.usdt) {

@@ -241,7 +241,7 @@ static int collect_and_export(struct collector *c)
 		return 0;
 	}
 	{
-		size_t n = self_metrics_build(&c->self, c->snap.stats,
+		size_t n = self_metrics_build(&c->self, c->snap.stats, c->snap.attach_failures,
 					      c->exporter ? exporter_failed(c->exporter) : 0,
 					      c->self_start_ns, c->snap.ts_ns);
 
@@ -392,14 +392,24 @@ int cmd_run(int argc, char **argv)
 	 */
 	{
 		const char *user = a.user ? a.user : getenv("INFLIGHT_USER");
-		uint64_t keep = a.target.cfg.python ? CAP_MASK(CAP_SYS_PTRACE) : 0;
+		bool discovery = a.target.cfg.match_exe || a.target.cfg.match_cmdline;
+		/*
+		 * CPython targets read process memory at every reading; discovery
+		 * reads /proc/PID of other processes and attaches to new files.
+		 */
+		uint64_t keep = a.target.cfg.python || discovery ? CAP_MASK(CAP_SYS_PTRACE) : 0;
+
+		if (discovery && !a.target.cfg.python)
+			keep |= CAP_MASK(CAP_SYS_ADMIN) | CAP_MASK(CAP_BPF) | CAP_MASK(CAP_PERFMON);
 
 		if (privileges_drop(keep, user && *user ? user : NULL, err, sizeof(err))) {
 			log_error("%s", err);
 			rc = EXIT_USAGE;
 			goto out;
 		}
-		log_debug("capabilities now: %s%s%s", keep ? "CAP_SYS_PTRACE" : "none",
+		log_debug("capabilities now: %s%s%s",
+			  keep & CAP_MASK(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE"
+			  : keep ? "CAP_SYS_PTRACE" : "none",
 			  user ? ", user " : "", user ? user : "");
 	}
 	{
@@ -422,7 +432,7 @@ int cmd_run(int argc, char **argv)
 	for (;;) {
 		struct timespec cpu0, cpu1;
 
-		if (ticker_wait(&tick))
+		if (observer_wait_tick(c.obs, &tick))
 			break;
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 		if (collect_and_export(&c)) {

@@ -21,51 +21,16 @@
 #include "inflight.skel.h"
 #include "log.h"
 #include "observer.h"
+#include "observer_int.h"
 #include "pin.h"
 #include "preflight.h"
 #include "privileges.h"
 #include "py_observer.h"
 #include "sha256.h"
 #include "target.h"
+#include "ticker.h"
 
-/* A BPF array mapped into our memory. */
-struct mapping {
-	void *addr;
-	size_t len;
-};
-
-struct observer {
-	struct py_observer *py; /* the CPython target; the rest is for probes */
-	struct inflight_bpf *skel;
-	struct mapping entries_map, exits_map, stats_map, data_map;
-	/* pinned state: the maps by fd (ours, or opened from bpffs) */
-	bool pinned;
-	int fds[8];
-	size_t nfds;
-	int chain_ids_fd, series_start_fd;
-	struct bpf_link **links;
-	size_t nlinks, cap;
-	struct counts_reader *reader;
-	struct observer_info info;
-};
-
-/* What the target resolution found. */
-struct resolved {
-	struct elf_file *ef;
-	struct elf_func func;
-	uint64_t entry_offset; /* where entry (and uretprobe) probes go */
-	char usdt_provider[256], usdt_entry[256], usdt_return[256];
-	struct exit_site *sites;
-	int nsites;
-	const char *cxx_catch_path; /* where __cxa_begin_catch lives, or NULL */
-	char catch_path[PATH_MAX];
-	uint64_t catch_offset;
-};
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
+int errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -75,21 +40,36 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int add_link(struct observer *o, struct bpf_link *l)
+int link_list_add(struct link_list *ll, struct bpf_link *l)
 {
-	if (o->nlinks == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 16;
-		struct bpf_link **v = realloc(o->links, cap * sizeof(*v));
+	if (ll->n == ll->cap) {
+		size_t cap = ll->cap ? ll->cap * 2 : 16;
+		struct bpf_link **v = realloc(ll->v, cap * sizeof(*v));
 
 		if (!v) {
 			bpf_link__destroy(l);
 			return -ENOMEM;
 		}
-		o->links = v;
-		o->cap = cap;
+		ll->v = v;
+		ll->cap = cap;
 	}
-	o->links[o->nlinks++] = l;
+	ll->v[ll->n++] = l;
 	return 0;
+}
+
+void link_list_destroy(struct link_list *ll, bool keep_pinned)
+{
+	/* entry first, in reverse of attach order: no new call is counted in */
+	while (ll->n) {
+		struct bpf_link *l = ll->v[--ll->n];
+
+		/* pinned: the probes stay for the next collector */
+		if (keep_pinned)
+			bpf_link__disconnect(l);
+		bpf_link__destroy(l);
+	}
+	free(ll->v);
+	memset(ll, 0, sizeof(*ll));
 }
 
 static int parse_usdt(const char *spec, struct resolved *r, char *err, size_t errlen)
@@ -303,14 +283,26 @@ cleanup:
 	return rc;
 }
 
-static void resolved_free(struct resolved *r)
+int resolve_target(const struct observer_config *cfg, struct resolved *r,
+		   struct observer_info *info, char *err, size_t errlen)
+{
+	if (open_target(cfg, r, info, err, errlen))
+		return -1;
+	return resolve_function(cfg, r, info, err, errlen);
+}
+
+void resolved_free(struct resolved *r)
 {
 	elf_file_close(r->ef);
 	free(r->sites);
 }
 
-/* Sizes, constants and which programs load, before the skeleton loads. */
-static int configure(struct observer *o, const struct observer_config *cfg,
+/*
+ * Sizes, constants and which programs load, before the skeleton loads.
+ * `r` is the one target, or NULL when discovery attaches files as it finds
+ * them (every return program loads, exit sites get room for many files).
+ */
+int configure_object(struct observer *o, const struct observer_config *cfg,
 		     const struct resolved *r, bool usdt)
 {
 	struct inflight_bpf *s = o->skel;
@@ -318,6 +310,9 @@ static int configure(struct observer *o, const struct observer_config *cfg,
 	/* ids 0 and 1 are reserved; ids lost to insert races need headroom */
 	__u32 id_space = 2 * chains + 2;
 	int ncpus = libbpf_num_possible_cpus(), err = 0;
+	bool disc = !r;
+	__u32 sites = disc ? DISCOVERY_MAX_FILES * DISCOVERY_SITES_PER_FILE + 1
+		      : r->nsites > 0 ? (__u32)r->nsites + 1 : 1;
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
@@ -326,26 +321,34 @@ static int configure(struct observer *o, const struct observer_config *cfg,
 	s->rodata->filter_tgid = (__u32)cfg->pid;
 	s->rodata->id_space = id_space;
 	s->rodata->ncpus = (__u32)ncpus;
+	s->rodata->watch_by_tgid = disc;
+	s->rodata->notify_exec = disc;
 	err = err ?: bpf_map__set_max_entries(s->maps.chain_ids, chains);
 	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.stats, INFLIGHT_STAT__COUNT * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.series_start, id_space);
-	err = err ?: bpf_map__set_max_entries(s->maps.exit_sites,
-					     r->nsites > 0 ? (__u32)r->nsites + 1 : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.exit_sites, sites);
+	/* discovery's maps stay minimal otherwise (a ring buffer is a page at least) */
+	if (!disc) {
+		err = err ?: bpf_map__set_max_entries(s->maps.watched, 1);
+		err = err ?: bpf_map__set_max_entries(s->maps.execs, (__u32)sysconf(_SC_PAGESIZE));
+	}
 	err = err ?: bpf_program__set_autoload(s->progs.handle_entry, !usdt);
 	err = err ?: bpf_program__set_autoload(s->progs.handle_return,
-					      !usdt && o->info.mode == RETURN_URETPROBE);
+					      disc || (!usdt && o->info.mode == RETURN_URETPROBE));
 	err = err ?: bpf_program__set_autoload(s->progs.handle_exit_insn,
-					      !usdt && o->info.mode == RETURN_INSN);
-	err = err ?: bpf_program__set_autoload(s->progs.handle_catch, r->cxx_catch_path != NULL);
+					      disc || (!usdt && o->info.mode == RETURN_INSN));
+	err = err ?: bpf_program__set_autoload(s->progs.handle_catch,
+					      disc || r->cxx_catch_path != NULL);
+	err = err ?: bpf_program__set_autoload(s->progs.handle_fork, disc);
 	err = err ?: bpf_program__set_autoload(s->progs.usdt_entry, usdt);
 	err = err ?: bpf_program__set_autoload(s->progs.usdt_return, usdt);
 	return err;
 }
 
-static int attach_uprobe(struct observer *o, struct bpf_program *prog, pid_t pid,
-			 const char *path, uint64_t offset, bool ret, uint64_t cookie)
+static int attach_uprobe(struct observer *o, struct link_list *ll, struct bpf_program *prog,
+			 pid_t pid, const char *path, uint64_t offset, bool ret, uint64_t cookie)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .bpf_cookie = cookie);
 	struct bpf_link *l;
@@ -360,7 +363,7 @@ static int attach_uprobe(struct observer *o, struct bpf_program *prog, pid_t pid
 		return -e;
 	}
 	o->info.probes++;
-	return add_link(o, l);
+	return link_list_add(ll, l);
 }
 
 static int attach_usdt(struct observer *o, struct bpf_program *prog, pid_t pid,
@@ -371,46 +374,58 @@ static int attach_usdt(struct observer *o, struct bpf_program *prog, pid_t pid,
 	if (!l)
 		return -errno;
 	o->info.probes++;
-	return add_link(o, l);
+	return link_list_add(&o->links, l);
+}
+
+int attach_tracepoints(struct observer *o, bool fork, char *err, size_t errlen)
+{
+	struct inflight_bpf *s = o->skel;
+	struct bpf_program *progs[] = { s->progs.handle_thread_exit, s->progs.handle_exec,
+					fork ? s->progs.handle_fork : NULL };
+	const char *names[] = { "sched_process_exit", "sched_process_exec", "sched_process_fork" };
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && progs[i]; i++) {
+		struct bpf_link *l = bpf_program__attach(progs[i]);
+
+		if (!l || link_list_add(&o->links, l))
+			return errf(err, errlen, "cannot attach to raw tracepoint %s: %s", names[i],
+				    strerror(errno));
+	}
+	return 0;
+}
+
+static int attach_usdt_pair(struct observer *o, const struct observer_config *cfg,
+			    const struct resolved *r, char *err, size_t errlen)
+{
+	struct inflight_bpf *s = o->skel;
+	const char *path = elf_file_path(r->ef);
+	int rc;
+
+	rc = attach_usdt(o, s->progs.usdt_return, cfg->pid, path, r->usdt_provider, r->usdt_return);
+	if (rc)
+		return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s", r->usdt_provider,
+			    r->usdt_return, path, strerror(-rc));
+	rc = attach_usdt(o, s->progs.usdt_entry, cfg->pid, path, r->usdt_provider, r->usdt_entry);
+	if (rc)
+		return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s", r->usdt_provider,
+			    r->usdt_entry, path, strerror(-rc));
+	return 0;
 }
 
 /*
  * Attach order matters: exits and returns first, the entry last, so no call
  * is counted in before its way out is watched.
  */
-static int attach_all(struct observer *o, const struct observer_config *cfg,
-		      const struct resolved *r, bool usdt, char *err, size_t errlen)
+int attach_file(struct observer *o, struct link_list *ll, const struct observer_config *cfg,
+		const struct resolved *r, const struct observer_info *fi, __u32 site_base,
+		char *err, size_t errlen)
 {
 	struct inflight_bpf *s = o->skel;
 	const char *path = elf_file_path(r->ef);
-	struct bpf_link *l;
 	int rc;
 
-	l = bpf_program__attach(s->progs.handle_thread_exit);
-	if (!l || add_link(o, l))
-		return errf(err, errlen, "cannot attach to raw tracepoint sched_process_exit: %s",
-			    strerror(errno));
-	l = bpf_program__attach(s->progs.handle_exec);
-	if (!l || add_link(o, l))
-		return errf(err, errlen, "cannot attach to raw tracepoint sched_process_exec: %s",
-			    strerror(errno));
-
-	if (usdt) {
-		rc = attach_usdt(o, s->progs.usdt_return, cfg->pid, path, r->usdt_provider,
-				 r->usdt_return);
-		if (rc)
-			return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s",
-				    r->usdt_provider, r->usdt_return, path, strerror(-rc));
-		rc = attach_usdt(o, s->progs.usdt_entry, cfg->pid, path, r->usdt_provider,
-				 r->usdt_entry);
-		if (rc)
-			return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s",
-				    r->usdt_provider, r->usdt_entry, path, strerror(-rc));
-		return 0;
-	}
-
 	if (r->cxx_catch_path) {
-		rc = attach_uprobe(o, s->progs.handle_catch, cfg->pid, r->cxx_catch_path,
+		rc = attach_uprobe(o, ll, s->progs.handle_catch, cfg->pid, r->cxx_catch_path,
 				   r->catch_offset, false, 0);
 		if (rc) {
 			log_warn("cannot probe __cxa_begin_catch in %s (%s): frames an exception unwinds are released at the thread's next call instead",
@@ -422,8 +437,9 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 		}
 	}
 
-	if (o->info.mode == RETURN_URETPROBE) {
-		rc = attach_uprobe(o, s->progs.handle_return, cfg->pid, path, r->entry_offset, true, 0);
+	if (fi->mode == RETURN_URETPROBE) {
+		rc = attach_uprobe(o, ll, s->progs.handle_return, cfg->pid, path, r->entry_offset,
+				   true, 0);
 		if (rc)
 			return errf(err, errlen, "--func %s: cannot attach a uretprobe in %s: %s",
 				    cfg->func, path, strerror(-rc));
@@ -433,7 +449,7 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 			__u64 cookie = 0;
 
 			if (site->rt.kind != INFLIGHT_SITE_RET) {
-				__u32 key = (__u32)i + 1;
+				__u32 key = site_base + (__u32)i + 1;
 
 				if (bpf_map__update_elem(s->maps.exit_sites, &key, sizeof(key),
 							 &site->rt, sizeof(site->rt), BPF_ANY))
@@ -441,7 +457,7 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 						    strerror(errno));
 				cookie = key;
 			}
-			rc = attach_uprobe(o, s->progs.handle_exit_insn, cfg->pid, path,
+			rc = attach_uprobe(o, ll, s->progs.handle_exit_insn, cfg->pid, path,
 					   site->offset, false, cookie);
 			if (rc)
 				return errf(err, errlen, "--func %s: cannot attach to its exit '%s' at 0x%llx in %s: %s",
@@ -449,14 +465,14 @@ static int attach_all(struct observer *o, const struct observer_config *cfg,
 					    path, strerror(-rc));
 		}
 	}
-	rc = attach_uprobe(o, s->progs.handle_entry, cfg->pid, path, r->entry_offset, false, 0);
+	rc = attach_uprobe(o, ll, s->progs.handle_entry, cfg->pid, path, r->entry_offset, false, 0);
 	if (rc)
 		return errf(err, errlen, "--func %s: cannot attach a uprobe in %s: %s", cfg->func,
 			    path, strerror(-rc));
 	return 0;
 }
 
-static uint64_t now_realtime_ns(void)
+uint64_t now_realtime_ns(void)
 {
 	struct timespec ts;
 
@@ -516,7 +532,7 @@ static void target_text(const struct observer_config *cfg, const struct resolved
 		 cfg->chain_name ? cfg->chain_name : "", cfg->max_chains, (int)info->mode, r->nsites);
 }
 
-static void hex(const uint8_t *h, size_t n, char *out)
+void hex(const uint8_t *h, size_t n, char *out)
 {
 	for (size_t i = 0; i < n; i++)
 		sprintf(out + 2 * i, "%02x", h[i]);
@@ -548,6 +564,13 @@ void observer_default_pin_dir(const struct observer_config *cfg, char *out, size
 	snprintf(text, sizeof(text), "%s|%d|%s|%s|%s|%s", cfg->binary ? cfg->binary : "",
 		 (int)cfg->pid, cfg->func ? cfg->func : "", cfg->usdt ? cfg->usdt : "",
 		 cfg->chain_name ? cfg->chain_name : "", "");
+	if (cfg->match_exe || cfg->match_cmdline) {
+		char m[600];
+
+		snprintf(m, sizeof(m), "|exe %s|cmdline %s", cfg->match_exe ? cfg->match_exe : "",
+			 cfg->match_cmdline ? cfg->match_cmdline : "");
+		strncat(text, m, sizeof(text) - strlen(text) - 1);
+	}
 	if (cfg->fetch) {
 		char spec[256];
 
@@ -571,8 +594,8 @@ static int keep_fd(struct observer *o, int fd)
 }
 
 /* The reader over the counters, whichever way their fds were had. */
-static int open_reader(struct observer *o, int chain_ids, int entries, int exits, int stats,
-		       int data, int series_start, __u32 id_space, char *err, size_t errlen)
+int open_reader(struct observer *o, int chain_ids, int entries, int exits, int stats, int data,
+		int series_start, __u32 id_space, char *err, size_t errlen)
 {
 	struct counts_maps maps;
 	int ncpus = libbpf_num_possible_cpus();
@@ -631,11 +654,11 @@ static int pin_everything(struct observer *o, const char *identity, char *err, s
 		if (pin_path(path, sizeof(path), dir, name) || bpf_obj_pin(bpf_map__fd(map), path))
 			goto fail;
 	}
-	for (size_t i = 0; i < o->nlinks; i++) {
+	for (size_t i = 0; i < o->links.n; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "link-%03zu", i);
-		if (pin_path(path, sizeof(path), dir, name) || bpf_link__pin(o->links[i], path))
+		if (pin_path(path, sizeof(path), dir, name) || bpf_link__pin(o->links.v[i], path))
 			goto fail;
 	}
 	snprintf(m.identity, sizeof(m.identity), "%s", identity);
@@ -704,6 +727,58 @@ static int reuse_pinned(struct observer *o, const char *dir, const char *identit
 	return 0;
 }
 
+int replace_pinned(const char *dir, char *err, size_t errlen)
+{
+	/* another version or target: replaced, the series start anew */
+	log_warn("%s holds state of another inflight version or target: replacing it (series restart)",
+		 dir);
+	if (pin_remove(dir) || pin_prepare_dir(dir, err, errlen))
+		return errf(err, errlen, "--pin-dir %s: cannot replace the pinned state: %s", dir,
+			    strerror(errno));
+	return 0;
+}
+
+int object_open(struct observer *o, const struct observer_config *cfg, const struct resolved *r,
+		bool usdt, char *err, size_t errlen)
+{
+	o->skel = inflight_bpf__open();
+	if (!o->skel)
+		return errf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+	if (configure_object(o, cfg, r, usdt))
+		return errf(err, errlen, "cannot configure the BPF object: %s", strerror(errno));
+	return 0;
+}
+
+int object_load(struct observer *o, const struct observer_config *cfg, bool register_chain,
+		char *err, size_t errlen)
+{
+	int rc = inflight_bpf__load(o->skel);
+
+	if (rc)
+		return errf(err, errlen, "the kernel refused the BPF programs: %s (run with -v for libbpf's log)",
+			    strerror(-rc));
+	if (register_chain && cfg->chain_name) {
+		struct inflight_chain_key key = { 0 };
+		__u32 id = INFLIGHT_CONST_ID;
+
+		memcpy(key.name, cfg->chain_name, strlen(cfg->chain_name));
+		if (bpf_map__update_elem(o->skel->maps.chain_ids, &key, sizeof(key), &id,
+					 sizeof(id), BPF_ANY))
+			return errf(err, errlen, "cannot register --chain-name: %s", strerror(errno));
+	}
+	return 0;
+}
+
+int object_open_reader(struct observer *o, char *err, size_t errlen)
+{
+	struct inflight_bpf *s = o->skel;
+
+	return open_reader(o, bpf_map__fd(s->maps.chain_ids), bpf_map__fd(s->maps.entries),
+			   bpf_map__fd(s->maps.exits), bpf_map__fd(s->maps.stats),
+			   bpf_map__fd(s->maps.data), bpf_map__fd(s->maps.series_start),
+			   s->rodata->id_space, err, errlen);
+}
+
 struct observer *observer_start(const struct observer_config *cfg, char *err, size_t errlen)
 {
 	struct resolved r = { 0 };
@@ -722,6 +797,7 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 	if (cfg->python) {
 		struct py_observer_config pc = {
 			.pids = cfg->pids, .npids = cfg->npids, .exe_pattern = cfg->python_exe,
+			.match_exe = cfg->match_exe, .match_cmdline = cfg->match_cmdline,
 			.func = cfg->py_func, .file = cfg->py_file, .chain = cfg->py_chain,
 			.max_chains = cfg->max_chains,
 		};
@@ -730,7 +806,9 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		if (!o->py)
 			goto fail;
 		snprintf(o->info.binary, sizeof(o->info.binary), "python:%s",
-			 cfg->python_exe ? cfg->python_exe : "pid");
+			 cfg->python_exe ? cfg->python_exe
+			 : cfg->match_exe ? cfg->match_exe
+			 : cfg->match_cmdline ? cfg->match_cmdline : "pid");
 		snprintf(o->info.what, sizeof(o->info.what), "%s(%s)",
 			 cfg->py_func ? cfg->py_func : "_handle_vcon",
 			 cfg->py_chain ? cfg->py_chain : "chain_details[\"name\"]");
@@ -738,6 +816,8 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		o->info.mode_why = "CPython frames read at each reading";
 		return o;
 	}
+	if (cfg->match_exe || cfg->match_cmdline)
+		return discovery_start(o, cfg, err, errlen);
 	if (!!cfg->func == usdt) {
 		errf(err, errlen, "give exactly one of --func SYMBOL or --usdt PROVIDER:ENTRY,PROVIDER:RETURN");
 		goto fail;
@@ -796,54 +876,23 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 				}
 				if (rc < 0)
 					goto fail;
-				/* another version or target: replaced, the series start anew */
-				log_warn("%s holds state of another inflight version or target: replacing it (series restart)",
-					 cfg->pin_dir);
-				if (pin_remove(cfg->pin_dir) || pin_prepare_dir(cfg->pin_dir, err, errlen)) {
-					errf(err, errlen, "--pin-dir %s: cannot replace the pinned state: %s",
-					     cfg->pin_dir, strerror(errno));
+				if (replace_pinned(cfg->pin_dir, err, errlen))
 					goto fail;
-				}
 			}
 		}
 	}
-	o->skel = inflight_bpf__open();
-	if (!o->skel) {
-		errf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+	if (object_open(o, cfg, &r, usdt, err, errlen) || object_load(o, cfg, true, err, errlen))
 		goto fail;
-	}
-	if (configure(o, cfg, &r, usdt)) {
-		errf(err, errlen, "cannot configure the BPF object: %s", strerror(errno));
-		goto fail;
-	}
-	rc = inflight_bpf__load(o->skel);
-	if (rc) {
-		errf(err, errlen, "the kernel refused the BPF programs: %s (run with -v for libbpf's log)",
-		     strerror(-rc));
-		goto fail;
-	}
-	if (cfg->chain_name) {
-		struct inflight_chain_key key = { 0 };
-		__u32 id = INFLIGHT_CONST_ID;
-
-		memcpy(key.name, cfg->chain_name, strlen(cfg->chain_name));
-		if (bpf_map__update_elem(o->skel->maps.chain_ids, &key, sizeof(key), &id,
-					 sizeof(id), BPF_ANY)) {
-			errf(err, errlen, "cannot register --chain-name: %s", strerror(errno));
-			goto fail;
-		}
-	}
-	if (attach_all(o, cfg, &r, usdt, err, errlen))
+	if (attach_tracepoints(o, false, err, errlen) ||
+	    (usdt ? attach_usdt_pair(o, cfg, &r, err, errlen)
+		  : attach_file(o, &o->links, cfg, &r, &o->info, 0, err, errlen)))
 		goto fail;
 
 	snprintf(o->info.mode_label, sizeof(o->info.mode_label), "return=%s",
 		 usdt ? "usdt" : return_mode_name(o->info.mode));
 	if (cfg->pin_dir && pin_everything(o, identity, err, errlen))
 		goto fail;
-	if (open_reader(o, bpf_map__fd(o->skel->maps.chain_ids), bpf_map__fd(o->skel->maps.entries),
-			bpf_map__fd(o->skel->maps.exits), bpf_map__fd(o->skel->maps.stats),
-			bpf_map__fd(o->skel->maps.data), bpf_map__fd(o->skel->maps.series_start),
-			o->skel->rodata->id_space, err, errlen))
+	if (object_open_reader(o, err, errlen))
 		goto fail;
 	resolved_free(&r);
 	return o;
@@ -858,16 +907,8 @@ void observer_stop(struct observer *o)
 	if (!o)
 		return;
 	py_observer_stop(o->py);
-	/* entry first, in reverse of attach order: no new call is counted in */
-	while (o->nlinks) {
-		struct bpf_link *l = o->links[--o->nlinks];
-
-		/* pinned: the probes stay for the next collector */
-		if (o->pinned)
-			bpf_link__disconnect(l);
-		bpf_link__destroy(l);
-	}
-	free(o->links);
+	discovery_stop(o);
+	link_list_destroy(&o->links, o->pinned);
 	counts_reader_free(o->reader);
 	unmap_counters(&o->entries_map);
 	unmap_counters(&o->exits_map);
@@ -886,9 +927,13 @@ const struct observer_info *observer_info(const struct observer *o)
 
 int observer_read(struct observer *o, struct snapshot *out)
 {
+	int rc;
+
 	if (o->py)
 		return py_observer_read(o->py, out);
-	return counts_reader_read(o->reader, out);
+	rc = counts_reader_read(o->reader, out);
+	out->attach_failures = discovery_attach_failures(o);
+	return rc;
 }
 
 uint64_t observer_series_start(struct observer *o, uint32_t id, uint64_t now_ns)
@@ -908,7 +953,9 @@ void observer_describe(const struct observer *o, char *buf, size_t size)
 {
 	const struct observer_info *i = &o->info;
 
-	if (o->py)
+	if (o->disc)
+		discovery_describe(o, buf, size);
+	else if (o->py)
 		snprintf(buf, size, "watching CPython processes (%s) for %s", i->binary + 7, i->what);
 	else if (i->reused)
 		snprintf(buf, size, "attached to %zu pinned probe%s in %s (counting since %llu s ago): %s:%s",
@@ -934,4 +981,15 @@ uint64_t observer_pending_frames(const struct observer *o)
 			n += (uint64_t)snap.chains[i].inflight;
 	snapshot_free(&snap);
 	return n;
+}
+
+int observer_wait_tick(struct observer *o, struct ticker *t)
+{
+	for (;;) {
+		int rc = ticker_wait_or(t, observer_event_fd(o), observer_poll_in_ms(o));
+
+		if (rc != 2)
+			return rc;
+		observer_poll(o);
+	}
 }

@@ -32,6 +32,10 @@ struct observer_config {
 	size_t npids;
 	const char *python_exe;  /* --python-exe PATTERN */
 	const char *py_func, *py_file, *py_chain;
+	/* discovery: the workers are the processes matching these */
+	const char *match_exe;     /* --match-exe GLOB */
+	const char *match_cmdline; /* --match-cmdline REGEX */
+	unsigned rescan_ms;        /* --rescan: full /proc scans (0: default) */
 	/* bpffs directory to pin the maps and probes in, NULL for none */
 	const char *pin_dir;
 };
@@ -75,6 +79,21 @@ uint64_t observer_series_start(struct observer *o, uint32_t id, uint64_t now_ns)
 
 /* PIN_ROOT/<hash of the target>: one directory per observed target. */
 void observer_default_pin_dir(const struct observer_config *cfg, char *out, size_t size);
+
+/*
+ * Discovery's housekeeping: attaches to workers that exec'd and, when due,
+ * rescans /proc. Call it when observer_event_fd is readable or
+ * observer_poll_in_ms has passed; nothing to do for other targets.
+ */
+void observer_poll(struct observer *o);
+int observer_event_fd(const struct observer *o);        /* -1: none */
+/* A full /proc scan now, whatever the period says. */
+void observer_rescan(struct observer *o);
+uint64_t observer_poll_in_ms(const struct observer *o); /* UINT64_MAX: never */
+
+/* ticker_wait, doing the observer's housekeeping meanwhile. */
+struct ticker;
+int observer_wait_tick(struct observer *o, struct ticker *t);
 
 /* Calls pending across all threads (frames the BPF side holds). */
 uint64_t observer_pending_frames(const struct observer *o);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "proc_match.h"
 #include "py_observer.h"
 #include "py_walk.h"
 #include "utf8.h"
@@ -33,6 +34,8 @@ struct py_observer {
 	size_t npids;
 	char *pattern;
 	bool pattern_glob;
+	bool has_match;          /* --match-exe / --match-cmdline, instead of a pattern */
+	struct proc_match match;
 	unsigned max_chains;
 	struct tracked *procs;
 	size_t nprocs, cap;
@@ -101,25 +104,6 @@ static struct tracked *track(struct py_observer *o, pid_t pid, bool explicit_pid
 }
 
 /* Reads /proc/PID/cmdline with NULs turned into spaces. */
-static void read_cmdline(pid_t pid, char *out, size_t size)
-{
-	char path[64];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	out[0] = '\0';
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	n = fread(out, 1, size - 1, f);
-	fclose(f);
-	for (size_t i = 0; i < n; i++)
-		if (!out[i])
-			out[i] = ' ';
-	out[n] = '\0';
-}
-
 static bool matches(struct py_observer *o, pid_t pid)
 {
 	char path[64], exe[PATH_MAX], cmd[4096];
@@ -131,7 +115,9 @@ static bool matches(struct py_observer *o, pid_t pid)
 	if (n <= 0)
 		return false; /* kernel threads have no executable */
 	exe[n] = '\0';
-	read_cmdline(pid, cmd, sizeof(cmd));
+	proc_cmdline(pid, cmd, sizeof(cmd));
+	if (o->has_match)
+		return proc_match_text(&o->match, exe, cmd);
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
 	if (o->pattern_glob)
@@ -285,6 +271,15 @@ struct py_observer *py_observer_start(const struct py_observer_config *cfg, char
 			goto oom;
 		o->pattern_glob = strpbrk(o->pattern, "*?[") != NULL;
 	}
+	if (cfg->match_exe || cfg->match_cmdline) {
+		if (proc_match_init(&o->match, cfg->match_exe, cfg->match_cmdline, err, errlen))
+			goto fail;
+		o->has_match = true;
+		/* the description and the scan go by the pattern's presence */
+		o->pattern = strdup(cfg->match_exe ? cfg->match_exe : cfg->match_cmdline);
+		if (!o->pattern)
+			goto oom;
+	}
 	if (cfg->npids) {
 		o->pids = calloc(cfg->npids, sizeof(*o->pids));
 		if (!o->pids)
@@ -425,5 +420,6 @@ void py_observer_stop(struct py_observer *o)
 	free(o->procs);
 	free(o->pids);
 	free(o->pattern);
+	proc_match_free(&o->match);
 	free(o);
 }

@@ -18,6 +18,8 @@ struct py_observer_config {
 	const pid_t *pids;       /* explicit processes, or NULL */
 	size_t npids;
 	const char *exe_pattern; /* match executables / command lines, or NULL */
+	const char *match_exe;     /* --match-exe GLOB, or NULL */
+	const char *match_cmdline; /* --match-cmdline REGEX, or NULL */
 	const char *func;        /* default _handle_vcon */
 	const char *file;        /* co_filename suffix, or NULL */
 	const char *chain;       /* default chain_details["name"] */

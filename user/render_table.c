@@ -82,6 +82,11 @@ int render_table(FILE *out, const struct snapshot *s, const struct observer_info
 		fprintf(out, "%s%s %" PRIu64, any ? ", " : "", stat_names[k], s->stats[k]);
 		any = true;
 	}
+	if (s->attach_failures) {
+		fprintf(out, "%sprocesses not observable %" PRIu64, any ? ", " : "",
+			s->attach_failures);
+		any = true;
+	}
 	if (any) {
 		fputc('\n', out);
 		lines++;

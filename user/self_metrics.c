@@ -4,6 +4,7 @@
 
 /* where a value comes from: a kernel-side stat, or the exporter */
 #define FROM_EXPORTER (-1)
+#define FROM_ATTACH (-2)
 
 struct source {
 	const char *metric;
@@ -28,6 +29,8 @@ static const struct metric_doc docs[] = {
 	  "Calls ended by the observer rather than by a return: the thread exited or exec'd, an exception unwound past the probe, or a later entry found the frame stale" },
 	{ "inflight.returns.unmatched", "{call}",
 	  "Returns with no matching entry, normally calls already running when the probes were attached" },
+	{ "inflight.attach.failed", "{process}",
+	  "Matching processes that could not be observed (function missing, file unreadable, too many files)" },
 	{ "inflight.exports.failed", "{export}",
 	  "OTLP exports given up: refused by the receiver or out of time" },
 };
@@ -43,6 +46,7 @@ static const struct source sources[] = {
 	{ "inflight.calls.released", "exception", INFLIGHT_STAT_RELEASED_CATCH },
 	{ "inflight.calls.released", "stale_frame", INFLIGHT_STAT_RELEASED_STALE },
 	{ "inflight.returns.unmatched", NULL, INFLIGHT_STAT_UNMATCHED },
+	{ "inflight.attach.failed", NULL, FROM_ATTACH },
 	{ "inflight.exports.failed", NULL, FROM_EXPORTER },
 };
 
@@ -58,14 +62,16 @@ static const struct metric_doc *doc_of(const char *name)
 }
 
 size_t self_metrics_build(struct self_metrics *m, const uint64_t stats[INFLIGHT_STAT__COUNT],
-			  uint64_t exports_failed, uint64_t start_ns, uint64_t now_ns)
+			  uint64_t attach_failed, uint64_t exports_failed, uint64_t start_ns,
+			  uint64_t now_ns)
 {
 	size_t nm = 0, np = 0;
 	struct otlp_metric *cur = NULL;
 
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		const struct source *s = &sources[i];
-		uint64_t v = s->stat == FROM_EXPORTER ? exports_failed : stats[s->stat];
+		uint64_t v = s->stat == FROM_EXPORTER ? exports_failed
+			     : s->stat == FROM_ATTACH ? attach_failed : stats[s->stat];
 		const struct metric_doc *d;
 
 		if (!v)

@@ -24,11 +24,12 @@ struct self_metrics {
 };
 
 /*
- * Fills `m` from the kernel-side counters and the count of exports given
- * up; returns how many metrics it holds (0 when all are zero). Points stay
+ * Fills `m` from the kernel-side counters, the matching processes that
+ * could not be observed and the exports given up; returns how many metrics it holds (0 when all are zero). Points stay
  * valid until the next call.
  */
 size_t self_metrics_build(struct self_metrics *m, const uint64_t stats[INFLIGHT_STAT__COUNT],
-			  uint64_t exports_failed, uint64_t start_ns, uint64_t now_ns);
+			  uint64_t attach_failed, uint64_t exports_failed, uint64_t start_ns,
+			  uint64_t now_ns);
 
 #endif

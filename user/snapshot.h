@@ -23,6 +23,7 @@ struct snapshot {
 	struct chain_stat *chains; /* sorted by name; overflow last */
 	size_t n;
 	uint64_t stats[INFLIGHT_STAT__COUNT];
+	uint64_t attach_failures; /* discovery: matching processes that could not be probed */
 	/* only in-flight counts are known (a frame snapshot): no entered/exited */
 	bool gauge_only;
 };

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include "ticker.h"
 
@@ -19,27 +21,65 @@ void ticker_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+static void add_ms(struct timespec *t, uint64_t ms)
+{
+	t->tv_sec += (time_t)(ms / 1000);
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int64_t diff_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(a->tv_sec - b->tv_sec) * 1000000000LL + (a->tv_nsec - b->tv_nsec);
+}
+
 void ticker_start(struct ticker *t, uint64_t interval_ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, &t->next);
 	t->interval_ms = interval_ms;
+	add_ms(&t->next, interval_ms);
 }
 
 int ticker_wait(struct ticker *t)
 {
-	t->next.tv_sec += (time_t)(t->interval_ms / 1000);
-	t->next.tv_nsec += (long)(t->interval_ms % 1000) * 1000000L;
-	if (t->next.tv_nsec >= 1000000000L) {
-		t->next.tv_sec++;
-		t->next.tv_nsec -= 1000000000L;
-	}
-	while (!stop) {
-		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t->next, NULL);
+	return ticker_wait_or(t, -1, UINT64_MAX);
+}
 
-		if (rc == 0)
+int ticker_wait_or(struct ticker *t, int fd, uint64_t max_ms)
+{
+	while (!stop) {
+		struct timespec now, wait;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left;
+		bool capped;
+		int rc;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = diff_ns(&t->next, &now);
+		if (left <= 0) {
+			/* on the monotonic clock from the start: no drift */
+			add_ms(&t->next, t->interval_ms);
 			return 0;
-		if (rc != EINTR)
+		}
+		if (fd < 0 && max_ms == UINT64_MAX) {
+			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t->next, NULL);
+			if (rc && rc != EINTR)
+				return -1;
+			continue;
+		}
+		capped = max_ms < (uint64_t)left / 1000000;
+		if (capped)
+			left = (int64_t)max_ms * 1000000;
+		wait.tv_sec = (time_t)(left / 1000000000LL);
+		wait.tv_nsec = (long)(left % 1000000000LL);
+		rc = ppoll(&pfd, fd >= 0 ? 1 : 0, &wait, NULL);
+		if (rc < 0 && errno != EINTR)
 			return -1;
+		if (rc > 0 || (rc == 0 && capped))
+			return 2;
 	}
 	return 1;
 }

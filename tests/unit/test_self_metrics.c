@@ -47,7 +47,7 @@ static void test_all_zero_adds_nothing(void **state)
 	struct self_metrics m;
 
 	(void)state;
-	assert_int_equal(self_metrics_build(&m, stats, 0, T0, T1), 0);
+	assert_int_equal(self_metrics_build(&m, stats, 0, 0, T0, T1), 0);
 }
 
 static void test_only_nonzero_series(void **state)
@@ -59,7 +59,7 @@ static void test_only_nonzero_series(void **state)
 
 	(void)state;
 	stats[INFLIGHT_STAT_DEPTH_FULL] = 3;
-	n = self_metrics_build(&m, stats, 0, T0, T1);
+	n = self_metrics_build(&m, stats, 0, 0, T0, T1);
 	assert_int_equal(n, 1);
 	u = find(&m, n, "inflight.calls.uncounted");
 	assert_non_null(u);
@@ -83,15 +83,15 @@ static void test_every_counter(void **state)
 	(void)state;
 	for (int k = 0; k < INFLIGHT_STAT__COUNT; k++)
 		stats[k] = 10 + (uint64_t)k;
-	n = self_metrics_build(&m, stats, 7, T0, T1);
-	assert_int_equal(n, 6);
+	n = self_metrics_build(&m, stats, 5, 7, T0, T1);
+	assert_int_equal(n, 7);
 	for (size_t i = 0; i < n; i++) {
 		points += m.metrics[i].npoints;
 		for (size_t j = i + 1; j < n; j++)
 			assert_string_not_equal(m.metrics[i].name, m.metrics[j].name);
 	}
-	/* every stat once, plus the exporter's count */
-	assert_int_equal(points, INFLIGHT_STAT__COUNT + 1);
+	/* every stat once, plus the attach and exporter counts */
+	assert_int_equal(points, INFLIGHT_STAT__COUNT + 2);
 
 	x = find(&m, n, "inflight.calls.overflowed");
 	assert_int_equal(value_of(x, NULL), 10 + INFLIGHT_STAT_OVERFLOW);
@@ -108,6 +108,9 @@ static void test_every_counter(void **state)
 	assert_int_equal(value_of(x, "exception"), 10 + INFLIGHT_STAT_RELEASED_CATCH);
 	x = find(&m, n, "inflight.returns.unmatched");
 	assert_int_equal(value_of(x, NULL), 10 + INFLIGHT_STAT_UNMATCHED);
+	x = find(&m, n, "inflight.attach.failed");
+	assert_string_equal(x->unit, "{process}");
+	assert_int_equal(value_of(x, NULL), 5);
 	x = find(&m, n, "inflight.exports.failed");
 	assert_string_equal(x->unit, "{export}");
 	assert_int_equal(value_of(x, NULL), 7);
@@ -122,10 +125,10 @@ static void test_rebuild(void **state)
 
 	(void)state;
 	stats[INFLIGHT_STAT_RELEASED_EXIT] = 1;
-	n = self_metrics_build(&m, stats, 2, T0, T0);
+	n = self_metrics_build(&m, stats, 0, 2, T0, T0);
 	assert_int_equal(n, 2);
 	stats[INFLIGHT_STAT_RELEASED_EXIT] = 4;
-	n = self_metrics_build(&m, stats, 0, T0, T1);
+	n = self_metrics_build(&m, stats, 0, 0, T0, T1);
 	assert_int_equal(n, 1);
 	assert_int_equal(m.metrics[0].npoints, 1);
 	assert_int_equal(value_of(&m.metrics[0], "thread_exit"), 4);

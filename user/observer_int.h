@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the observer: what observer.c (one named target) and
+ * observer_discovery.c (targets found by matching processes) share.
+ * Not for other callers: they use observer.h.
+ */
+#ifndef INFLIGHT_OBSERVER_INT_H
+#define INFLIGHT_OBSERVER_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "elf_file.h"
+#include "exit_sites.h"
+#include "observer.h"
+
+/* Discovery's room: exit-site keys are handed out in blocks, one per file. */
+#define DISCOVERY_MAX_FILES 64
+#define DISCOVERY_SITES_PER_FILE 256
+
+struct bpf_link;
+struct bpf_program;
+struct discovery;
+
+/* A BPF array mapped into our memory. */
+struct mapping {
+	void *addr;
+	size_t len;
+};
+
+struct link_list {
+	struct bpf_link **v;
+	size_t n, cap;
+};
+
+struct observer {
+	struct py_observer *py; /* the CPython target; the rest is for probes */
+	struct discovery *disc; /* --match-exe / --match-cmdline */
+	struct inflight_bpf *skel;
+	struct mapping entries_map, exits_map, stats_map, data_map;
+	/* pinned state: the maps by fd (ours, or opened from bpffs) */
+	bool pinned;
+	int fds[8];
+	size_t nfds;
+	int chain_ids_fd, series_start_fd;
+	struct link_list links;
+	struct counts_reader *reader;
+	struct observer_info info;
+};
+
+/* What the target resolution found. */
+struct resolved {
+	struct elf_file *ef;
+	struct elf_func func;
+	uint64_t entry_offset; /* where entry (and uretprobe) probes go */
+	char usdt_provider[256], usdt_entry[256], usdt_return[256];
+	struct exit_site *sites;
+	int nsites;
+	const char *cxx_catch_path; /* where __cxa_begin_catch lives, or NULL */
+	char catch_path[PATH_MAX];
+	uint64_t catch_offset;
+};
+
+int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+int link_list_add(struct link_list *ll, struct bpf_link *l);
+/* Detaches every link, or with `keep_pinned` only lets go of them. */
+void link_list_destroy(struct link_list *ll, bool keep_pinned);
+
+/* The file to probe for `cfg` (its pid's executable, or a library it maps). */
+int resolve_target(const struct observer_config *cfg, struct resolved *r,
+		   struct observer_info *info, char *err, size_t errlen);
+void resolved_free(struct resolved *r);
+
+/*
+ * The probes on one file, into `ll`: returns first, the entry last.
+ * Exit-site keys start after `site_base`. 0 or -1 with `err` set.
+ */
+int attach_file(struct observer *o, struct link_list *ll, const struct observer_config *cfg,
+		const struct resolved *r, const struct observer_info *fi, __u32 site_base,
+		char *err, size_t errlen);
+/* The raw tracepoints: thread exit and exec (and fork, for discovery). */
+int attach_tracepoints(struct observer *o, bool fork, char *err, size_t errlen);
+
+int configure_object(struct observer *o, const struct observer_config *cfg,
+		     const struct resolved *r, bool usdt);
+/* The skeleton opened and configured (`r` NULL: for discovery); loaded. */
+int object_open(struct observer *o, const struct observer_config *cfg, const struct resolved *r,
+		bool usdt, char *err, size_t errlen);
+int object_load(struct observer *o, const struct observer_config *cfg, bool register_chain,
+		char *err, size_t errlen);
+/* The reader over the loaded skeleton's maps. */
+int object_open_reader(struct observer *o, char *err, size_t errlen);
+/* Pinned state of another identity: removed, the directory made anew. */
+int replace_pinned(const char *dir, char *err, size_t errlen);
+
+/* Maps the counters and makes the reader over them. */
+int open_reader(struct observer *o, int chain_ids, int entries, int exits, int stats, int data,
+		int series_start, __u32 id_space, char *err, size_t errlen);
+void hex(const uint8_t *h, size_t n, char *out);
+uint64_t now_realtime_ns(void);
+
+/* observer_discovery.c */
+struct observer *discovery_start(struct observer *o, const struct observer_config *cfg,
+				 char *err, size_t errlen);
+void discovery_stop(struct observer *o);
+void discovery_describe(const struct observer *o, char *buf, size_t size);
+uint64_t discovery_attach_failures(const struct observer *o); /* 0 without discovery */
+
+#endif
