@@ -31,6 +31,9 @@ struct target_options {
 	const char *log_level;  /* --log-level, over INFLIGHT_LOG_LEVEL */
 	const char *log_format; /* --log-format, over INFLIGHT_LOG_FORMAT */
 	bool given[0x200];      /* options given as flags: their variables are not read */
+	/* a target of a --config file: no INFLIGHT_* variables, errors prefixed */
+	bool from_file;
+	const char *where;      /* "FILE:LINE [target NAME]: " */
 };
 extern const struct argp target_argp;
 
@@ -39,6 +42,17 @@ extern const struct argp target_argp;
  * with its column on error). Prints the error; returns 0 or EXIT_USAGE.
  */
 int target_options_finish(struct target_options *t);
+
+/* Only the logging options (--log-level, --log-format, -v and their variables). */
+int target_options_logging(struct target_options *t);
+/* A target flag given or INFLIGHT_* target variable set: its name, or NULL. */
+const char *target_options_any_given(const struct target_options *t);
+
+/* By long option name ("func", "match-exe"), for the --config file. */
+int target_option_known(const char *name);
+/* Sets it as the flag would, errors naming `src`. 0 or -1. */
+int target_option_set(struct target_options *t, const char *name, const char *value,
+		      const char *src, char *err, size_t errlen);
 
 /* Prints "inflight: error: MSG" and argp's help hint; exits 2. */
 void cli_usage_error(const struct argp_state *state, const char *fmt, ...)

@@ -293,14 +293,81 @@ static int logging_from(const char *flag, const char *flag_name, const char *var
 	return 0;
 }
 
+/* A whole-target error, prefixed with where the target came from (a config section). */
+static void target_error(const struct target_options *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void target_error(const struct target_options *t, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s%s", t->where ? t->where : "", msg);
+}
+
+int target_option_known(const char *name)
+{
+	for (const struct argp_option *o = options; o->name || o->doc; o++)
+		if (o->name && o->key != 'v' && o->key != OPT_LOG_LEVEL &&
+		    o->key != OPT_LOG_FORMAT && !strcmp(o->name, name))
+			return 1;
+	return 0;
+}
+
+int target_option_set(struct target_options *t, const char *name, const char *value,
+		      const char *src, char *err, size_t errlen)
+{
+	for (const struct argp_option *o = options; o->name || o->doc; o++) {
+		if (!o->name || strcmp(o->name, name))
+			continue;
+		/* flags without a value take true/false in a file */
+		if (!o->arg && o->key != OPT_PYTHON)
+			break;
+		return set_option(t, o->key, value, src, err, errlen);
+	}
+	snprintf(err, errlen, "%s: not a target option", src);
+	return -1;
+}
+
+int target_options_logging(struct target_options *t)
+{
+	/* the format first, so a bad level is reported in the chosen format */
+	int rc = logging_from(t->log_format, "--log-format", "INFLIGHT_LOG_FORMAT");
+
+	if (!rc)
+		rc = logging_from(t->log_level, "--log-level", "INFLIGHT_LOG_LEVEL");
+	if (rc)
+		return rc;
+	if (t->verbose)
+		log_set_level(LOG_DEBUG);
+	return 0;
+}
+
+const char *target_options_any_given(const struct target_options *t)
+{
+	for (const struct argp_option *o = options; o->name || o->doc; o++)
+		if (o->name && target_option_known(o->name) && t->given[o->key & 0x1ff])
+			return o->name;
+	for (size_t i = 0; i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+		const char *v = getenv(env_options[i].var);
+
+		if (v && *v)
+			return env_options[i].var;
+	}
+	return NULL;
+}
+
 int target_options_finish(struct target_options *t)
 {
 	struct fetch_spec_error e;
 	char err[512];
 	int rc;
 
-	/* INFLIGHT_* variables for what no flag gave */
-	for (size_t i = 0; i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+	/* INFLIGHT_* variables for what no flag gave (a config target has none) */
+	for (size_t i = 0; !t->from_file && i < sizeof(env_options) / sizeof(env_options[0]); i++) {
 		const char *v = getenv(env_options[i].var);
 
 		if (!v || !*v || t->given[env_options[i].key & 0x1ff])
@@ -326,69 +393,66 @@ int target_options_finish(struct target_options *t)
 		}
 	}
 
-	/* the format first, so a bad level is reported in the chosen format */
-	rc = logging_from(t->log_format, "--log-format", "INFLIGHT_LOG_FORMAT");
-	if (!rc)
-		rc = logging_from(t->log_level, "--log-level", "INFLIGHT_LOG_LEVEL");
-	if (rc)
-		return rc;
-	if (t->verbose)
-		log_set_level(LOG_DEBUG);
+	if (!t->from_file) {
+		rc = target_options_logging(t);
+		if (rc)
+			return rc;
+	}
 	t->cfg.pids = t->pids;
 	if (t->cfg.python_exe)
 		t->cfg.python = true;
 	if ((t->cfg.match_exe || t->cfg.match_cmdline) &&
 	    (t->cfg.binary || t->cfg.npids || t->cfg.python_exe)) {
-		log_error("--match-exe/--match-cmdline find the processes themselves: give no --binary, --pid or --python-exe with them");
+		target_error(t, "--match-exe/--match-cmdline find the processes themselves: give no --binary, --pid or --python-exe with them");
 		return EXIT_USAGE;
 	}
 	if (t->cfg.rescan_ms && !t->cfg.match_exe && !t->cfg.match_cmdline) {
-		log_error("--rescan goes with --match-exe or --match-cmdline");
+		target_error(t, "--rescan goes with --match-exe or --match-cmdline");
 		return EXIT_USAGE;
 	}
 	if (t->cfg.python) {
 		if (t->cfg.func || t->cfg.usdt || t->cfg.binary || t->chain_spec || t->cfg.chain_name) {
-			log_error("--python reads Python frames: --binary, --func, --usdt, --chain and --chain-name do not apply (use --py-func, --py-chain)");
+			target_error(t, "--python reads Python frames: --binary, --func, --usdt, --chain and --chain-name do not apply (use --py-func, --py-chain)");
 			return EXIT_USAGE;
 		}
 		if (!t->cfg.npids && !t->cfg.python_exe && !t->cfg.match_exe &&
 		    !t->cfg.match_cmdline) {
-			log_error("--python needs --pid PID (repeatable), --match-exe GLOB, --match-cmdline REGEX or --python-exe PATTERN");
+			target_error(t, "--python needs --pid PID (repeatable), --match-exe GLOB, --match-cmdline REGEX or --python-exe PATTERN");
 			return EXIT_USAGE;
 		}
 		return 0;
 	}
 	if (t->cfg.py_func || t->cfg.py_file || t->cfg.py_chain) {
-		log_error("--py-func, --py-file and --py-chain go with --python");
+		target_error(t, "--py-func, --py-file and --py-chain go with --python");
 		return EXIT_USAGE;
 	}
 	if (t->cfg.npids > 1) {
-		log_error("several --pid go with --python; a native target takes one");
+		target_error(t, "several --pid go with --python; a native target takes one");
 		return EXIT_USAGE;
 	}
 	if (!t->cfg.binary && !t->cfg.pid && !t->cfg.match_exe && !t->cfg.match_cmdline) {
-		log_error("no target: give --binary PATH, --pid PID, or --match-exe GLOB / --match-cmdline REGEX (see --help)");
+		target_error(t, "no target: give --binary PATH, --pid PID, or --match-exe GLOB / --match-cmdline REGEX (see --help)");
 		return EXIT_USAGE;
 	}
 	if ((t->cfg.match_exe || t->cfg.match_cmdline) && t->cfg.usdt) {
-		log_error("--match-exe/--match-cmdline work with --func (a USDT target takes --binary)");
+		target_error(t, "--match-exe/--match-cmdline work with --func (a USDT target takes --binary)");
 		return EXIT_USAGE;
 	}
 	if (!t->cfg.func && !t->cfg.usdt) {
-		log_error("nothing to probe: give --func SYMBOL or --usdt PROVIDER:ENTRY,PROVIDER:RETURN");
+		target_error(t, "nothing to probe: give --func SYMBOL or --usdt PROVIDER:ENTRY,PROVIDER:RETURN");
 		return EXIT_USAGE;
 	}
 	if (t->cfg.func && t->cfg.usdt) {
-		log_error("--func and --usdt exclude each other: give one");
+		target_error(t, "--func and --usdt exclude each other: give one");
 		return EXIT_USAGE;
 	}
 	if (t->chain_spec && t->cfg.chain_name) {
-		log_error("--chain and --chain-name exclude each other: give one");
+		target_error(t, "--chain and --chain-name exclude each other: give one");
 		return EXIT_USAGE;
 	}
 	if (t->chain_spec) {
 		if (fetch_spec_parse(t->chain_spec, t->cfg.usdt != NULL, &t->fetch, &e)) {
-			log_error("--chain '%s': %s at column %d", t->chain_spec, e.msg, e.column);
+			target_error(t, "--chain '%s': %s at column %d", t->chain_spec, e.msg, e.column);
 			fprintf(stderr, "  %s\n  %*s^\n", t->chain_spec, e.column - 1, "");
 			return EXIT_USAGE;
 		}

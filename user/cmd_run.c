@@ -25,6 +25,7 @@
 #include "render.h"
 #include "ticker.h"
 #include "resource.h"
+#include "run_targets.h"
 #include "self_metrics.h"
 #include "series.h"
 
@@ -38,6 +39,7 @@ struct flag_value {
 
 struct run_args {
 	struct target_options target;
+	const char *config;
 	const char *pin_dir;
 	const char *user;
 	const char *health;
@@ -69,6 +71,7 @@ enum {
 	OPT_NO_PIN,
 	OPT_USER,
 	OPT_HEALTH,
+	OPT_CONFIG,
 };
 
 static const struct {
@@ -110,6 +113,7 @@ static const struct argp_option options[] = {
 	{ "certificate", OPT_CERTIFICATE, "FILE", 0, "CA bundle for https (OTEL_EXPORTER_OTLP_CERTIFICATE)", 6 },
 	{ "client-certificate", OPT_CLIENT_CERTIFICATE, "FILE", 0, "Client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)", 6 },
 	{ "client-key", OPT_CLIENT_KEY, "FILE", 0, "Client key (OTEL_EXPORTER_OTLP_CLIENT_KEY)", 6 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Several targets in one collector: a [target NAME] section each, holding the target options by long name (INFLIGHT_CONFIG; see the README)", 1 },
 	{ NULL, 0, NULL, 0, "Restarts (the probes and counts outlive the collector):", 8 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "bpffs directory for this target's state (INFLIGHT_PIN_DIR; default /sys/fs/bpf/inflight/<target hash>)", 8 },
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Pin nothing: the probes detach when the collector exits", 8 },
@@ -148,6 +152,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_HEALTH:
 		a->health = arg;
+		return 0;
+	case OPT_CONFIG:
+		a->config = arg;
 		return 0;
 	default:
 		break;
@@ -189,16 +196,15 @@ struct collector {
 	struct export_config cfg;
 	struct kv_list resource;
 	struct otlp_attr *resource_attrs;
-	struct observer *obs;
+	struct run_targets targets;
+	struct observer *obs[CONFIG_MAX_TARGETS];
 	struct exporter *exporter;
-	struct series_table series;
-	struct snapshot snap;
 	struct buf encoded, compressed;
 	struct gzipper gz;
 	struct health *health;
 	struct self_metrics self;
-	uint64_t self_start_ns; /* the stats count from here: pin creation or our start */
-	struct otlp_metric metrics[1 + SELF_METRICS_MAX]; /* the gauge, then our own */
+	/* each target's gauge, then our own */
+	struct otlp_metric metrics[CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
 	bool said_idle;
 };
 
@@ -210,7 +216,6 @@ static uint64_t series_start(void *ctx, uint32_t id, uint64_t now)
 /* Reads the maps and hands one export on; never waits on the network. */
 static int collect_and_export(struct collector *c)
 {
-	struct otlp_metric *metric = &c->metrics[0];
 	struct otlp_export e = {
 		.resource = c->resource_attrs,
 		.nresource = c->resource.n,
@@ -218,35 +223,53 @@ static int collect_and_export(struct collector *c)
 		.scope_version = INFLIGHT_VERSION,
 		.metrics = c->metrics,
 	};
+	uint64_t stats[INFLIGHT_STAT__COUNT] = { 0 }, attach_failed = 0, since = UINT64_MAX, now = 0;
+	size_t nm = 0, npoints = 0;
 	int rc;
 
-	*metric = (struct otlp_metric){
-		.name = c->cfg.metric_name,
-		.description = c->cfg.metric_description,
-		.unit = c->cfg.metric_unit,
-		.monotonic = false,
-	};
+	for (size_t i = 0; i < c->targets.n; i++) {
+		struct run_target *t = &c->targets.v[i];
+		struct otlp_metric *m = &c->metrics[nm];
 
-	if (observer_read(c->obs, &c->snap)) {
-		log_error("cannot read the counters: %s", strerror(errno));
-		return -1;
+		*m = (struct otlp_metric){
+			.name = t->metric_name ? t->metric_name : c->cfg.metric_name,
+			.description = t->metric_description ? t->metric_description
+							     : c->cfg.metric_description,
+			.unit = t->metric_unit ? t->metric_unit : c->cfg.metric_unit,
+			.monotonic = false,
+		};
+		if (observer_read(t->obs, &t->snap)) {
+			log_error("%scannot read the counters: %s", t->where, strerror(errno));
+			return -1;
+		}
+		if (series_points(&t->series, &t->snap,
+				  t->attribute_key ? t->attribute_key : c->cfg.attribute_key, m,
+				  series_start, t->obs))
+			return -1;
+		for (int k = 0; k < INFLIGHT_STAT__COUNT; k++)
+			stats[k] += t->snap.stats[k];
+		attach_failed += t->snap.attach_failures;
+		since = t->stats_since_ns < since ? t->stats_since_ns : since;
+		now = t->snap.ts_ns > now ? t->snap.ts_ns : now;
+		npoints += m->npoints;
+		/* a target with no series yet adds no metric */
+		if (m->npoints)
+			nm++;
 	}
-	if (series_points(&c->series, &c->snap, c->cfg.attribute_key, metric, series_start, c->obs))
-		return -1;
 	/* no series yet: an export with no points is not sent */
-	if (!metric->npoints) {
+	if (!npoints) {
 		if (!c->said_idle)
 			log_info("no calls seen yet: nothing is exported until the first one");
 		c->said_idle = true;
 		return 0;
 	}
 	{
-		size_t n = self_metrics_build(&c->self, c->snap.stats, c->snap.attach_failures,
-					      c->exporter ? exporter_failed(c->exporter) : 0,
-					      c->self_start_ns, c->snap.ts_ns);
+		size_t n = self_metrics_build(&c->self, stats, attach_failed,
+					      c->exporter ? exporter_failed(c->exporter) : 0, since,
+					      now);
 
-		memcpy(&c->metrics[1], c->self.metrics, n * sizeof(c->metrics[0]));
-		e.nmetrics = 1 + n;
+		memcpy(&c->metrics[nm], c->self.metrics, n * sizeof(c->metrics[0]));
+		e.nmetrics = nm + n;
 	}
 	switch (c->cfg.exporter) {
 	case EXPORTER_NONE:
@@ -265,11 +288,11 @@ static int collect_and_export(struct collector *c)
 	if (c->cfg.gzip) {
 		if (gzipper_compress(&c->gz, &c->encoded, &c->compressed))
 			return -1;
-		log_debug("export: %zu series, %zu bytes, %zu gzipped", metric->npoints,
+		log_debug("export: %zu series, %zu bytes, %zu gzipped", npoints,
 			  c->encoded.len, c->compressed.len);
 		exporter_submit(c->exporter, &c->compressed);
 	} else {
-		log_debug("export: %zu series, %zu bytes", metric->npoints, c->encoded.len);
+		log_debug("export: %zu series, %zu bytes", npoints, c->encoded.len);
 		exporter_submit(c->exporter, &c->encoded);
 	}
 	return 0;
@@ -306,8 +329,7 @@ static int setup_export(struct collector *c, const struct run_args *a)
 
 static void collector_free(struct collector *c)
 {
-	snapshot_free(&c->snap);
-	series_free(&c->series);
+	run_targets_free(&c->targets);
 	buf_free(&c->encoded);
 	buf_free(&c->compressed);
 	gzipper_free(&c->gz);
@@ -322,13 +344,49 @@ int cmd_run(int argc, char **argv)
 	struct collector c = { 0 };
 	struct exporter_stats st = { 0 };
 	struct ticker tick;
-	char err[1024], pin_dir[512];
+	char err[1024];
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
-	rc = target_options_finish(&a.target);
+	if (!a.config) {
+		const char *env = getenv("INFLIGHT_CONFIG");
+
+		a.config = env && *env ? env : NULL;
+	}
+	if (!a.pin_dir) {
+		const char *env = getenv("INFLIGHT_PIN_DIR");
+
+		a.pin_dir = env && *env ? env : NULL;
+	}
+	if (a.config) {
+		const char *given;
+
+		rc = target_options_logging(&a.target);
+		if (rc)
+			goto out;
+		given = target_options_any_given(&a.target);
+		if (given) {
+			log_error("--config %s: %s%s is given too: with a config file the targets come from it alone",
+				  a.config, given[0] == 'I' ? "" : "--", given);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (a.pin_dir) {
+			log_error("--config %s: --pin-dir (or INFLIGHT_PIN_DIR) names one target's directory: give pin-dir in each target instead",
+				  a.config);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		rc = run_targets_from_file(&c.targets, a.config);
+	} else {
+		rc = target_options_finish(&a.target);
+		if (!rc)
+			rc = run_targets_from_cli(&c.targets, &a.target, a.pin_dir);
+	}
 	if (!rc)
 		rc = setup_export(&c, &a);
+	if (!rc)
+		rc = run_targets_check_metrics(&c.targets, c.cfg.metric_name);
 	if (rc)
 		goto out;
 	ticker_catch_signals();
@@ -358,49 +416,15 @@ int cmd_run(int argc, char **argv)
 			}
 		}
 	}
-	/* pinned by default: a collector restart must not lose entries or exits */
-	{
-		const char *env = getenv("INFLIGHT_PIN_DIR");
-
-		if (!a.pin_dir && env && *env)
-			a.pin_dir = env;
-		if (!a.no_pin && !a.target.cfg.python) {
-			if (!a.pin_dir) {
-				observer_default_pin_dir(&a.target.cfg, pin_dir, sizeof(pin_dir));
-				a.pin_dir = pin_dir;
-			}
-			a.target.cfg.pin_dir = a.pin_dir;
-		}
-	}
-	c.obs = observer_start(&a.target.cfg, err, sizeof(err));
-	if (!c.obs) {
-		log_error("%s", err);
-		rc = EXIT_USAGE;
+	rc = run_targets_start(&c.targets, a.no_pin);
+	if (rc)
 		goto out;
-	}
-	/* pinned counters run on across collectors: their sums start with the pin */
-	c.self_start_ns = observer_info(c.obs)->pinned_since_ns;
-	if (!c.self_start_ns) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		c.self_start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	}
-	/*
-	 * Attached: reading the mapped counters and exporting need no
-	 * capability; a CPython target reads other processes at every reading.
-	 */
+	for (size_t i = 0; i < c.targets.n; i++)
+		c.obs[i] = c.targets.v[i].obs;
+	/* Attached: reading the mapped counters and exporting need no capability. */
 	{
 		const char *user = a.user ? a.user : getenv("INFLIGHT_USER");
-		bool discovery = a.target.cfg.match_exe || a.target.cfg.match_cmdline;
-		/*
-		 * CPython targets read process memory at every reading; discovery
-		 * reads /proc/PID of other processes and attaches to new files.
-		 */
-		uint64_t keep = a.target.cfg.python || discovery ? CAP_MASK(CAP_SYS_PTRACE) : 0;
-
-		if (discovery && !a.target.cfg.python)
-			keep |= CAP_MASK(CAP_SYS_ADMIN) | CAP_MASK(CAP_BPF) | CAP_MASK(CAP_PERFMON);
+		uint64_t keep = run_targets_caps_to_keep(&c.targets);
 
 		if (privileges_drop(keep, user && *user ? user : NULL, err, sizeof(err))) {
 			log_error("%s", err);
@@ -412,27 +436,35 @@ int cmd_run(int argc, char **argv)
 			  : keep ? "CAP_SYS_PTRACE" : "none",
 			  user ? ", user " : "", user ? user : "");
 	}
-	{
-		char what[512];
+	for (size_t i = 0; i < c.targets.n; i++) {
+		const struct run_target *t = &c.targets.v[i];
+		char what[1024];
 
-		observer_describe(c.obs, what, sizeof(what));
-		log_info("%s", what);
-		log_info("exporting %s every %llu ms %s%s%s", c.cfg.metric_name,
-			 (unsigned long long)c.cfg.interval_ms,
-			 c.cfg.exporter == EXPORTER_OTLP ? "to " : "",
-			 c.cfg.exporter == EXPORTER_OTLP ? c.cfg.url
-			 : c.cfg.exporter == EXPORTER_CONSOLE ? "to the console" : "nowhere (exporter none)",
-			 c.cfg.exporter == EXPORTER_OTLP
-				 ? (c.cfg.protocol == OTLP_HTTP_JSON ? " (http/json)" : " (http/protobuf)")
-				 : "");
+		observer_describe(t->obs, what, sizeof(what));
+		if (t->name[0])
+			log_info("target %s: %s, exported as %s", t->name, what,
+				 t->metric_name ? t->metric_name : c.cfg.metric_name);
+		else
+			log_info("%s", what);
 	}
+	log_info("exporting %s every %llu ms %s%s%s",
+		 c.targets.n == 1 ? (c.targets.v[0].metric_name ? c.targets.v[0].metric_name
+								 : c.cfg.metric_name)
+				  : "the targets' metrics",
+		 (unsigned long long)c.cfg.interval_ms, c.cfg.exporter == EXPORTER_OTLP ? "to " : "",
+		 c.cfg.exporter == EXPORTER_OTLP ? c.cfg.url
+		 : c.cfg.exporter == EXPORTER_CONSOLE ? "to the console" : "nowhere (exporter none)",
+		 c.cfg.exporter == EXPORTER_OTLP
+			 ? (c.cfg.protocol == OTLP_HTTP_JSON ? " (http/json)" : " (http/protobuf)")
+			 : "");
 
 	health_set_ready(c.health, true, NULL);
 	ticker_start(&tick, c.cfg.interval_ms);
 	for (;;) {
 		struct timespec cpu0, cpu1;
+		size_t series = 0;
 
-		if (observer_wait_tick(c.obs, &tick))
+		if (observers_wait_tick(c.obs, c.targets.n, &tick))
 			break;
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 		if (collect_and_export(&c)) {
@@ -447,8 +479,10 @@ int cmd_run(int argc, char **argv)
 
 			health_set_ready(c.health, ok, why);
 		}
+		for (size_t i = 0; i < c.targets.n; i++)
+			series += c.targets.v[i].snap.n;
 		/* the benchmark reads this: CPU of one collection, network excluded */
-		log_debug("collection: %zu series, %lld us CPU", c.snap.n,
+		log_debug("collection: %zu series, %lld us CPU", series,
 			  (long long)((cpu1.tv_sec - cpu0.tv_sec) * 1000000LL +
 				      (cpu1.tv_nsec - cpu0.tv_nsec) / 1000));
 	}
@@ -464,7 +498,6 @@ out:
 			  (unsigned long long)st.superseded, (unsigned long long)st.attempts);
 		curl_lib_unload();
 	}
-	observer_stop(c.obs);
 	health_stop(c.health);
 	collector_free(&c);
 	return rc;

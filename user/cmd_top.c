@@ -112,7 +112,7 @@ int cmd_top(int argc, char **argv)
 	ticker_start(&tick, a.interval_ms);
 	rc = 0;
 	for (uint32_t shown = 0; !a.count || shown < a.count; shown++) {
-		if (observer_wait_tick(o, &tick))
+		if (observers_wait_tick(&o, 1, &tick))
 			break;
 		if (observer_read(o, &snap)) {
 			log_error("cannot read the counters: %s", strerror(errno));

@@ -983,13 +983,25 @@ uint64_t observer_pending_frames(const struct observer *o)
 	return n;
 }
 
-int observer_wait_tick(struct observer *o, struct ticker *t)
+int observers_wait_tick(struct observer *const *o, size_t n, struct ticker *t)
 {
 	for (;;) {
-		int rc = ticker_wait_or(t, observer_event_fd(o), observer_poll_in_ms(o));
+		int fds[16];
+		uint64_t next = UINT64_MAX;
+		size_t nfds = 0;
+		int rc;
 
+		for (size_t i = 0; i < n; i++) {
+			uint64_t in = observer_poll_in_ms(o[i]);
+
+			if (nfds < sizeof(fds) / sizeof(fds[0]))
+				fds[nfds++] = observer_event_fd(o[i]);
+			next = in < next ? in : next;
+		}
+		rc = ticker_wait_or(t, fds, nfds, next);
 		if (rc != 2)
 			return rc;
-		observer_poll(o);
+		for (size_t i = 0; i < n; i++)
+			observer_poll(o[i]);
 	}
 }

@@ -91,9 +91,9 @@ int observer_event_fd(const struct observer *o);        /* -1: none */
 void observer_rescan(struct observer *o);
 uint64_t observer_poll_in_ms(const struct observer *o); /* UINT64_MAX: never */
 
-/* ticker_wait, doing the observer's housekeeping meanwhile. */
+/* ticker_wait, doing the observers' housekeeping meanwhile. */
 struct ticker;
-int observer_wait_tick(struct observer *o, struct ticker *t);
+int observers_wait_tick(struct observer *const *o, size_t n, struct ticker *t);
 
 /* Calls pending across all threads (frames the BPF side holds). */
 uint64_t observer_pending_frames(const struct observer *o);

@@ -45,14 +45,21 @@ void ticker_start(struct ticker *t, uint64_t interval_ms)
 
 int ticker_wait(struct ticker *t)
 {
-	return ticker_wait_or(t, -1, UINT64_MAX);
+	return ticker_wait_or(t, NULL, 0, UINT64_MAX);
 }
 
-int ticker_wait_or(struct ticker *t, int fd, uint64_t max_ms)
+#define MAX_WAIT_FDS 32
+
+int ticker_wait_or(struct ticker *t, const int *fds, size_t nfds, uint64_t max_ms)
 {
+	struct pollfd pfd[MAX_WAIT_FDS];
+	nfds_t n = 0;
+
+	for (size_t i = 0; i < nfds && n < MAX_WAIT_FDS; i++)
+		if (fds[i] >= 0)
+			pfd[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	while (!stop) {
 		struct timespec now, wait;
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t left;
 		bool capped;
 		int rc;
@@ -64,7 +71,7 @@ int ticker_wait_or(struct ticker *t, int fd, uint64_t max_ms)
 			add_ms(&t->next, t->interval_ms);
 			return 0;
 		}
-		if (fd < 0 && max_ms == UINT64_MAX) {
+		if (!n && max_ms == UINT64_MAX) {
 			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t->next, NULL);
 			if (rc && rc != EINTR)
 				return -1;
@@ -75,7 +82,7 @@ int ticker_wait_or(struct ticker *t, int fd, uint64_t max_ms)
 			left = (int64_t)max_ms * 1000000;
 		wait.tv_sec = (time_t)(left / 1000000000LL);
 		wait.tv_nsec = (long)(left % 1000000000LL);
-		rc = ppoll(&pfd, fd >= 0 ? 1 : 0, &wait, NULL);
+		rc = ppoll(pfd, n, &wait, NULL);
 		if (rc < 0 && errno != EINTR)
 			return -1;
 		if (rc > 0 || (rc == 0 && capped))

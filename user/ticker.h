@@ -7,6 +7,7 @@
 #define INFLIGHT_TICKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -21,9 +22,9 @@ void ticker_start(struct ticker *t, uint64_t interval_ms);
 /* Sleeps until the next tick: 0 on time, 1 if asked to stop, -1 on error. */
 int ticker_wait(struct ticker *t);
 /*
- * The same, but returns 2 early when `fd` (-1: none) is readable or
- * `max_ms` passed first: something else to do before the tick.
+ * The same, but returns 2 early when one of `fds` is readable or `max_ms`
+ * passed first: something else to do before the tick.
  */
-int ticker_wait_or(struct ticker *t, int fd, uint64_t max_ms);
+int ticker_wait_or(struct ticker *t, const int *fds, size_t nfds, uint64_t max_ms);
 
 #endif
