@@ -55,7 +55,7 @@ WORKER_DIR := build/workers
 WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
 	   $(WORKER_DIR)/native_worker_shared \
 	   $(WORKER_DIR)/libworker_handler.so $(WORKER_DIR)/cxx_worker \
-	   $(WORKER_DIR)/demo_worker
+	   $(WORKER_DIR)/chaos_worker $(WORKER_DIR)/demo_worker
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
 .PHONY: all deps demo test check workers bench fuzz fuzz-check clean
@@ -117,6 +117,9 @@ $(WORKER_DIR)/native_worker_shared: tests/workers/worker_main.c $(WORKER_DIR)/li
 
 $(WORKER_DIR)/cxx_worker: tests/workers/cxx_worker.cpp | $(WORKER_DIR)
 	$(CXX) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
+
+$(WORKER_DIR)/chaos_worker: tests/workers/chaos_worker.cpp tests/workers/chaos_shm.h | $(WORKER_DIR)
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
 
 $(WORKER_DIR)/demo_worker: tools/demo/demo_worker.c | $(WORKER_DIR)
 	$(CC) $(WORKER_CFLAGS) $< -o $@
