@@ -26,6 +26,10 @@ const volatile struct inflight_fetch fetch = {};
 const volatile __u32 filter_tgid = 0;   /* 0: every process mapping the binary */
 const volatile __u32 id_space = 2;      /* chain ids per CPU in entries/exits */
 const volatile __u32 ncpus = 1;         /* possible CPUs: slots per chain id */
+/* series per chain and cgroup (--k8s-attributes) */
+const volatile bool by_cgroup = false;
+/* --chain-name, when split by cgroup (the name must go through the chain table) */
+const volatile char const_chain[INFLIGHT_CHAIN_LEN] = {};
 /* discovery: only processes in `watched` count (--match-cmdline) */
 const volatile bool watch_by_tgid = false;
 /* discovery: every exec is told to the collector, to look at at once */
@@ -318,17 +322,21 @@ static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt,
 					   struct inflight_pending *p)
 {
 	struct inflight_chain_key key = {};
-	const __u64 *w = (const __u64 *)key.name;
+	const __u64 *w = (const __u64 *)&key;
 	struct inflight_recent_chain *r;
 	__u32 id, slot;
 
-	if (fetch.base == INFLIGHT_BASE_CONST)
-		return INFLIGHT_CONST_ID;
-	if (fetch_chain(ctx, usdt, &key)) {
+	if (fetch.base == INFLIGHT_BASE_CONST) {
+		if (!by_cgroup)
+			return INFLIGHT_CONST_ID;
+		__builtin_memcpy(key.name, (const void *)const_chain, sizeof(key.name));
+	} else if (fetch_chain(ctx, usdt, &key)) {
 		__builtin_memset(&key, 0, sizeof(key));
 		key.name[1] = INFLIGHT_KEY_UNREADABLE;
 		stat_inc(INFLIGHT_STAT_FETCH_FAULT);
 	}
+	if (by_cgroup)
+		key.cgroup = bpf_get_current_cgroup_id();
 	/* one of the thread's recent chains? then no hash lookup */
 #pragma unroll
 	for (int i = 0; i < INFLIGHT_THREAD_CHAINS; i++) {

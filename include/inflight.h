@@ -31,6 +31,11 @@
 
 struct inflight_chain_key {
 	char name[INFLIGHT_CHAIN_LEN];
+	/*
+	 * The caller's cgroup (v2 id) when series are split by container
+	 * (--k8s-attributes), else 0: one series per chain and container.
+	 */
+	__u64 cgroup;
 };
 
 /* Where the fetch spec's first value comes from. */
@@ -81,8 +86,8 @@ struct inflight_frame {
 	__u32 _pad;
 };
 
-/* The chain key as captured: NUL-padded, compared as 8 words. */
-#define INFLIGHT_KEY_WORDS (INFLIGHT_CHAIN_LEN / 8)
+/* The chain key as captured: NUL-padded name and cgroup, compared as words. */
+#define INFLIGHT_KEY_WORDS (INFLIGHT_CHAIN_LEN / 8 + 1)
 
 /* Chains a thread remembers: comparing 64 bytes beats hashing them. */
 #define INFLIGHT_THREAD_CHAINS 4

@@ -17,6 +17,7 @@
 #include "export_config.h"
 #include "gzip.h"
 #include "health.h"
+#include "k8s_meta.h"
 #include "exporter.h"
 #include "log.h"
 #include "otlp_encode.h"
@@ -43,6 +44,7 @@ struct run_args {
 	const char *pin_dir;
 	const char *user;
 	const char *health;
+	const char *k8s, *cgroup_root, *k8s_log_dir;
 	bool no_pin;
 	struct flag_value flags[MAX_FLAGS];
 	size_t nflags;
@@ -72,6 +74,9 @@ enum {
 	OPT_USER,
 	OPT_HEALTH,
 	OPT_CONFIG,
+	OPT_K8S,
+	OPT_CGROUP_ROOT,
+	OPT_K8S_LOG_DIR,
 };
 
 static const struct {
@@ -120,6 +125,9 @@ static const struct argp_option options[] = {
 	{ "user", OPT_USER, "USER", 0, "Once attached, run as USER (INFLIGHT_USER); every capability is dropped either way", 8 },
 	{ "health-address", OPT_HEALTH, "HOST:PORT", 0, "Serve GET /healthz and /readyz there (INFLIGHT_HEALTH_ADDRESS; off by default: no listening socket)", 8 },
 	{ NULL, 0, NULL, 0, "What is exported:", 7 },
+	{ "k8s-attributes", OPT_K8S, NULL, 0, "A series per chain and container, with container.id, k8s.pod.uid, k8s.pod.name, k8s.namespace.name, k8s.container.name from the caller's cgroup and the kubelet's log links (INFLIGHT_K8S_ATTRIBUTES=true; native targets)", 7 },
+	{ "cgroup-root", OPT_CGROUP_ROOT, "DIR", 0, "The host's cgroup v2 hierarchy (INFLIGHT_CGROUP_ROOT; default: where cgroup2 is mounted)", 7 },
+	{ "k8s-log-dir", OPT_K8S_LOG_DIR, "DIR", 0, "The kubelet's container log links (INFLIGHT_K8S_LOG_DIR; default /var/log/containers)", 7 },
 	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (OTEL_SERVICE_NAME; default unknown_service:inflight)", 7 },
 	{ "resource-attributes", OPT_RESOURCE_ATTRIBUTES, "K=V,...", 0, "Resource attributes, percent-encoded (OTEL_RESOURCE_ATTRIBUTES)", 7 },
 	{ "metric-name", OPT_METRIC_NAME, "NAME", 0, "Default conserver.vcons.inflight", 7 },
@@ -155,6 +163,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_CONFIG:
 		a->config = arg;
+		return 0;
+	case OPT_K8S:
+		a->k8s = "true";
+		return 0;
+	case OPT_CGROUP_ROOT:
+		a->cgroup_root = arg;
+		return 0;
+	case OPT_K8S_LOG_DIR:
+		a->k8s_log_dir = arg;
 		return 0;
 	default:
 		break;
@@ -202,6 +219,7 @@ struct collector {
 	struct buf encoded, compressed;
 	struct gzipper gz;
 	struct health *health;
+	struct k8s_meta *k8s;
 	struct self_metrics self;
 	/* each target's gauge, then our own */
 	struct otlp_metric metrics[CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
@@ -211,6 +229,11 @@ struct collector {
 static uint64_t series_start(void *ctx, uint32_t id, uint64_t now)
 {
 	return observer_series_start(ctx, id, now);
+}
+
+static size_t series_k8s_attrs(void *ctx, uint64_t cgroup, struct otlp_attr *out)
+{
+	return k8s_meta_attrs(ctx, cgroup, out);
 }
 
 /* Reads the maps and hands one export on; never waits on the network. */
@@ -416,9 +439,36 @@ int cmd_run(int argc, char **argv)
 			}
 		}
 	}
-	rc = run_targets_start(&c.targets, a.no_pin);
-	if (rc)
-		goto out;
+	{
+		const char *v = a.k8s ? a.k8s : getenv("INFLIGHT_K8S_ATTRIBUTES");
+		bool k8s = false;
+
+		if (v && *v && strcmp(v, "true") && strcmp(v, "false")) {
+			log_error("INFLIGHT_K8S_ATTRIBUTES=%s: expected true or false", v);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		k8s = v && !strcmp(v, "true");
+		rc = run_targets_start(&c.targets, a.no_pin, k8s);
+		if (rc)
+			goto out;
+	}
+	for (size_t i = 0; i < c.targets.n; i++) {
+		struct run_target *t = &c.targets.v[i];
+		const char *root = a.cgroup_root ? a.cgroup_root : getenv("INFLIGHT_CGROUP_ROOT");
+		const char *logs = a.k8s_log_dir ? a.k8s_log_dir : getenv("INFLIGHT_K8S_LOG_DIR");
+
+		if (!t->opt->cfg.by_cgroup)
+			continue;
+		if (!c.k8s)
+			c.k8s = k8s_meta_new(root && *root ? root : NULL, logs && *logs ? logs : NULL);
+		if (!c.k8s) {
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		t->series.extra = series_k8s_attrs;
+		t->series.extra_ctx = c.k8s;
+	}
 	for (size_t i = 0; i < c.targets.n; i++)
 		c.obs[i] = c.targets.v[i].obs;
 	/* Attached: reading the mapped counters and exporting need no capability. */
@@ -500,5 +550,6 @@ out:
 	}
 	health_stop(c.health);
 	collector_free(&c);
+	k8s_meta_free(c.k8s);
 	return rc;
 }

@@ -322,6 +322,9 @@ int configure_object(struct observer *o, const struct observer_config *cfg,
 	s->rodata->id_space = id_space;
 	s->rodata->ncpus = (__u32)ncpus;
 	s->rodata->watch_by_tgid = disc;
+	s->rodata->by_cgroup = cfg->by_cgroup;
+	if (cfg->by_cgroup && cfg->chain_name)
+		memcpy((void *)s->rodata->const_chain, cfg->chain_name, strlen(cfg->chain_name));
 	s->rodata->notify_exec = disc;
 	err = err ?: bpf_map__set_max_entries(s->maps.chain_ids, chains);
 	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space * (__u32)ncpus);
@@ -526,10 +529,11 @@ static void target_text(const struct observer_config *cfg, const struct resolved
 	stat(elf_file_path(r->ef), &st);
 	if (cfg->fetch)
 		fetch_spec_format(cfg->fetch, spec, sizeof(spec));
-	snprintf(buf, size, "file %llu:%llu func %s@%llu pid %d chain %s|%s max %u mode %d sites %d",
+	snprintf(buf, size, "file %llu:%llu func %s@%llu pid %d chain %s|%s max %u mode %d sites %d cgroup %d",
 		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
 		 cfg->func ? cfg->func : "", (unsigned long long)r->entry_offset, (int)cfg->pid, spec,
-		 cfg->chain_name ? cfg->chain_name : "", cfg->max_chains, (int)info->mode, r->nsites);
+		 cfg->chain_name ? cfg->chain_name : "", cfg->max_chains, (int)info->mode, r->nsites,
+		 (int)cfg->by_cgroup);
 }
 
 void hex(const uint8_t *h, size_t n, char *out)
@@ -563,7 +567,7 @@ void observer_default_pin_dir(const struct observer_config *cfg, char *out, size
 	/* the target as given (resolution needs the process, not here) */
 	snprintf(text, sizeof(text), "%s|%d|%s|%s|%s|%s", cfg->binary ? cfg->binary : "",
 		 (int)cfg->pid, cfg->func ? cfg->func : "", cfg->usdt ? cfg->usdt : "",
-		 cfg->chain_name ? cfg->chain_name : "", "");
+		 cfg->chain_name ? cfg->chain_name : "", cfg->by_cgroup ? "by-cgroup" : "");
 	if (cfg->match_exe || cfg->match_cmdline) {
 		char m[600];
 

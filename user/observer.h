@@ -36,6 +36,8 @@ struct observer_config {
 	const char *match_exe;     /* --match-exe GLOB */
 	const char *match_cmdline; /* --match-cmdline REGEX */
 	unsigned rescan_ms;        /* --rescan: full /proc scans (0: default) */
+	/* a series per chain and cgroup, for k8s attributes (native targets) */
+	bool by_cgroup;
 	/* bpffs directory to pin the maps and probes in, NULL for none */
 	const char *pin_dir;
 };

@@ -388,10 +388,10 @@ static void identity_of(const struct observer_config *cfg, char out[65])
 
 	if (cfg->fetch)
 		fetch_spec_format(cfg->fetch, spec, sizeof(spec));
-	snprintf(text, sizeof(text), "discover exe %s cmdline %s func %s chain %s|%s max %u mode %d",
+	snprintf(text, sizeof(text), "discover exe %s cmdline %s func %s chain %s|%s max %u mode %d cgroup %d",
 		 cfg->match_exe ? cfg->match_exe : "", cfg->match_cmdline ? cfg->match_cmdline : "",
 		 cfg->func, spec, cfg->chain_name ? cfg->chain_name : "", cfg->max_chains,
-		 (int)cfg->return_mode);
+		 (int)cfg->return_mode, (int)cfg->by_cgroup);
 	buf_append(&b, elf, elf_sz);
 	buf_puts(&b, text);
 	sha256(b.data, b.len, h);

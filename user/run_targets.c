@@ -13,6 +13,7 @@
 /* the keys of a [target] section beyond the target options */
 static const char *const run_keys[] = {
 	"metric-name", "metric-unit", "metric-description", "attribute-key", "pin-dir",
+	"k8s-attributes",
 };
 
 static int known_key(const char *key)
@@ -42,6 +43,15 @@ int run_targets_from_cli(struct run_targets *rt, struct target_options *opt, con
 
 static int set_run_key(struct run_target *t, const struct config_entry *e, const char *src)
 {
+	if (!strcmp(e->key, "k8s-attributes")) {
+		if (strcmp(e->value, "true") && strcmp(e->value, "false")) {
+			log_error("%s=%s: expected true or false", src, e->value);
+			return -1;
+		}
+		t->k8s = !strcmp(e->value, "true") ? 1 : -1;
+		return 0;
+	}
+
 	const char **slot = !strcmp(e->key, "metric-name")	  ? &t->metric_name
 			    : !strcmp(e->key, "metric-unit")	  ? &t->metric_unit
 			    : !strcmp(e->key, "metric-description") ? &t->metric_description
@@ -141,7 +151,7 @@ static void stop_all(struct run_targets *rt)
 	}
 }
 
-int run_targets_start(struct run_targets *rt, bool no_pin)
+int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s)
 {
 	char err[1024];
 
@@ -149,6 +159,15 @@ int run_targets_start(struct run_targets *rt, bool no_pin)
 		struct run_target *t = &rt->v[i];
 		struct observer_config *cfg = &t->opt->cfg;
 		const struct observer_info *info;
+
+		/* the file's k8s-attributes, else the flag */
+		cfg->by_cgroup = t->k8s ? t->k8s > 0 : k8s;
+		if (cfg->by_cgroup && cfg->python) {
+			log_error("%s--k8s-attributes: CPython targets are not split by container (native targets are)",
+				  t->where);
+			stop_all(rt);
+			return EXIT_USAGE;
+		}
 
 		/* pinned by default: a collector restart must not lose entries or exits */
 		if (!no_pin && !cfg->python) {

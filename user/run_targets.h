@@ -26,6 +26,7 @@ struct run_target {
 	const char *pin_dir;
 	char pin_buf[512];
 	bool created_pins; /* pinned state made by this start */
+	int k8s;           /* the file's k8s-attributes: 1 true, -1 false, 0 not given */
 	struct observer *obs;
 	struct series_table series;
 	struct snapshot snap;
@@ -53,8 +54,11 @@ int run_targets_from_file(struct run_targets *rt, const char *path);
  */
 int run_targets_check_metrics(const struct run_targets *rt, const char *dflt);
 
-/* Starts every observer (pinned unless `no_pin`). Logs; 0 or EXIT_USAGE. */
-int run_targets_start(struct run_targets *rt, bool no_pin);
+/*
+ * Starts every observer (pinned unless `no_pin`; series split by cgroup if
+ * `k8s`, unless a target says otherwise). Logs; 0 or EXIT_USAGE.
+ */
+int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s);
 
 /* The capabilities the targets still need once attached. */
 uint64_t run_targets_caps_to_keep(const struct run_targets *rt);

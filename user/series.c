@@ -15,7 +15,7 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 		if (!p)
 			return -1;
 		t->points = p;
-		a = realloc(t->attrs, s->n * sizeof(*a));
+		a = realloc(t->attrs, s->n * (1 + SERIES_EXTRA_ATTRS) * sizeof(*a));
 		if (!a)
 			return -1;
 		t->attrs = a;
@@ -23,7 +23,8 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct chain_stat *c = &s->chains[i];
-		struct otlp_attr *a = &t->attrs[i];
+		struct otlp_attr *a = &t->attrs[i * (1 + SERIES_EXTRA_ATTRS)];
+		size_t na = 1;
 
 		if (c->id >= t->nstart) {
 			size_t n = (size_t)c->id + 64;
@@ -41,9 +42,11 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 			*a = (struct otlp_attr){ .key = "otel.metric.overflow", .type = OTLP_BOOL, .b = true };
 		else
 			*a = (struct otlp_attr){ .key = attr_key, .type = OTLP_STRING, .s = c->name };
+		if (t->extra && c->cgroup)
+			na += t->extra(t->extra_ctx, c->cgroup, a + 1);
 		t->points[i] = (struct otlp_point){
 			.attrs = a,
-			.nattrs = 1,
+			.nattrs = na,
 			.start_ns = t->start_ns[c->id],
 			.time_ns = s->ts_ns,
 			.value = c->inflight,

@@ -12,12 +12,24 @@
 #include "otlp_model.h"
 #include "snapshot.h"
 
+/* Attributes a series carries beyond its chain: at most this many. */
+#define SERIES_EXTRA_ATTRS 5
+
+/*
+ * The extra attributes of a chain's series from its cgroup (k8s.pod.name,
+ * ...): fills `out`, returns how many. They must not change for a cgroup.
+ */
+typedef size_t (*series_attrs_fn)(void *ctx, uint64_t cgroup, struct otlp_attr *out);
+
 struct series_table {
 	uint64_t *start_ns; /* by chain id; 0: not seen yet */
 	size_t nstart;
 	struct otlp_point *points;
-	struct otlp_attr *attrs;
+	struct otlp_attr *attrs; /* 1 + SERIES_EXTRA_ATTRS per point */
 	size_t cap;
+	/* set by the owner: extra attributes per series, or NULL */
+	series_attrs_fn extra;
+	void *extra_ctx;
 };
 
 /*

@@ -14,6 +14,7 @@ struct counts_reader {
 	uint64_t *exits;   /* id_space * 2 */
 	uint64_t *entered;
 	char **names;      /* by chain id, filled as ids appear */
+	uint64_t *cgroups; /* by chain id, with the names */
 };
 
 struct counts_reader *counts_reader_new(const struct counts_maps *maps)
@@ -26,7 +27,8 @@ struct counts_reader *counts_reader_new(const struct counts_maps *maps)
 	r->exits = calloc((size_t)maps->id_space * 2, sizeof(uint64_t));
 	r->entered = calloc(maps->id_space, sizeof(uint64_t));
 	r->names = calloc(maps->id_space, sizeof(char *));
-	if (!r->exits || !r->entered || !r->names) {
+	r->cgroups = calloc(maps->id_space, sizeof(uint64_t));
+	if (!r->exits || !r->entered || !r->names || !r->cgroups) {
 		counts_reader_free(r);
 		return NULL;
 	}
@@ -41,6 +43,7 @@ void counts_reader_free(struct counts_reader *r)
 		for (uint32_t i = 0; i < r->m.id_space; i++)
 			free(r->names[i]);
 	free(r->names);
+	free(r->cgroups);
 	free(r->exits);
 	free(r->entered);
 	free(r);
@@ -69,6 +72,7 @@ static int load_names(struct counts_reader *r)
 		    r->names[id])
 			continue;
 		chain_key_display(&key, buf, sizeof(buf));
+		r->cgroups[id] = key.cgroup;
 		r->names[id] = strdup(buf);
 		if (!r->names[id])
 			return -ENOMEM;
@@ -80,9 +84,14 @@ static int cmp_chain(const void *a, const void *b)
 {
 	const struct chain_stat *x = a, *y = b;
 
+	int c;
+
 	if (x->overflow != y->overflow)
 		return x->overflow ? 1 : -1;
-	return strcmp(x->name, y->name);
+	c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return x->cgroup < y->cgroup ? -1 : x->cgroup > y->cgroup;
 }
 
 int counts_reader_read(struct counts_reader *r, struct snapshot *out)
@@ -135,6 +144,7 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 		c->id = id;
 		c->overflow = id == INFLIGHT_OVERFLOW_ID;
 		c->name = c->overflow ? "(overflow)" : r->names[id] ? r->names[id] : "(unnamed)";
+		c->cgroup = r->cgroups[id];
 		c->entered = r->entered[id];
 		c->returned = r->exits[id * 2];
 		c->released = r->exits[id * 2 + 1];

@@ -12,6 +12,7 @@ struct chain_stat {
 	uint32_t id;
 	const char *name; /* valid UTF-8, owned by the reader */
 	bool overflow;    /* the series past the chain cap */
+	uint64_t cgroup;  /* the callers' cgroup v2 id when split by cgroup, else 0 */
 	uint64_t entered;
 	uint64_t returned;
 	uint64_t released;

@@ -219,6 +219,42 @@ static void test_empty_snapshot(void **state)
 	series_free(&t);
 }
 
+static size_t pod_of(void *ctx, uint64_t cgroup, struct otlp_attr *out)
+{
+	(void)ctx;
+	if (cgroup != 77)
+		return 0;
+	out[0] = (struct otlp_attr){ .key = "k8s.pod.name", .type = OTLP_STRING, .s = "web-1" };
+	out[1] = (struct otlp_attr){ .key = "k8s.namespace.name", .type = OTLP_STRING, .s = "shop" };
+	return 2;
+}
+
+/* Split by cgroup: the same chain twice, one with its pod's attributes. */
+static void test_extra_attributes(void **state)
+{
+	struct chain_stat c[] = {
+		{ .id = 2, .name = "alpha", .cgroup = 77, .entered = 2, .inflight = 2 },
+		{ .id = 3, .name = "alpha", .cgroup = 5, .entered = 1, .inflight = 1 },
+		{ .id = 4, .name = "alpha", .entered = 1, .inflight = 1 },
+	};
+	struct snapshot s = snap(T0, c, 3);
+	struct series_table t = { .extra = pod_of };
+	struct otlp_metric m = { 0 };
+
+	(void)state;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	assert_int_equal(m.npoints, 3);
+	assert_int_equal(m.points[0].nattrs, 3);
+	assert_string_equal(m.points[0].attrs[0].s, "alpha");
+	assert_string_equal(m.points[0].attrs[1].key, "k8s.pod.name");
+	assert_string_equal(m.points[0].attrs[2].s, "shop");
+	assert_int_equal(m.points[0].value, 2);
+	/* a cgroup that is no pod, and no cgroup at all: the chain alone */
+	assert_chain_point(&m.points[1], "chain.name", "alpha", T0, T0, 1);
+	assert_chain_point(&m.points[2], "chain.name", "alpha", T0, T0, 1);
+	series_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_start_kept_across_absence),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_empty_snapshot),
+		cmocka_unit_test(test_extra_attributes),
 	};
 
 	return cmocka_run_group_tests_name("series: snapshot to cumulative OTLP points", tests, NULL,
