@@ -70,6 +70,45 @@ static void test_missing_capability_named(void **state)
 	assert_non_null(strstr(run.err, "missing capability CAP_BPF"));
 }
 
+/*
+ * Another user's process without CAP_SYS_PTRACE: its /proc entry cannot be
+ * read. `--pid` says so and exits 2; discovery warns once and counts on.
+ */
+static void test_unreadable_proc(void **state)
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	char pid[16];
+	char *by_pid[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			   "--inh-caps=+sys_admin", "--ambient-caps=+sys_admin",
+			   (char *)public_copy(inflight_bin()), "top", "--pid", pid, "--func",
+			   "worker_handle", "--chain-name", "x", "--once", NULL };
+	char *discover[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			     "--inh-caps=+sys_admin", "--ambient-caps=+sys_admin",
+			     (char *)public_copy(inflight_bin()), "top", "--match-exe", "*/native_worker",
+			     "--func", "worker_handle", "--chain-name", "x", "--once",
+			     "--interval", "100ms", NULL };
+	struct worker_proc *w;
+	int status;
+
+	(void)state;
+	REQUIRE_BPF();
+	w = worker_start(wargv);
+	/* it answered: it runs the worker, as root */
+	worker_send(w, "burst x 1");
+	worker_expect(w, "B");
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	inflight_start_argv(&run, by_pid, NULL);
+	status = inflight_stop(&run, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	if (!strstr(run.err, "Permission denied (CAP_SYS_PTRACE is needed for other users' processes)"))
+		fail_msg("stderr:\n%s", run.err);
+	inflight_start_argv(&run, discover, NULL);
+	status = inflight_stop(&run, 0);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	if (!strstr(run.err, "could not be looked at: reading /proc/PID/exe of another user's process needs CAP_SYS_PTRACE"))
+		fail_msg("stderr:\n%s", run.err);
+}
+
 /* The capabilities of a running process, from /proc. */
 static void proc_status(pid_t pid, const char *field, char *out, size_t size)
 {
@@ -133,6 +172,7 @@ int main(void)
 		T(test_documented_set_is_enough),
 		T(test_missing_capability_named),
 		T(test_run_drops_everything),
+		T(test_unreadable_proc),
 	};
 
 	apply_test_filter();
