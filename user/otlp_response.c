@@ -33,14 +33,40 @@ static size_t put_utf8(char *out, size_t o, size_t size, unsigned cp)
 		tmp[0] = (char)cp, n = 1;
 	} else if (cp < 0x800) {
 		tmp[0] = (char)(0xc0 | cp >> 6), tmp[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-	} else {
+	} else if (cp < 0x10000) {
 		tmp[0] = (char)(0xe0 | cp >> 12), tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
 		tmp[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		tmp[0] = (char)(0xf0 | cp >> 18), tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), tmp[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
 	}
 	if (o + n >= size)
 		return o;
 	memcpy(out + o, tmp, n);
 	return o + n;
+}
+
+/* Exactly four hex digits at p (the caller has checked they are there). */
+static bool hex4(const char *p, unsigned *cp)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		v = v << 4 | d;
+	}
+	*cp = v;
+	return true;
 }
 
 /*
@@ -90,9 +116,23 @@ static bool json_value(const char *body, size_t len, const char *key, char *out,
 			case 'b': out[o++] = '\b'; break;
 			case 'f': out[o++] = '\f'; break;
 			case 'u':
-				if (p + 4 < end && sscanf(p + 1, "%4x", &cp) == 1) {
-					o = put_utf8(out, o, size, cp);
+				/* Four hex digits, read by hand: the body is not
+				 * NUL-terminated, so sscanf would run past it. */
+				if (p + 4 < end && hex4(p + 1, &cp)) {
+					unsigned lo;
+
 					p += 4;
+					/* A surrogate pair is one code point; a lone
+					 * surrogate is not UTF-8 and becomes U+FFFD. */
+					if (cp >= 0xd800 && cp < 0xdc00 && p + 6 < end &&
+					    p[1] == '\\' && p[2] == 'u' && hex4(p + 3, &lo) &&
+					    lo >= 0xdc00 && lo < 0xe000) {
+						cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+						p += 6;
+					} else if (cp >= 0xd800 && cp < 0xe000) {
+						cp = 0xfffd;
+					}
+					o = put_utf8(out, o, size, cp);
 				}
 				break;
 			default: out[o++] = *p; break; /* \" \\ \/ */

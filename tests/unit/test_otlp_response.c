@@ -179,6 +179,31 @@ static void test_json_unterminated(void **state)
 	assert_string_equal(r.message, "cut\\");
 }
 
+/*
+ * \u escapes: exactly four hex digits, read within the body (found by
+ * fuzz_otlp_response: sscanf ran past a body ending in "\ude").
+ */
+static void test_json_unicode_escapes(void **state)
+{
+	struct otlp_response r;
+
+	(void)state;
+	assert_int_equal(JSON(STATUS, &r, "{\"message\":\"caf\\u00e9 \\u20ac\"}"), 0);
+	assert_string_equal(r.message, "caf\xc3\xa9 \xe2\x82\xac");
+	/* a surrogate pair is one 4-byte code point */
+	assert_int_equal(JSON(STATUS, &r, "{\"message\":\"\\ud83d\\ude00\"}"), 0);
+	assert_string_equal(r.message, "\xf0\x9f\x98\x80");
+	/* a lone surrogate is replaced */
+	assert_int_equal(JSON(STATUS, &r, "{\"message\":\"\\ude00x\"}"), 0);
+	assert_string_equal(r.message, "\xef\xbf\xbdx");
+	/* not four hex digits: dropped, the rest kept */
+	assert_int_equal(JSON(STATUS, &r, "{\"message\":\"a\\u+12fb\"}"), 0);
+	assert_string_equal(r.message, "a+12fb");
+	/* cut short at the body's end */
+	assert_int_equal(JSON(STATUS, &r, "{\"message\":\"a\\ude"), 0);
+	assert_string_equal(r.message, "ade");
+}
+
 static void test_pb_malformed(void **state)
 {
 	struct otlp_response r;
@@ -270,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_json_partial_success),
 		cmocka_unit_test(test_json_status),
 		cmocka_unit_test(test_json_unterminated),
+		cmocka_unit_test(test_json_unicode_escapes),
 		cmocka_unit_test(test_pb_malformed),
 		cmocka_unit_test(test_long_message_truncated),
 	};
