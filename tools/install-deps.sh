@@ -5,7 +5,8 @@
 #   install-deps.sh bench    and bpftrace, the benchmark's peer
 set -eu
 
-PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev redis-server
+# python3 and redis-server: the CPython tests' interpreter and conserver's queue
+PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev redis-server python3
 libcurl4-openssl-dev libcmocka-dev libcapstone-dev systemtap-sdt-dev
 pkg-config util-linux procps"
 [ "${1:-}" = bench ] && PKGS="$PKGS bpftrace"
