@@ -125,7 +125,7 @@ static const struct argp_option options[] = {
 	{ "user", OPT_USER, "USER", 0, "Once attached, run as USER (INFLIGHT_USER); every capability is dropped either way", 8 },
 	{ "health-address", OPT_HEALTH, "HOST:PORT", 0, "Serve GET /healthz and /readyz there (INFLIGHT_HEALTH_ADDRESS; off by default: no listening socket)", 8 },
 	{ NULL, 0, NULL, 0, "What is exported:", 7 },
-	{ "k8s-attributes", OPT_K8S, NULL, 0, "A series per chain and container, with container.id, k8s.pod.uid, k8s.pod.name, k8s.namespace.name, k8s.container.name from the caller's cgroup and the kubelet's log links (INFLIGHT_K8S_ATTRIBUTES=true; native targets)", 7 },
+	{ "k8s-attributes", OPT_K8S, NULL, 0, "A series per chain and container, with container.id, k8s.pod.uid, k8s.pod.name, k8s.namespace.name, k8s.container.name from the caller's cgroup and the kubelet's log links (INFLIGHT_K8S_ATTRIBUTES=true)", 7 },
 	{ "cgroup-root", OPT_CGROUP_ROOT, "DIR", 0, "The host's cgroup v2 hierarchy (INFLIGHT_CGROUP_ROOT; default: where cgroup2 is mounted)", 7 },
 	{ "k8s-log-dir", OPT_K8S_LOG_DIR, "DIR", 0, "The kubelet's container log links (INFLIGHT_K8S_LOG_DIR; default /var/log/containers)", 7 },
 	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (OTEL_SERVICE_NAME; default unknown_service:inflight)", 7 },
@@ -449,23 +449,26 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		k8s = v && !strcmp(v, "true");
-		rc = run_targets_start(&c.targets, a.no_pin, k8s);
+		if (run_targets_want_k8s(&c.targets, k8s)) {
+			const char *root = a.cgroup_root ? a.cgroup_root : getenv("INFLIGHT_CGROUP_ROOT");
+			const char *logs = a.k8s_log_dir ? a.k8s_log_dir : getenv("INFLIGHT_K8S_LOG_DIR");
+
+			c.k8s = k8s_meta_new(root && *root ? root : NULL, logs && *logs ? logs : NULL);
+			if (!c.k8s) {
+				log_error("out of memory");
+				rc = EXIT_RUNTIME;
+				goto out;
+			}
+		}
+		rc = run_targets_start(&c.targets, a.no_pin, k8s, c.k8s);
 		if (rc)
 			goto out;
 	}
 	for (size_t i = 0; i < c.targets.n; i++) {
 		struct run_target *t = &c.targets.v[i];
-		const char *root = a.cgroup_root ? a.cgroup_root : getenv("INFLIGHT_CGROUP_ROOT");
-		const char *logs = a.k8s_log_dir ? a.k8s_log_dir : getenv("INFLIGHT_K8S_LOG_DIR");
 
 		if (!t->opt->cfg.by_cgroup)
 			continue;
-		if (!c.k8s)
-			c.k8s = k8s_meta_new(root && *root ? root : NULL, logs && *logs ? logs : NULL);
-		if (!c.k8s) {
-			rc = EXIT_RUNTIME;
-			goto out;
-		}
 		t->series.extra = series_k8s_attrs;
 		t->series.extra_ctx = c.k8s;
 	}

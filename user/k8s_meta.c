@@ -19,6 +19,7 @@
 
 struct resolved_cgroup {
 	uint64_t id;
+	char *path; /* for a key from k8s_meta_path_key, else NULL */
 	char cid[K8S_ID_LEN + 1], uid[K8S_UID_LEN + 1];
 	char pod[254], ns[64], container[64];
 };
@@ -28,6 +29,7 @@ struct k8s_meta {
 	char log_dir[PATH_MAX];
 	struct resolved_cgroup **v; /* each its own block: attributes point into it */
 	size_t n, cap;
+	uint64_t path_keys; /* made by k8s_meta_path_key so far */
 	bool said_no_root;
 };
 
@@ -158,8 +160,10 @@ void k8s_meta_free(struct k8s_meta *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i]->path);
 		free(m->v[i]);
+	}
 	free(m->v);
 	free(m);
 }
@@ -206,14 +210,23 @@ static void names_from_logs(struct k8s_meta *m, struct resolved_cgroup *r)
 		closedir(d);
 }
 
-static struct resolved_cgroup *resolve(struct k8s_meta *m, uint64_t id)
+/* What a cgroup path (below the hierarchy's root) names, into `r`. */
+static void fill_from_path(struct k8s_meta *m, struct resolved_cgroup *r, const char *path)
+{
+	if (k8s_parse_cgroup_path(path, r->cid, r->uid))
+		return;
+	if (r->cid[0])
+		names_from_logs(m, r);
+	log_debug("cgroup %s: container %s, pod %s/%s (uid %s), container name %s", path,
+		  r->cid[0] ? r->cid : "?", r->ns[0] ? r->ns : "?", r->pod[0] ? r->pod : "?",
+		  r->uid[0] ? r->uid : "?", r->container[0] ? r->container : "?");
+}
+
+/* A new, empty entry for `id`; NULL when out of memory. */
+static struct resolved_cgroup *add_entry(struct k8s_meta *m, uint64_t id)
 {
 	struct resolved_cgroup *r;
-	char path[PATH_MAX];
 
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i]->id == id)
-			return m->v[i];
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;
 		struct resolved_cgroup **v = realloc(m->v, cap * sizeof(*v));
@@ -228,6 +241,20 @@ static struct resolved_cgroup *resolve(struct k8s_meta *m, uint64_t id)
 		return NULL;
 	m->v[m->n++] = r;
 	r->id = id;
+	return r;
+}
+
+static struct resolved_cgroup *resolve(struct k8s_meta *m, uint64_t id)
+{
+	struct resolved_cgroup *r;
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i]->id == id)
+			return m->v[i];
+	r = add_entry(m, id);
+	if (!r || (id & K8S_PATH_KEY))
+		return r; /* a path key is only ever made by k8s_meta_path_key */
 	/* cgroup ids are never reused: what is found (or not) now stays true */
 	if (!m->root[0]) {
 		if (!m->said_no_root)
@@ -235,17 +262,28 @@ static struct resolved_cgroup *resolve(struct k8s_meta *m, uint64_t id)
 		m->said_no_root = true;
 		return r;
 	}
-	if (!find_cgroup(m->root, id, 0, path, sizeof(path)))
-		return r;
-	if (k8s_parse_cgroup_path(path + strlen(m->root), r->cid, r->uid))
-		return r;
-	if (r->cid[0])
-		names_from_logs(m, r);
-	log_debug("cgroup %llu: container %s, pod %s/%s (uid %s), container name %s",
-		  (unsigned long long)id, r->cid[0] ? r->cid : "?", r->ns[0] ? r->ns : "?",
-		  r->pod[0] ? r->pod : "?", r->uid[0] ? r->uid : "?",
-		  r->container[0] ? r->container : "?");
+	if (find_cgroup(m->root, id, 0, path, sizeof(path)))
+		fill_from_path(m, r, path + strlen(m->root));
 	return r;
+}
+
+uint64_t k8s_meta_path_key(struct k8s_meta *m, const char *path)
+{
+	struct resolved_cgroup *r;
+	char *copy;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i]->path && !strcmp(m->v[i]->path, path))
+			return m->v[i]->id;
+	copy = strdup(path);
+	r = copy ? add_entry(m, K8S_PATH_KEY | ++m->path_keys) : NULL;
+	if (!r) {
+		free(copy);
+		return 0;
+	}
+	r->path = copy;
+	fill_from_path(m, r, path);
+	return r->id;
 }
 
 size_t k8s_meta_attrs(struct k8s_meta *m, uint64_t id, struct otlp_attr *out)

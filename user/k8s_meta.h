@@ -44,4 +44,17 @@ void k8s_meta_free(struct k8s_meta *m);
  */
 size_t k8s_meta_attrs(struct k8s_meta *m, uint64_t id, struct otlp_attr *out);
 
+/* Keys from k8s_meta_path_key have this bit; cgroup ids (inode numbers) never do. */
+#define K8S_PATH_KEY (1ull << 63)
+
+/*
+ * A key standing for the cgroup `path` as /proc/PID/cgroup names it (for
+ * targets read from userspace, which have a path but no BPF cgroup id),
+ * resolved from the path's text: it may be relative to our cgroup
+ * namespace ("/../.."), the container and pod it names are the same. The
+ * same path gives the same key; k8s_meta_attrs takes it like an id.
+ * 0 when out of memory.
+ */
+uint64_t k8s_meta_path_key(struct k8s_meta *m, const char *path);
+
 #endif

@@ -804,6 +804,8 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 			.match_exe = cfg->match_exe, .match_cmdline = cfg->match_cmdline,
 			.func = cfg->py_func, .file = cfg->py_file, .chain = cfg->py_chain,
 			.max_chains = cfg->max_chains,
+			.cgroup_key = cfg->by_cgroup ? cfg->cgroup_key : NULL,
+			.cgroup_ctx = cfg->cgroup_ctx,
 		};
 
 		o->py = py_observer_start(&pc, err, errlen);

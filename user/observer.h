@@ -36,8 +36,14 @@ struct observer_config {
 	const char *match_exe;     /* --match-exe GLOB */
 	const char *match_cmdline; /* --match-cmdline REGEX */
 	unsigned rescan_ms;        /* --rescan: full /proc scans (0: default) */
-	/* a series per chain and cgroup, for k8s attributes (native targets) */
+	/*
+	 * A series per chain and cgroup, for k8s attributes. Native targets
+	 * key series by cgroup id; CPython targets by `cgroup_key` of the
+	 * process's cgroup path (required with by_cgroup and python).
+	 */
 	bool by_cgroup;
+	uint64_t (*cgroup_key)(void *ctx, const char *path);
+	void *cgroup_ctx;
 	/* bpffs directory to pin the maps and probes in, NULL for none */
 	const char *pin_dir;
 };

@@ -24,6 +24,7 @@ struct tracked {
 	struct py_process proc;
 	struct py_code_cache cache;
 	int status;   /* py_process_open's result */
+	uint64_t cgroup; /* its cgroup's key, when split by cgroup */
 	bool seen;    /* found again in this reading's scan */
 	unsigned readings;
 };
@@ -40,7 +41,11 @@ struct py_observer {
 	struct tracked *procs;
 	size_t nprocs, cap;
 	char **names;          /* by id - FIRST_ID */
+	uint64_t *cgroups;     /* by id - FIRST_ID: the series' cgroup key, or 0 */
 	size_t nnames;
+	uint64_t (*cgroup_key)(void *ctx, const char *path);
+	void *cgroup_ctx;
+	uint64_t walking_cgroup; /* of the process being read */
 	uint64_t *counts;      /* by id, this reading */
 	bool overflow_seen;
 	uint64_t overflow_count;
@@ -62,6 +67,31 @@ static struct tracked *find_tracked(struct py_observer *o, pid_t pid)
 		if (o->procs[i].proc.pid == pid)
 			return &o->procs[i];
 	return NULL;
+}
+
+/*
+ * The key of `pid`'s cgroup v2 path ("0::PATH" in /proc/PID/cgroup), read
+ * once: containers do not move their processes. 0 if there is none.
+ */
+static uint64_t cgroup_of(struct py_observer *o, pid_t pid)
+{
+	char path[64], line[4096];
+	uint64_t key = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		key = o->cgroup_key(o->cgroup_ctx, line + 3);
+		break;
+	}
+	fclose(f);
+	return key;
 }
 
 /* Starts tracking `pid` (or re-opens it if the pid was reused). */
@@ -92,6 +122,8 @@ static struct tracked *track(struct py_observer *o, pid_t pid, bool explicit_pid
 	t->status = py_process_open(pid, &t->proc, why, sizeof(why));
 	t->proc.pid = pid;
 	t->seen = true;
+	if (o->cgroup_key && t->status == 0)
+		t->cgroup = cgroup_of(o, pid);
 	if (t->status == 0)
 		log_info("python: pid %d: %s, CPython %s", (int)pid, t->proc.image, t->proc.version);
 	else if (t->status > 0)
@@ -208,16 +240,16 @@ done:
 	free(all);
 }
 
-/* The id of a chain name, assigned on first sight; 0 past the cap. */
-static uint32_t chain_id(struct py_observer *o, const char *raw)
+/* The id of a chain name (and cgroup), assigned on first sight; 0 past the cap. */
+static uint32_t chain_id(struct py_observer *o, const char *raw, uint64_t cgroup)
 {
 	char name[UTF8_SANITIZED_MAX(INFLIGHT_CHAIN_LEN)];
 	char **grown_names;
-	uint64_t *grown_counts;
+	uint64_t *grown_counts, *grown_cgroups;
 
 	utf8_sanitize(raw, strlen(raw), name, sizeof(name));
 	for (size_t i = 0; i < o->nnames; i++)
-		if (!strcmp(o->names[i], name))
+		if (o->cgroups[i] == cgroup && !strcmp(o->names[i], name))
 			return (uint32_t)(i + FIRST_ID);
 	if (o->nnames >= o->max_chains) {
 		o->overflow_seen = true;
@@ -228,6 +260,11 @@ static uint32_t chain_id(struct py_observer *o, const char *raw)
 	if (!grown_names)
 		return 0;
 	o->names = grown_names;
+	grown_cgroups = realloc(o->cgroups, (o->nnames + 1) * sizeof(*grown_cgroups));
+	if (!grown_cgroups)
+		return 0;
+	o->cgroups = grown_cgroups;
+	o->cgroups[o->nnames] = cgroup;
 	grown_counts = realloc(o->counts, (o->nnames + 1 + FIRST_ID) * sizeof(*grown_counts));
 	if (!grown_counts)
 		return 0;
@@ -242,7 +279,7 @@ static uint32_t chain_id(struct py_observer *o, const char *raw)
 static void on_found(void *ctx, const char *chain)
 {
 	struct py_observer *o = ctx;
-	uint32_t id = chain_id(o, chain ? chain : UNREADABLE_NAME);
+	uint32_t id = chain_id(o, chain ? chain : UNREADABLE_NAME, o->walking_cgroup);
 
 	if (id)
 		o->counts[id]++;
@@ -265,6 +302,8 @@ struct py_observer *py_observer_start(const struct py_observer_config *cfg, char
 				errlen))
 		goto fail;
 	o->max_chains = cfg->max_chains ? cfg->max_chains : 1024;
+	o->cgroup_key = cfg->cgroup_key;
+	o->cgroup_ctx = cfg->cgroup_ctx;
 	if (cfg->exe_pattern) {
 		o->pattern = strdup(cfg->exe_pattern);
 		if (!o->pattern)
@@ -364,6 +403,7 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 		/* code objects can be freed and their addresses reused: forget now and then */
 		if (++t->readings % 64 == 0)
 			py_code_cache_reset(&t->cache);
+		o->walking_cgroup = t->cgroup;
 		if (py_walk(&t->proc, &o->target, &t->cache, on_found, o, &st, &reads) == 0) {
 			o->cost.processes++;
 			o->cost.frames += st.frames;
@@ -384,6 +424,7 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 		chains[n++] = (struct chain_stat){
 			.id = (uint32_t)(i + FIRST_ID),
 			.name = o->names[i],
+			.cgroup = o->cgroups[i],
 			.entered = c,
 			.inflight = (int64_t)c,
 		};
@@ -416,6 +457,7 @@ void py_observer_stop(struct py_observer *o)
 	for (size_t i = 0; i < o->nnames; i++)
 		free(o->names[i]);
 	free(o->names);
+	free(o->cgroups);
 	free(o->counts);
 	free(o->procs);
 	free(o->pids);

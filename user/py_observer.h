@@ -24,6 +24,12 @@ struct py_observer_config {
 	const char *file;        /* co_filename suffix, or NULL */
 	const char *chain;       /* default chain_details["name"] */
 	unsigned max_chains;
+	/*
+	 * A series per chain and container: the key standing for a process's
+	 * cgroup path (the "0::" line of /proc/PID/cgroup), or NULL for none.
+	 */
+	uint64_t (*cgroup_key)(void *ctx, const char *path);
+	void *cgroup_ctx;
 };
 
 /* The cost of the last reading, for logs and the benchmark. */

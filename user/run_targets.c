@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "k8s_meta.h"
 #include "log.h"
 #include "observer.h"
 #include "pin.h"
@@ -151,7 +152,20 @@ static void stop_all(struct run_targets *rt)
 	}
 }
 
-int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s)
+bool run_targets_want_k8s(const struct run_targets *rt, bool k8s)
+{
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->v[i].k8s ? rt->v[i].k8s > 0 : k8s)
+			return true;
+	return false;
+}
+
+static uint64_t cgroup_path_key(void *ctx, const char *path)
+{
+	return k8s_meta_path_key(ctx, path);
+}
+
+int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_meta *meta)
 {
 	char err[1024];
 
@@ -161,13 +175,10 @@ int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s)
 		const struct observer_info *info;
 
 		/* the file's k8s-attributes, else the flag */
-		cfg->by_cgroup = t->k8s ? t->k8s > 0 : k8s;
-		if (cfg->by_cgroup && cfg->python) {
-			log_error("%s--k8s-attributes: CPython targets are not split by container (native targets are)",
-				  t->where);
-			stop_all(rt);
-			return EXIT_USAGE;
-		}
+		cfg->by_cgroup = (t->k8s ? t->k8s > 0 : k8s) && meta;
+		/* CPython processes are read from userspace: keyed by cgroup path */
+		cfg->cgroup_key = cgroup_path_key;
+		cfg->cgroup_ctx = meta;
 
 		/* pinned by default: a collector restart must not lose entries or exits */
 		if (!no_pin && !cfg->python) {

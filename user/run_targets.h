@@ -56,9 +56,14 @@ int run_targets_check_metrics(const struct run_targets *rt, const char *dflt);
 
 /*
  * Starts every observer (pinned unless `no_pin`; series split by cgroup if
- * `k8s`, unless a target says otherwise). Logs; 0 or EXIT_USAGE.
+ * `k8s`, unless a target says otherwise, resolved by `meta`, which must be
+ * there for any such target). Logs; 0 or EXIT_USAGE.
  */
-int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s);
+struct k8s_meta;
+int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_meta *meta);
+
+/* Whether any target will be split by cgroup, given the flag `k8s`. */
+bool run_targets_want_k8s(const struct run_targets *rt, bool k8s);
 
 /* The capabilities the targets still need once attached. */
 uint64_t run_targets_caps_to_keep(const struct run_targets *rt);

@@ -5,10 +5,13 @@
  * the kubelet's log link for its container, gets its own series carrying
  * container.id, k8s.pod.uid, k8s.pod.name, k8s.namespace.name and
  * k8s.container.name; a worker outside any pod, the same chain, gets the
- * plain series. Both exact.
+ * plain series. Both exact. The same for CPython workers (the conserver
+ * stand-in), keyed by their cgroup path instead of a BPF cgroup id.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +28,7 @@
 #include "support/inflight_proc.h"
 #include "support/observe.h"
 #include "support/receiver.h"
+#include "support/redis.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
 
@@ -34,6 +38,8 @@
 
 static struct inflight_proc run;
 static struct receiver rx;
+static struct redis redis;
+static pid_t py_workers[3];
 static char cgroup_root[512], scope[1024], logs[64] = "";
 static const char *const levels[] = {
 	"kubepods.slice",
@@ -176,18 +182,119 @@ static void test_series_per_container(void **state)
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 }
 
-/* CPython targets are not split by container: said, exit 2. */
-static void test_python_refused(void **state)
+/* Alive and not a zombie. */
+static bool proc_alive(pid_t pid)
 {
-	char *args[] = { "run", "--no-pin", "--k8s-attributes", "--python", "--pid", "1", NULL };
-	int status;
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[2] != 'Z' && p[2] != 'X';
+}
+
+static int python_teardown(void **state)
+{
+	if (run.pid)
+		inflight_stop(&run, SIGKILL);
+	worker_stop_all();
+	/* the stand-in's workers die with it (PR_SET_PDEATHSIG); a cgroup
+	 * with a live process in it cannot be removed */
+	for (int i = 0; i < 3; i++) {
+		while (py_workers[i] && proc_alive(py_workers[i]))
+			sched_yield();
+		py_workers[i] = 0;
+	}
+	redis_stop(&redis);
+	return teardown(state);
+}
+
+/* The in-pod and plain series of `q`, both as expected. */
+static bool python_series_are(const struct rec_request *q, int64_t pod, int64_t plain)
+{
+	const struct rec_point *p = rec_point(q, "chain.name=transcribe,container.id=" CID
+					      ",k8s.container.name=transcriber,k8s.namespace.name=shop"
+					      ",k8s.pod.name=web-7d4b9,k8s.pod.uid=" POD_UID);
+	const struct rec_point *o = rec_point(q, "chain.name=transcribe");
+
+	return p && o && p->value == pod && o->value == plain && q->npoints == 2;
+}
+
+/*
+ * The conserver case: CPython workers (the stand-in over a real Redis),
+ * two of three in a pod's container. `run --python --k8s-attributes`
+ * keys the pod's series by the workers' cgroup path: 2 there, 1 plain,
+ * then both 0 once the calls are released.
+ */
+static void test_python_series_per_container(void **state)
+{
+	char *sargv[] = { "/usr/bin/python3", "tests/python/conserver_standin.py", NULL };
+	char *args[] = { "run", "--no-pin", "--k8s-attributes", "--python", "--python-exe",
+			 "conserver_standin", NULL };
+	char endpoint[96], logdir[128], port[16], pid[32], id[32];
+	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", logdir, NULL };
+	int seq = 1;
 
 	(void)state;
-	inflight_start(&run, args, NULL);
-	status = inflight_stop(&run, 0);
-	assert_int_equal(WEXITSTATUS(status), 2);
-	if (!strstr(run.err, "--k8s-attributes: CPython targets are not split by container"))
-		fail_msg("stderr:\n%s", run.err);
+	if (access(sargv[0], X_OK))
+		fail_msg("%s: %s (make deps installs Debian's python3)", sargv[0], strerror(errno));
+	make_pod();
+	redis_start(&redis);
+	snprintf(port, sizeof(port), "%d", redis.port);
+	setenv("REDIS_PORT", port, 1);
+	setenv("CHAINS", "[{\"name\":\"transcribe\",\"ingress\":\"in_t\",\"links\":[\"park\"]}]", 1);
+	setenv("WORKERS", "3", 1);
+	setenv("START", "fork", 1);
+	setenv("CONSERVER_VCON_CONCURRENCY", "1", 1);
+	worker_start(sargv);
+	unsetenv("REDIS_PORT");
+	unsetenv("CHAINS");
+	unsetenv("WORKERS");
+	unsetenv("START");
+	unsetenv("CONSERVER_VCON_CONCURRENCY");
+	/* each worker says so just before its first BLPOP */
+	for (int i = 0; i < 3; i++) {
+		redis_blpop(&redis, "workers", pid, sizeof(pid));
+		py_workers[i] = (pid_t)atoi(pid);
+	}
+	move_into_pod(py_workers[0]);
+	move_into_pod(py_workers[1]);
+
+	snprintf(logdir, sizeof(logdir), "INFLIGHT_K8S_LOG_DIR=%s", logs);
+	receiver_start(&rx, 0);
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
+		 rx.port);
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, "watching CPython processes");
+	/* serial workers: one call each, whichever takes which */
+	for (int i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "t-%d", i);
+		redis_rpush(&redis, "in_t", id);
+	}
+	for (int i = 0; i < 3; i++)
+		redis_blpop(&redis, "entered", id, sizeof(id));
+	for (;; seq++) {
+		receiver_wait(&rx, seq);
+		if (python_series_are(receiver_request(&rx, seq), 2, 1))
+			break;
+	}
+	for (int i = 0; i < 3; i++)
+		redis_rpush(&redis, "release", "go");
+	for (int i = 0; i < 3; i++)
+		redis_blpop(&redis, "done", id, sizeof(id));
+	for (seq++;; seq++) {
+		receiver_wait(&rx, seq);
+		if (python_series_are(receiver_request(&rx, seq), 0, 0))
+			break;
+	}
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 }
 
 int main(void)
@@ -195,7 +302,7 @@ int main(void)
 #define T(t) cmocka_unit_test_teardown(t, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_series_per_container),
-		T(test_python_refused),
+		cmocka_unit_test_teardown(test_python_series_per_container, python_teardown),
 	};
 
 	apply_test_filter();

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "k8s_meta.h"
 
@@ -95,11 +96,54 @@ static void test_log_names(void **state)
 			 -1);
 }
 
+/*
+ * Keys for paths (CPython targets): the same path, the same key, never a
+ * cgroup id; the attributes come from the path and the log link.
+ */
+static void test_path_keys(void **state)
+{
+	char dir[] = "/tmp/k8s-meta-test-XXXXXX", link[128];
+	const char *pod = "/../../kubepods-besteffort-pod" UID_ ".slice/cri-containerd-" CID ".scope";
+	struct otlp_attr a[5];
+	struct k8s_meta *m;
+	uint64_t k1, k2, k3;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/web-7d4b9_shop_transcriber-" CID ".log", dir);
+	f = fopen(link, "w");
+	assert_non_null(f);
+	fclose(f);
+	m = k8s_meta_new("/nonexistent", dir);
+	assert_non_null(m);
+	k1 = k8s_meta_path_key(m, pod);
+	k2 = k8s_meta_path_key(m, "/user.slice/user-0.slice/session-1.scope");
+	k3 = k8s_meta_path_key(m, pod);
+	assert_true(k1 & K8S_PATH_KEY);
+	assert_true(k2 & K8S_PATH_KEY);
+	assert_true(k1 != k2);
+	assert_true(k1 == k3);
+	assert_int_equal(k8s_meta_attrs(m, k1, a), 5);
+	assert_string_equal(a[0].key, "container.id");
+	assert_string_equal(a[0].s, CID);
+	assert_string_equal(a[1].s, UID);
+	assert_string_equal(a[2].s, "web-7d4b9");
+	assert_string_equal(a[3].s, "shop");
+	assert_string_equal(a[4].s, "transcriber");
+	/* no pod, no container: no attributes */
+	assert_int_equal(k8s_meta_attrs(m, k2, a), 0);
+	k8s_meta_free(m);
+	unlink(link);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cgroup_layouts),
 		cmocka_unit_test(test_log_names),
+		cmocka_unit_test(test_path_keys),
 	};
 
 	return cmocka_run_group_tests_name("k8s_meta: containers and pods from cgroup paths", tests,
