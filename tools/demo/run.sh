@@ -109,4 +109,5 @@ if printf '%s\n' "$counts" | grep -qv '"inflight": 0$'; then
 	exit 1
 fi
 echo "after the worker drained and exited: every chain back to 0"
+echo "(from a second observer attached just before the stop: its entered/exited count from then)"
 echo "$last"
