@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include "log.h"
 #include "pin.h"
 
 static int on_bpffs(const char *path)
@@ -23,11 +24,17 @@ int pin_prepare_dir(const char *dir, char *err, size_t errlen)
 	char path[PATH_MAX];
 
 	/* a fresh node has no bpffs: mount it, as a DaemonSet's hostPath would */
-	if (!strncmp(dir, "/sys/fs/bpf/", 12) && !on_bpffs("/sys/fs/bpf") &&
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
-		snprintf(err, errlen, "--pin-dir %s: /sys/fs/bpf is no bpf filesystem and mounting one failed: %s",
-			 dir, strerror(errno));
-		return -1;
+	if (!strncmp(dir, "/sys/fs/bpf/", 12) && !on_bpffs("/sys/fs/bpf")) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			int e = errno;
+
+			snprintf(err, errlen,
+				 "--pin-dir %s: /sys/fs/bpf is no bpf filesystem and mounting one failed: %s%s",
+				 dir, strerror(e),
+				 e == EPERM ? " (CAP_SYS_ADMIN is needed to mount it; or mount bpffs on the node, or run with --no-pin)" : "");
+			return -1;
+		}
+		log_info("mounted a bpf filesystem at /sys/fs/bpf (there was none) for pinned state");
 	}
 	snprintf(path, sizeof(path), "%s", dir);
 	for (char *p = path + 1; *p; p++) {

@@ -154,6 +154,51 @@ static const struct rec_point *point_after(uint64_t after_ns, const char *attrs,
 }
 
 /*
+ * A node without bpffs at /sys/fs/bpf (here: a private mount namespace with
+ * a tmpfs there): the collector mounts one, says so, and counts as usual;
+ * without CAP_SYS_ADMIN to mount it, it says what is missing and exits 2
+ * before attaching anything.
+ */
+static void test_bpffs_not_mounted(void **state)
+{
+	char script[] = "mount -t tmpfs none /sys/fs/bpf && exec \"$@\"";
+	char endpoint[96];
+	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
+	char *argv[] = { "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+			 (char *)inflight_bin(), "run", "--binary", (char *)worker_path("native_worker"),
+			 "--func", "worker_handle", "--chain", WORKER_CHAIN_SPEC, NULL };
+	char *denied[] = { "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+			   "setpriv", "--bounding-set", "-sys_admin", (char *)inflight_bin(), "run",
+			   "--binary", (char *)worker_path("native_worker"), "--func", "worker_handle",
+			   NULL };
+	struct worker_proc *w;
+	int seq = 1, status;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&recv, 0);
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
+		 recv.port);
+	w = start_worker();
+	inflight_start_argv(&run, argv, env);
+	inflight_wait_stderr(&run, "mounted a bpf filesystem at /sys/fs/bpf");
+	inflight_wait_stderr(&run, "attached");
+	worker_send(w, "park alpha 1");
+	worker_expect(w, "E");
+	assert_int_equal(point_after(0, "chain.name=alpha", &seq)->value, 1);
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+
+	inflight_start_argv(&run, denied, NULL);
+	status = inflight_stop(&run, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	if (!strstr(run.err, "/sys/fs/bpf is no bpf filesystem and mounting one failed: Operation not permitted (CAP_SYS_ADMIN is needed"))
+		fail_msg("stderr:\n%s", run.err);
+	assert_null(strstr(run.err, "attached"));
+}
+
+/*
  * The collector SIGKILLed: calls enter and leave meanwhile, the next one
  * exports the exact counts under the same series start time; then
  * `inflight detach` removes the probes.
@@ -217,6 +262,7 @@ int main(void)
 		T(test_replace_incompatible),
 		T(test_pin_dir_not_bpffs),
 		T(test_sigkill_restart),
+		T(test_bpffs_not_mounted),
 	};
 
 	apply_test_filter();
