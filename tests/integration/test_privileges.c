@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "pin.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/test_filter.h"
@@ -165,6 +166,51 @@ static void test_run_drops_everything(void **state)
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 }
 
+/* The DaemonSet's set (tools/deploy/daemonset.yaml): all dropped, these added. */
+#define DAEMONSET_CAPS "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid"
+#define PIN_DIR "/sys/fs/bpf/inflight-test-privileges"
+
+/*
+ * As the DaemonSet runs it: uid 0 holding only the DaemonSet's
+ * capabilities, pinned (the default), then --user nobody: it attaches,
+ * pins, drops everything, counts, and the pins are there for the next one.
+ */
+static void test_daemonset_set(void **state)
+{
+	char *argv[] = { "setpriv", "--bounding-set", DAEMONSET_CAPS, "--inh-caps=-all",
+			 (char *)inflight_bin(), "run", "--pin-dir", PIN_DIR, "--user", "nobody",
+			 "--binary", (char *)worker_path("native_worker"), "--func", "worker_handle",
+			 "--chain", "+0(%di):string", "--interval", "100ms", NULL };
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	struct worker_proc *w;
+	char caps[256], uid[256], line[512];
+
+	(void)state;
+	REQUIRE_BPF();
+	pin_remove(PIN_DIR);
+	inflight_start_argv(&run, argv, NULL);
+	inflight_wait_stderr(&run, "attached");
+	proc_status(run.pid, "CapEff:", caps, sizeof(caps));
+	proc_status(run.pid, "Uid:", uid, sizeof(uid));
+	assert_string_equal(caps, "0000000000000000");
+	assert_string_equal(uid, "65534");
+	w = worker_start(wargv);
+	worker_send(w, "park daemonset 1");
+	worker_expect(w, "E");
+	for (;;) {
+		if (!fgets(line, sizeof(line), run.out))
+			fail_msg("inflight run ended before exporting the parked call:\n%s", run.err);
+		if (strstr(line, "chain.name=\"daemonset\" 1 "))
+			break;
+	}
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	/* kept for the next collector */
+	assert_int_equal(access(PIN_DIR "/meta", F_OK), 0);
+	assert_int_equal(pin_remove(PIN_DIR), 0);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_teardown(t, teardown)
@@ -173,6 +219,7 @@ int main(void)
 		T(test_missing_capability_named),
 		T(test_run_drops_everything),
 		T(test_unreadable_proc),
+		T(test_daemonset_set),
 	};
 
 	apply_test_filter();

@@ -302,6 +302,25 @@ static void test_torn_reads(void **state)
 	assert_true(seen_busy > 0);
 }
 
+/* The first value of a /proc/PID/status line (a static buffer). */
+static const char *status_field(pid_t pid, const char *field)
+{
+	static char value[128];
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	value[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)) &&
+		    sscanf(line + strlen(field), "%127s", value) == 1)
+			break;
+	fclose(f);
+	return value;
+}
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -312,12 +331,17 @@ static uint64_t realtime_ns(void)
 
 /*
  * The conserver deployment: `inflight run --python --python-exe PATTERN`
- * needs nothing else, and exports the same series as native targets.
+ * needs nothing else, and exports the same series as native targets. Run
+ * as the DaemonSet runs it: uid 0 with only its capabilities, then
+ * --user nobody keeping CAP_SYS_PTRACE alone to read the root-owned workers.
  */
 static void test_run_exports(void **state)
 {
 	const char *python = *state;
-	char *args[] = { "run", "--python", "--python-exe", "conserver_standin", NULL };
+	char *args[] = { "setpriv", "--bounding-set",
+			 "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid", "--inh-caps=-all",
+			 (char *)inflight_bin(), "run", "--python", "--python-exe", "conserver_standin",
+			 "--user", "nobody", NULL };
 	char endpoint[96];
 	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
 	const struct rec_request *q = NULL;
@@ -328,8 +352,11 @@ static void test_run_exports(void **state)
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
 		 recv.port);
-	inflight_start(&run, args, env);
+	inflight_start_argv(&run, args, env);
 	inflight_wait_stderr(&run, "watching CPython processes");
+	/* nobody, CAP_SYS_PTRACE (bit 19) alone */
+	assert_string_equal(status_field(run.pid, "Uid:"), "65534");
+	assert_string_equal(status_field(run.pid, "CapEff:"), "0000000000080000");
 	push("in_t", 3, "t");
 	push("in_c", 1, "c");
 	wait_list("entered", 4);
