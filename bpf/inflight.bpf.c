@@ -46,6 +46,25 @@ struct {
 	__uint(max_entries, 1024); /* the chain cap; resized before load */
 } chain_ids SEC(".maps");
 
+/*
+ * Ids of dead cgroups' series, retired by the collector for reuse: with a
+ * series per container, pods come and go and the ids must not run out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__type(value, __u32);
+	__uint(max_entries, 1); /* id_space; sized before load */
+} free_ids SEC(".maps");
+
+/* [chain id]: see struct inflight_id_state; mapped by the collector */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct inflight_id_state);
+	__uint(max_entries, 1);
+} id_states SEC(".maps");
+
 /* [cpu * id_space + chain]; sized by the collector before load */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -292,6 +311,25 @@ static __always_inline __u32 chain_id(struct inflight_chain_key *key)
 	found = bpf_map_lookup_elem(&chain_ids, key);
 	if (found)
 		return *found;
+
+	/* a retired id first (only ever pushed when split by cgroup) */
+	if (by_cgroup && !bpf_map_pop_elem(&free_ids, &id)) {
+		struct inflight_id_state *st = bpf_map_lookup_elem(&id_states, &id);
+
+		if (st)
+			st->retired = 0;
+		err = bpf_map_update_elem(&chain_ids, key, &id, BPF_NOEXIST);
+		if (!err)
+			return id;
+		/* another CPU added the key, or the table is full: the id goes back */
+		if (st)
+			st->retired = 1;
+		bpf_map_push_elem(&free_ids, &id, 0);
+		found = bpf_map_lookup_elem(&chain_ids, key);
+		if (found)
+			return *found;
+		goto overflow;
+	}
 
 	id = __sync_fetch_and_add(&next_id, 1);
 	if (id >= id_space)

@@ -119,6 +119,20 @@ struct inflight_exits {
 	__u64 released; /* repaired: thread exit, exec, stale frame, catch */
 };
 
+/*
+ * Per chain id, for ids handed out again (--k8s-attributes): when the
+ * collector retires the id of a dead cgroup's series it records the id's
+ * counts then (entered == returned + released: nothing in flight) and sets
+ * `retired`; the entry probe that takes the id from the free queue clears
+ * it. The id's counts from then on are the new series', less these.
+ */
+struct inflight_id_state {
+	__u64 retired;
+	__u64 entered;
+	__u64 returned;
+	__u64 released;
+};
+
 /* How an instruction-mode exit site decides whether it leaves the function. */
 enum inflight_site_kind {
 	INFLIGHT_SITE_RET = 0,     /* ret, or an unconditional jump out */

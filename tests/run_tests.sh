@@ -15,8 +15,11 @@ for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/integration/test_*; do
 	case "$t" in *.o | *.d) continue ;; esac
 	[ -x "$t" ] || continue
 	echo "=== $t"
-	"$t" >"$log" 2>&1
+	# a test that waits for a condition that never comes must not hang
+	# CI: each binary gets 10 minutes (the longest, the chaos test, ~1.5)
+	timeout --signal=KILL "${TEST_TIMEOUT:-600}" "$t" >"$log" 2>&1
 	rc=$?
+	[ "$rc" -eq 137 ] && echo "*** $t: killed after ${TEST_TIMEOUT:-600} s" >>"$log"
 	cat "$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)

@@ -236,6 +236,33 @@ static size_t series_k8s_attrs(void *ctx, uint64_t cgroup, struct otlp_attr *out
 	return k8s_meta_attrs(ctx, cgroup, out);
 }
 
+static bool k8s_cgroup_gone(void *ctx, uint64_t cgroup)
+{
+	return k8s_meta_cgroup_gone(ctx, cgroup);
+}
+
+/*
+ * After an export (so a gone pod's series reports its last 0 once): the
+ * series of containers that are gone give back their ids.
+ */
+static void retire_gone(struct collector *c)
+{
+	for (size_t i = 0; i < c->targets.n; i++) {
+		struct run_target *t = &c->targets.v[i];
+		uint32_t ids[256];
+		size_t n;
+
+		if (!t->opt->cfg.by_cgroup)
+			continue;
+		n = observer_retire_gone(t->obs, &t->snap, k8s_cgroup_gone, c->k8s, ids, 256);
+		for (size_t k = 0; k < n; k++)
+			series_forget(&t->series, ids[k]);
+		if (n)
+			log_info("%s%zu series of containers that are gone: no longer exported",
+				 t->where, n);
+	}
+}
+
 /* Reads the maps and hands one export on; never waits on the network. */
 static int collect_and_export(struct collector *c)
 {
@@ -525,6 +552,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+		retire_gone(&c);
 		health_tick(c.health);
 		if (c.exporter) {
 			char why[600];

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -20,6 +21,7 @@
 struct resolved_cgroup {
 	uint64_t id;
 	char *path; /* for a key from k8s_meta_path_key, else NULL */
+	char *found; /* a cgroup id's directory, when found under the root */
 	char cid[K8S_ID_LEN + 1], uid[K8S_UID_LEN + 1];
 	char pod[254], ns[64], container[64];
 };
@@ -162,6 +164,7 @@ void k8s_meta_free(struct k8s_meta *m)
 		return;
 	for (size_t i = 0; i < m->n; i++) {
 		free(m->v[i]->path);
+		free(m->v[i]->found);
 		free(m->v[i]);
 	}
 	free(m->v);
@@ -262,9 +265,27 @@ static struct resolved_cgroup *resolve(struct k8s_meta *m, uint64_t id)
 		m->said_no_root = true;
 		return r;
 	}
-	if (find_cgroup(m->root, id, 0, path, sizeof(path)))
+	if (find_cgroup(m->root, id, 0, path, sizeof(path))) {
+		r->found = strdup(path);
 		fill_from_path(m, r, path + strlen(m->root));
+	}
 	return r;
+}
+
+bool k8s_meta_cgroup_gone(struct k8s_meta *m, uint64_t id)
+{
+	const struct resolved_cgroup *r;
+	struct stat st;
+
+	if (id & K8S_PATH_KEY)
+		return false;
+	r = resolve(m, id);
+	if (!r || !r->found)
+		return false;
+	if (stat(r->found, &st))
+		return errno == ENOENT || errno == ENOTDIR;
+	/* cgroup ids are never reused; a directory of the same name may be */
+	return (uint64_t)st.st_ino != id;
 }
 
 uint64_t k8s_meta_path_key(struct k8s_meta *m, const char *path)

@@ -11,6 +11,7 @@
 #ifndef INFLIGHT_K8S_META_H
 #define INFLIGHT_K8S_META_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "otlp_model.h"
@@ -43,6 +44,13 @@ void k8s_meta_free(struct k8s_meta *m);
  * for 5); how many. Strings stay valid until k8s_meta_free.
  */
 size_t k8s_meta_attrs(struct k8s_meta *m, uint64_t id, struct otlp_attr *out);
+
+/*
+ * Whether cgroup `id` is known to be gone: the directory it was found at
+ * is no more (or is another cgroup now). False when it was never found
+ * (then nobody can tell) and for path keys.
+ */
+bool k8s_meta_cgroup_gone(struct k8s_meta *m, uint64_t id);
 
 /* Keys from k8s_meta_path_key have this bit; cgroup ids (inode numbers) never do. */
 #define K8S_PATH_KEY (1ull << 63)

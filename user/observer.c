@@ -331,6 +331,8 @@ int configure_object(struct observer *o, const struct observer_config *cfg,
 	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.stats, INFLIGHT_STAT__COUNT * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.series_start, id_space);
+	err = err ?: bpf_map__set_max_entries(s->maps.id_states, id_space);
+	err = err ?: bpf_map__set_max_entries(s->maps.free_ids, id_space);
 	err = err ?: bpf_map__set_max_entries(s->maps.exit_sites, sites);
 	/* discovery's maps stay minimal otherwise (a ring buffer is a page at least) */
 	if (!disc) {
@@ -598,22 +600,26 @@ static int keep_fd(struct observer *o, int fd)
 }
 
 /* The reader over the counters, whichever way their fds were had. */
-int open_reader(struct observer *o, int chain_ids, int entries, int exits, int stats, int data,
-		int series_start, __u32 id_space, char *err, size_t errlen)
+int open_reader(struct observer *o, const struct reader_fds *fds, __u32 id_space, char *err,
+		size_t errlen)
 {
 	struct counts_maps maps;
 	int ncpus = libbpf_num_possible_cpus();
 
-	if (map_counters(entries, &o->entries_map) || map_counters(exits, &o->exits_map) ||
-	    map_counters(stats, &o->stats_map) || map_counters(data, &o->data_map))
+	if (map_counters(fds->entries, &o->entries_map) || map_counters(fds->exits, &o->exits_map) ||
+	    map_counters(fds->stats, &o->stats_map) || map_counters(fds->data, &o->data_map) ||
+	    map_counters(fds->id_states, &o->id_states_map))
 		return errf(err, errlen, "cannot map the counters into memory: %s", strerror(errno));
-	o->chain_ids_fd = chain_ids;
-	o->series_start_fd = series_start;
+	o->chain_ids_fd = fds->chain_ids;
+	o->series_start_fd = fds->series_start;
 	maps = (struct counts_maps){
-		.chain_ids_fd = chain_ids,
+		.chain_ids_fd = fds->chain_ids,
+		.id_states_fd = fds->id_states,
+		.free_ids_fd = fds->free_ids,
 		.entries = o->entries_map.addr,
 		.exits = o->exits_map.addr,
 		.stats = o->stats_map.addr,
+		.states = o->id_states_map.addr,
 		.next_id = (const volatile uint32_t *)((const char *)o->data_map.addr +
 						       offsetof(struct inflight_bpf__data, next_id)),
 		.id_space = id_space,
@@ -644,6 +650,7 @@ static int pin_everything(struct observer *o, const char *identity, char *err, s
 	struct bpf_map *const read_by_successor[] = {
 		o->skel->maps.chain_ids, o->skel->maps.entries, o->skel->maps.exits,
 		o->skel->maps.stats,	 o->skel->maps.data,	o->skel->maps.series_start,
+		o->skel->maps.id_states, o->skel->maps.free_ids,
 	};
 
 	for (size_t i = 0; i < sizeof(read_by_successor) / sizeof(read_by_successor[0]); i++) {
@@ -705,6 +712,7 @@ static int reuse_pinned(struct observer *o, const char *dir, const char *identit
 			size_t errlen)
 {
 	struct inflight_meta m = { 0 };
+	struct reader_fds fds;
 	__u32 zero = 0;
 	int meta = open_pinned(o, dir, "meta"), links = 0;
 	struct dirent *d;
@@ -714,10 +722,17 @@ static int reuse_pinned(struct observer *o, const char *dir, const char *identit
 		return 1;
 	if (strcmp(m.identity, identity))
 		return 1;
-	if (open_reader(o, open_pinned(o, dir, "chain_ids"), open_pinned(o, dir, "entries"),
-			open_pinned(o, dir, "exits"), open_pinned(o, dir, "stats"),
-			open_pinned(o, dir, "inflight_data"), open_pinned(o, dir, "series_start"),
-			m.id_space, err, errlen))
+	fds = (struct reader_fds){
+		.chain_ids = open_pinned(o, dir, "chain_ids"),
+		.entries = open_pinned(o, dir, "entries"),
+		.exits = open_pinned(o, dir, "exits"),
+		.stats = open_pinned(o, dir, "stats"),
+		.data = open_pinned(o, dir, "inflight_data"),
+		.series_start = open_pinned(o, dir, "series_start"),
+		.id_states = open_pinned(o, dir, "id_states"),
+		.free_ids = open_pinned(o, dir, "free_ids"),
+	};
+	if (open_reader(o, &fds, m.id_space, err, errlen))
 		return -1;
 	dd = opendir(dir);
 	while (dd && (d = readdir(dd)))
@@ -777,10 +792,18 @@ int object_open_reader(struct observer *o, char *err, size_t errlen)
 {
 	struct inflight_bpf *s = o->skel;
 
-	return open_reader(o, bpf_map__fd(s->maps.chain_ids), bpf_map__fd(s->maps.entries),
-			   bpf_map__fd(s->maps.exits), bpf_map__fd(s->maps.stats),
-			   bpf_map__fd(s->maps.data), bpf_map__fd(s->maps.series_start),
-			   s->rodata->id_space, err, errlen);
+	struct reader_fds fds = {
+		.chain_ids = bpf_map__fd(s->maps.chain_ids),
+		.entries = bpf_map__fd(s->maps.entries),
+		.exits = bpf_map__fd(s->maps.exits),
+		.stats = bpf_map__fd(s->maps.stats),
+		.data = bpf_map__fd(s->maps.data),
+		.series_start = bpf_map__fd(s->maps.series_start),
+		.id_states = bpf_map__fd(s->maps.id_states),
+		.free_ids = bpf_map__fd(s->maps.free_ids),
+	};
+
+	return open_reader(o, &fds, s->rodata->id_space, err, errlen);
 }
 
 struct observer *observer_start(const struct observer_config *cfg, char *err, size_t errlen)
@@ -920,6 +943,7 @@ void observer_stop(struct observer *o)
 	unmap_counters(&o->exits_map);
 	unmap_counters(&o->stats_map);
 	unmap_counters(&o->data_map);
+	unmap_counters(&o->id_states_map);
 	while (o->nfds)
 		close(o->fds[--o->nfds]);
 	inflight_bpf__destroy(o->skel);
@@ -972,6 +996,39 @@ void observer_describe(const struct observer *o, char *buf, size_t size)
 		snprintf(buf, size, "attached %zu probe%s to %s:%s%s (%s: %s)", i->probes,
 			 i->probes == 1 ? "" : "s", i->binary, i->what,
 			 i->after_endbr ? " after its endbr64" : "", i->mode_label, i->mode_why);
+}
+
+size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
+			    bool (*gone)(void *ctx, uint64_t cgroup), void *ctx, uint32_t *ids,
+			    size_t max)
+{
+	size_t n = 0;
+
+	if (o->py)
+		return py_observer_retire(o->py, ids, max);
+	if (!o->reader)
+		return 0;
+	for (size_t i = 0; i < s->n && n < max; i++) {
+		const struct chain_stat *c = &s->chains[i];
+		uint64_t zero = 0;
+		int rc;
+
+		/* gone: nobody can enter again; idle: no frame holds the id */
+		if (c->overflow || !c->cgroup || c->inflight || !gone(ctx, c->cgroup))
+			continue;
+		log_debug("retiring the series of chain %s in cgroup %llu (the cgroup is gone)",
+			  c->name, (unsigned long long)c->cgroup);
+		rc = counts_reader_retire(o->reader, c->id);
+		if (rc) {
+			log_debug("chain id %u not retired: %s", c->id, strerror(-rc));
+			continue;
+		}
+		/* the next series on the id starts anew */
+		if (o->series_start_fd >= 0)
+			bpf_map_update_elem(o->series_start_fd, &c->id, &zero, BPF_ANY);
+		ids[n++] = c->id;
+	}
+	return n;
 }
 
 uint64_t observer_pending_frames(const struct observer *o)

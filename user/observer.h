@@ -103,6 +103,18 @@ uint64_t observer_poll_in_ms(const struct observer *o); /* UINT64_MAX: never */
 struct ticker;
 int observers_wait_tick(struct observer *const *o, size_t n, struct ticker *t);
 
+/*
+ * Series split by cgroup whose cgroup is gone (a pod that ended), idle in
+ * `s` (the last reading): retired, their ids free for new series, so pod
+ * churn never exhausts the chain cap. `gone` says whether a cgroup id no
+ * longer exists (CPython targets judge by their processes instead). Writes
+ * the retired ids to `ids` (at most `max`), for the caller to forget those
+ * series; returns how many.
+ */
+size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
+			    bool (*gone)(void *ctx, uint64_t cgroup), void *ctx, uint32_t *ids,
+			    size_t max);
+
 /* Calls pending across all threads (frames the BPF side holds). */
 uint64_t observer_pending_frames(const struct observer *o);
 

@@ -37,10 +37,10 @@ struct observer {
 	struct py_observer *py; /* the CPython target; the rest is for probes */
 	struct discovery *disc; /* --match-exe / --match-cmdline */
 	struct inflight_bpf *skel;
-	struct mapping entries_map, exits_map, stats_map, data_map;
+	struct mapping entries_map, exits_map, stats_map, data_map, id_states_map;
 	/* pinned state: the maps by fd (ours, or opened from bpffs) */
 	bool pinned;
-	int fds[8];
+	int fds[12];
 	size_t nfds;
 	int chain_ids_fd, series_start_fd;
 	struct link_list links;
@@ -94,9 +94,14 @@ int object_open_reader(struct observer *o, char *err, size_t errlen);
 /* Pinned state of another identity: removed, the directory made anew. */
 int replace_pinned(const char *dir, char *err, size_t errlen);
 
+/* The maps the reader needs, by fd (the skeleton's, or pinned ones). */
+struct reader_fds {
+	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids;
+};
+
 /* Maps the counters and makes the reader over them. */
-int open_reader(struct observer *o, int chain_ids, int entries, int exits, int stats, int data,
-		int series_start, __u32 id_space, char *err, size_t errlen);
+int open_reader(struct observer *o, const struct reader_fds *fds, __u32 id_space, char *err,
+		size_t errlen);
 void hex(const uint8_t *h, size_t n, char *out);
 uint64_t now_realtime_ns(void);
 

@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +136,12 @@ static struct tracked *track(struct py_observer *o, pid_t pid, bool explicit_pid
 	return t;
 }
 
-/* Reads /proc/PID/cmdline with NULs turned into spaces. */
-static bool matches(struct py_observer *o, pid_t pid)
+/*
+ * 1 if `pid` matches the pattern, 0 if not, -1 if it has no executable:
+ * a kernel thread, or a process that has exited (a zombie its parent has
+ * not reaped yet), which is no worker any more.
+ */
+static int matches(struct py_observer *o, pid_t pid)
 {
 	char path[64], exe[PATH_MAX], cmd[4096];
 	ssize_t n;
@@ -145,7 +150,7 @@ static bool matches(struct py_observer *o, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n <= 0)
-		return false; /* kernel threads have no executable */
+		return -1;
 	exe[n] = '\0';
 	proc_cmdline(pid, cmd, sizeof(cmd));
 	if (o->has_match)
@@ -169,6 +174,7 @@ static void scan(struct py_observer *o)
 	struct {
 		pid_t pid, ppid;
 	} *all = NULL;
+	int m;
 	size_t nall = 0, allcap = 0;
 	struct dirent *d;
 	DIR *dir = opendir("/proc");
@@ -191,10 +197,13 @@ static void scan(struct py_observer *o)
 				break;
 			all = v;
 		}
+		m = matches(o, pid);
+		if (m < 0)
+			continue; /* not a process that can be a worker */
 		all[nall].pid = pid;
 		all[nall].ppid = proc_parent(pid);
 		nall++;
-		if (matches(o, pid)) {
+		if (m) {
 			if (nmatched == cap) {
 				cap = cap ? cap * 2 : 16;
 				void *v = realloc(matched, cap * sizeof(*matched));
@@ -247,10 +256,26 @@ static uint32_t chain_id(struct py_observer *o, const char *raw, uint64_t cgroup
 	char **grown_names;
 	uint64_t *grown_counts, *grown_cgroups;
 
+	size_t free_slot = SIZE_MAX;
+
 	utf8_sanitize(raw, strlen(raw), name, sizeof(name));
-	for (size_t i = 0; i < o->nnames; i++)
-		if (o->cgroups[i] == cgroup && !strcmp(o->names[i], name))
+	for (size_t i = 0; i < o->nnames; i++) {
+		if (!o->names[i]) {
+			if (free_slot == SIZE_MAX)
+				free_slot = i;
+		} else if (o->cgroups[i] == cgroup && !strcmp(o->names[i], name)) {
 			return (uint32_t)(i + FIRST_ID);
+		}
+	}
+	/* a retired series' slot first: pods come and go, the cap stays */
+	if (free_slot != SIZE_MAX) {
+		o->names[free_slot] = strdup(name);
+		if (!o->names[free_slot])
+			return 0;
+		o->cgroups[free_slot] = cgroup;
+		o->counts[free_slot + FIRST_ID] = 0;
+		return (uint32_t)(free_slot + FIRST_ID);
+	}
 	if (o->nnames >= o->max_chains) {
 		o->overflow_seen = true;
 		o->dropped++;
@@ -421,6 +446,8 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 	for (size_t i = 0; i < o->nnames; i++) {
 		uint64_t c = o->counts[i + FIRST_ID];
 
+		if (!o->names[i])
+			continue; /* retired */
 		chains[n++] = (struct chain_stat){
 			.id = (uint32_t)(i + FIRST_ID),
 			.name = o->names[i],
@@ -448,6 +475,29 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 void py_observer_cost(const struct py_observer *o, struct py_observer_cost *out)
 {
 	*out = o->cost;
+}
+
+size_t py_observer_retire(struct py_observer *o, uint32_t *ids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->nnames && n < max; i++) {
+		bool alive = false;
+
+		/* idle at the last reading, in a cgroup none of the processes is in */
+		if (!o->names[i] || !o->cgroups[i] || o->counts[i + FIRST_ID])
+			continue;
+		for (size_t p = 0; p < o->nprocs && !alive; p++)
+			alive = o->procs[p].status == 0 && o->procs[p].cgroup == o->cgroups[i];
+		if (alive)
+			continue;
+		log_debug("python: retiring the series of chain %s (no process left in its cgroup)",
+			  o->names[i]);
+		free(o->names[i]);
+		o->names[i] = NULL;
+		ids[n++] = (uint32_t)(i + FIRST_ID);
+	}
+	return n;
 }
 
 void py_observer_stop(struct py_observer *o)

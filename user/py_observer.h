@@ -48,6 +48,12 @@ struct py_observer *py_observer_start(const struct py_observer_config *cfg, char
 				      size_t errlen);
 int py_observer_read(struct py_observer *o, struct snapshot *out);
 void py_observer_cost(const struct py_observer *o, struct py_observer_cost *out);
+/*
+ * With a series per cgroup: the series of cgroups no process of ours is in
+ * any more, idle at the last reading, are retired (their ids reused);
+ * writes the ids to `ids` (at most `max`), returns how many.
+ */
+size_t py_observer_retire(struct py_observer *o, uint32_t *ids, size_t max);
 void py_observer_stop(struct py_observer *o);
 
 #endif

@@ -57,6 +57,12 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 	return 0;
 }
 
+void series_forget(struct series_table *t, uint32_t id)
+{
+	if (id < t->nstart)
+		t->start_ns[id] = 0;
+}
+
 void series_free(struct series_table *t)
 {
 	free(t->start_ns);

@@ -45,6 +45,8 @@ typedef uint64_t (*series_start_fn)(void *ctx, uint32_t id, uint64_t now);
  */
 int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
 		  struct otlp_metric *m, series_start_fn start_of, void *ctx);
+/* Series `id` ended (its id was retired): the next one on the id starts anew. */
+void series_forget(struct series_table *t, uint32_t id);
 void series_free(struct series_table *t);
 
 #endif

@@ -80,6 +80,76 @@ static int load_names(struct counts_reader *r)
 	return 0;
 }
 
+/*
+ * Whether id `id` holds a series now: entered since it was (re)handed out,
+ * and not retired waiting on the free queue. Never-retired ids have a zero
+ * base.
+ */
+static bool in_use(const struct counts_reader *r, uint32_t id)
+{
+	const volatile struct inflight_id_state *st = &r->m.states[id];
+
+	return !st->retired && r->entered[id] > st->entered;
+}
+
+/* Sums id `id`'s counters over the CPUs, exits first (as a snapshot does). */
+static void sum_one(const struct counts_reader *r, uint32_t id, uint64_t *entered,
+		    uint64_t *returned, uint64_t *released)
+{
+	*entered = *returned = *released = 0;
+	for (uint32_t cpu = 0; cpu < r->m.ncpus; cpu++) {
+		size_t slot = (size_t)cpu * r->m.id_space + id;
+
+		*returned += r->m.exits[slot * 2];
+		*released += r->m.exits[slot * 2 + 1];
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	for (uint32_t cpu = 0; cpu < r->m.ncpus; cpu++)
+		*entered += r->m.entries[(size_t)cpu * r->m.id_space + id];
+}
+
+int counts_reader_retire(struct counts_reader *r, uint32_t id)
+{
+	struct inflight_chain_key key, next;
+	struct inflight_id_state st = { .retired = 1 };
+	void *prev = NULL;
+	bool found = false;
+	__u32 v;
+
+	if (id <= INFLIGHT_CONST_ID || id >= r->m.id_space)
+		return -EINVAL;
+	/* its key: the table maps keys to ids */
+	while (!found && !bpf_map_get_next_key(r->m.chain_ids_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		found = !bpf_map_lookup_elem(r->m.chain_ids_fd, &key, &v) && v == id;
+	}
+	if (!found)
+		return -ENOENT;
+	{
+		uint64_t e, ret, rel;
+
+		sum_one(r, id, &e, &ret, &rel);
+		if (e != ret + rel)
+			return -EBUSY;
+		st.entered = e;
+		st.returned = ret;
+		st.released = rel;
+	}
+	/*
+	 * Key first: once it is gone no entry can find the id. Then the base,
+	 * then the queue: the id is handed out only with its base in place.
+	 */
+	if (bpf_map_delete_elem(r->m.chain_ids_fd, &key) ||
+	    bpf_map_update_elem(r->m.id_states_fd, &id, &st, BPF_ANY) ||
+	    bpf_map_update_elem(r->m.free_ids_fd, NULL, &id, BPF_ANY))
+		return -errno;
+	free(r->names[id]);
+	r->names[id] = NULL;
+	r->cgroups[id] = 0;
+	return 0;
+}
+
 static int cmp_chain(const void *a, const void *b)
 {
 	const struct chain_stat *x = a, *y = b;
@@ -121,7 +191,7 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 	percpu_sum(r->m.stats, r->m.ncpus, INFLIGHT_STAT__COUNT, 1, INFLIGHT_STAT__COUNT, stats);
 
 	for (uint32_t id = 0; id < used; id++) {
-		if (!r->entered[id])
+		if (!in_use(r, id))
 			continue;
 		n++;
 		if (id != INFLIGHT_OVERFLOW_ID && !r->names[id])
@@ -135,19 +205,21 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 		return -ENOMEM;
 	out->chains = chains;
 	out->n = 0;
-	for (uint32_t id = 0; id < used; id++) {
+	for (uint32_t id = 0; id < used && out->n < n; id++) {
+		const volatile struct inflight_id_state *st = &r->m.states[id];
 		struct chain_stat *c;
 
-		if (!r->entered[id])
+		if (!in_use(r, id))
 			continue;
 		c = &chains[out->n++];
 		c->id = id;
 		c->overflow = id == INFLIGHT_OVERFLOW_ID;
 		c->name = c->overflow ? "(overflow)" : r->names[id] ? r->names[id] : "(unnamed)";
 		c->cgroup = r->cgroups[id];
-		c->entered = r->entered[id];
-		c->returned = r->exits[id * 2];
-		c->released = r->exits[id * 2 + 1];
+		/* a reused id counts from where its last series left it */
+		c->entered = r->entered[id] - st->entered;
+		c->returned = r->exits[id * 2] - st->returned;
+		c->released = r->exits[id * 2 + 1] - st->released;
 		c->inflight = (int64_t)(c->entered - c->returned - c->released);
 	}
 	snapshot_sort(out);

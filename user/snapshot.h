@@ -34,6 +34,8 @@ struct counts_reader;
 /* The BPF side's counters, mapped into our memory: reading them is no syscall. */
 struct counts_maps {
 	int chain_ids_fd;
+	int id_states_fd, free_ids_fd; /* for retiring ids */
+	const volatile struct inflight_id_state *states; /* [id_space] */
 	const volatile uint64_t *entries; /* [ncpus][id_space] */
 	const volatile uint64_t *exits;   /* [ncpus][id_space][returned, released] */
 	const volatile uint64_t *stats;   /* [ncpus][INFLIGHT_STAT__COUNT] */
@@ -45,6 +47,15 @@ struct counts_reader *counts_reader_new(const struct counts_maps *maps);
 void counts_reader_free(struct counts_reader *r);
 /* Fills `out` (its chains array is reused across calls). 0 or -errno. */
 int counts_reader_read(struct counts_reader *r, struct snapshot *out);
+
+/*
+ * Retires chain id `id`, whose cgroup is gone, for the BPF side to hand out
+ * again: its key leaves the chain table, its counts now become the base
+ * the next series on the id is counted from, and it goes on the free
+ * queue. Only for a series nobody can enter any more; refused (-EBUSY) if
+ * it still has calls in flight. 0 or -errno.
+ */
+int counts_reader_retire(struct counts_reader *r, uint32_t id);
 void snapshot_free(struct snapshot *s);
 /* Sorts by name, the overflow series last. */
 void snapshot_sort(struct snapshot *s);

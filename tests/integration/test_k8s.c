@@ -6,7 +6,8 @@
  * container.id, k8s.pod.uid, k8s.pod.name, k8s.namespace.name and
  * k8s.container.name; a worker outside any pod, the same chain, gets the
  * plain series. Both exact. The same for CPython workers (the conserver
- * stand-in), keyed by their cgroup path instead of a BPF cgroup id.
+ * stand-in), keyed by their cgroup path instead of a BPF cgroup id. Pods
+ * that end have their series retired, so churn never fills the chain cap.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -182,6 +183,161 @@ static void test_series_per_container(void **state)
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 }
 
+/* Pod `i` of the churn test: its UID and container id differ in the last digit. */
+#define CHURN_PODS 8
+static char churn_dirs[CHURN_PODS][2][1200];
+
+static void churn_ids(int i, char uid[37], char uid_[37], char cid[65])
+{
+	/* 7-e: never the other pod's (its uid ends in 6, its container id in f) */
+	snprintf(uid, 37, "%.35s%x", POD_UID, i + 7);
+	snprintf(uid_, 37, "%.35s%x", POD_UID_SYSTEMD, i + 7);
+	snprintf(cid, 65, "%.63s%x", CID, i + 7);
+}
+
+static int churn_teardown(void **state)
+{
+	for (int i = 0; i < CHURN_PODS; i++)
+		for (int k = 1; k >= 0; k--)
+			if (churn_dirs[i][k][0])
+				rmdir(churn_dirs[i][k]);
+	return teardown(state);
+}
+
+/* The first request from `*seq` on that has the steady series, and its pod series (or NULL). */
+static const struct rec_request *next_export(int *seq)
+{
+	const struct rec_request *q;
+
+	for (;; (*seq)++) {
+		receiver_wait(&rx, *seq);
+		q = receiver_request(&rx, *seq);
+		/* no overflow, ever: the ids of gone pods come back */
+		if (rec_point(q, "otel.metric.overflow=true") ||
+		    rec_more_point(q, "inflight.calls.overflowed", ""))
+			fail_msg("request %d: a series overflowed the chain cap", *seq);
+		if (rec_point(q, "chain.name=steady")) {
+			assert_int_equal(rec_point(q, "chain.name=steady")->value, 1);
+			(*seq)++;
+			return q;
+		}
+	}
+}
+
+/*
+ * Pods come and go: eight in turn, each a worker in its own kubelet-shaped
+ * cgroup with a call parked, under a chain cap of 2 (without reuse, ids
+ * for 4 series in all). Half end normally, half are SIGKILLed mid-call; each
+ * pod's cgroup is then removed. Each pod's series is exported exact with
+ * its own attributes and a start time of its own, stops being exported
+ * once its pod is gone, and nothing overflows. A worker outside any pod
+ * keeps the plain series at 1 throughout.
+ */
+static void test_pod_churn(void **state)
+{
+	char endpoint[96], logdir[128];
+	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", logdir, NULL };
+	char *args[] = { "run", "--no-pin", "--k8s-attributes", "--max-chains", "2", "--binary",
+			 (char *)worker_path("native_worker"), "--func", "worker_handle", "--chain",
+			 WORKER_CHAIN_SPEC, NULL };
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	struct worker_proc *steady;
+	uint64_t last_start = 0;
+	int seq = 1;
+
+	(void)state;
+	REQUIRE_BPF();
+	make_pod();
+	snprintf(logdir, sizeof(logdir), "INFLIGHT_K8S_LOG_DIR=%s", logs);
+	receiver_start(&rx, 0);
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
+		 rx.port);
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, "attached");
+	steady = worker_start(wargv);
+	worker_send(steady, "park steady 1");
+	worker_expect(steady, "E");
+
+	for (int i = 0; i < CHURN_PODS; i++) {
+		char uid[37], uid_[37], cid[65], series[512], path[1400];
+		const struct rec_request *q;
+		const struct rec_point *p;
+		struct worker_proc *w;
+		FILE *f;
+
+		churn_ids(i, uid, uid_, cid);
+		snprintf(churn_dirs[i][0], sizeof(churn_dirs[i][0]),
+			 "%s/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice",
+			 cgroup_root, uid_);
+		snprintf(churn_dirs[i][1], sizeof(churn_dirs[i][1]), "%s/cri-containerd-%s.scope",
+			 churn_dirs[i][0], cid);
+		for (int k = 0; k < 2; k++)
+			if (mkdir(churn_dirs[i][k], 0755))
+				fail_msg("mkdir %s: %s", churn_dirs[i][k], strerror(errno));
+		snprintf(path, sizeof(path), "%s/web-%d_shop_transcriber-%s.log", logs, i, cid);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fclose(f);
+		snprintf(series, sizeof(series),
+			 "chain.name=alpha,container.id=%s,k8s.container.name=transcriber"
+			 ",k8s.namespace.name=shop,k8s.pod.name=web-%d,k8s.pod.uid=%s",
+			 cid, i, uid);
+
+		w = worker_start(wargv);
+		snprintf(path, sizeof(path), "%s/cgroup.procs", churn_dirs[i][1]);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, "%d\n", (int)w->pid);
+		assert_int_equal(fclose(f), 0);
+		worker_send(w, "park alpha 1");
+		worker_expect(w, "E");
+		/* its series, exact, alone beside the plain one: earlier pods' are gone */
+		for (int tries = 0;; tries++) {
+			if (tries == 50)
+				fail_msg("pod %d: 50 exports without its series at 1", i);
+			q = next_export(&seq);
+			p = rec_point(q, series);
+			if (p && p->value == 1)
+				break;
+		}
+		assert_int_equal(q->npoints, 2);
+		/* a series of its own, not the last pod's start carried over */
+		assert_true(p->start > last_start);
+		last_start = p->start;
+
+		if (i % 2) {
+			/* killed mid-call: the thread's exit releases the frame */
+			kill(w->pid, SIGKILL);
+		} else {
+			worker_send(w, "release");
+			worker_expect(w, "R");
+		}
+		worker_stop(w);
+		for (int k = 1; k >= 0; k--) {
+			if (rmdir(churn_dirs[i][k]))
+				fail_msg("rmdir %s: %s", churn_dirs[i][k], strerror(errno));
+			churn_dirs[i][k][0] = '\0';
+		}
+		/* 0 once (or straight away gone), then no longer exported */
+		for (int tries = 0;; tries++) {
+			if (tries == 50)
+				fail_msg("pod %d: its series still exported 50 exports after it ended", i);
+			q = next_export(&seq);
+			p = rec_point(q, series);
+			if (!p)
+				break;
+			if (p->value != 0)
+				assert_int_equal(p->value, 1); /* not yet seen ended */
+		}
+		assert_int_equal(q->npoints, 1);
+	}
+	worker_send(steady, "release");
+	worker_expect(steady, "R");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	if (!strstr(run.err, "series of containers that are gone: no longer exported"))
+		fail_msg("stderr:\n%s", run.err);
+}
+
 /* Alive and not a zombie. */
 static bool proc_alive(pid_t pid)
 {
@@ -294,6 +450,25 @@ static void test_python_series_per_container(void **state)
 		if (python_series_are(receiver_request(&rx, seq), 0, 0))
 			break;
 	}
+	/* the pod's workers end: its series is retired, the plain one stays */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(kill(py_workers[i], SIGKILL), 0);
+		while (proc_alive(py_workers[i]))
+			sched_yield();
+	}
+	for (int tries = 0;; tries++) {
+		const struct rec_request *q;
+
+		receiver_wait(&rx, ++seq);
+		q = receiver_request(&rx, seq);
+		if (tries == 50) {
+			for (int k = 0; k < q->npoints; k++)
+				printf("  %s = %lld\n", q->points[k].attrs, q->points[k].value);
+			fail_msg("the pod's series still exported 50 exports after its workers ended");
+		}
+		if (q->npoints == 1 && rec_point(q, "chain.name=transcribe"))
+			break;
+	}
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 }
 
@@ -302,6 +477,7 @@ int main(void)
 #define T(t) cmocka_unit_test_teardown(t, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_series_per_container),
+		cmocka_unit_test_teardown(test_pod_churn, churn_teardown),
 		cmocka_unit_test_teardown(test_python_series_per_container, python_teardown),
 	};
 
