@@ -27,6 +27,7 @@
 #include <cmocka.h>
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
+#include "support/proc_info.h"
 #include "support/observe.h"
 #include "support/receiver.h"
 #include "support/redis.h"
@@ -122,16 +123,22 @@ static void make_pod(void)
 	fclose(f);
 }
 
-static void move_into_pod(pid_t pid)
+/* Moves process `pid` into the cgroup at `dir`. */
+static void move_into(const char *dir, pid_t pid)
 {
-	char path[1200];
+	char path[1400];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", scope);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f, "%d\n", (int)pid);
 	assert_int_equal(fclose(f), 0);
+}
+
+static void move_into_pod(pid_t pid)
+{
+	move_into(scope, pid);
 }
 
 static void test_series_per_container(void **state)
@@ -284,11 +291,7 @@ static void test_pod_churn(void **state)
 			 cid, i, uid);
 
 		w = worker_start(wargv);
-		snprintf(path, sizeof(path), "%s/cgroup.procs", churn_dirs[i][1]);
-		f = fopen(path, "w");
-		assert_non_null(f);
-		fprintf(f, "%d\n", (int)w->pid);
-		assert_int_equal(fclose(f), 0);
+		move_into(churn_dirs[i][1], w->pid);
 		worker_send(w, "park alpha 1");
 		worker_expect(w, "E");
 		/* its series, exact, alone beside the plain one: earlier pods' are gone */
@@ -336,24 +339,6 @@ static void test_pod_churn(void **state)
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 	if (!strstr(run.err, "series of containers that are gone: no longer exported"))
 		fail_msg("stderr:\n%s", run.err);
-}
-
-/* Alive and not a zombie. */
-static bool proc_alive(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[2] != 'Z' && p[2] != 'X';
 }
 
 static int python_teardown(void **state)

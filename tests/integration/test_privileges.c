@@ -19,6 +19,7 @@
 #include "pin.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
+#include "support/proc_info.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
 
@@ -108,26 +109,6 @@ static void test_unreadable_proc(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	if (!strstr(run.err, "could not be looked at: reading /proc/PID/exe of another user's process needs CAP_SYS_PTRACE"))
 		fail_msg("stderr:\n%s", run.err);
-}
-
-/* The capabilities of a running process, from /proc. */
-static void proc_status(pid_t pid, const char *field, char *out, size_t size)
-{
-	char path[64], line[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	out[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		char v[256];
-
-		if (!strncmp(line, field, strlen(field)) &&
-		    sscanf(line + strlen(field), " %255s", v) == 1)
-			snprintf(out, size, "%s", v);
-	}
-	fclose(f);
 }
 
 /*

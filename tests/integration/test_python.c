@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "support/inflight_proc.h"
+#include "support/proc_info.h"
 #include "support/observe.h"
 #include "support/receiver.h"
 #include "support/redis.h"
@@ -44,8 +45,6 @@ static struct observer *obs;
 static struct receiver recv;
 static struct inflight_proc run;
 static pid_t worker_pids[8];
-
-static bool proc_alive(pid_t pid);
 
 static int teardown(void **state)
 {
@@ -110,24 +109,6 @@ static struct observer *observe_standin(void)
 	if (!obs)
 		fail_msg("observer_start: %s", err);
 	return obs;
-}
-
-/* Alive and not a zombie: its frames can still be read. */
-static bool proc_alive(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[2] != 'Z' && p[2] != 'X';
 }
 
 static void push(const char *list, int n, const char *prefix)
@@ -302,25 +283,6 @@ static void test_torn_reads(void **state)
 	assert_true(seen_busy > 0);
 }
 
-/* The first value of a /proc/PID/status line (a static buffer). */
-static const char *status_field(pid_t pid, const char *field)
-{
-	static char value[128];
-	char path[64], line[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	value[0] = '\0';
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, strlen(field)) &&
-		    sscanf(line + strlen(field), "%127s", value) == 1)
-			break;
-	fclose(f);
-	return value;
-}
-
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -345,6 +307,7 @@ static void test_run_exports(void **state)
 	char endpoint[96];
 	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
 	const struct rec_request *q = NULL;
+	char field[64];
 	uint64_t t;
 
 	/* room for all four calls whichever worker takes them */
@@ -355,8 +318,10 @@ static void test_run_exports(void **state)
 	inflight_start_argv(&run, args, env);
 	inflight_wait_stderr(&run, "watching CPython processes");
 	/* nobody, CAP_SYS_PTRACE (bit 19) alone */
-	assert_string_equal(status_field(run.pid, "Uid:"), "65534");
-	assert_string_equal(status_field(run.pid, "CapEff:"), "0000000000080000");
+	proc_status(run.pid, "Uid:", field, sizeof(field));
+	assert_string_equal(field, "65534");
+	proc_status(run.pid, "CapEff:", field, sizeof(field));
+	assert_string_equal(field, "0000000000080000");
 	push("in_t", 3, "t");
 	push("in_c", 1, "c");
 	wait_list("entered", 4);
