@@ -123,6 +123,20 @@ static void make_pod(void)
 	fclose(f);
 }
 
+/* The receiver, then `inflight ARGS` exporting to it every 200 ms with the pod's log dir. */
+static void start_collector(char *const args[], const char *ready)
+{
+	static char endpoint[96], logdir[128];
+	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", logdir, NULL };
+
+	snprintf(logdir, sizeof(logdir), "INFLIGHT_K8S_LOG_DIR=%s", logs);
+	receiver_start(&rx, 0);
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
+		 rx.port);
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, ready);
+}
+
 /* Moves process `pid` into the cgroup at `dir`. */
 static void move_into(const char *dir, pid_t pid)
 {
@@ -143,8 +157,6 @@ static void move_into_pod(pid_t pid)
 
 static void test_series_per_container(void **state)
 {
-	char endpoint[96], logdir[128];
-	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", logdir, NULL };
 	char *args[] = { "run", "--no-pin", "--k8s-attributes", "--binary",
 			 (char *)worker_path("native_worker"), "--func", "worker_handle", "--chain",
 			 WORKER_CHAIN_SPEC, NULL };
@@ -157,12 +169,7 @@ static void test_series_per_container(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	make_pod();
-	snprintf(logdir, sizeof(logdir), "INFLIGHT_K8S_LOG_DIR=%s", logs);
-	receiver_start(&rx, 0);
-	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
-		 rx.port);
-	inflight_start(&run, args, env);
-	inflight_wait_stderr(&run, "attached");
+	start_collector(args, "attached");
 	in_pod = worker_start(wargv);
 	outside = worker_start(wargv);
 	move_into_pod(in_pod->pid);
@@ -242,8 +249,6 @@ static const struct rec_request *next_export(int *seq)
  */
 static void test_pod_churn(void **state)
 {
-	char endpoint[96], logdir[128];
-	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", logdir, NULL };
 	char *args[] = { "run", "--no-pin", "--k8s-attributes", "--max-chains", "2", "--binary",
 			 (char *)worker_path("native_worker"), "--func", "worker_handle", "--chain",
 			 WORKER_CHAIN_SPEC, NULL };
@@ -255,12 +260,7 @@ static void test_pod_churn(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	make_pod();
-	snprintf(logdir, sizeof(logdir), "INFLIGHT_K8S_LOG_DIR=%s", logs);
-	receiver_start(&rx, 0);
-	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
-		 rx.port);
-	inflight_start(&run, args, env);
-	inflight_wait_stderr(&run, "attached");
+	start_collector(args, "attached");
 	steady = worker_start(wargv);
 	worker_send(steady, "park steady 1");
 	worker_expect(steady, "E");
@@ -379,8 +379,7 @@ static void test_python_series_per_container(void **state)
 	char *sargv[] = { "/usr/bin/python3", "tests/python/conserver_standin.py", NULL };
 	char *args[] = { "run", "--no-pin", "--k8s-attributes", "--python", "--python-exe",
 			 "conserver_standin", NULL };
-	char endpoint[96], logdir[128], port[16], pid[32], id[32];
-	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", logdir, NULL };
+	char port[16], pid[32], id[32];
 	int seq = 1;
 
 	(void)state;
@@ -408,12 +407,7 @@ static void test_python_series_per_container(void **state)
 	move_into_pod(py_workers[0]);
 	move_into_pod(py_workers[1]);
 
-	snprintf(logdir, sizeof(logdir), "INFLIGHT_K8S_LOG_DIR=%s", logs);
-	receiver_start(&rx, 0);
-	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
-		 rx.port);
-	inflight_start(&run, args, env);
-	inflight_wait_stderr(&run, "watching CPython processes");
+	start_collector(args, "watching CPython processes");
 	/* serial workers: one call each, whichever takes which */
 	for (int i = 0; i < 3; i++) {
 		snprintf(id, sizeof(id), "t-%d", i);
