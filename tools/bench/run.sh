@@ -240,6 +240,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); p
 	echo
 	echo "Cells are \"min median\" in ns per call; ratios and added ns use the minimum."
 	echo
+	# measured by hand (it needs other builds); kept across regenerations
+	cat "$(dirname "$0")/added_cost.md"
+	echo
 	echo "## The collector"
 	echo
 	echo "| what | inflight | bpftrace |"
