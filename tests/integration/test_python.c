@@ -9,6 +9,7 @@
  * churn never give a wrong name.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <glob.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -341,6 +342,60 @@ static void test_run_exports(void **state)
 	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 }
 
+/*
+ * Discovery (--match-cmdline), CPython alike: the stand-in starts after the
+ * observer, in its own mount and PID namespace, from an interpreter copied
+ * to a tmpfs only that namespace sees (read through /proc/PID/root), and
+ * its calls are counted exactly.
+ */
+static void test_discovered_in_namespace(void **state)
+{
+	struct observer_config cfg = { 0 };
+	char err[1024] = "", port[16], pid[32];
+	char script[] = "mount -t tmpfs inflight-test /mnt && cp /usr/bin/python3.11 /mnt/py &&"
+			" exec /mnt/py tests/python/conserver_standin.py";
+	/* --kill-child: the namespace's processes end with the test's worker */
+	char *argv[] = { "unshare", "--mount", "--pid", "--fork", "--kill-child", "sh", "-c", script,
+			 NULL };
+
+	(void)state;
+	if (access("/usr/bin/python3.11", X_OK))
+		fail_msg("/usr/bin/python3.11: %s (Debian 12's python3 provides it)", strerror(errno));
+	cfg.python = true;
+	cfg.match_cmdline = "^/mnt/py tests/python/conserver_standin\\.py";
+	obs = observer_start(&cfg, err, sizeof(err));
+	if (!obs)
+		fail_msg("observer_start: %s", err);
+	expect_count("transcribe", -1);
+
+	redis_start(&redis);
+	snprintf(port, sizeof(port), "%d", redis.port);
+	setenv("REDIS_PORT", port, 1);
+	setenv("CHAINS", CHAINS, 1);
+	setenv("WORKERS", "1", 1);
+	setenv("START", "fork", 1);
+	setenv("CONSERVER_VCON_CONCURRENCY", "2", 1);
+	/* the copy finds its standard library by PYTHONHOME, not beside itself */
+	setenv("PYTHONHOME", "/usr", 1);
+	worker_start(argv);
+	unsetenv("REDIS_PORT");
+	unsetenv("CHAINS");
+	unsetenv("WORKERS");
+	unsetenv("START");
+	unsetenv("CONSERVER_VCON_CONCURRENCY");
+	unsetenv("PYTHONHOME");
+	redis_blpop(&redis, "workers", pid, sizeof(pid));
+	/* the interpreter exists in the worker's namespace only */
+	assert_int_not_equal(access("/mnt/py", F_OK), 0);
+
+	push("in_t", 2, "t");
+	wait_list("entered", 2);
+	expect_count("transcribe", 2);
+	release(2);
+	wait_list("done", 2);
+	expect_count("transcribe", 0);
+}
+
 /* Every CPython 3.10+ on this machine: pyenv's and Debian's. */
 static size_t find_pythons(char ***out)
 {
@@ -386,6 +441,8 @@ int main(void)
 		/* the command line and export path, once: the counting is the same */
 		tests[nt++] = (struct CMUnitTest){ "inflight run --python exports", test_run_exports, NULL,
 						   teardown, pythons[np - 1] };
+		tests[nt++] = (struct CMUnitTest){ "discovered in its own namespaces",
+						   test_discovered_in_namespace, NULL, teardown, NULL };
 	}
 	for (size_t i = 0; i < np && nt + 3 <= 64; i++) {
 		static const struct {
@@ -407,7 +464,7 @@ int main(void)
 	}
 	apply_test_filter();
 	rc = _cmocka_run_group_tests("CPython workers (conserver stand-in)", tests, nt, NULL, NULL);
-	for (size_t i = np ? 1 : 0; i < nt; i++)
+	for (size_t i = np ? 2 : 0; i < nt; i++) /* the first two names are literals */
 		free((char *)tests[i].name);
 	for (size_t i = 0; i < np; i++)
 		free(pythons[i]);
