@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "pin.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/proc_info.h"
@@ -137,6 +138,20 @@ static void start_collector(char *const args[], const char *ready)
 	inflight_wait_stderr(&run, ready);
 }
 
+/* The same collector SIGKILLed and started again, to the same receiver. */
+static void restart_collector(char *const args[], const char *ready)
+{
+	char endpoint[96], logdir[128];
+	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", logdir, NULL };
+
+	inflight_stop(&run, SIGKILL);
+	snprintf(logdir, sizeof(logdir), "INFLIGHT_K8S_LOG_DIR=%s", logs);
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
+		 rx.port);
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, ready);
+}
+
 /* Moves process `pid` into the cgroup at `dir`. */
 static void move_into(const char *dir, pid_t pid)
 {
@@ -199,6 +214,7 @@ static void test_series_per_container(void **state)
 
 /* Pod `i` of the churn test: its UID and container id differ in the last digit. */
 #define CHURN_PODS 8
+#define CHURN_PIN_DIR "/sys/fs/bpf/inflight-test-churn"
 static char churn_dirs[CHURN_PODS][2][1200];
 
 static void churn_ids(int i, char uid[37], char uid_[37], char cid[65])
@@ -211,6 +227,9 @@ static void churn_ids(int i, char uid[37], char uid_[37], char cid[65])
 
 static int churn_teardown(void **state)
 {
+	if (run.pid)
+		inflight_stop(&run, SIGKILL);
+	pin_remove(CHURN_PIN_DIR);
 	for (int i = 0; i < CHURN_PODS; i++)
 		for (int k = 1; k >= 0; k--)
 			if (churn_dirs[i][k][0])
@@ -244,21 +263,23 @@ static const struct rec_request *next_export(int *seq)
  * for 4 series in all). Half end normally, half are SIGKILLed mid-call; each
  * pod's cgroup is then removed. Each pod's series is exported exact with
  * its own attributes and a start time of its own, stops being exported
- * once its pod is gone, and nothing overflows. A worker outside any pod
- * keeps the plain series at 1 throughout.
+ * once its pod is gone, and nothing overflows, across a SIGKILL and restart
+ * of the pinned collector halfway. A worker outside any pod keeps the plain
+ * series at 1 (and its start time) throughout.
  */
 static void test_pod_churn(void **state)
 {
-	char *args[] = { "run", "--no-pin", "--k8s-attributes", "--max-chains", "2", "--binary",
-			 (char *)worker_path("native_worker"), "--func", "worker_handle", "--chain",
-			 WORKER_CHAIN_SPEC, NULL };
+	char *args[] = { "run", "--pin-dir", CHURN_PIN_DIR, "--k8s-attributes", "--max-chains", "2",
+			 "--binary", (char *)worker_path("native_worker"), "--func", "worker_handle",
+			 "--chain", WORKER_CHAIN_SPEC, NULL };
 	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
 	struct worker_proc *steady;
-	uint64_t last_start = 0;
+	uint64_t last_start = 0, steady_start = 0;
 	int seq = 1;
 
 	(void)state;
 	REQUIRE_BPF();
+	pin_remove(CHURN_PIN_DIR);
 	make_pod();
 	start_collector(args, "attached");
 	steady = worker_start(wargv);
@@ -266,6 +287,19 @@ static void test_pod_churn(void **state)
 	worker_expect(steady, "E");
 
 	for (int i = 0; i < CHURN_PODS; i++) {
+		/*
+		 * Halfway, the collector is SIGKILLed and started again on the
+		 * pinned state: the retired ids wait in the pinned free queue,
+		 * their bases in the pinned map; the steady series keeps its start.
+		 */
+		if (i == CHURN_PODS / 2) {
+			const struct rec_request *q = next_export(&seq);
+
+			steady_start = rec_point(q, "chain.name=steady")->start;
+			restart_collector(args, "attached to");
+			q = next_export(&seq);
+			assert_int_equal(rec_point(q, "chain.name=steady")->start, steady_start);
+		}
 		char uid[37], uid_[37], cid[65], series[512], path[1400];
 		const struct rec_request *q;
 		const struct rec_point *p;
