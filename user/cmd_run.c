@@ -241,9 +241,37 @@ static bool k8s_cgroup_gone(void *ctx, uint64_t cgroup)
 	return k8s_meta_cgroup_gone(ctx, cgroup);
 }
 
+/* Whether a series of cgroup `cg` is still in some target's last reading. */
+static bool cgroup_in_use(const struct collector *c, uint64_t cg)
+{
+	for (size_t i = 0; i < c->targets.n; i++) {
+		const struct snapshot *s = &c->targets.v[i].snap;
+
+		for (size_t k = 0; k < s->n; k++)
+			if (s->chains[k].cgroup == cg)
+				return true;
+	}
+	return false;
+}
+
+/* Takes the series of id `id` out of `s` (it was retired). Its cgroup, or 0. */
+static uint64_t drop_chain(struct snapshot *s, uint32_t id)
+{
+	for (size_t k = 0; k < s->n; k++) {
+		uint64_t cg = s->chains[k].cgroup;
+
+		if (s->chains[k].id != id)
+			continue;
+		s->chains[k] = s->chains[--s->n];
+		return cg;
+	}
+	return 0;
+}
+
 /*
  * After an export (so a gone pod's series reports its last 0 once): the
- * series of containers that are gone give back their ids.
+ * series of containers that are gone give back their ids, and what was
+ * resolved about a container goes once no series of it is left.
  */
 static void retire_gone(struct collector *c)
 {
@@ -255,11 +283,17 @@ static void retire_gone(struct collector *c)
 		if (!t->opt->cfg.by_cgroup)
 			continue;
 		n = observer_retire_gone(t->obs, &t->snap, k8s_cgroup_gone, c->k8s, ids, 256);
-		for (size_t k = 0; k < n; k++)
+		for (size_t k = 0; k < n; k++) {
+			/* the reading is done with; its names of retired ids are freed */
+			uint64_t cg = drop_chain(&t->snap, ids[k]);
+
 			series_forget(&t->series, ids[k]);
+			if (cg && !cgroup_in_use(c, cg))
+				k8s_meta_forget(c->k8s, cg);
+		}
 		if (n)
-			log_info("%s%zu series of containers that are gone: no longer exported",
-				 t->where, n);
+			log_info("%s%zu series of containers that are gone: no longer exported (cgroups kept resolved: %zu)",
+				 t->where, n, k8s_meta_count(c->k8s));
 	}
 }
 

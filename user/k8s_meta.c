@@ -272,6 +272,24 @@ static struct resolved_cgroup *resolve(struct k8s_meta *m, uint64_t id)
 	return r;
 }
 
+void k8s_meta_forget(struct k8s_meta *m, uint64_t id)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->v[i]->id != id)
+			continue;
+		free(m->v[i]->path);
+		free(m->v[i]->found);
+		free(m->v[i]);
+		m->v[i] = m->v[--m->n];
+		return;
+	}
+}
+
+size_t k8s_meta_count(const struct k8s_meta *m)
+{
+	return m->n;
+}
+
 bool k8s_meta_cgroup_gone(struct k8s_meta *m, uint64_t id)
 {
 	const struct resolved_cgroup *r;

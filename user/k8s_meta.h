@@ -52,6 +52,16 @@ size_t k8s_meta_attrs(struct k8s_meta *m, uint64_t id, struct otlp_attr *out);
  */
 bool k8s_meta_cgroup_gone(struct k8s_meta *m, uint64_t id);
 
+/*
+ * Lets go of what was resolved for cgroup (or path key) `id`, once no
+ * series carries it any more: a node runs through many containers. A later
+ * call for the same id resolves it afresh.
+ */
+void k8s_meta_forget(struct k8s_meta *m, uint64_t id);
+
+/* How many cgroups are held resolved (for tests and logs). */
+size_t k8s_meta_count(const struct k8s_meta *m);
+
 /* Keys from k8s_meta_path_key have this bit; cgroup ids (inode numbers) never do. */
 #define K8S_PATH_KEY (1ull << 63)
 

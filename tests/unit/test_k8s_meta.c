@@ -133,6 +133,14 @@ static void test_path_keys(void **state)
 	assert_string_equal(a[4].s, "transcriber");
 	/* no pod, no container: no attributes */
 	assert_int_equal(k8s_meta_attrs(m, k2, a), 0);
+	/* forgotten: the entry goes; the same path later is a new series' key */
+	assert_int_equal(k8s_meta_count(m), 2);
+	k8s_meta_forget(m, k1);
+	assert_int_equal(k8s_meta_count(m), 1);
+	k3 = k8s_meta_path_key(m, pod);
+	assert_true(k3 != k1 && k3 != k2);
+	assert_int_equal(k8s_meta_attrs(m, k3, a), 5);
+	assert_int_equal(k8s_meta_count(m), 2);
 	k8s_meta_free(m);
 	unlink(link);
 	rmdir(dir);
