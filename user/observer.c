@@ -1008,25 +1008,24 @@ size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
 		return py_observer_retire(o->py, ids, max);
 	if (!o->reader)
 		return 0;
+	/* gone: nobody can enter again; idle: no frame holds the id */
 	for (size_t i = 0; i < s->n && n < max; i++) {
 		const struct chain_stat *c = &s->chains[i];
-		uint64_t zero = 0;
-		int rc;
 
-		/* gone: nobody can enter again; idle: no frame holds the id */
 		if (c->overflow || !c->cgroup || c->inflight || !gone(ctx, c->cgroup))
 			continue;
 		log_debug("retiring the series of chain %s in cgroup %llu (the cgroup is gone)",
 			  c->name, (unsigned long long)c->cgroup);
-		rc = counts_reader_retire(o->reader, c->id);
-		if (rc) {
-			log_debug("chain id %u not retired: %s", c->id, strerror(-rc));
-			continue;
-		}
-		/* the next series on the id starts anew */
-		if (o->series_start_fd >= 0)
-			bpf_map_update_elem(o->series_start_fd, &c->id, &zero, BPF_ANY);
 		ids[n++] = c->id;
+	}
+	if (!n)
+		return 0;
+	n = counts_reader_retire(o->reader, ids, n);
+	/* the next series on each id starts anew */
+	for (size_t i = 0; i < n && o->series_start_fd >= 0; i++) {
+		uint64_t zero = 0;
+
+		bpf_map_update_elem(o->series_start_fd, &ids[i], &zero, BPF_ANY);
 	}
 	return n;
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "log.h"
 #include "percpu.h"
 #include "snapshot.h"
 #include "utf8.h"
@@ -108,39 +109,23 @@ static void sum_one(const struct counts_reader *r, uint32_t id, uint64_t *entere
 		*entered += r->m.entries[(size_t)cpu * r->m.id_space + id];
 }
 
-int counts_reader_retire(struct counts_reader *r, uint32_t id)
+/* Retires one id whose key is `key`; 0 or -errno (-EBUSY: calls in flight). */
+static int retire_one(struct counts_reader *r, uint32_t id, const struct inflight_chain_key *key)
 {
-	struct inflight_chain_key key, next;
 	struct inflight_id_state st = { .retired = 1 };
-	void *prev = NULL;
-	bool found = false;
-	__u32 v;
+	uint64_t e, ret, rel;
 
-	if (id <= INFLIGHT_CONST_ID || id >= r->m.id_space)
-		return -EINVAL;
-	/* its key: the table maps keys to ids */
-	while (!found && !bpf_map_get_next_key(r->m.chain_ids_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		found = !bpf_map_lookup_elem(r->m.chain_ids_fd, &key, &v) && v == id;
-	}
-	if (!found)
-		return -ENOENT;
-	{
-		uint64_t e, ret, rel;
-
-		sum_one(r, id, &e, &ret, &rel);
-		if (e != ret + rel)
-			return -EBUSY;
-		st.entered = e;
-		st.returned = ret;
-		st.released = rel;
-	}
+	sum_one(r, id, &e, &ret, &rel);
+	if (e != ret + rel)
+		return -EBUSY;
+	st.entered = e;
+	st.returned = ret;
+	st.released = rel;
 	/*
 	 * Key first: once it is gone no entry can find the id. Then the base,
 	 * then the queue: the id is handed out only with its base in place.
 	 */
-	if (bpf_map_delete_elem(r->m.chain_ids_fd, &key) ||
+	if (bpf_map_delete_elem(r->m.chain_ids_fd, key) ||
 	    bpf_map_update_elem(r->m.id_states_fd, &id, &st, BPF_ANY) ||
 	    bpf_map_update_elem(r->m.free_ids_fd, NULL, &id, BPF_ANY))
 		return -errno;
@@ -148,6 +133,49 @@ int counts_reader_retire(struct counts_reader *r, uint32_t id)
 	r->names[id] = NULL;
 	r->cgroups[id] = 0;
 	return 0;
+}
+
+size_t counts_reader_retire(struct counts_reader *r, uint32_t *ids, size_t n)
+{
+	struct inflight_chain_key key, next, *keys;
+	void *prev = NULL;
+	size_t kept = 0, left = n;
+	bool *found;
+	__u32 v;
+
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	found = calloc(n ? n : 1, sizeof(*found));
+	if (!keys || !found)
+		goto out;
+	/* their keys, in one walk of the table (it maps keys to ids) */
+	while (left && !bpf_map_get_next_key(r->m.chain_ids_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(r->m.chain_ids_fd, &key, &v))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (found[i] || ids[i] != v)
+				continue;
+			keys[i] = key;
+			found[i] = true;
+			left--;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+
+		if (!found[i] || ids[i] <= INFLIGHT_CONST_ID || ids[i] >= r->m.id_space)
+			continue;
+		rc = retire_one(r, ids[i], &keys[i]);
+		if (rc)
+			log_debug("chain id %u not retired: %s", ids[i], strerror(-rc));
+		else
+			ids[kept++] = ids[i];
+	}
+out:
+	free(keys);
+	free(found);
+	return kept;
 }
 
 static int cmp_chain(const void *a, const void *b)

@@ -49,13 +49,14 @@ void counts_reader_free(struct counts_reader *r);
 int counts_reader_read(struct counts_reader *r, struct snapshot *out);
 
 /*
- * Retires chain id `id`, whose cgroup is gone, for the BPF side to hand out
- * again: its key leaves the chain table, its counts now become the base
- * the next series on the id is counted from, and it goes on the free
- * queue. Only for a series nobody can enter any more; refused (-EBUSY) if
- * it still has calls in flight. 0 or -errno.
+ * Retires the chain ids `ids`, whose cgroups are gone, for the BPF side to
+ * hand out again: each key leaves the chain table, the id's counts now
+ * become the base the next series on it is counted from, and it goes on
+ * the free queue. Only for series nobody can enter any more; an id with
+ * calls still in flight is left alone. Keeps the retired ids at the front
+ * of `ids`; returns how many.
  */
-int counts_reader_retire(struct counts_reader *r, uint32_t id);
+size_t counts_reader_retire(struct counts_reader *r, uint32_t *ids, size_t n);
 void snapshot_free(struct snapshot *s);
 /* Sorts by name, the overflow series last. */
 void snapshot_sort(struct snapshot *s);
