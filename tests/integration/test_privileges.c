@@ -51,14 +51,46 @@ static int top_as_nobody(const char *caps, struct inflight_proc *p)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-/* The documented set for attaching: CAP_SYS_ADMIN, as an unprivileged user. */
+/* Reads `top --json` lines until one has chain x at `n` in flight. */
+static void expect_top_inflight(int n)
+{
+	char line[4096], want[64];
+
+	snprintf(want, sizeof(want), "{\"chain\": \"x\", \"inflight\": %d,", n);
+	for (;;) {
+		if (!fgets(line, sizeof(line), run.out))
+			fail_msg("inflight top ended before chain x was at %d:\n%s", n, run.err);
+		if (strstr(line, want))
+			return;
+	}
+}
+
+/*
+ * The documented set for attaching: CAP_SYS_ADMIN, as an unprivileged
+ * user: `top` attaches, and counts a call parked after it did.
+ */
 static void test_documented_set_is_enough(void **state)
 {
+	const char *worker = public_copy(worker_path("native_worker"));
+	char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			 "--inh-caps=+sys_admin", "--ambient-caps=+sys_admin",
+			 (char *)public_copy(inflight_bin()), "top", "--binary", (char *)worker, "--func",
+			 "worker_handle", "--chain-name", "x", "--json", "--interval", "100ms", NULL };
+	char *wargv[] = { (char *)worker, NULL };
+	struct worker_proc *w;
+
 	(void)state;
 	REQUIRE_BPF();
-	if (top_as_nobody("+sys_admin", &run))
-		fail_msg("inflight top as nobody with CAP_SYS_ADMIN failed:\n%s", run.err);
-	assert_non_null(strstr(run.err, "attached"));
+	inflight_start_argv(&run, argv, NULL);
+	inflight_wait_stderr(&run, "attached");
+	w = worker_start(wargv);
+	worker_send(w, "park any 1");
+	worker_expect(w, "E");
+	expect_top_inflight(1);
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	expect_top_inflight(0);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 }
 
 /* CAP_BPF and CAP_PERFMON are not enough for uprobes here: said so. */
