@@ -5,6 +5,7 @@
 #include <string.h>
 #include "otlp_response.h"
 #include "protobuf.h"
+#include "utf8.h"
 
 /* ExportMetricsServiceResponse / ExportMetricsPartialSuccess / google.rpc.Status */
 enum {
@@ -27,19 +28,8 @@ static void copy_text(char *dst, size_t size, const void *src, size_t len)
 static size_t put_utf8(char *out, size_t o, size_t size, unsigned cp)
 {
 	char tmp[4];
-	size_t n;
+	size_t n = utf8_encode(cp, tmp);
 
-	if (cp < 0x80) {
-		tmp[0] = (char)cp, n = 1;
-	} else if (cp < 0x800) {
-		tmp[0] = (char)(0xc0 | cp >> 6), tmp[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-	} else if (cp < 0x10000) {
-		tmp[0] = (char)(0xe0 | cp >> 12), tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		tmp[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
-	} else {
-		tmp[0] = (char)(0xf0 | cp >> 18), tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), tmp[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
-	}
 	if (o + n >= size)
 		return o;
 	memcpy(out + o, tmp, n);

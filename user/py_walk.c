@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "py_walk.h"
+#include "utf8.h"
 
 /* Bounds that stop a walk through memory that changed under it. */
 #define MAX_INTERPRETERS 64
@@ -122,18 +123,8 @@ static int read_str(struct walker *w, uint64_t obj, char *out, size_t outsz)
 	for (size_t i = 0; i < want / kind; i++) {
 		uint32_t cp = kind == 1 ? data[i] : kind == 2 ? ((uint16_t *)data)[i] : ((uint32_t *)data)[i];
 		char enc[4];
-		size_t n;
+		size_t n = utf8_encode(cp, enc);
 
-		if (cp < 0x80)
-			enc[0] = (char)cp, n = 1;
-		else if (cp < 0x800)
-			enc[0] = (char)(0xc0 | cp >> 6), enc[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-		else if (cp < 0x10000)
-			enc[0] = (char)(0xe0 | cp >> 12), enc[1] = (char)(0x80 | ((cp >> 6) & 0x3f)),
-			enc[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
-		else
-			enc[0] = (char)(0xf0 | cp >> 18), enc[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
-			enc[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), enc[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
 		if (o + n > CHAIN_MAX || o + n >= outsz)
 			break;
 		memcpy(out + o, enc, n);

@@ -195,6 +195,32 @@ static void test_every_buffer_size(void **state)
 	}
 }
 
+/* utf8_encode: each length at its boundaries, and valid to utf8_sanitize. */
+static void test_encode(void **state)
+{
+	static const struct {
+		uint32_t cp;
+		const char *want;
+	} cases[] = {
+		{ 0x41, "A" },		     { 0x7f, "\x7f" },
+		{ 0x80, "\xc2\x80" },	     { 0xe9, "\xc3\xa9" },
+		{ 0x7ff, "\xdf\xbf" },	     { 0x800, "\xe0\xa0\x80" },
+		{ 0x20ac, "\xe2\x82\xac" },   { 0xfffd, "\xef\xbf\xbd" },
+		{ 0x10000, "\xf0\x90\x80\x80" }, { 0x1f600, "\xf0\x9f\x98\x80" },
+		{ 0x10ffff, "\xf4\x8f\xbf\xbf" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char enc[4], out[16];
+		size_t n = utf8_encode(cases[i].cp, enc);
+
+		assert_int_equal(n, strlen(cases[i].want));
+		assert_memory_equal(enc, cases[i].want, n);
+		assert_int_equal(utf8_sanitize(enc, n, out, sizeof(out)), n);
+	}
+}
+
 /* UTF8_SANITIZED_MAX is enough for the worst case: every byte replaced. */
 static void test_worst_case_size(void **state)
 {
@@ -225,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_zero_size_buffer),
 		cmocka_unit_test(test_every_buffer_size),
 		cmocka_unit_test(test_worst_case_size),
+		cmocka_unit_test(test_encode),
 	};
 
 	return cmocka_run_group_tests_name("utf8: sanitizing chain names", tests, NULL, NULL);
