@@ -40,6 +40,15 @@ int errf(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+int check_chain_options(const struct observer_config *cfg, char *err, size_t errlen)
+{
+	if (!!cfg->fetch == !!cfg->chain_name)
+		return errf(err, errlen, "give exactly one of --chain SPEC or --chain-name NAME");
+	if (cfg->chain_name && strlen(cfg->chain_name) >= INFLIGHT_CHAIN_LEN)
+		return errf(err, errlen, "--chain-name: longer than %d bytes", INFLIGHT_CHAIN_LEN - 1);
+	return 0;
+}
+
 int link_list_add(struct link_list *ll, struct bpf_link *l)
 {
 	if (ll->n == ll->cap) {
@@ -634,35 +643,29 @@ static int pin_path(char *buf, size_t size, const char *dir, const char *name)
 	return snprintf(buf, size, "%s/%s", dir, name) < (int)size ? 0 : -1;
 }
 
-/* Pins every map and link, then the meta map that says whose they are. */
-static int pin_everything(struct observer *o, const char *identity, char *err, size_t errlen)
+/* bpffs reserves names with a dot: "inflight.data" pins as "inflight_data" */
+void map_pin_path(const struct bpf_map *m, const char *dir, char *out, size_t size)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s", bpf_map__name(m));
+	for (char *c = name; *c; c++)
+		if (*c == '.')
+			*c = '_';
+	snprintf(out, size, "%s/%s", dir, name);
+}
+
+int pin_state(struct observer *o, struct bpf_map *const *maps, size_t nmaps,
+	      const char *identity, char *err, size_t errlen)
 {
 	const char *dir = o->info.pin_dir;
 	struct inflight_meta m = { 0 };
-	struct bpf_map *map;
 	char path[PATH_MAX];
 	__u32 zero = 0;
 
-	/*
-	 * The maps a successor reads; the pinned links keep the programs, and
-	 * through them every other map, alive.
-	 */
-	struct bpf_map *const read_by_successor[] = {
-		o->skel->maps.chain_ids, o->skel->maps.entries, o->skel->maps.exits,
-		o->skel->maps.stats,	 o->skel->maps.data,	o->skel->maps.series_start,
-		o->skel->maps.id_states, o->skel->maps.free_ids,
-	};
-
-	for (size_t i = 0; i < sizeof(read_by_successor) / sizeof(read_by_successor[0]); i++) {
-		char name[64];
-
-		map = read_by_successor[i];
-		/* bpffs reserves names with a dot: "inflight.data" pins as "inflight_data" */
-		snprintf(name, sizeof(name), "%s", bpf_map__name(map));
-		for (char *c = name; *c; c++)
-			if (*c == '.')
-				*c = '_';
-		if (pin_path(path, sizeof(path), dir, name) || bpf_obj_pin(bpf_map__fd(map), path))
+	for (size_t i = 0; i < nmaps; i++) {
+		map_pin_path(maps[i], dir, path, sizeof(path));
+		if (bpf_map__pin(maps[i], path))
 			goto fail;
 	}
 	for (size_t i = 0; i < o->links.n; i++) {
@@ -674,12 +677,7 @@ static int pin_everything(struct observer *o, const char *identity, char *err, s
 	}
 	snprintf(m.identity, sizeof(m.identity), "%s", identity);
 	m.id_space = o->skel->rodata->id_space;
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		m.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	}
+	m.created_ns = now_realtime_ns();
 	o->info.pinned_since_ns = m.created_ns;
 	/* meta last: its presence says the rest is complete */
 	if (bpf_map__update_elem(o->skel->maps.meta, &zero, sizeof(zero), &m, sizeof(m), BPF_ANY) ||
@@ -691,6 +689,23 @@ fail:
 	errf(err, errlen, "--pin-dir %s: cannot pin %s: %s", dir, path, strerror(errno));
 	pin_remove(dir);
 	return -1;
+}
+
+/*
+ * Pins the maps a successor reads (the pinned links keep the programs, and
+ * through them every other map, alive), the links and the meta map.
+ */
+static int pin_everything(struct observer *o, const char *identity, char *err, size_t errlen)
+{
+	struct bpf_map *const read_by_successor[] = {
+		o->skel->maps.chain_ids, o->skel->maps.entries, o->skel->maps.exits,
+		o->skel->maps.stats,	 o->skel->maps.data,	o->skel->maps.series_start,
+		o->skel->maps.id_states, o->skel->maps.free_ids,
+	};
+
+	return pin_state(o, read_by_successor,
+			 sizeof(read_by_successor) / sizeof(read_by_successor[0]), identity, err,
+			 errlen);
 }
 
 /* Opens a pinned map by name, keeping its fd; -1 if absent. */
@@ -851,14 +866,8 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		errf(err, errlen, "give exactly one of --func SYMBOL or --usdt PROVIDER:ENTRY,PROVIDER:RETURN");
 		goto fail;
 	}
-	if (!!cfg->fetch == !!cfg->chain_name) {
-		errf(err, errlen, "give exactly one of --chain SPEC or --chain-name NAME");
+	if (check_chain_options(cfg, err, errlen))
 		goto fail;
-	}
-	if (cfg->chain_name && strlen(cfg->chain_name) >= INFLIGHT_CHAIN_LEN) {
-		errf(err, errlen, "--chain-name: longer than %d bytes", INFLIGHT_CHAIN_LEN - 1);
-		goto fail;
-	}
 	if (cfg->fetch && !usdt && cfg->fetch->base == INFLIGHT_BASE_USDT) {
 		errf(err, errlen, "--chain: a USDT argument was parsed for a function target");
 		goto fail;

@@ -399,18 +399,6 @@ static void identity_of(const struct observer_config *cfg, char out[65])
 	hex(h, sizeof(h), out);
 }
 
-/* bpffs reserves names with a dot: "inflight.data" pins as "inflight_data" */
-static void map_pin_path(const struct bpf_map *m, const char *dir, char *out, size_t size)
-{
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s", bpf_map__name(m));
-	for (char *c = name; *c; c++)
-		if (*c == '.')
-			*c = '_';
-	snprintf(out, size, "%s/%s", dir, name);
-}
-
 /* Maps recreated at every load, from what configure_object sets. */
 static bool load_time_map(const struct bpf_map *m)
 {
@@ -447,42 +435,20 @@ static int reuse_maps(struct observer *o, const char *dir, char *err, size_t err
 	return 0;
 }
 
-static int pin_state(struct observer *o, const char *identity, char *err, size_t errlen)
+/* Every map but those made at load, then the links and the meta map. */
+static int pin_discovery(struct observer *o, const char *identity, char *err, size_t errlen)
 {
-	const char *dir = o->info.pin_dir;
-	struct inflight_meta meta = { 0 };
-	struct bpf_map *m;
-	char path[PATH_MAX];
-	__u32 zero = 0;
+	struct bpf_map *maps[32], *m;
+	size_t n = 0;
 
 	bpf_object__for_each_map(m, o->skel->obj) {
 		if (load_time_map(m) || m == o->skel->maps.meta)
 			continue;
-		map_pin_path(m, dir, path, sizeof(path));
-		if (bpf_map__pin(m, path))
-			goto fail;
+		if (n == sizeof(maps) / sizeof(maps[0]))
+			return errf(err, errlen, "--pin-dir: more maps than %zu to pin", n);
+		maps[n++] = m;
 	}
-	for (size_t i = 0; i < o->links.n; i++) {
-		if (snprintf(path, sizeof(path), "%s/link-%03zu", dir, i) >= (int)sizeof(path) ||
-		    bpf_link__pin(o->links.v[i], path))
-			goto fail;
-	}
-	snprintf(meta.identity, sizeof(meta.identity), "%s", identity);
-	meta.id_space = o->skel->rodata->id_space;
-	meta.created_ns = now_realtime_ns();
-	o->info.pinned_since_ns = meta.created_ns;
-	/* meta last: its presence says the rest is complete */
-	if (snprintf(path, sizeof(path), "%s/meta", dir) >= (int)sizeof(path) ||
-	    bpf_map__update_elem(o->skel->maps.meta, &zero, sizeof(zero), &meta, sizeof(meta),
-				 BPF_ANY) ||
-	    bpf_map__pin(o->skel->maps.meta, path))
-		goto fail;
-	o->pinned = true;
-	return 0;
-fail:
-	errf(err, errlen, "--pin-dir %s: cannot pin %s: %s", dir, path, strerror(errno));
-	pin_remove(dir);
-	return -1;
+	return pin_state(o, maps, n, identity, err, errlen);
 }
 
 /* The files an earlier collector probed: their links, by pin name. */
@@ -530,14 +496,8 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 		errf(err, errlen, "--match-exe/--match-cmdline work with --func SYMBOL (USDT targets take --binary)");
 		goto fail;
 	}
-	if (!!cfg->fetch == !!cfg->chain_name) {
-		errf(err, errlen, "give exactly one of --chain SPEC or --chain-name NAME");
+	if (check_chain_options(cfg, err, errlen))
 		goto fail;
-	}
-	if (cfg->chain_name && strlen(cfg->chain_name) >= INFLIGHT_CHAIN_LEN) {
-		errf(err, errlen, "--chain-name: longer than %d bytes", INFLIGHT_CHAIN_LEN - 1);
-		goto fail;
-	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		errf(err, errlen, "out of memory");
@@ -593,7 +553,7 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 	} else {
 		if (attach_tracepoints(o, true, err, errlen))
 			goto fail;
-		if (cfg->pin_dir && pin_state(o, identity, err, errlen))
+		if (cfg->pin_dir && pin_discovery(o, identity, err, errlen))
 			goto fail;
 	}
 	if (object_open_reader(o, err, errlen))

@@ -19,6 +19,7 @@
 #define DISCOVERY_SITES_PER_FILE 256
 
 struct bpf_link;
+struct bpf_map;
 struct bpf_program;
 struct discovery;
 
@@ -63,6 +64,9 @@ struct resolved {
 
 int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Exactly one of --chain and --chain-name, a name that fits: 0, or -1 with `err`. */
+int check_chain_options(const struct observer_config *cfg, char *err, size_t errlen);
+
 int link_list_add(struct link_list *ll, struct bpf_link *l);
 /* Detaches every link, or with `keep_pinned` only lets go of them. */
 void link_list_destroy(struct link_list *ll, bool keep_pinned);
@@ -91,6 +95,16 @@ int object_load(struct observer *o, const struct observer_config *cfg, bool regi
 		char *err, size_t errlen);
 /* The reader over the loaded skeleton's maps. */
 int object_open_reader(struct observer *o, char *err, size_t errlen);
+/* Where map `m` is pinned in `dir`. */
+void map_pin_path(const struct bpf_map *m, const char *dir, char *out, size_t size);
+/*
+ * Pins `maps`, the links, then the meta map that says whose they are: last,
+ * its presence says the rest is complete. 0, or -1 with `err` and the pin
+ * directory removed.
+ */
+int pin_state(struct observer *o, struct bpf_map *const *maps, size_t nmaps,
+	      const char *identity, char *err, size_t errlen);
+
 /* Pinned state of another identity: removed, the directory made anew. */
 int replace_pinned(const char *dir, char *err, size_t errlen);
 
