@@ -32,6 +32,7 @@
 #include "support/observe.h"
 #include "support/receiver.h"
 #include "support/redis.h"
+#include "support/standin.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
 
@@ -420,31 +421,19 @@ static void test_python_series_per_container(void **state)
 	char *sargv[] = { "/usr/bin/python3", "tests/python/conserver_standin.py", NULL };
 	char *args[] = { "run", "--no-pin", "--k8s-attributes", "--python", "--python-exe",
 			 "conserver_standin", NULL };
-	char port[16], pid[32], id[32];
+	char id[32];
 	int seq = 1;
 
 	(void)state;
 	if (access(sargv[0], X_OK))
 		fail_msg("%s: %s (make deps installs Debian's python3)", sargv[0], strerror(errno));
 	make_pod();
-	redis_start(&redis);
-	snprintf(port, sizeof(port), "%d", redis.port);
-	setenv("REDIS_PORT", port, 1);
-	setenv("CHAINS", "[{\"name\":\"transcribe\",\"ingress\":\"in_t\",\"links\":[\"park\"]}]", 1);
-	setenv("WORKERS", "3", 1);
-	setenv("START", "fork", 1);
-	setenv("CONSERVER_VCON_CONCURRENCY", "1", 1);
-	worker_start(sargv);
-	unsetenv("REDIS_PORT");
-	unsetenv("CHAINS");
-	unsetenv("WORKERS");
-	unsetenv("START");
-	unsetenv("CONSERVER_VCON_CONCURRENCY");
-	/* each worker says so just before its first BLPOP */
-	for (int i = 0; i < 3; i++) {
-		redis_blpop(&redis, "workers", pid, sizeof(pid));
-		py_workers[i] = (pid_t)atoi(pid);
-	}
+	/* serial workers, one call each */
+	standin_start(&redis, sargv,
+		      &(struct standin_config){
+			      "[{\"name\":\"transcribe\",\"ingress\":\"in_t\",\"links\":[\"park\"]}]", 3,
+			      "fork", 1, NULL },
+		      py_workers, 3);
 	move_into_pod(py_workers[0]);
 	move_into_pod(py_workers[1]);
 

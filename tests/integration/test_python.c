@@ -30,6 +30,7 @@
 #include "support/observe.h"
 #include "support/receiver.h"
 #include "support/redis.h"
+#include "support/standin.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
 
@@ -72,30 +73,9 @@ static struct worker_proc *start_standin(const char *python, int workers, const 
 					 int concurrency)
 {
 	char *argv[] = { (char *)python, "tests/python/conserver_standin.py", NULL };
-	char port[16], n[16], c[16], pid[32];
-	struct worker_proc *w;
+	const struct standin_config cfg = { CHAINS, workers, start, concurrency, NULL };
 
-	redis_start(&redis);
-	snprintf(port, sizeof(port), "%d", redis.port);
-	snprintf(n, sizeof(n), "%d", workers);
-	snprintf(c, sizeof(c), "%d", concurrency);
-	setenv("REDIS_PORT", port, 1);
-	setenv("CHAINS", CHAINS, 1);
-	setenv("WORKERS", n, 1);
-	setenv("START", start, 1);
-	setenv("CONSERVER_VCON_CONCURRENCY", c, 1);
-	w = worker_start(argv);
-	unsetenv("REDIS_PORT");
-	unsetenv("CHAINS");
-	unsetenv("WORKERS");
-	unsetenv("START");
-	unsetenv("CONSERVER_VCON_CONCURRENCY");
-	/* each worker says so from worker_loop, just before its first BLPOP */
-	for (int i = 0; i < workers && i < 8; i++) {
-		redis_blpop(&redis, "workers", pid, sizeof(pid));
-		worker_pids[i] = (pid_t)atoi(pid);
-	}
-	return w;
+	return standin_start(&redis, argv, &cfg, worker_pids, 8);
 }
 
 /* The observer, finding the stand-in's processes by command line. */
@@ -351,7 +331,7 @@ static void test_run_exports(void **state)
 static void test_discovered_in_namespace(void **state)
 {
 	struct observer_config cfg = { 0 };
-	char err[1024] = "", port[16], pid[32];
+	char err[1024] = "";
 	char script[] = "mount -t tmpfs inflight-test /mnt && cp /usr/bin/python3.11 /mnt/py &&"
 			" exec /mnt/py tests/python/conserver_standin.py";
 	/* --kill-child: the namespace's processes end with the test's worker */
@@ -368,23 +348,8 @@ static void test_discovered_in_namespace(void **state)
 		fail_msg("observer_start: %s", err);
 	expect_count("transcribe", -1);
 
-	redis_start(&redis);
-	snprintf(port, sizeof(port), "%d", redis.port);
-	setenv("REDIS_PORT", port, 1);
-	setenv("CHAINS", CHAINS, 1);
-	setenv("WORKERS", "1", 1);
-	setenv("START", "fork", 1);
-	setenv("CONSERVER_VCON_CONCURRENCY", "2", 1);
 	/* the copy finds its standard library by PYTHONHOME, not beside itself */
-	setenv("PYTHONHOME", "/usr", 1);
-	worker_start(argv);
-	unsetenv("REDIS_PORT");
-	unsetenv("CHAINS");
-	unsetenv("WORKERS");
-	unsetenv("START");
-	unsetenv("CONSERVER_VCON_CONCURRENCY");
-	unsetenv("PYTHONHOME");
-	redis_blpop(&redis, "workers", pid, sizeof(pid));
+	standin_start(&redis, argv, &(struct standin_config){ CHAINS, 1, "fork", 2, "/usr" }, NULL, 0);
 	/* the interpreter exists in the worker's namespace only */
 	assert_int_not_equal(access("/mnt/py", F_OK), 0);
 
