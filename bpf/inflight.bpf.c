@@ -331,6 +331,13 @@ static __always_inline __u32 chain_id(struct inflight_chain_key *key)
 		goto overflow;
 	}
 
+	/*
+	 * Past the cap no id is taken: next_id would otherwise climb with every
+	 * new key and, after 2^32 of them, wrap onto ids in use. Concurrent
+	 * takers can pass id_space by at most one each, never wrap.
+	 */
+	if (*(volatile __u32 *)&next_id >= id_space)
+		goto overflow;
 	id = __sync_fetch_and_add(&next_id, 1);
 	if (id >= id_space)
 		goto overflow;

@@ -1054,6 +1054,11 @@ uint64_t observer_pending_frames(const struct observer *o)
 	return n;
 }
 
+volatile uint32_t *observer_test_next_id(struct observer *o)
+{
+	return o->skel && o->skel->data ? &o->skel->data->next_id : NULL;
+}
+
 int observers_wait_tick(struct observer *const *o, size_t n, struct ticker *t)
 {
 	for (;;) {

@@ -118,4 +118,7 @@ size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
 /* Calls pending across all threads (frames the BPF side holds). */
 uint64_t observer_pending_frames(const struct observer *o);
 
+/* For tests: the BPF side's next chain id (writable), or NULL when not loaded here. */
+volatile uint32_t *observer_test_next_id(struct observer *o);
+
 #endif

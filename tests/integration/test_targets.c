@@ -296,6 +296,52 @@ static void test_chain_cap(void **state)
 	expect_no_pending_frames(o);
 }
 
+/*
+ * Past the cap, ids are no longer handed out: next_id does not climb with
+ * every new key, so it cannot wrap around to 0 and 1 (which would put new
+ * keys on the overflow and constant ids and hide every id above next_id).
+ * 2^32 keys take an hour at 1M calls/s; next_id is set near the end instead.
+ */
+static void test_chain_ids_no_wrap(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), RETURN_AUTO);
+	struct worker_proc *w;
+	struct observer *o;
+	volatile __u32 *next_id;
+
+	(void)state;
+	REQUIRE_BPF();
+	cfg.max_chains = 3;
+	o = test_observe(&cfg);
+	w = start("native_worker");
+	worker_send(w, "park parked 1");
+	worker_expect(w, "E");
+	expect_chain(o, "parked", 1, 1, 0);
+
+	next_id = observer_test_next_id(o);
+	assert_non_null(next_id);
+	*next_id = 0xfffffffe;
+	for (int i = 1; i <= 4; i++) {
+		worker_send(w, "burst new%d 1", i);
+		worker_expect(w, "B");
+	}
+	/* every new key went to the overflow series; nothing wrapped */
+	expect_chain(o, "parked", 1, 1, 0);
+	expect_chain(o, "(overflow)", 0, 4, 4);
+	for (int i = 1; i <= 4; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "new%d", i);
+		expect_no_chain(o, name);
+	}
+	assert_true(*next_id >= 0xfffffffe);
+
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	expect_chain(o, "parked", 0, 1, 1);
+	expect_no_pending_frames(o);
+}
+
 /* The chain as a number (a field of the second argument), per frame. */
 static void test_numeric_chain(void **state)
 {
@@ -405,6 +451,7 @@ int main(void)
 		T(test_cxx_throw),
 		T(test_cxx_uretprobe_kills),
 		T(test_chain_cap),
+		T(test_chain_ids_no_wrap),
 		T(test_numeric_chain),
 		T(test_constant_chain),
 		T(test_unreadable_chain),
