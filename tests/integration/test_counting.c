@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 #include "support/test_filter.h"
@@ -271,6 +272,58 @@ static void test_stress_exact(void **state)
 	test_unobserve(o);
 }
 
+/*
+ * Live readings are consistent: with 2 threads calling back to back on one
+ * chain, a reading taken at any moment lies in [0, 2]. A reading that sums
+ * exits, then entries, counts the calls that started and ended between the
+ * two passes as in flight; it must notice and read again.
+ */
+static void test_live_readings(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
+	struct worker_proc *w;
+	struct observer *o;
+	long calls = mode_of(state) == RETURN_INSN ? 100000 : 400000;
+	long readings = 0, outside = 0;
+	int64_t worst = 0;
+	bool done = false;
+
+	REQUIRE_BPF();
+	o = test_observe(&cfg);
+	w = start_native();
+	worker_send(w, "stress 2 %ld 1", calls);
+	while (!done) {
+		struct pollfd pfd = { .fd = w->event_fd, .events = POLLIN };
+		struct snapshot s = { 0 };
+
+		assert_int_equal(observer_read(o, &s), 0);
+		for (size_t i = 0; i < s.n; i++) {
+			int64_t v = s.chains[i].inflight;
+
+			if (v < 0 || v > 2) {
+				outside++;
+				if (v < 0 ? -v > (worst < 0 ? -worst : worst)
+					  : v > (worst < 0 ? -worst : worst))
+					worst = v;
+			}
+		}
+		snapshot_free(&s);
+		readings++;
+		/* a look at the pipe every 64 readings: the reads stay back to back */
+		if (!(readings & 63))
+			done = poll(&pfd, 1, 0) == 1;
+	}
+	worker_expect(w, "S");
+	if (outside)
+		fail_msg("%ld of %ld readings outside [0, 2]; worst %lld", outside, readings,
+			 (long long)worst);
+	print_message("%ld readings, every one in [0, 2]\n", readings);
+	expect_chain(o, "s0", 0, (uint64_t)calls * 2, (uint64_t)calls * 2);
+
+	worker_stop(w);
+	test_unobserve(o);
+}
+
 /* Parks two calls in one handler variant and checks the count while parked. */
 static void park_variant(enum return_mode mode, const char *func, int variant,
 			 int64_t parked_inflight)
@@ -361,6 +414,7 @@ int main(void)
 		BOTH(test_exec),
 		BOTH(test_sigkill),
 		BOTH(test_stress_exact),
+		BOTH(test_live_readings),
 		BOTH(test_exit_kinds),
 		BOTH(test_cet_worker),
 	};
