@@ -188,6 +188,7 @@ enum inflight_stat {
 	INFLIGHT_STAT_RELEASED_EXIT,   /* frames released at thread exit */
 	INFLIGHT_STAT_RELEASED_EXEC,   /* frames released at exec */
 	INFLIGHT_STAT_RELEASED_CATCH,  /* frames released at a C++ catch */
+	INFLIGHT_STAT_RELEASED_LONGJMP, /* frames released at a longjmp past them */
 	INFLIGHT_STAT__COUNT,
 };
 

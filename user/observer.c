@@ -208,6 +208,57 @@ static void find_catch(const struct observer_config *cfg, struct resolved *r)
 		catch_in(r, path);
 }
 
+/* Sets the longjmp probes' places if `path` defines glibc's longjmp functions. */
+static bool longjmp_in(struct resolved *r, const char *path)
+{
+	static const char *const names[] = { "longjmp", "siglongjmp", "_longjmp", "__longjmp_chk" };
+	struct elf_file *ef;
+	struct elf_func f;
+	char why[128];
+
+	ef = strcmp(path, elf_file_path(r->ef)) ? elf_file_open(path, why, sizeof(why)) : r->ef;
+	if (!ef)
+		return false;
+	r->nlongjmp = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		bool dup = false;
+
+		if (elf_file_find_func(ef, names[i], &f))
+			continue;
+		for (int j = 0; j < r->nlongjmp; j++)
+			dup = dup || r->longjmp_offsets[j] == f.offset;
+		if (!dup)
+			r->longjmp_offsets[r->nlongjmp++] = f.offset;
+	}
+	if (r->nlongjmp)
+		snprintf(r->longjmp_path, sizeof(r->longjmp_path), "%s", path);
+	if (ef != r->ef)
+		elf_file_close(ef);
+	return r->nlongjmp > 0;
+}
+
+/*
+ * Where longjmp is for this binary: itself (static), the libc the process
+ * maps, or the libc it needs. A longjmp out of the handler (PostgreSQL's
+ * errors) would otherwise leave the call counted until the thread's next.
+ */
+static void find_longjmp(const struct observer_config *cfg, struct resolved *r)
+{
+	char root[64], why[128], path[PATH_MAX];
+
+	if (longjmp_in(r, elf_file_path(r->ef)))
+		return;
+	if (cfg->pid) {
+		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, path, sizeof(path)); i++)
+			if (strstr(path, "/libc.so.6") && longjmp_in(r, path))
+				return;
+	}
+	target_root(cfg->pid, root, sizeof(root));
+	if (elf_file_needs(r->ef, "libc.so.6") &&
+	    !target_find_file("libc.so.6", root, path, sizeof(path), why, sizeof(why)))
+		longjmp_in(r, path);
+}
+
 static int resolve_function(const struct observer_config *cfg, struct resolved *r,
 			    struct observer_info *info, char *err, size_t errlen)
 {
@@ -250,6 +301,7 @@ static int resolve_function(const struct observer_config *cfg, struct resolved *
 	info->mode = return_mode_choose(cfg->return_mode, &facts, &info->mode_why);
 	if (facts.cxx)
 		find_catch(cfg, r);
+	find_longjmp(cfg, r);
 	if (info->mode != RETURN_INSN)
 		return 0;
 
@@ -355,6 +407,8 @@ int configure_object(struct observer *o, const struct observer_config *cfg,
 					      disc || (!usdt && o->info.mode == RETURN_INSN));
 	err = err ?: bpf_program__set_autoload(s->progs.handle_catch,
 					      disc || r->cxx_catch_path != NULL);
+	err = err ?: bpf_program__set_autoload(s->progs.handle_longjmp,
+					      disc || (!usdt && r->nlongjmp > 0));
 	err = err ?: bpf_program__set_autoload(s->progs.handle_fork, disc);
 	err = err ?: bpf_program__set_autoload(s->progs.usdt_entry, usdt);
 	err = err ?: bpf_program__set_autoload(s->progs.usdt_return, usdt);
@@ -448,6 +502,16 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 			o->info.catch_probe = true;
 			snprintf(o->info.catch_binary, sizeof(o->info.catch_binary), "%s",
 				 r->cxx_catch_path);
+		}
+	}
+
+	for (int i = 0; i < r->nlongjmp; i++) {
+		rc = attach_uprobe(o, ll, s->progs.handle_longjmp, cfg->pid, r->longjmp_path,
+				   r->longjmp_offsets[i], false, 0);
+		if (rc) {
+			log_warn("cannot probe longjmp in %s (%s): frames a longjmp leaves are released at the thread's next call instead",
+				 r->longjmp_path, strerror(-rc));
+			break;
 		}
 	}
 

@@ -60,6 +60,10 @@ struct resolved {
 	const char *cxx_catch_path; /* where __cxa_begin_catch lives, or NULL */
 	char catch_path[PATH_MAX];
 	uint64_t catch_offset;
+	/* glibc's longjmp entry points (aliases share one), in longjmp_path */
+	char longjmp_path[PATH_MAX];
+	uint64_t longjmp_offsets[4];
+	int nlongjmp;
 };
 
 int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

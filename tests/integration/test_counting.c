@@ -94,8 +94,9 @@ static void test_recursion(void **state)
 }
 
 /*
- * longjmp out of the handler: no return probe fires. The thread's next call
- * at the same stack depth releases the stale frame.
+ * longjmp out of the handler: no return probe fires. The probe on glibc's
+ * longjmp releases the frame as it jumps; the thread's next call finds
+ * nothing stale.
  */
 static void test_longjmp(void **state)
 {
@@ -114,11 +115,48 @@ static void test_longjmp(void **state)
 	worker_send(w, "release");
 	worker_expect(w, "LE");
 	expect_chain(o, "jumpy", 1, 2, 1);
-	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_STALE), 1);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_LONGJMP), 1);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_STALE), 0);
 	worker_send(w, "release");
 	worker_expect(w, "R");
 	expect_chain(o, "jumpy", 0, 2, 2);
 	expect_no_pending_frames(o);
+
+	worker_stop(w);
+	test_unobserve(o);
+}
+
+/*
+ * siglongjmp out of three nested handler frames (PostgreSQL reports every
+ * error so), then the thread sits idle: the count is 0 at the next reading,
+ * not when the thread next calls.
+ */
+static void test_siglongjmp_idle(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
+	struct worker_proc *w;
+	struct observer *o;
+
+	REQUIRE_BPF();
+	o = test_observe(&cfg);
+	w = start_native();
+
+	worker_send(w, "park other 1");
+	worker_send(w, "siglongjmp pgerr 3");
+	worker_expect(w, "EE");
+	expect_chain(o, "pgerr", 3, 3, 0);
+	expect_chain(o, "other", 1, 1, 0);
+	/* the parked `other` returns; pgerr jumps out and waits outside */
+	worker_send(w, "release");
+	worker_expect(w, "RL");
+	expect_chain(o, "pgerr", 0, 3, 3);
+	expect_chain(o, "other", 0, 1, 1);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_LONGJMP), 3);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_UNMATCHED), 0);
+	expect_no_pending_frames(o);
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	expect_chain(o, "pgerr", 0, 3, 3);
 
 	worker_stop(w);
 	test_unobserve(o);
@@ -409,6 +447,7 @@ int main(void)
 		BOTH(test_parked_threads),
 		BOTH(test_recursion),
 		BOTH(test_longjmp),
+		BOTH(test_siglongjmp_idle),
 		BOTH(test_thread_exit),
 		BOTH(test_fork),
 		BOTH(test_exec),

@@ -9,6 +9,9 @@
  *   recurse CHAIN D  one thread recurses D deep, parks         E once
  *   longjmp CHAIN    enter, park; on release longjmp out       L
  *                    then call again on the same thread, park  E
+ *   siglongjmp CHAIN D  D frames deep, park; on release siglongjmp
+ *                    out of them all (an error, as PostgreSQL's) L
+ *                    then wait outside the handler until release R
  *   exitthread CHAIN enter, park; on release pthread_exit      X after join
  *   fork CHAIN       enter, park; on release fork: the child returns from the
  *                    copied frame, makes one call, exits       F after the child
@@ -75,6 +78,26 @@ static int body_longjmp(struct job *job, const char *chain)
 	(void)chain;
 	park();
 	longjmp(*(jmp_buf *)job->arg, 1);
+}
+
+static int body_siglongjmp(struct job *job, const char *chain)
+{
+	(void)chain;
+	park();
+	siglongjmp(*(sigjmp_buf *)job->arg, 1);
+}
+
+/* Reports `c` and blocks until the next `release` (as park, with another letter). */
+static void wait_release(char c)
+{
+	unsigned long gen;
+
+	pthread_mutex_lock(&mu);
+	gen = generation;
+	emit(c);
+	while (generation == gen)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
 }
 
 static int body_exit(struct job *job, const char *chain)
@@ -149,6 +172,17 @@ static void *run_task(void *p)
 		emit('L');
 		job.body = body_park;
 		worker_handle(t->chain, &job);
+		emit('R');
+	} else if (!strcmp(t->cmd, "siglongjmp")) {
+		sigjmp_buf env;
+
+		job.body = body_siglongjmp;
+		job.arg = &env;
+		job.depth = t->n > 0 ? (int)t->n : 1;
+		if (!sigsetjmp(env, 1))
+			worker_handle(t->chain, &job);
+		/* idle outside the handler: no later call repairs the count */
+		wait_release('L');
 		emit('R');
 	} else if (!strcmp(t->cmd, "exitthread")) {
 		/* the exiting call runs on a thread of its own, joined here */
