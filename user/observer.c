@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <stddef.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
@@ -29,6 +32,10 @@
 #include "sha256.h"
 #include "target.h"
 #include "ticker.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* a pidfd of the thread itself (Linux 6.9) */
+#endif
 
 int errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -685,6 +692,7 @@ int open_reader(struct observer *o, const struct reader_fds *fds, __u32 id_space
 		return errf(err, errlen, "cannot map the counters into memory: %s", strerror(errno));
 	o->chain_ids_fd = fds->chain_ids;
 	o->series_start_fd = fds->series_start;
+	o->pending_fd = fds->pending;
 	maps = (struct counts_maps){
 		.chain_ids_fd = fds->chain_ids,
 		.id_states_fd = fds->id_states,
@@ -764,7 +772,7 @@ static int pin_everything(struct observer *o, const char *identity, char *err, s
 	struct bpf_map *const read_by_successor[] = {
 		o->skel->maps.chain_ids, o->skel->maps.entries, o->skel->maps.exits,
 		o->skel->maps.stats,	 o->skel->maps.data,	o->skel->maps.series_start,
-		o->skel->maps.id_states, o->skel->maps.free_ids,
+		o->skel->maps.id_states, o->skel->maps.free_ids,    o->skel->maps.pending,
 	};
 
 	return pin_state(o, read_by_successor,
@@ -810,6 +818,7 @@ static int reuse_pinned(struct observer *o, const char *dir, const char *identit
 		.series_start = open_pinned(o, dir, "series_start"),
 		.id_states = open_pinned(o, dir, "id_states"),
 		.free_ids = open_pinned(o, dir, "free_ids"),
+		.pending = open_pinned(o, dir, "pending"),
 	};
 	if (open_reader(o, &fds, m.id_space, err, errlen))
 		return -1;
@@ -880,6 +889,7 @@ int object_open_reader(struct observer *o, char *err, size_t errlen)
 		.series_start = bpf_map__fd(s->maps.series_start),
 		.id_states = bpf_map__fd(s->maps.id_states),
 		.free_ids = bpf_map__fd(s->maps.free_ids),
+		.pending = bpf_map__fd(s->maps.pending),
 	};
 
 	return open_reader(o, &fds, s->rodata->id_space, err, errlen);
@@ -899,7 +909,7 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	o->chain_ids_fd = o->series_start_fd = -1;
+	o->chain_ids_fd = o->series_start_fd = o->pending_fd = -1;
 	if (cfg->python) {
 		struct py_observer_config pc = {
 			.pids = cfg->pids, .npids = cfg->npids, .exe_pattern = cfg->python_exe,
@@ -1103,19 +1113,68 @@ size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
 	return n;
 }
 
-uint64_t observer_pending_frames(const struct observer *o)
+/* The frames one thread holds in the task-storage map: 0 when it has none. */
+static int thread_frames(int map_fd, pid_t tid, uint64_t *frames)
 {
-	struct snapshot snap = { 0 };
-	uint64_t n = 0;
+	struct inflight_pending v;
+	int fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD), rc = 0;
 
+	*frames = 0;
+	if (fd < 0)
+		return errno == ESRCH ? 0 : -errno; /* gone: its storage went with it */
+	if (!bpf_map_lookup_elem(map_fd, &fd, &v))
+		*frames = v.depth;
+	else if (errno != ENOENT)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int observer_pending_frames(const struct observer *o, uint64_t *frames, char *where,
+			    size_t wsize)
+{
+	struct dirent *pd, *td;
+	DIR *proc;
+	int rc = 0;
+
+	*frames = 0;
+	if (where && wsize)
+		where[0] = '\0';
 	if (o->py)
 		return 0;
-	/* every frame pushed counted an entry, every pop an exit: their difference */
-	if (!counts_reader_read(o->reader, &snap))
-		for (size_t i = 0; i < snap.n; i++)
-			n += (uint64_t)snap.chains[i].inflight;
-	snapshot_free(&snap);
-	return n;
+	if (o->pending_fd < 0)
+		return -ENOENT;
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	/* every thread on the machine: the frames are keyed by task */
+	while (!rc && (pd = readdir(proc))) {
+		char path[64];
+		DIR *tasks;
+
+		if (!isdigit((unsigned char)pd->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", atoi(pd->d_name));
+		tasks = opendir(path);
+		while (tasks && !rc && (td = readdir(tasks))) {
+			uint64_t n;
+
+			if (!isdigit((unsigned char)td->d_name[0]))
+				continue;
+			rc = thread_frames(o->pending_fd, (pid_t)atoi(td->d_name), &n);
+			if (n && where && wsize) {
+				size_t used = strlen(where);
+
+				snprintf(where + used, wsize - used, "%s%s/%s: %llu", used ? ", " : "",
+					 pd->d_name, td->d_name, (unsigned long long)n);
+			}
+			*frames += n;
+		}
+		if (tasks)
+			closedir(tasks);
+	}
+	closedir(proc);
+	return rc;
 }
 
 volatile uint32_t *observer_test_next_id(struct observer *o)

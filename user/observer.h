@@ -115,8 +115,14 @@ size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
 			    bool (*gone)(void *ctx, uint64_t cgroup), void *ctx, uint32_t *ids,
 			    size_t max);
 
-/* Calls pending across all threads (frames the BPF side holds). */
-uint64_t observer_pending_frames(const struct observer *o);
+/*
+ * Calls pending across all threads: the frames the BPF side holds in its
+ * task storage, looked up for every thread on the machine (not entries less
+ * exits). `where` (if not NULL) gets "pid/tid: n, ..." of the threads
+ * holding some. 0, or -errno when they cannot be looked at.
+ */
+int observer_pending_frames(const struct observer *o, uint64_t *frames, char *where,
+			    size_t wsize);
 
 /* For tests: the BPF side's next chain id (writable), or NULL when not loaded here. */
 volatile uint32_t *observer_test_next_id(struct observer *o);

@@ -44,6 +44,7 @@ struct observer {
 	int fds[12];
 	size_t nfds;
 	int chain_ids_fd, series_start_fd;
+	int pending_fd; /* the per-thread frames (task storage), for observer_pending_frames */
 	struct link_list links;
 	struct counts_reader *reader;
 	struct observer_info info;
@@ -114,7 +115,7 @@ int replace_pinned(const char *dir, char *err, size_t errlen);
 
 /* The maps the reader needs, by fd (the skeleton's, or pinned ones). */
 struct reader_fds {
-	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids;
+	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids, pending;
 };
 
 /* Maps the counters and makes the reader over them. */

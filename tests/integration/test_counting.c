@@ -52,6 +52,7 @@ static void test_parked_threads(void **state)
 	expect_chain(o, "alpha", 3, 3, 0);
 	expect_chain(o, "beta", 2, 2, 0);
 	expect_chain(o, "gamma", 1, 1, 0);
+	expect_pending_frames(o, 6);
 
 	worker_send(w, "release");
 	worker_expect(w, "RRRRRR");
@@ -83,6 +84,7 @@ static void test_recursion(void **state)
 	worker_expect(w, "EE");
 	expect_chain(o, "deep", 7, 7, 0);
 	expect_chain(o, "flat", 1, 1, 0);
+	expect_pending_frames(o, 8);
 	worker_send(w, "release");
 	worker_expect(w, "RR");
 	expect_chain(o, "deep", 0, 7, 7);

@@ -141,10 +141,20 @@ uint64_t observed_returned(struct observer *o, const char *chain)
 	return v;
 }
 
+void expect_pending_frames(struct observer *o, uint64_t want)
+{
+	char where[512];
+	uint64_t frames;
+	int rc = observer_pending_frames(o, &frames, where, sizeof(where));
+
+	if (rc)
+		fail_msg("cannot look at the pending frames: %s", strerror(-rc));
+	if (frames != want)
+		fail_msg("%llu frames pending, expected %llu (pid/tid: frames) %s",
+			 (unsigned long long)frames, (unsigned long long)want, where);
+}
+
 void expect_no_pending_frames(struct observer *o)
 {
-	uint64_t frames = observer_pending_frames(o);
-
-	if (frames)
-		fail_msg("%llu frames still pending", (unsigned long long)frames);
+	expect_pending_frames(o, 0);
 }

@@ -28,6 +28,12 @@ void expect_no_chain(struct observer *o, const char *chain);
 void expect_total_inflight(struct observer *o, int64_t total);
 uint64_t observed_stat(struct observer *o, enum inflight_stat which);
 uint64_t observed_returned(struct observer *o, const char *chain);
+/*
+ * Asserts the frames the BPF side holds in its per-thread storage, summed
+ * over every thread on the machine (the frames themselves, not entries less
+ * exits).
+ */
+void expect_pending_frames(struct observer *o, uint64_t frames);
 /* Asserts no thread has a pending frame. */
 void expect_no_pending_frames(struct observer *o);
 
