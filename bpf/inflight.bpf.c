@@ -718,10 +718,17 @@ int handle_thread_exit(void *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 
 	release_thread(INFLIGHT_STAT_RELEASED_EXIT);
-	if (watch_by_tgid && (__u32)id == (__u32)(id >> 32)) {
+	/*
+	 * The process is gone when its last thread goes, not its leader: a main
+	 * thread may pthread_exit while the others work on. do_exit has counted
+	 * this thread out of signal->live before the tracepoint.
+	 */
+	if (watch_by_tgid) {
+		struct task_struct *task = bpf_get_current_task_btf();
 		__u32 tgid = (__u32)(id >> 32);
 
-		bpf_map_delete_elem(&watched, &tgid);
+		if (BPF_CORE_READ(task, signal, live.counter) == 0)
+			bpf_map_delete_elem(&watched, &tgid);
 	}
 	return 0;
 }

@@ -249,6 +249,28 @@ static void take(struct observer *o, const struct proc_exe *p)
 		log_info("watching pid %d (%s)", (int)p->pid, p->shown);
 }
 
+/*
+ * A watched process keeps its file probed, though it no longer matches:
+ * it renamed its command line, or its main thread exited.
+ */
+static void keep_file_of(struct discovery *d, pid_t pid)
+{
+	char link[96];
+	struct stat st;
+
+	if (proc_exe_link(pid, link, sizeof(link)) || stat(link, &st))
+		return;
+	for (size_t i = 0; i < d->nexes; i++) {
+		struct disc_exe *x = &d->exes[i];
+
+		if (x->dev != st.st_dev || x->ino != st.st_ino)
+			continue;
+		x->seen = true;
+		if (x->file >= 0)
+			d->files[x->file].seen = true;
+	}
+}
+
 static void full_scan(struct observer *o)
 {
 	struct discovery *d = o->disc;
@@ -294,14 +316,21 @@ static void full_scan(struct observer *o)
 			 denied);
 	d->said_denied = denied > 0;
 
-	/* watched tgids that no longer match (or exist) stop counting */
+	/*
+	 * A watched process stays watched until it execs or exits (the BPF side
+	 * lets go of it then), whatever its command line becomes: PostgreSQL's
+	 * backends rename theirs. Only one gone unseen is let go of here.
+	 */
 	while (!bpf_map__get_next_key(o->skel->maps.watched, prev, &next, sizeof(next))) {
-		struct proc_exe p;
+		char dir[32];
 
 		key = next;
 		prev = &key;
-		if (proc_match_pid(&d->match, (pid_t)key, &p) != 1)
+		snprintf(dir, sizeof(dir), "/proc/%u", key);
+		if (access(dir, F_OK))
 			bpf_map__delete_elem(o->skel->maps.watched, &key, sizeof(key), 0);
+		else
+			keep_file_of(d, (pid_t)key);
 	}
 	/* forget executables gone, so a new file at that inode is looked at anew */
 	for (size_t i = 0; i < d->nexes;) {

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -81,13 +84,39 @@ void proc_cmdline(pid_t pid, char *out, size_t size)
 	out[n] = '\0';
 }
 
+int proc_exe_link(pid_t pid, char *link, size_t size)
+{
+	char task[64], buf[8];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(link, size, "/proc/%d/exe", (int)pid);
+	if (readlink(link, buf, sizeof(buf)) > 0 || errno != ENOENT)
+		return 0;
+	snprintf(task, sizeof(task), "/proc/%d/task", (int)pid);
+	d = opendir(task);
+	while (d && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]) || atoi(de->d_name) == (int)pid)
+			continue;
+		snprintf(link, size, "/proc/%d/task/%d/exe", (int)pid, atoi(de->d_name));
+		if (readlink(link, buf, sizeof(buf)) > 0) {
+			closedir(d);
+			return 0;
+		}
+	}
+	if (d)
+		closedir(d);
+	snprintf(link, size, "/proc/%d/exe", (int)pid);
+	return -1;
+}
+
 int proc_match_pid(const struct proc_match *m, pid_t pid, struct proc_exe *out)
 {
-	char link[64], cmd[4096];
+	char link[96], cmd[4096];
 	struct stat st;
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	proc_exe_link(pid, link, sizeof(link));
 	n = readlink(link, out->shown, sizeof(out->shown) - 1);
 	if (n <= 0)
 		return n < 0 && errno == EACCES ? -2 : -1; /* kernel threads have no executable */

@@ -43,6 +43,14 @@ bool proc_match_text(const struct proc_match *m, const char *exe, const char *cm
  */
 int proc_match_pid(const struct proc_match *m, pid_t pid, struct proc_exe *out);
 
+/*
+ * A /proc link to the executable of `pid` into `link`: /proc/PID/exe, or,
+ * once its main thread has exited while others run (the leader a zombie,
+ * its exe link gone), a live thread's /proc/PID/task/TID/exe. 0, or -1 if
+ * none can be read (`link` is /proc/PID/exe then).
+ */
+int proc_exe_link(pid_t pid, char *link, size_t size);
+
 /* The command line of `pid`, arguments joined by spaces ("" if unreadable). */
 void proc_cmdline(pid_t pid, char *out, size_t size);
 

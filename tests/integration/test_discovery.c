@@ -27,6 +27,7 @@
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/observe.h"
+#include "support/proc_info.h"
 #include "support/receiver.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
@@ -259,6 +260,86 @@ static void test_cmdline_and_fork(void **state)
 	expect_chain(o, "forked", 0, 2, 2);
 }
 
+/*
+ * Matched processes stay watched until they exec or exit, whatever their
+ * command line becomes: PostgreSQL's backends (forked children) and its
+ * postmaster rewrite theirs. A rescan must not drop them.
+ */
+static void test_renamed_stay_watched(void **state)
+{
+	struct observer_config cfg = disc_config(NULL, WORKER_NAME " --role=keep$");
+	char *keep[] = { worker_copy, "--role=keep", NULL };
+	struct worker_proc *k;
+	struct observer *o;
+
+	(void)state;
+	REQUIRE_BPF();
+	o = test_observe(&cfg);
+	k = start_answered(keep);
+	observer_poll(o);
+	/* a backend: forked, renamed, parked in a call across a rescan */
+	worker_send(k, "forkchild backend postgres:_user_db_[local]_idle");
+	worker_expect(k, "E");
+	expect_chain(o, "backend", 1, 1, 0);
+	observer_rescan(o);
+	/* its next call (a later query) counts too */
+	worker_send(k, "childstep");
+	worker_expect(k, "RE");
+	expect_chain(o, "backend", 1, 2, 1);
+	worker_send(k, "childstep");
+	worker_expect(k, "R");
+	expect_chain(o, "backend", 0, 2, 2);
+	/* the matched process itself renamed: still counted after rescans */
+	worker_send(k, "setargv postgres:_checkpointer");
+	worker_expect(k, "V");
+	observer_rescan(o);
+	observer_rescan(o);
+	worker_send(k, "park renamed 1");
+	worker_expect(k, "E");
+	expect_chain(o, "renamed", 1, 1, 0);
+	worker_send(k, "release");
+	worker_expect(k, "R");
+	expect_chain(o, "renamed", 0, 1, 1);
+}
+
+/*
+ * The main thread calls pthread_exit while other threads work on: the
+ * process lives (a zombie leader, no /proc/PID/exe). It stays watched and
+ * its file stays probed across rescans.
+ */
+static void test_leader_exit(void **state)
+{
+	struct observer_config cfg = disc_config("*/" WORKER_NAME, NULL);
+	char *argv[] = { worker_copy, NULL };
+	struct worker_proc *w;
+	struct observer *o;
+	size_t probes;
+
+	(void)state;
+	REQUIRE_BPF();
+	o = test_observe(&cfg);
+	w = start_answered(argv);
+	observer_poll(o);
+	probes = observer_info(o)->probes;
+	assert_true(probes > 0);
+	worker_send(w, "leaderexit");
+	worker_expect(w, "Z");
+	/* joined; the leader's exit completes a moment later (its state turns Z) */
+	for (int i = 0; i < 5000 && proc_alive(w->pid); i++)
+		usleep(1000);
+	assert_false(proc_alive(w->pid));
+	observer_rescan(o);
+	observer_rescan(o);
+	assert_int_equal(observer_info(o)->probes, probes);
+	worker_send(w, "park orphaned 2");
+	worker_expect(w, "EE");
+	expect_chain(o, "orphaned", 2, 2, 0);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	expect_chain(o, "orphaned", 0, 2, 2);
+	expect_no_pending_frames(o);
+}
+
 /* Pinned: the next collector adopts the files' probes; the counts run on. */
 static void test_pinned_restart(void **state)
 {
@@ -388,6 +469,8 @@ int main(void)
 		T(test_other_namespaces),
 		T(test_exec_releases),
 		T(test_cmdline_and_fork),
+		T(test_renamed_stay_watched),
+		T(test_leader_exit),
 		T(test_pinned_restart),
 		T(test_run_finds_new_worker),
 		T(test_bad_input),

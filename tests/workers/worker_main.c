@@ -18,6 +18,14 @@
  *   exec CHAIN       enter, park until `doexec`, then exec self A from the new image
  *   burst CHAIN N    N calls that return at once               B
  *   stress T N K     T threads x N calls over chains s0..sK-1  S
+ *   setargv NAME     rewrites its command line (argv memory) to NAME, '_' as
+ *                    spaces, as PostgreSQL backends do           V
+ *   forkchild CHAIN NAME  forks a child that rewrites its command line to
+ *                    NAME, then calls twice, parking in each call until
+ *                    `childstep`                               E per call, R per return
+ *   childstep        the child's parked call returns
+ *   leaderexit       the main thread calls pthread_exit; another thread reads
+ *                    the commands from then on                 Z once it is joined
  *   release          every parked call returns                 R per return
  *   doexec           the parked `exec` call execs
  *   quit             exit 0
@@ -39,6 +47,59 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static unsigned long generation;
 static int exec_go; /* `doexec` is separate so other calls stay parked */
 static char self_path[4096];
+/* the command line's memory, rewritten by `setargv` */
+static char *args_start;
+static size_t args_len;
+static int child_step_fd = -1; /* write end: one byte lets the child's call return */
+static pthread_t main_thread;
+
+static void emit(char c);
+
+static void set_cmdline(const char *name)
+{
+	memset(args_start, 0, args_len);
+	snprintf(args_start, args_len, "%s", name);
+	for (char *c = args_start; *c; c++)
+		if (*c == '_')
+			*c = ' ';
+}
+
+static int body_child(struct job *job, const char *chain)
+{
+	char c;
+
+	(void)chain;
+	emit('E');
+	return read(*(int *)job->arg, &c, 1) == 1 ? 0 : -1;
+}
+
+/* The child: renamed, then two calls that each wait for a `childstep`. */
+static void fork_child(const char *chain, const char *name)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p))
+		_exit(8);
+	pid = fork();
+	if (pid < 0)
+		_exit(9);
+	if (pid == 0) {
+		struct job job = { .depth = 1, .body = body_child, .arg = &p[0] };
+
+		close(p[1]);
+		set_cmdline(name);
+		for (int i = 0; i < 2; i++) {
+			worker_handle(chain, &job);
+			emit('R');
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	if (child_step_fd >= 0)
+		close(child_step_fd);
+	child_step_fd = p[1];
+}
 
 static void emit(char c)
 {
@@ -270,26 +331,63 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
+static void *command_loop(void *arg);
+
+/* The main thread is gone: this one joins it, then reads the commands. */
+static void *after_leader(void *arg)
+{
+	(void)arg;
+	pthread_join(main_thread, NULL);
+	emit('Z');
+	return command_loop(NULL);
+}
+
 int main(int argc, char **argv)
 {
-	char line[512];
-
 	if (argc > 1 && !strcmp(argv[1], "--after-exec")) {
 		emit('A');
 		return 0;
 	}
 	if (readlink("/proc/self/exe", self_path, sizeof(self_path) - 1) < 0)
 		return 2;
+	args_start = argv[0];
+	args_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+	main_thread = pthread_self();
+	command_loop(NULL);
+	return 0;
+}
 
+static void *command_loop(void *arg)
+{
+	char line[512];
+
+	(void)arg;
 	while (fgets(line, sizeof(line), stdin)) {
 		struct task t = { 0 };
+		char extra[256] = "";
 		int n = sscanf(line, "%15s %255s %ld %ld", t.cmd, t.chain, &t.n, &t.m);
 
 		if (n < 1)
 			continue;
 		unescape(t.chain);
 		if (!strcmp(t.cmd, "quit")) {
-			return 0;
+			exit(0);
+		} else if (!strcmp(t.cmd, "setargv")) {
+			set_cmdline(t.chain);
+			emit('V');
+		} else if (!strcmp(t.cmd, "forkchild")) {
+			if (sscanf(line, "%*s %*s %255s", extra) != 1)
+				exit(7);
+			fork_child(t.chain, extra);
+		} else if (!strcmp(t.cmd, "childstep")) {
+			if (write(child_step_fd, "s", 1) != 1)
+				exit(7);
+		} else if (!strcmp(t.cmd, "leaderexit")) {
+			pthread_t th;
+
+			if (pthread_create(&th, NULL, after_leader, NULL))
+				exit(6);
+			pthread_exit(NULL);
 		} else if (!strcmp(t.cmd, "release")) {
 			pthread_mutex_lock(&mu);
 			generation++;
@@ -309,7 +407,7 @@ int main(int argc, char **argv)
 			pthread_t th[64];
 
 			if (threads < 1 || threads > 64 || chains < 1)
-				return 7;
+				exit(7);
 			for (long i = 0; i < threads; i++) {
 				struct task s = { .cmd = "stress1", .n = calls, .m = i, .k = chains };
 
@@ -322,5 +420,5 @@ int main(int argc, char **argv)
 			spawn(&t, NULL);
 		}
 	}
-	return 0;
+	exit(0);
 }
