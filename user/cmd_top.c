@@ -75,10 +75,29 @@ static const char doc[] =
 	"  inflight top --pid 4242 --usdt app:job_start,app:job_done --chain '+0($arg1):string'"
 	"\vCounting starts when the probes attach: calls already running then are not\n"
 	"counted. Exits no return probe sees (thread exit, exec, longjmp, exceptions)\n"
-	"are repaired. Exit status: 0 on success, 2 on bad input or when the probes\n"
-	"cannot be attached.";
+	"are repaired. Exit status: 0 on success, 2 on bad input, when the probes\n"
+	"cannot be attached, or when the process of --pid has exited.";
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
+
+/* Gone or a zombie: the process of --pid will call nothing more. */
+static bool pid_exited(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the state follows the command name's closing parenthesis */
+	p = strrchr(buf, ')');
+	return p && p[1] && (p[2] == 'Z' || p[2] == 'X');
+}
 
 int cmd_top(int argc, char **argv)
 {
@@ -123,6 +142,14 @@ int cmd_top(int argc, char **argv)
 			render_json(stdout, &snap);
 		else
 			shown_lines = render_table(stdout, &snap, observer_info(o), tty, shown_lines);
+		/* an empty table forever would look like an idle worker */
+		if (a.target.cfg.pid && pid_exited(a.target.cfg.pid)) {
+			fflush(stdout);
+			log_error("--pid %d: the process has exited; nothing more to show",
+				  (int)a.target.cfg.pid);
+			rc = EXIT_USAGE;
+			break;
+		}
 	}
 	snapshot_free(&snap);
 	observer_stop(o);

@@ -381,6 +381,32 @@ static void test_top_json(void **state)
 	expect_nothing_loaded(before);
 }
 
+/* top --pid whose process exits: says so and exits 2, not an empty table forever. */
+static void test_top_pid_exits(void **state)
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	struct worker_proc *w;
+	static struct inflight_proc l;
+	char pid[16];
+	char *args[] = { "top", "--pid", pid, "--func", "worker_handle", "--chain",
+			 "+0(%di):string", "--json", "--interval", "100ms", NULL };
+	int status;
+
+	(void)state;
+	REQUIRE_BPF();
+	w = worker_start(wargv);
+	worker_send(w, "burst warmup 1");
+	worker_expect(w, "B");
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	inflight_start(&l, args, NULL);
+	inflight_wait_stderr(&l, "attached");
+	worker_stop(w);
+	inflight_wait_stderr(&l, "has exited");
+	status = inflight_stop(&l, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_env_options),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test_teardown(test_top_json, worker_teardown),
+		cmocka_unit_test_teardown(test_top_pid_exits, worker_teardown),
 	};
 
 	apply_test_filter();
