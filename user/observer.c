@@ -382,6 +382,13 @@ int configure_object(struct observer *o, const struct observer_config *cfg,
 	__u32 sites = disc ? DISCOVERY_MAX_FILES * DISCOVERY_SITES_PER_FILE + 1
 		      : r->nsites > 0 ? (__u32)r->nsites + 1 : 1;
 
+	/* room for the files --binary may be followed to, a block of keys each */
+	if (!disc && !usdt && cfg->binary && !cfg->pid && o->info.mode == RETURN_INSN) {
+		o->follow.block = r->nsites > DISCOVERY_SITES_PER_FILE ? (__u32)r->nsites
+									: DISCOVERY_SITES_PER_FILE;
+		sites = FOLLOW_MAX_FILES * o->follow.block + 1;
+	}
+
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
 	if (cfg->fetch)
@@ -1006,6 +1013,8 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		goto fail;
 	if (object_open_reader(o, err, errlen))
 		goto fail;
+	if (!usdt)
+		follow_init(o, cfg, &r);
 	resolved_free(&r);
 	return o;
 fail:
@@ -1045,7 +1054,7 @@ int observer_read(struct observer *o, struct snapshot *out)
 	if (o->py)
 		return py_observer_read(o->py, out);
 	rc = counts_reader_read(o->reader, out);
-	out->attach_failures = discovery_attach_failures(o);
+	out->attach_failures = discovery_attach_failures(o) + o->follow.failures;
 	return rc;
 }
 

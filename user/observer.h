@@ -90,7 +90,8 @@ void observer_default_pin_dir(const struct observer_config *cfg, char *out, size
 
 /*
  * Discovery's housekeeping: attaches to workers that exec'd and, when due,
- * rescans /proc. Call it when observer_event_fd is readable or
+ * rescans /proc; for --binary PATH, follows the path to a new file when it
+ * was replaced on disk. Call it when observer_event_fd is readable or
  * observer_poll_in_ms has passed; nothing to do for other targets.
  */
 void observer_poll(struct observer *o);

@@ -369,8 +369,10 @@ void observer_poll(struct observer *o)
 {
 	struct discovery *d = o->disc;
 
-	if (!d)
+	if (!d) {
+		follow_poll(o);
 		return;
+	}
 	d->nexecs = 0;
 	d->execs_lost = false;
 	ring_buffer__consume(d->rb);
@@ -402,7 +404,7 @@ uint64_t observer_poll_in_ms(const struct observer *o)
 	uint64_t since;
 
 	if (!o->disc)
-		return UINT64_MAX;
+		return follow_poll_in_ms(o);
 	since = now_ms() - o->disc->last_scan_ms;
 	return since >= o->disc->rescan_ms ? 0 : o->disc->rescan_ms - since;
 }

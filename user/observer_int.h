@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "elf_file.h"
 #include "exit_sites.h"
 #include "observer.h"
@@ -34,6 +35,23 @@ struct link_list {
 	size_t n, cap;
 };
 
+/* Files followed behind --binary PATH when it is replaced on disk (observer_follow.c). */
+#define FOLLOW_MAX_FILES 4
+
+struct follow {
+	bool on;
+	struct observer_config cfg;
+	enum return_mode mode; /* the programs loaded: each file is attached the same way */
+	__u32 block;           /* exit-site keys per file, in instruction mode */
+	dev_t dev[FOLLOW_MAX_FILES];
+	ino_t ino[FOLLOW_MAX_FILES];
+	size_t n;
+	dev_t refused_dev; /* the file last said to be unfollowable: said once */
+	ino_t refused_ino;
+	uint64_t failures;
+	uint64_t last_ms;
+};
+
 struct observer {
 	struct py_observer *py; /* the CPython target; the rest is for probes */
 	struct discovery *disc; /* --match-exe / --match-cmdline */
@@ -48,6 +66,7 @@ struct observer {
 	struct link_list links;
 	struct counts_reader *reader;
 	struct observer_info info;
+	struct follow follow;
 };
 
 /* What the target resolution found. */
@@ -123,6 +142,11 @@ int open_reader(struct observer *o, const struct reader_fds *fds, __u32 id_space
 		size_t errlen);
 void hex(const uint8_t *h, size_t n, char *out);
 uint64_t now_realtime_ns(void);
+
+/* observer_follow.c: after the first file is attached */
+void follow_init(struct observer *o, const struct observer_config *cfg, const struct resolved *r);
+void follow_poll(struct observer *o);
+uint64_t follow_poll_in_ms(const struct observer *o);
 
 /* observer_discovery.c */
 struct observer *discovery_start(struct observer *o, const struct observer_config *cfg,

@@ -342,6 +342,87 @@ static void test_chain_ids_no_wrap(void **state)
 	expect_no_pending_frames(o);
 }
 
+/* Installs `from` at `to` as a package upgrade does: a new file renamed over the old. */
+static void replace_file(const char *from, const char *to)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.new' && chmod 0755 '%s.new' && mv '%s.new' '%s'",
+		 from, to, to, to, to);
+	assert_int_equal(system(cmd), 0);
+}
+
+static uint64_t attach_failures(struct observer *o)
+{
+	struct snapshot s = { 0 };
+	uint64_t n;
+
+	assert_int_equal(observer_read(o, &s), 0);
+	n = s.attach_failures;
+	snapshot_free(&s);
+	return n;
+}
+
+/*
+ * --binary PATH replaced on disk (new inode): processes started from the
+ * new file count too, those still running the old one count on. A new
+ * file without the function is said once and counted as an attach failure.
+ */
+static void test_binary_replaced(void **state)
+{
+	char dir[] = "/tmp/inflight-follow-XXXXXX", path[64], cmd[128];
+	enum return_mode modes[] = { RETURN_URETPROBE, RETURN_INSN };
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/worker", dir);
+	for (int m = 0; m < 2; m++) {
+		struct observer_config cfg;
+		char *argv[] = { path, NULL };
+		struct worker_proc *old, *new;
+		struct observer *o;
+		size_t probes;
+
+		replace_file(worker_path("native_worker"), path);
+		cfg = test_config(path, modes[m]);
+		o = test_observe(&cfg);
+		probes = observer_info(o)->probes;
+		old = worker_start(argv);
+		worker_send(old, "park old 1");
+		worker_expect(old, "E");
+
+		replace_file(worker_path("native_worker"), path);
+		observer_poll(o);
+		assert_int_equal(observer_info(o)->probes, 2 * probes);
+		new = worker_start(argv);
+		worker_send(new, "park new 2");
+		worker_expect(new, "EE");
+		expect_chain(o, "old", 1, 1, 0);
+		expect_chain(o, "new", 2, 2, 0);
+		assert_int_equal(attach_failures(o), 0);
+		worker_send(old, "release");
+		worker_send(new, "release");
+		worker_expect(old, "R");
+		worker_expect(new, "RR");
+		expect_chain(o, "old", 0, 1, 1);
+		expect_chain(o, "new", 0, 2, 2);
+		assert_int_equal(observed_stat(o, INFLIGHT_STAT_UNMATCHED), 0);
+		expect_no_pending_frames(o);
+
+		/* no worker_handle in the new file: said once, counted once */
+		replace_file("/bin/true", path);
+		observer_poll(o);
+		observer_poll(o);
+		assert_int_equal(attach_failures(o), 1);
+		worker_stop(old);
+		worker_stop(new);
+		test_unobserve(o);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* The chain as a number (a field of the second argument), per frame. */
 static void test_numeric_chain(void **state)
 {
@@ -452,6 +533,7 @@ int main(void)
 		T(test_cxx_uretprobe_kills),
 		T(test_chain_cap),
 		T(test_chain_ids_no_wrap),
+		T(test_binary_replaced),
 		T(test_numeric_chain),
 		T(test_constant_chain),
 		T(test_unreadable_chain),
