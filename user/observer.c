@@ -215,10 +215,13 @@ static void find_catch(const struct observer_config *cfg, struct resolved *r)
 		catch_in(r, path);
 }
 
+static const char *const longjmp_names[] = { "longjmp", "siglongjmp", "_longjmp",
+					     "__longjmp_chk" };
+
 /* Sets the longjmp probes' places if `path` defines glibc's longjmp functions. */
 static bool longjmp_in(struct resolved *r, const char *path)
 {
-	static const char *const names[] = { "longjmp", "siglongjmp", "_longjmp", "__longjmp_chk" };
+	const char *const *names = longjmp_names;
 	struct elf_file *ef;
 	struct elf_func f;
 	char why[128];
@@ -227,7 +230,7 @@ static bool longjmp_in(struct resolved *r, const char *path)
 	if (!ef)
 		return false;
 	r->nlongjmp = 0;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < sizeof(longjmp_names) / sizeof(longjmp_names[0]); i++) {
 		bool dup = false;
 
 		if (elf_file_find_func(ef, names[i], &f))
@@ -248,11 +251,18 @@ static bool longjmp_in(struct resolved *r, const char *path)
  * Where longjmp is for this binary: itself (static), the libc the process
  * maps, or the libc it needs. A longjmp out of the handler (PostgreSQL's
  * errors) would otherwise leave the call counted until the thread's next.
+ * Only for a binary that calls longjmp itself: the probe sits in libc,
+ * where every process's longjmp on the machine pays for it (about 5 us).
  */
 static void find_longjmp(const struct observer_config *cfg, struct resolved *r)
 {
 	char root[64], why[128], path[PATH_MAX];
+	bool calls = false;
 
+	for (size_t i = 0; i < sizeof(longjmp_names) / sizeof(longjmp_names[0]); i++)
+		calls = calls || elf_file_mentions(r->ef, longjmp_names[i]);
+	if (!calls)
+		return;
 	if (longjmp_in(r, elf_file_path(r->ef)))
 		return;
 	if (cfg->pid) {
@@ -990,6 +1000,8 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 			if (pin_exists(cfg->pin_dir)) {
 				rc = reuse_pinned(o, cfg->pin_dir, identity, err, errlen);
 				if (rc == 0) {
+					/* a replaced file is said, though not followed */
+					follow_init(o, cfg, &r);
 					resolved_free(&r);
 					return o;
 				}
