@@ -12,11 +12,14 @@
 #include <stdint.h>
 #include "elf_file.h"
 #include "exit_sites.h"
+#include "go_binary.h"
 #include "observer.h"
 
 /* Discovery's room: exit-site keys are handed out in blocks, one per file. */
 #define DISCOVERY_MAX_FILES 64
 #define DISCOVERY_SITES_PER_FILE 256
+/* Go targets: goroutines that may hold pending frames at once. */
+#define OBSERVER_GO_MAX_GOROUTINES 65536
 
 struct bpf_link;
 struct bpf_map;
@@ -60,6 +63,8 @@ struct resolved {
 	const char *cxx_catch_path; /* where __cxa_begin_catch lives, or NULL */
 	char catch_path[PATH_MAX];
 	uint64_t catch_offset;
+	bool go; /* a Go binary: frames per goroutine, see `gob` */
+	struct go_binary gob;
 };
 
 int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
