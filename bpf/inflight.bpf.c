@@ -517,12 +517,14 @@ static __always_inline struct inflight_pending *thread_state(bool create)
 
 static __always_inline bool process_observed(void)
 {
-	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	if (filter_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != filter_tgid)
+		return false;
+	if (watch_by_tgid) {
+		__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
 
-	if (filter_tgid && tgid != filter_tgid)
-		return false;
-	if (watch_by_tgid && !bpf_map_lookup_elem(&watched, &tgid))
-		return false;
+		if (!bpf_map_lookup_elem(&watched, &tgid))
+			return false;
+	}
 	return true;
 }
 
@@ -560,6 +562,7 @@ static __always_inline int push_frame(struct pt_regs *ctx, bool usdt,
 static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 {
 	struct inflight_pending *p;
+	__u64 sp = ctx->sp;
 
 	if (!process_observed())
 		return 0;
@@ -568,7 +571,7 @@ static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 		stat_inc(INFLIGHT_STAT_THREADS_FULL);
 		return 0;
 	}
-	return push_frame(ctx, usdt, p, ctx->sp);
+	return push_frame(ctx, usdt, p, sp);
 }
 
 /*
