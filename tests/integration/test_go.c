@@ -59,6 +59,7 @@ static struct observer *observe_go(void **state)
 {
 	struct observer_config cfg = go_config(state);
 	struct observer *o = test_observe(&cfg);
+	char want[16];
 
 	assert_int_equal(observer_info(o)->mode, RETURN_INSN);
 	/* the version read from .go.buildinfo is the Go that built the worker */
