@@ -246,16 +246,16 @@ static int check_gostring(struct parser *p, size_t type_pos)
 	if (f->nderef > 0 || f->base == INFLIGHT_BASE_STACK)
 		return 0;
 	if (p->from_arg && f->base == INFLIGHT_BASE_REG)
-		return fail(p, type_pos, ":gostring: $argN follows the C calling convention; name Go's registers instead (%%ax:gostring for a first string argument, %%cx:gostring for a second after a string)");
+		return fail(p, type_pos, ":gostring: $argN is C's order; name Go's registers (%%ax:gostring: the first argument)");
 	if (f->base == INFLIGHT_BASE_USDT)
-		return fail(p, type_pos, ":gostring of a USDT argument needs a deref: +0($argN):gostring reads the string header it points to");
+		return fail(p, type_pos, ":gostring of a USDT argument needs a deref: +0($argN):gostring");
 	for (size_t i = 0; i + 1 < sizeof(go_arg_regs) / sizeof(go_arg_regs[0]); i++) {
 		if (f->reg == go_arg_regs[i]) {
 			f->len_reg = go_arg_regs[i + 1];
 			return 0;
 		}
 	}
-	return fail(p, 0, ":gostring in a register: %%%s is not one of Go's argument registers followed by another (%%ax %%bx %%cx %%di %%si %%r8 %%r9 %%r10: the length is in the next of them)",
+	return fail(p, 0, ":gostring: %%%s is not one of Go's argument registers followed by another (%%ax %%bx %%cx %%di %%si %%r8-%%r10)",
 		    fetch_reg_name(f->reg));
 }
 

@@ -6,7 +6,9 @@
  * a recovered panic; every count is exact, then 0, and no goroutine keeps
  * a pending frame. Each test runs for every Go version built.
  */
+#define _GNU_SOURCE /* memmem */
 #include <signal.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -276,6 +278,48 @@ static void test_go_refuses_uretprobe(void **state)
 	assert_non_null(strstr(err, "is a Go binary"));
 }
 
+/*
+ * A Go whose g layout inflight does not know is refused by name: the 1.22
+ * worker with its buildinfo saying go1.20 (the one version between the
+ * known ones that Debian does not ship).
+ */
+static void test_go_unknown_version(void **state)
+{
+	struct observer_config cfg = go_config(state);
+	char path[] = "/tmp/inflight-go120-XXXXXX", err[1024] = "";
+	static char bytes[16 << 20];
+	struct observer *o;
+	FILE *f;
+	size_t n;
+	char *bi, *v;
+	int fd;
+
+	REQUIRE_BPF();
+	f = fopen(worker_path(go_1_22), "rb");
+	assert_non_null(f);
+	n = fread(bytes, 1, sizeof(bytes), f);
+	fclose(f);
+	assert_true(n > 0 && n < sizeof(bytes));
+	bi = memmem(bytes, n, "\xff Go buildinf:", 14);
+	assert_non_null(bi);
+	v = memmem(bi, 64, "go1.22.", 7);
+	assert_non_null(v);
+	v[5] = '0';
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+	close(fd);
+
+	cfg.binary = path;
+	o = observer_start(&cfg, err, sizeof(err));
+	unlink(path);
+	if (o)
+		observer_stop(o);
+	assert_null(o);
+	if (!strstr(err, "built with go1.20.12, whose goroutine layout inflight does not know"))
+		fail_msg("unexpected error: %s", err);
+}
+
 int main(void)
 {
 #define EACH_GO(t)                                                                \
@@ -287,6 +331,8 @@ int main(void)
 		EACH_GO(test_go_recovered_panic),
 		EACH_GO(test_go_process_exit),
 		EACH_GO(test_go_refuses_uretprobe),
+		cmocka_unit_test_prestate_setup_teardown(test_go_unknown_version, NULL,
+							 test_teardown, &go_1_22),
 	};
 
 	apply_test_filter();

@@ -400,7 +400,7 @@ static void test_errors(void **state)
 		{ "di", 1, "unexpected 'd'" },
 		{ "%r11:gostring", 1, "%r11 is not one of Go's argument registers" },
 		{ "%sp:gostring", 1, "%sp is not one of Go's argument registers" },
-		{ "$arg1:gostring", 7, "$argN follows the C calling convention" },
+		{ "$arg1:gostring", 7, "$argN is C's order" },
 	};
 
 	(void)state;
