@@ -7,6 +7,10 @@
  * thread exit, exec, a later entry at or above a frame, a C++ catch above it:
  *               release the frame;                                  exits[chain].released += 1
  *
+ * Go binaries (go_* programs): the same per goroutine instead of per thread,
+ * frames placed by depth below the goroutine stack's top; a goroutine's end
+ * and a recovered panic release frames too.
+ *
  * Counters have a slot per CPU and chain ([cpu][chain] in plain arrays the
  * collector maps into its memory, so a collection makes no syscall) and are
  * bumped atomically: uprobe programs run with migration disabled but may be
