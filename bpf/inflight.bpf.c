@@ -856,13 +856,31 @@ struct go_sweep {
 	__u32 stat;
 };
 
+/*
+ * Several of a dying process's threads may find it dead (signal->live is
+ * read, not decremented, here): whoever deletes an entry releases its
+ * frames, from a copy taken before, so none is released twice.
+ */
 static long go_sweep_one(struct bpf_map *map, struct inflight_go_key *key,
 			 struct inflight_pending *p, struct go_sweep *w)
 {
+	__u32 chains[INFLIGHT_MAX_DEPTH], d = p->depth, n = 0;
+
 	if (key->tgid != w->tgid)
 		return 0;
-	release_all(p, w->stat);
-	bpf_map_delete_elem(map, key);
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++)
+		chains[i] = p->frames[i].chain;
+	if (bpf_map_delete_elem(map, key))
+		return 0;
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
+		if (i >= d)
+			break;
+		count_exit(chains[i], false);
+		n++;
+	}
+	stat_add(w->stat, n);
 	return 0;
 }
 
