@@ -261,6 +261,37 @@ static void test_go_process_exit(void **state)
 	test_unobserve(o);
 }
 
+/* exec with goroutines parked: the old image's frames go at the exec. */
+static void test_go_exec(void **state)
+{
+	struct worker_proc *w;
+	struct observer *o;
+
+	REQUIRE_BPF();
+	o = observe_go(state);
+	w = start_go(state);
+
+	worker_send(w, "park before 3");
+	worker_expect(w, "EEE");
+	expect_chain(o, "before", 3, 3, 0);
+	worker_send(w, "exec");
+	worker_expect(w, "A");
+	expect_chain(o, "before", 0, 3, 3);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_EXEC), 3);
+	expect_goroutines(o, 0, 0);
+	/* the new image counts as any other process */
+	worker_send(w, "park after 2");
+	worker_expect(w, "EE");
+	expect_chain(o, "after", 2, 2, 0);
+	worker_send(w, "release after");
+	worker_expect(w, "RR");
+	expect_chain(o, "after", 0, 2, 2);
+	expect_goroutines(o, 0, 0);
+
+	worker_stop(w);
+	test_unobserve(o);
+}
+
 /* A uretprobe on a Go function would corrupt moving stacks: refused by name. */
 static void test_go_refuses_uretprobe(void **state)
 {
@@ -330,6 +361,7 @@ int main(void)
 		EACH_GO(test_go_goexit),
 		EACH_GO(test_go_recovered_panic),
 		EACH_GO(test_go_process_exit),
+		EACH_GO(test_go_exec),
 		EACH_GO(test_go_refuses_uretprobe),
 		cmocka_unit_test_prestate_setup_teardown(test_go_unknown_version, NULL,
 							 test_teardown, &go_1_22),

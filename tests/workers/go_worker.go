@@ -19,6 +19,8 @@
 //	release CHAIN    the parked ones return                       R each
 //	spin CHAIN N     N goroutines call handle in a loop           (none)
 //	stop             the spinning goroutines stop                 S once all stopped
+//	exec             the process execs itself (parked calls
+//	                 still inside handle)                         A from the new image
 //	quit             exit 0
 package main
 
@@ -173,6 +175,9 @@ func spin(chain string, n int) {
 
 func main() {
 	runtime.GOMAXPROCS(4)
+	if os.Getenv("GO_WORKER_EXECED") == "1" {
+		emit('A')
+	}
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		f := strings.Fields(in.Text())
@@ -195,6 +200,10 @@ func main() {
 			emit('S')
 		case "quit":
 			os.Exit(0)
+		case "exec":
+			err := syscall.Exec("/proc/self/exe", os.Args, append(os.Environ(), "GO_WORKER_EXECED=1"))
+			os.Stderr.WriteString("exec: " + err.Error() + "\n")
+			os.Exit(6)
 		default:
 			if len(f) < 2 {
 				os.Exit(2)
