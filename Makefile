@@ -52,10 +52,13 @@ TEST_SUPPORT_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/su
 # Test workers are the observed programs: built plainly (no sanitizers), so
 # what the probes see is what production code looks like.
 WORKER_DIR := build/workers
+# Go workers, one per Debian Go (tools/install-deps.sh installs them)
+GO_VERSIONS := 1.19 1.22
 WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
 	   $(WORKER_DIR)/native_worker_shared \
 	   $(WORKER_DIR)/libworker_handler.so $(WORKER_DIR)/cxx_worker \
-	   $(WORKER_DIR)/chaos_worker $(WORKER_DIR)/demo_worker
+	   $(WORKER_DIR)/chaos_worker $(WORKER_DIR)/demo_worker \
+	   $(patsubst %,$(WORKER_DIR)/go_worker_%,$(GO_VERSIONS))
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
 .PHONY: all deps demo test check workers bench fuzz fuzz-check clean
@@ -120,6 +123,12 @@ $(WORKER_DIR)/cxx_worker: tests/workers/cxx_worker.cpp | $(WORKER_DIR)
 
 $(WORKER_DIR)/chaos_worker: tests/workers/chaos_worker.cpp tests/workers/chaos_shm.h | $(WORKER_DIR)
 	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
+
+# GOPATH mode, no network, caches under build/
+$(WORKER_DIR)/go_worker_%: tests/workers/go_worker.go | $(WORKER_DIR)
+	@test -x /usr/lib/go-$*/bin/go || { echo "error: Go $* missing (/usr/lib/go-$*/bin/go): run tools/install-deps.sh" >&2; exit 2; }
+	GOCACHE=$(abspath build/gocache) GOPATH=$(abspath build/gopath) GO111MODULE=off \
+	GOTOOLCHAIN=local GOFLAGS= /usr/lib/go-$*/bin/go build -o $@ $<
 
 $(WORKER_DIR)/demo_worker: tools/demo/demo_worker.c | $(WORKER_DIR)
 	$(CC) $(WORKER_CFLAGS) $< -o $@

@@ -7,6 +7,10 @@
  * thread exit, exec, a later entry at or above a frame, a C++ catch above it:
  *               release the frame;                                  exits[chain].released += 1
  *
+ * Go binaries (go_* programs): the same per goroutine instead of per thread,
+ * frames placed by depth below the goroutine stack's top; a goroutine's end
+ * and a recovered panic release frames too.
+ *
  * Counters have a slot per CPU and chain ([cpu][chain] in plain arrays the
  * collector maps into its memory, so a collection makes no syscall) and are
  * bumped atomically: uprobe programs run with migration disabled but may be
@@ -34,6 +38,12 @@ const volatile char const_chain[INFLIGHT_CHAIN_LEN] = {};
 const volatile bool watch_by_tgid = false;
 /* discovery: every exec is told to the collector, to look at at once */
 const volatile bool notify_exec = false;
+
+/*
+ * Go binaries (0: not Go): where the goroutine id sits in runtime.g. The
+ * Go programs below key frames by goroutine; the native ones ignore this.
+ */
+const volatile __u32 go_goid_off = 0;
 
 /* Next chain id to hand out; 0 and 1 are reserved (overflow, constant).
  * The collector reads it (mapped .data) to know how many ids to sum. */
@@ -89,6 +99,21 @@ struct {
 	__type(key, int);
 	__type(value, struct inflight_pending);
 } pending SEC(".maps");
+
+/*
+ * Go: the calls pending per goroutine, only while it has any (an entry
+ * goes when its last frame does), so the size bounds goroutines in calls.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct inflight_go_key);
+	__type(value, struct inflight_pending);
+	__uint(max_entries, 1); /* 65536 for a Go target; sized before load */
+} go_pending SEC(".maps");
+
+/* A goroutine's first frame starts from this (never written). */
+static const struct inflight_pending go_empty;
 
 /* [cpu * INFLIGHT_STAT__COUNT + stat] */
 struct {
@@ -256,6 +281,32 @@ static __always_inline void format_number(struct inflight_chain_key *key, __u64 
 }
 
 /*
+ * A Go string: (pointer, length), not NUL-terminated. With no deref the
+ * pointer is `v` and the length is in the next register or stack word;
+ * else `addr` is the 16-byte string header.
+ */
+static __always_inline int fetch_gostring(struct pt_regs *ctx, __u64 v, __u64 addr, __u32 n,
+					  struct inflight_chain_key *key)
+{
+	__u64 ptr = v, len;
+	__u32 size;
+
+	if (n > 0) {
+		if (read_user_uint(addr, 8, &ptr) || read_user_uint(addr + 8, 8, &len))
+			return -1;
+	} else if (fetch.base == INFLIGHT_BASE_STACK) {
+		if (read_user_uint(ctx->sp + fetch.base_off + 8, 8, &len))
+			return -1;
+	} else {
+		len = reg_value(ctx, fetch.len_reg);
+	}
+	size = len < INFLIGHT_CHAIN_LEN - 1 ? (__u32)len : INFLIGHT_CHAIN_LEN - 1;
+	if (size && bpf_probe_read_user(key->name, size & (INFLIGHT_CHAIN_LEN - 1), (void *)ptr))
+		return -1;
+	return 0;
+}
+
+/*
  * Evaluates the fetch spec into `key` (which the caller zeroed).
  * Returns 0, or -1 when user memory could not be read.
  */
@@ -296,6 +347,8 @@ static __always_inline int fetch_chain(struct pt_regs *ctx, bool usdt,
 			return -1;
 		return 0;
 	}
+	if (fetch.type == INFLIGHT_T_GOSTRING)
+		return fetch_gostring(ctx, v, addr, n, key);
 	if (n > 0 && read_user_uint(addr, type_size(fetch.type), &v))
 		return -1;
 	format_number(key, v);
@@ -473,26 +526,24 @@ static __always_inline struct inflight_pending *thread_state(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
+static __always_inline bool process_observed(void)
 {
-	struct inflight_pending *p;
-	__u64 sp = ctx->sp;
-	__u32 d, chain, stale;
-
 	if (filter_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != filter_tgid)
-		return 0;
+		return false;
 	if (watch_by_tgid) {
 		__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
 
 		if (!bpf_map_lookup_elem(&watched, &tgid))
-			return 0;
+			return false;
 	}
+	return true;
+}
 
-	p = thread_state(true);
-	if (!p) {
-		stat_inc(INFLIGHT_STAT_THREADS_FULL);
-		return 0;
-	}
+/* Pushes a frame entered at `sp` onto `p` (a thread's or a goroutine's). */
+static __always_inline int push_frame(struct pt_regs *ctx, bool usdt,
+				      struct inflight_pending *p, __u64 sp)
+{
+	__u32 d, chain, stale;
 
 	/* a frame at or below this entry's sp can no longer be live */
 	stale = release_below(p, sp, true);
@@ -519,17 +570,30 @@ static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 	return 0;
 }
 
+static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
+{
+	struct inflight_pending *p;
+	__u64 sp = ctx->sp;
+
+	if (!process_observed())
+		return 0;
+	p = thread_state(true);
+	if (!p) {
+		stat_inc(INFLIGHT_STAT_THREADS_FULL);
+		return 0;
+	}
+	return push_frame(ctx, usdt, p, sp);
+}
+
 /*
  * A return whose function was entered with stack pointer `entry_sp`: frames
  * deeper than it were unwound without a return (longjmp, exceptions) and are
  * released; the frame at exactly entry_sp is the one returning.
  */
-static __always_inline int on_return(__u64 entry_sp)
+static __always_inline void pop_returning(struct inflight_pending *p, __u64 entry_sp)
 {
-	struct inflight_pending *p;
 	__u32 d, stale;
 
-	p = thread_state(false);
 	if (!p || p->depth == 0)
 		goto unmatched;
 
@@ -540,9 +604,14 @@ static __always_inline int on_return(__u64 entry_sp)
 	if (d == 0 || d > INFLIGHT_MAX_DEPTH || p->frames[d - 1].sp != entry_sp)
 		goto unmatched;
 	pop_frame(p, true);
-	return 0;
+	return;
 unmatched:
 	stat_inc(INFLIGHT_STAT_UNMATCHED);
+}
+
+static __always_inline int on_return(__u64 entry_sp)
+{
+	pop_returning(thread_state(false), entry_sp);
 	return 0;
 }
 
@@ -702,6 +771,169 @@ int BPF_USDT(usdt_return)
 	return 0;
 }
 
+/*
+ * Go (amd64 ABIInternal): %r14 holds the current g at function entry and at
+ * every return. Frames are kept per goroutine and placed by their depth
+ * below the goroutine stack's top, g.stack.hi - sp, which a stack copy
+ * keeps: "sp" in a Go frame is GO_TOP - depth, ordered as sp is, so the
+ * native frame logic (stale frames, matching returns) applies unchanged.
+ */
+#define GO_STACK_HI_OFF 8 /* g.stack is g's first field: {lo, hi} */
+#define GO_TOP (1ULL << 62)
+
+/* The current goroutine's key, and `sp` as a depth-based position. */
+static __always_inline int go_where(struct pt_regs *ctx, struct inflight_go_key *key,
+				    __u64 *pos)
+{
+	__u64 g = ctx->r14, hi, goid, sp = ctx->sp;
+
+	if (read_user_uint(g + GO_STACK_HI_OFF, 8, &hi) ||
+	    read_user_uint(g + go_goid_off, 8, &goid))
+		return -1;
+	/* not on this goroutine's stack (a system stack): not a goroutine's frame */
+	if (sp > hi || hi - sp >= GO_TOP)
+		return -1;
+	key->tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	key->_pad = 0;
+	key->goid = (__s64)goid;
+	*pos = GO_TOP - (hi - sp);
+	return 0;
+}
+
+/* The goroutine's entry goes with its last frame: the map holds only live calls. */
+static __always_inline void go_forget_if_idle(struct inflight_go_key *key,
+					      struct inflight_pending *p)
+{
+	if (p->depth == 0)
+		bpf_map_delete_elem(&go_pending, key);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(go_entry)
+{
+	struct inflight_go_key key;
+	struct inflight_pending *p;
+	__u64 pos;
+
+	if (!process_observed())
+		return 0;
+	if (go_where(ctx, &key, &pos)) {
+		stat_inc(INFLIGHT_STAT_THREADS_FULL);
+		return 0;
+	}
+	p = bpf_map_lookup_elem(&go_pending, &key);
+	if (!p) {
+		bpf_map_update_elem(&go_pending, &key, &go_empty, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&go_pending, &key);
+		if (!p) {
+			stat_inc(INFLIGHT_STAT_THREADS_FULL);
+			return 0;
+		}
+	}
+	push_frame(ctx, false, p, pos);
+	go_forget_if_idle(&key, p);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(go_exit_insn)
+{
+	struct inflight_go_key key;
+	struct inflight_pending *p = NULL;
+	__u64 pos = 0;
+
+	if (!site_leaves(ctx))
+		return 0;
+	if (!go_where(ctx, &key, &pos))
+		p = bpf_map_lookup_elem(&go_pending, &key);
+	pop_returning(p, pos);
+	if (p)
+		go_forget_if_idle(&key, p);
+	return 0;
+}
+
+/* runtime.goexit1: the goroutine ends (returned, or runtime.Goexit). */
+SEC("uprobe")
+int BPF_KPROBE(go_goexit)
+{
+	struct inflight_go_key key;
+	struct inflight_pending *p;
+	__u64 pos;
+
+	if (go_where(ctx, &key, &pos))
+		return 0;
+	p = bpf_map_lookup_elem(&go_pending, &key);
+	if (!p)
+		return 0;
+	release_all(p, INFLIGHT_STAT_RELEASED_GOEXIT);
+	bpf_map_delete_elem(&go_pending, &key);
+	return 0;
+}
+
+/*
+ * runtime.deferreturn, called by a function running its defers; after a
+ * recovered panic the recovering function resumes by calling it. Frames at
+ * or below its entry sp were unwound by the panic.
+ */
+SEC("uprobe")
+int BPF_KPROBE(go_deferreturn)
+{
+	struct inflight_go_key key;
+	struct inflight_pending *p;
+	__u64 pos;
+
+	if (go_where(ctx, &key, &pos))
+		return 0;
+	p = bpf_map_lookup_elem(&go_pending, &key);
+	if (!p)
+		return 0;
+	stat_add(INFLIGHT_STAT_RELEASED_RECOVER, release_below(p, pos, true));
+	go_forget_if_idle(&key, p);
+	return 0;
+}
+
+struct go_sweep {
+	__u32 tgid;
+	__u32 stat;
+};
+
+/*
+ * Several of a dying process's threads may find it dead (signal->live is
+ * read, not decremented, here): whoever deletes an entry releases its
+ * frames, from a copy taken before, so none is released twice.
+ */
+static long go_sweep_one(struct bpf_map *map, struct inflight_go_key *key,
+			 struct inflight_pending *p, struct go_sweep *w)
+{
+	__u32 chains[INFLIGHT_MAX_DEPTH], d = p->depth, n = 0;
+
+	if (key->tgid != w->tgid)
+		return 0;
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++)
+		chains[i] = p->frames[i].chain;
+	if (bpf_map_delete_elem(map, key))
+		return 0;
+#pragma unroll
+	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
+		if (i >= d)
+			break;
+		count_exit(chains[i], false);
+		n++;
+	}
+	stat_add(w->stat, n);
+	return 0;
+}
+
+/* A Go process's goroutines are gone with it (its last thread's exit, exec). */
+static __always_inline void go_sweep_process(__u32 tgid, __u32 stat)
+{
+	struct go_sweep w = { .tgid = tgid, .stat = stat };
+
+	if (go_goid_off)
+		bpf_for_each_map_elem(&go_pending, go_sweep_one, &w, 0);
+}
+
 /* The thread's frames are gone with it (exit) or its image (exec). */
 static __always_inline void release_thread(__u32 stat)
 {
@@ -723,11 +955,15 @@ int handle_thread_exit(void *ctx)
 	 * thread may pthread_exit while the others work on. do_exit has counted
 	 * this thread out of signal->live before the tracepoint.
 	 */
-	if (watch_by_tgid) {
+	if (go_goid_off || watch_by_tgid) {
 		struct task_struct *task = bpf_get_current_task_btf();
 		__u32 tgid = (__u32)(id >> 32);
 
-		if (BPF_CORE_READ(task, signal, live.counter) == 0)
+		if (BPF_CORE_READ(task, signal, live.counter))
+			return 0;
+		if (go_goid_off)
+			go_sweep_process(tgid, INFLIGHT_STAT_RELEASED_EXIT);
+		if (watch_by_tgid)
 			bpf_map_delete_elem(&watched, &tgid);
 	}
 	return 0;
@@ -740,6 +976,7 @@ int handle_exec(void *ctx)
 	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
 
 	release_thread(INFLIGHT_STAT_RELEASED_EXEC);
+	go_sweep_process(tgid, INFLIGHT_STAT_RELEASED_EXEC);
 	/* another program now: matched again (or not) by the collector */
 	if (watch_by_tgid)
 		bpf_map_delete_elem(&watched, &tgid);

@@ -62,6 +62,12 @@ enum inflight_fetch_type {
 	INFLIGHT_T_U8, INFLIGHT_T_U16, INFLIGHT_T_U32, INFLIGHT_T_U64,
 	INFLIGHT_T_S8, INFLIGHT_T_S16, INFLIGHT_T_S32, INFLIGHT_T_S64,
 	INFLIGHT_T_X8, INFLIGHT_T_X16, INFLIGHT_T_X32, INFLIGHT_T_X64,
+	/*
+	 * A Go string, (pointer, length), not NUL-terminated: in a register and
+	 * `len_reg` with no deref, in two stack words for $stackN, else the
+	 * 16-byte string header at the address.
+	 */
+	INFLIGHT_T_GOSTRING,
 };
 
 /*
@@ -77,6 +83,8 @@ struct inflight_fetch {
 	__u8 nderef; /* number of valid entries in off[] */
 	__s32 base_off;
 	__s64 off[INFLIGHT_MAX_DEREF];
+	__u8 len_reg; /* :gostring in registers: where the length is */
+	__u8 _pad[7];
 };
 
 /* One call in flight on a thread. */
@@ -84,6 +92,17 @@ struct inflight_frame {
 	__u64 sp;   /* stack pointer at entry (points at the return address) */
 	__u32 chain;
 	__u32 _pad;
+};
+
+/*
+ * Go binaries: frames are kept per goroutine, not per thread (goroutines
+ * move between threads). goid is unique in its process, so a g struct
+ * reused by a new goroutine starts with no frames.
+ */
+struct inflight_go_key {
+	__u32 tgid;
+	__u32 _pad;
+	__s64 goid;
 };
 
 /* The chain key as captured: NUL-padded name and cgroup, compared as words. */
@@ -189,6 +208,8 @@ enum inflight_stat {
 	INFLIGHT_STAT_RELEASED_EXEC,   /* frames released at exec */
 	INFLIGHT_STAT_RELEASED_CATCH,  /* frames released at a C++ catch */
 	INFLIGHT_STAT_RELEASED_LONGJMP, /* frames released at a longjmp past them */
+	INFLIGHT_STAT_RELEASED_GOEXIT, /* frames released: their goroutine ended */
+	INFLIGHT_STAT_RELEASED_RECOVER, /* frames released: a Go panic was recovered above */
 	INFLIGHT_STAT__COUNT,
 };
 

@@ -40,7 +40,7 @@ static const struct argp_option options[] = {
 	{ "py-file", OPT_PY_FILE, "SUFFIX", 0, "Only code whose file name ends with SUFFIX (e.g. conserver/main.py)", 2 },
 	{ "py-chain", OPT_PY_CHAIN, "ARG[\"KEY\"]", 0, "The chain: an argument by name or position, optionally a dict key (default chain_details[\"name\"])", 2 },
 	{ NULL, 0, NULL, 0, "The chain each call belongs to:", 2 },
-	{ "chain", 'c', "SPEC", 0, "Fetch spec in uprobe_events syntax, e.g. '+0(%di):string', '+8($arg2):u32'", 2 },
+	{ "chain", 'c', "SPEC", 0, "Fetch spec in uprobe_events syntax, e.g. '+0(%di):string', '+8($arg2):u32'; a Go string: '%ax:gostring' (pointer in %ax, length in the next Go argument register), '+8(%ax):gostring' (the string header at an address)", 2 },
 	{ "chain-name", 'n', "NAME", 0, "A constant chain name (default: the function's name)", 2 },
 	{ NULL, 0, NULL, 0, "Counting:", 3 },
 	{ "return", OPT_RETURN, "MODE", 0, "How returns are seen: auto (default), uretprobe, insn", 3 },

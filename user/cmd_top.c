@@ -72,11 +72,13 @@ static const char doc[] =
 	"  inflight top --binary ./worker --func handle --chain '+0(%di):string'\n"
 	"  inflight top --pid 4242 --func handle_job --chain '$arg2:u32' --json --once\n"
 	"  inflight top --binary /usr/lib/libwork.so --func work --chain-name jobs\n"
-	"  inflight top --pid 4242 --usdt app:job_start,app:job_done --chain '+0($arg1):string'"
+	"  inflight top --pid 4242 --usdt app:job_start,app:job_done --chain '+0($arg1):string'\n"
+	"  inflight top --binary ./goworker --func main.handle --chain '%ax:gostring'"
 	"\vCounting starts when the probes attach: calls already running then are not\n"
-	"counted. Exits no return probe sees (thread exit, exec, longjmp, exceptions)\n"
-	"are repaired. Exit status: 0 on success, 2 on bad input, when the probes\n"
-	"cannot be attached, or when the process of --pid has exited.";
+	"counted. Exits no return probe sees (thread exit, exec, longjmp, exceptions,\n"
+	"a goroutine's end or recovered panic) are repaired. Exit status: 0 on\n"
+	"success, 2 on bad input, when the probes cannot be attached, or when the\n"
+	"process of --pid has exited.";
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
 

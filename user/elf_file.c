@@ -382,13 +382,14 @@ bool elf_file_mentions(const struct elf_file *ef, const char *name)
 	return false;
 }
 
-bool elf_file_has_section(const struct elf_file *ef, const char *name)
+int elf_file_section(const struct elf_file *ef, const char *name, uint64_t *offset,
+		     uint64_t *size)
 {
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
 
 	if (elf_getshdrstrndx(ef->elf, &shstrndx))
-		return false;
+		return -ENOENT;
 	while ((scn = elf_nextscn(ef->elf, scn))) {
 		GElf_Shdr sh;
 		const char *n;
@@ -396,10 +397,20 @@ bool elf_file_has_section(const struct elf_file *ef, const char *name)
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		n = elf_strptr(ef->elf, shstrndx, sh.sh_name);
-		if (n && !strcmp(n, name))
-			return true;
+		if (n && !strcmp(n, name)) {
+			*offset = sh.sh_type == SHT_NOBITS ? 0 : sh.sh_offset;
+			*size = sh.sh_type == SHT_NOBITS ? 0 : sh.sh_size;
+			return 0;
+		}
 	}
-	return false;
+	return -ENOENT;
+}
+
+bool elf_file_has_section(const struct elf_file *ef, const char *name)
+{
+	uint64_t off, size;
+
+	return !elf_file_section(ef, name, &off, &size);
 }
 
 bool elf_file_needs(const struct elf_file *ef, const char *prefix)

@@ -51,6 +51,9 @@ bool elf_file_defines(const struct elf_file *ef, const char *name);
 /* A symbol of that name is defined or imported here. */
 bool elf_file_mentions(const struct elf_file *ef, const char *name);
 bool elf_file_has_section(const struct elf_file *ef, const char *name);
+/* A section's place in the file (size 0 if it takes no file space): 0, or -ENOENT. */
+int elf_file_section(const struct elf_file *ef, const char *name, uint64_t *offset,
+		     uint64_t *size);
 /* A DT_NEEDED entry starts with `prefix` (e.g. "libstdc++.so"). */
 bool elf_file_needs(const struct elf_file *ef, const char *prefix);
 

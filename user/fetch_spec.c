@@ -28,6 +28,13 @@ static const struct {
 	{ "s32", INFLIGHT_T_S32 }, { "s64", INFLIGHT_T_S64 },
 	{ "x8", INFLIGHT_T_X8 }, { "x16", INFLIGHT_T_X16 },
 	{ "x32", INFLIGHT_T_X32 }, { "x64", INFLIGHT_T_X64 },
+	{ "gostring", INFLIGHT_T_GOSTRING },
+};
+
+/* Go's ABIInternal (amd64): integer arguments in this order. */
+static const enum inflight_reg go_arg_regs[9] = {
+	INFLIGHT_REG_AX, INFLIGHT_REG_BX, INFLIGHT_REG_CX, INFLIGHT_REG_DI, INFLIGHT_REG_SI,
+	INFLIGHT_REG_R8, INFLIGHT_REG_R9, INFLIGHT_REG_R10, INFLIGHT_REG_R11,
 };
 
 /* System V x86-64: the first six integer arguments. */
@@ -43,6 +50,7 @@ struct parser {
 	const char *s;
 	size_t pos;
 	bool usdt;
+	bool from_arg; /* the base was named $argN (System V's order) */
 	struct inflight_fetch *f;
 	struct fetch_spec_error *err;
 };
@@ -150,6 +158,7 @@ static int parse_var(struct parser *p)
 
 	n = ident_len(name);
 	if (n >= 3 && !strncmp(name, "arg", 3)) {
+		p->from_arg = true;
 		if (n == 3 || !parse_number(name + 3, 1024, &idx) || idx < 1 ||
 		    parse_number(name + 3, 1024, &idx) != n - 3)
 			return fail(p, start + 4, "expected an argument number >= 1 after '$arg'");
@@ -221,8 +230,33 @@ static int parse_type(struct parser *p)
 	}
 	if (!n)
 		return fail(p, p->pos, "expected a type after ':'");
-	return fail(p, p->pos, "unknown type '%s' (supported: string, ustring, u8-u64, s8-s64, x8-x64)",
+	return fail(p, p->pos, "unknown type '%s' (supported: string, ustring, gostring, u8-u64, s8-s64, x8-x64)",
 		    name);
+}
+
+/*
+ * :gostring with no deref takes two places: a register and the next one in
+ * Go's argument order (a string argument's pointer and length), or two
+ * stack words. A deref reads the 16-byte string header instead.
+ */
+static int check_gostring(struct parser *p, size_t type_pos)
+{
+	struct inflight_fetch *f = p->f;
+
+	if (f->nderef > 0 || f->base == INFLIGHT_BASE_STACK)
+		return 0;
+	if (p->from_arg && f->base == INFLIGHT_BASE_REG)
+		return fail(p, type_pos, ":gostring: $argN is C's order; name Go's registers (%%ax:gostring: the first argument)");
+	if (f->base == INFLIGHT_BASE_USDT)
+		return fail(p, type_pos, ":gostring of a USDT argument needs a deref: +0($argN):gostring");
+	for (size_t i = 0; i + 1 < sizeof(go_arg_regs) / sizeof(go_arg_regs[0]); i++) {
+		if (f->reg == go_arg_regs[i]) {
+			f->len_reg = go_arg_regs[i + 1];
+			return 0;
+		}
+	}
+	return fail(p, 0, ":gostring: %%%s is not one of Go's argument registers followed by another (%%ax %%bx %%cx %%di %%si %%r8-%%r10)",
+		    fetch_reg_name(f->reg));
 }
 
 int fetch_spec_parse(const char *spec, bool usdt, struct inflight_fetch *out,
@@ -236,8 +270,11 @@ int fetch_spec_parse(const char *spec, bool usdt, struct inflight_fetch *out,
 	if (parse_arg(&p, 0))
 		return -1;
 	if (spec[p.pos] == ':') {
-		p.pos++;
+		size_t type_pos = ++p.pos;
+
 		if (parse_type(&p))
+			return -1;
+		if (out->type == INFLIGHT_T_GOSTRING && check_gostring(&p, type_pos))
 			return -1;
 	}
 	if (spec[p.pos] != '\0')

@@ -276,6 +276,33 @@ static void find_longjmp(const struct observer_config *cfg, struct resolved *r)
 		longjmp_in(r, path);
 }
 
+/*
+ * A Go binary: frames are kept per goroutine (its g layout by Go version),
+ * returns seen by instruction probes, the entry probed past the stack
+ * check so a call whose stack grows at entry counts once.
+ */
+static int resolve_go(const struct observer_config *cfg, struct resolved *r,
+		      struct observer_info *info, char *err, size_t errlen)
+{
+	char why[256];
+	uint8_t code[16];
+	size_t n = r->func.size < sizeof(code) ? (size_t)r->func.size : sizeof(code), skip;
+
+	if (info->mode == RETURN_URETPROBE)
+		return errf(err, errlen, "--return=uretprobe: %s is a Go binary, whose goroutine stacks move: a uretprobe would corrupt them (use --return=insn or auto)",
+			    info->binary);
+	if (go_binary_inspect(r->ef, &r->gob, why, sizeof(why)))
+		return errf(err, errlen, "--func %s: Go binary %s: %s", cfg->func, info->binary, why);
+	r->go = true;
+	snprintf(info->go_version, sizeof(info->go_version), "%s", r->gob.version);
+	if (n && !elf_file_read(r->ef, r->func.offset, code, n)) {
+		skip = go_prologue_len(code, n);
+		r->entry_offset = r->func.offset + skip;
+		info->after_go_prologue = skip > 0;
+	}
+	return 0;
+}
+
 static int resolve_function(const struct observer_config *cfg, struct resolved *r,
 			    struct observer_info *info, char *err, size_t errlen)
 {
@@ -316,6 +343,8 @@ static int resolve_function(const struct observer_config *cfg, struct resolved *
 
 	return_mode_facts(r->ef, &facts);
 	info->mode = return_mode_choose(cfg->return_mode, &facts, &info->mode_why);
+	if (facts.go && resolve_go(cfg, r, info, err, errlen))
+		return -1;
 	if (facts.cxx)
 		find_catch(cfg, r);
 	find_longjmp(cfg, r);
@@ -388,7 +417,7 @@ int configure_object(struct observer *o, const struct observer_config *cfg,
 	/* ids 0 and 1 are reserved; ids lost to insert races need headroom */
 	__u32 id_space = 2 * chains + 2;
 	int ncpus = libbpf_num_possible_cpus(), err = 0;
-	bool disc = !r;
+	bool disc = !r, go = r && r->go;
 	__u32 sites = disc ? DISCOVERY_MAX_FILES * DISCOVERY_SITES_PER_FILE + 1
 		      : r->nsites > 0 ? (__u32)r->nsites + 1 : 1;
 
@@ -411,7 +440,9 @@ int configure_object(struct observer *o, const struct observer_config *cfg,
 	if (cfg->by_cgroup && cfg->chain_name)
 		memcpy((void *)s->rodata->const_chain, cfg->chain_name, strlen(cfg->chain_name));
 	s->rodata->notify_exec = disc;
+	s->rodata->go_goid_off = go ? r->gob.goid_offset : 0;
 	err = err ?: bpf_map__set_max_entries(s->maps.chain_ids, chains);
+	err = err ?: bpf_map__set_max_entries(s->maps.go_pending, go ? OBSERVER_GO_MAX_GOROUTINES : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.stats, INFLIGHT_STAT__COUNT * (__u32)ncpus);
@@ -424,11 +455,15 @@ int configure_object(struct observer *o, const struct observer_config *cfg,
 		err = err ?: bpf_map__set_max_entries(s->maps.watched, 1);
 		err = err ?: bpf_map__set_max_entries(s->maps.execs, (__u32)sysconf(_SC_PAGESIZE));
 	}
-	err = err ?: bpf_program__set_autoload(s->progs.handle_entry, !usdt);
+	err = err ?: bpf_program__set_autoload(s->progs.handle_entry, !usdt && !go);
 	err = err ?: bpf_program__set_autoload(s->progs.handle_return,
 					      disc || (!usdt && o->info.mode == RETURN_URETPROBE));
 	err = err ?: bpf_program__set_autoload(s->progs.handle_exit_insn,
-					      disc || (!usdt && o->info.mode == RETURN_INSN));
+					      disc || (!usdt && !go && o->info.mode == RETURN_INSN));
+	err = err ?: bpf_program__set_autoload(s->progs.go_entry, go);
+	err = err ?: bpf_program__set_autoload(s->progs.go_exit_insn, go);
+	err = err ?: bpf_program__set_autoload(s->progs.go_goexit, go);
+	err = err ?: bpf_program__set_autoload(s->progs.go_deferreturn, go);
 	err = err ?: bpf_program__set_autoload(s->progs.handle_catch,
 					      disc || r->cxx_catch_path != NULL);
 	err = err ?: bpf_program__set_autoload(s->progs.handle_longjmp,
@@ -514,8 +549,19 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 {
 	struct inflight_bpf *s = o->skel;
 	const char *path = elf_file_path(r->ef);
+	struct bpf_program *entry = r->go ? s->progs.go_entry : s->progs.handle_entry;
+	struct bpf_program *exit_insn = r->go ? s->progs.go_exit_insn : s->progs.handle_exit_insn;
 	int rc;
 
+	if (r->go) {
+		/* where goroutines end, and where a recovered panic resumes */
+		rc = attach_uprobe(o, ll, s->progs.go_goexit, cfg->pid, path, r->gob.goexit1, false, 0);
+		rc = rc ?: attach_uprobe(o, ll, s->progs.go_deferreturn, cfg->pid, path,
+					 r->gob.deferreturn, false, 0);
+		if (rc)
+			return errf(err, errlen, "--func %s: cannot probe the Go runtime (runtime.goexit1, runtime.deferreturn) in %s: %s",
+				    cfg->func, path, strerror(-rc));
+	}
 	if (r->cxx_catch_path) {
 		rc = attach_uprobe(o, ll, s->progs.handle_catch, cfg->pid, r->cxx_catch_path,
 				   r->catch_offset, false, 0);
@@ -559,15 +605,15 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 						    strerror(errno));
 				cookie = key;
 			}
-			rc = attach_uprobe(o, ll, s->progs.handle_exit_insn, cfg->pid, path,
-					   site->offset, false, cookie);
+			rc = attach_uprobe(o, ll, exit_insn, cfg->pid, path, site->offset, false,
+					   cookie);
 			if (rc)
 				return errf(err, errlen, "--func %s: cannot attach to its exit '%s' at 0x%llx in %s: %s",
 					    cfg->func, site->text, (unsigned long long)site->addr,
 					    path, strerror(-rc));
 		}
 	}
-	rc = attach_uprobe(o, ll, s->progs.handle_entry, cfg->pid, path, r->entry_offset, false, 0);
+	rc = attach_uprobe(o, ll, entry, cfg->pid, path, r->entry_offset, false, 0);
 	if (rc)
 		return errf(err, errlen, "--func %s: cannot attach a uprobe in %s: %s", cfg->func,
 			    path, strerror(-rc));
@@ -1097,9 +1143,13 @@ void observer_describe(const struct observer *o, char *buf, size_t size)
 			 (unsigned long long)((now_realtime_ns() - i->pinned_since_ns) / 1000000000ull),
 			 i->binary, i->what);
 	else
-		snprintf(buf, size, "attached %zu probe%s to %s:%s%s (%s: %s)", i->probes,
+		snprintf(buf, size, "attached %zu probe%s to %s:%s%s (%s: %s)%s%s%s", i->probes,
 			 i->probes == 1 ? "" : "s", i->binary, i->what,
-			 i->after_endbr ? " after its endbr64" : "", i->mode_label, i->mode_why);
+			 i->after_endbr ? " after its endbr64"
+			 : i->after_go_prologue ? " after its stack check" : "",
+			 i->mode_label, i->mode_why,
+			 i->go_version[0] ? ", frames per goroutine (" : "", i->go_version,
+			 i->go_version[0] ? ")" : "");
 }
 
 size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
@@ -1134,6 +1184,20 @@ size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
 	return n;
 }
 
+/* A Go target's frames sit in its goroutine map, not in task storage. */
+static void go_frames_held(const struct observer *o, uint64_t *frames, char *where,
+			   size_t wsize)
+{
+	uint64_t held, goroutines = observer_pending_goroutines(o, &held);
+
+	if (!goroutines)
+		return;
+	*frames += held;
+	if (where && wsize)
+		snprintf(where, wsize, "%llu goroutines: %llu", (unsigned long long)goroutines,
+			 (unsigned long long)held);
+}
+
 /* The frames one thread holds in the task-storage map: 0 when it has none. */
 static int thread_frames(int map_fd, pid_t tid, uint64_t *frames)
 {
@@ -1165,6 +1229,7 @@ int observer_pending_frames(const struct observer *o, uint64_t *frames, char *wh
 		return 0;
 	if (o->pending_fd < 0)
 		return -ENOENT;
+	go_frames_held(o, frames, where, wsize);
 	proc = opendir("/proc");
 	if (!proc)
 		return -errno;
@@ -1201,6 +1266,28 @@ int observer_pending_frames(const struct observer *o, uint64_t *frames, char *wh
 volatile uint32_t *observer_test_next_id(struct observer *o)
 {
 	return o->skel && o->skel->data ? &o->skel->data->next_id : NULL;
+}
+
+uint64_t observer_pending_goroutines(const struct observer *o, uint64_t *frames)
+{
+	struct inflight_go_key key, next;
+	struct inflight_pending p;
+	uint64_t n = 0;
+	int fd;
+
+	*frames = 0;
+	if (!o->skel || !o->skel->rodata->go_goid_off)
+		return 0;
+	fd = bpf_map__fd(o->skel->maps.go_pending);
+	for (int rc = bpf_map_get_next_key(fd, NULL, &next); !rc;
+	     rc = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &p))
+			continue;
+		n++;
+		*frames += p.depth;
+	}
+	return n;
 }
 
 int observers_wait_tick(struct observer *const *o, size_t n, struct ticker *t)

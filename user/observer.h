@@ -57,6 +57,8 @@ struct observer_info {
 	char mode_label[64];   /* "return=uretprobe", "return=usdt", "python frames" */
 	size_t exit_sites;     /* instruction mode: probes on exits */
 	bool after_endbr;      /* entry probed past a leading endbr64 */
+	char go_version[32];   /* a Go target: frames kept per goroutine; "" if not Go */
+	bool after_go_prologue; /* entry probed past Go's stack check */
 	char pin_dir[4096];    /* where the state is pinned, "" if not */
 	bool reused;           /* picked up pinned probes of an earlier collector */
 	uint64_t pinned_since_ns;
@@ -119,13 +121,19 @@ size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
 /*
  * Calls pending across all threads: the frames the BPF side holds in its
  * task storage, looked up for every thread on the machine (not entries less
- * exits). `where` (if not NULL) gets "pid/tid: n, ..." of the threads
- * holding some. 0, or -errno when they cannot be looked at.
+ * exits; for a Go target, also the frames its goroutines hold). `where`
+ * (if not NULL) gets "pid/tid: n, ..." of the threads holding some. 0, or -errno when they cannot be looked at.
  */
 int observer_pending_frames(const struct observer *o, uint64_t *frames, char *where,
 			    size_t wsize);
 
 /* For tests: the BPF side's next chain id (writable), or NULL when not loaded here. */
 volatile uint32_t *observer_test_next_id(struct observer *o);
+
+/*
+ * A Go target: the goroutines holding pending frames (their entries in the
+ * BPF map, read directly) and the frames they hold. 0 for other targets.
+ */
+uint64_t observer_pending_goroutines(const struct observer *o, uint64_t *frames);
 
 #endif

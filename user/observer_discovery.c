@@ -186,6 +186,12 @@ static int attach_for(struct observer *o, const struct proc_exe *p)
 	fc.pid = p->pid;
 	if (resolve_target(&fc, &r, &fi, err, sizeof(err)))
 		goto out;
+	if (r.go) {
+		/* discovery's programs keep frames per thread: wrong for goroutines */
+		snprintf(err, sizeof(err), "%s is a Go binary: observe it with --binary or --pid",
+			 elf_file_path(r.ef));
+		goto out;
+	}
 	if (stat(elf_file_path(r.ef), &st)) {
 		snprintf(err, sizeof(err), "%s: %s", elf_file_path(r.ef), strerror(errno));
 		goto out;

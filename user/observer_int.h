@@ -13,11 +13,14 @@
 #include <sys/types.h>
 #include "elf_file.h"
 #include "exit_sites.h"
+#include "go_binary.h"
 #include "observer.h"
 
 /* Discovery's room: exit-site keys are handed out in blocks, one per file. */
 #define DISCOVERY_MAX_FILES 64
 #define DISCOVERY_SITES_PER_FILE 256
+/* Go targets: goroutines that may hold pending frames at once. */
+#define OBSERVER_GO_MAX_GOROUTINES 65536
 
 struct bpf_link;
 struct bpf_map;
@@ -84,6 +87,8 @@ struct resolved {
 	char longjmp_path[PATH_MAX];
 	uint64_t longjmp_offsets[4];
 	int nlongjmp;
+	bool go; /* a Go binary: frames per goroutine, see `gob` */
+	struct go_binary gob;
 };
 
 int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -38,6 +38,8 @@ static const char *const stat_names[INFLIGHT_STAT__COUNT] = {
 	[INFLIGHT_STAT_RELEASED_EXEC] = "released: exec",
 	[INFLIGHT_STAT_RELEASED_CATCH] = "released: exception caught",
 	[INFLIGHT_STAT_RELEASED_LONGJMP] = "released: longjmp",
+	[INFLIGHT_STAT_RELEASED_GOEXIT] = "released: goroutine ended",
+	[INFLIGHT_STAT_RELEASED_RECOVER] = "released: Go panic recovered",
 };
 
 int render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,

@@ -45,6 +45,8 @@ static const struct source sources[] = {
 	{ "inflight.calls.released", "exec", INFLIGHT_STAT_RELEASED_EXEC },
 	{ "inflight.calls.released", "exception", INFLIGHT_STAT_RELEASED_CATCH },
 	{ "inflight.calls.released", "longjmp", INFLIGHT_STAT_RELEASED_LONGJMP },
+	{ "inflight.calls.released", "goroutine_exit", INFLIGHT_STAT_RELEASED_GOEXIT },
+	{ "inflight.calls.released", "go_recover", INFLIGHT_STAT_RELEASED_RECOVER },
 	{ "inflight.calls.released", "stale_frame", INFLIGHT_STAT_RELEASED_STALE },
 	{ "inflight.returns.unmatched", NULL, INFLIGHT_STAT_UNMATCHED },
 	{ "inflight.attach.failed", NULL, FROM_ATTACH },

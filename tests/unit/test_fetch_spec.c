@@ -331,6 +331,45 @@ static void test_parse_clears_output(void **state)
 			    sizeof(f.off) - sizeof(f.off[0]));
 }
 
+/*
+ * A Go string in registers: its length is in the next register of Go's
+ * argument order (ax bx cx di si r8 r9 r10 r11); in memory, the header.
+ */
+static void test_gostring(void **state)
+{
+	static const struct {
+		const char *spec;
+		enum inflight_reg ptr, len;
+	} regs[] = {
+		{ "%ax:gostring", INFLIGHT_REG_AX, INFLIGHT_REG_BX },
+		{ "%bx:gostring", INFLIGHT_REG_BX, INFLIGHT_REG_CX },
+		{ "%cx:gostring", INFLIGHT_REG_CX, INFLIGHT_REG_DI },
+		{ "%di:gostring", INFLIGHT_REG_DI, INFLIGHT_REG_SI },
+		{ "%si:gostring", INFLIGHT_REG_SI, INFLIGHT_REG_R8 },
+		{ "%r10:gostring", INFLIGHT_REG_R10, INFLIGHT_REG_R11 },
+	};
+	struct inflight_fetch f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		f = parse_ok(regs[i].spec, false);
+		assert_int_equal(f.type, INFLIGHT_T_GOSTRING);
+		assert_int_equal(f.base, INFLIGHT_BASE_REG);
+		assert_int_equal(f.reg, regs[i].ptr);
+		assert_int_equal(f.len_reg, regs[i].len);
+		assert_int_equal(f.nderef, 0);
+	}
+	/* a string field of a struct: the header at the address, no length register */
+	f = parse_ok("+16(%ax):gostring", false);
+	assert_int_equal(f.nderef, 1);
+	assert_int_equal(f.off[0], 16);
+	assert_int_equal(f.len_reg, 0);
+	f = parse_ok("$stack1:gostring", false);
+	assert_int_equal(f.base, INFLIGHT_BASE_STACK);
+	assert_int_equal(f.base_off, 8);
+	expect_error("$arg1:gostring", true, 7, "USDT argument needs a deref");
+}
+
 static void test_errors(void **state)
 {
 	static const struct {
@@ -359,6 +398,9 @@ static void test_errors(void **state)
 		{ "%di junk", 4, "unexpected ' ' after the argument" },
 		{ "+8(%di))", 8, "unexpected ')' after the argument" },
 		{ "di", 1, "unexpected 'd'" },
+		{ "%r11:gostring", 1, "%r11 is not one of Go's argument registers" },
+		{ "%sp:gostring", 1, "%sp is not one of Go's argument registers" },
+		{ "$arg1:gostring", 7, "$argN is C's order" },
 	};
 
 	(void)state;
@@ -392,6 +434,11 @@ static void test_format_round_trip(void **state)
 		{ "+8(-16($stack2)):x16", false, "+8(-16($stack2)):x16" },
 		{ "$arg1", true, "$arg1:u64" },
 		{ "+0($arg12):string", true, "+0($arg12):string" },
+		{ "%ax:gostring", false, "%ax:gostring" },
+		{ "%r10:gostring", false, "%r10:gostring" },
+		{ "+8(%ax):gostring", false, "+8(%ax):gostring" },
+		{ "$stack1:gostring", false, "$stack1:gostring" },
+		{ "+0($arg2):gostring", true, "+0($arg2):gostring" },
 	};
 	char buf[128], again[128];
 
@@ -446,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_args_on_stack),
 		cmocka_unit_test(test_stack_variables),
 		cmocka_unit_test(test_deref_string),
+		cmocka_unit_test(test_gostring),
 		cmocka_unit_test(test_nested_deref_order),
 		cmocka_unit_test(test_negative_and_hex_offsets),
 		cmocka_unit_test(test_user_memory_marker),

@@ -101,12 +101,14 @@ static void test_every_counter(void **state)
 	x = find(&m, n, "inflight.chains.unreadable");
 	assert_int_equal(value_of(x, NULL), 10 + INFLIGHT_STAT_FETCH_FAULT);
 	x = find(&m, n, "inflight.calls.released");
-	assert_int_equal(x->npoints, 5);
+	assert_int_equal(x->npoints, 7);
 	assert_int_equal(value_of(x, "stale_frame"), 10 + INFLIGHT_STAT_RELEASED_STALE);
 	assert_int_equal(value_of(x, "thread_exit"), 10 + INFLIGHT_STAT_RELEASED_EXIT);
 	assert_int_equal(value_of(x, "exec"), 10 + INFLIGHT_STAT_RELEASED_EXEC);
 	assert_int_equal(value_of(x, "exception"), 10 + INFLIGHT_STAT_RELEASED_CATCH);
 	assert_int_equal(value_of(x, "longjmp"), 10 + INFLIGHT_STAT_RELEASED_LONGJMP);
+	assert_int_equal(value_of(x, "goroutine_exit"), 10 + INFLIGHT_STAT_RELEASED_GOEXIT);
+	assert_int_equal(value_of(x, "go_recover"), 10 + INFLIGHT_STAT_RELEASED_RECOVER);
 	x = find(&m, n, "inflight.returns.unmatched");
 	assert_int_equal(value_of(x, NULL), 10 + INFLIGHT_STAT_UNMATCHED);
 	x = find(&m, n, "inflight.attach.failed");
