@@ -20,6 +20,7 @@ struct health {
 	uint64_t last_tick_ms;
 	bool ready;
 	char why[128];
+	bool running;
 	volatile bool stop;
 };
 
@@ -126,16 +127,24 @@ struct health *health_start(const char *address, uint64_t interval_ms, char *err
 		snprintf(err, errlen, "--health-address %s: cannot listen: %s", address, strerror(errno));
 		goto fail;
 	}
-	if (pthread_create(&h->thread, NULL, run, h)) {
-		snprintf(err, errlen, "cannot start the health thread");
-		goto fail;
-	}
 	return h;
 fail:
 	if (h->fd >= 0)
 		close(h->fd);
 	free(h);
 	return NULL;
+}
+
+int health_serve(struct health *h, char *err, size_t errlen)
+{
+	if (!h)
+		return 0;
+	if (pthread_create(&h->thread, NULL, run, h)) {
+		snprintf(err, errlen, "cannot start the health thread");
+		return -1;
+	}
+	h->running = true;
+	return 0;
 }
 
 void health_tick(struct health *h)
@@ -162,7 +171,8 @@ void health_stop(struct health *h)
 	if (!h)
 		return;
 	h->stop = true;
-	pthread_join(h->thread, NULL);
+	if (h->running)
+		pthread_join(h->thread, NULL);
 	close(h->fd);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

@@ -13,13 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "pin.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/proc_info.h"
+#include "support/receiver.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
 
@@ -195,8 +198,134 @@ static void test_run_drops_everything(void **state)
 	expect_nobody_still_counting("dropped", 2);
 }
 
+/* A /proc/PID/task/TID/status line's value ("Uid:" -> "0\t0\t0\t0"). */
+static void task_status(pid_t pid, const char *tid, const char *field, char *out, size_t size)
+{
+	char path[128], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		fail_msg("cannot read %s", path);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, field, strlen(field)))
+			continue;
+		snprintf(out, size, "%s", line + strlen(field) + strspn(line + strlen(field), " \t"));
+		out[strcspn(out, "\n")] = '\0';
+	}
+	fclose(f);
+	if (!out[0])
+		fail_msg("%s has no %s", path, field);
+}
+
+/* How many threads `pid` has. */
+static int task_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * Every thread of `run` (main, exporter, health: `want_threads`) holds
+ * exactly `caps` effective, permitted and in its bounding set, no
+ * inheritable or ambient capability, runs as `uid` and cannot regain
+ * privileges by exec.
+ */
+static void expect_every_thread(int want_threads, const char *caps, const char *uid)
+{
+	char want_uid[64], v[256], path[64];
+	struct dirent *e;
+	DIR *d;
+	int seen = 0;
+
+	snprintf(want_uid, sizeof(want_uid), "%s\t%s\t%s\t%s", uid, uid, uid, uid);
+	/* the threads start right after the drop, which the log line precedes */
+	for (int i = 0; task_count(run.pid) < want_threads; i++) {
+		struct timespec ts = { 0, 10000000 };
+
+		if (i == 3000)
+			fail_msg("inflight has %d threads, not %d", task_count(run.pid), want_threads);
+		nanosleep(&ts, NULL);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)run.pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		static const char *const fields[] = { "CapEff:", "CapPrm:", "CapBnd:" };
+
+		if (e->d_name[0] == '.')
+			continue;
+		seen++;
+		for (size_t f = 0; f < 3; f++) {
+			task_status(run.pid, e->d_name, fields[f], v, sizeof(v));
+			if (strcmp(v, caps))
+				fail_msg("thread %s: %s %s, expected %s", e->d_name, fields[f], v, caps);
+		}
+		task_status(run.pid, e->d_name, "CapInh:", v, sizeof(v));
+		assert_string_equal(v, "0000000000000000");
+		task_status(run.pid, e->d_name, "CapAmb:", v, sizeof(v));
+		assert_string_equal(v, "0000000000000000");
+		task_status(run.pid, e->d_name, "Uid:", v, sizeof(v));
+		if (strcmp(v, want_uid))
+			fail_msg("thread %s: Uid %s, expected %s", e->d_name, v, want_uid);
+	}
+	assert_int_equal(seen, want_threads);
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		task_status(run.pid, e->d_name, "NoNewPrivs:", v, sizeof(v));
+		assert_string_equal(v, "1");
+	}
+	closedir(d);
+}
+
+/*
+ * The capability drop covers every thread: with an OTLP exporter and the
+ * health endpoint (a thread each), as root and as --user nobody, no thread
+ * keeps a capability, in any set, after the drop.
+ */
+static void test_every_thread_dropped(void **state)
+{
+	char health[32];
+	char *as_root[] = { "run", "--no-pin", "--endpoint", "http://127.0.0.1:9",
+			    "--health-address", health, "--binary",
+			    (char *)worker_path("native_worker"), "--func", "worker_handle",
+			    "--chain-name", "x", "--interval", "100ms", NULL };
+	char *as_nobody[] = { "run", "--no-pin", "--user", "nobody", "--endpoint",
+			      "http://127.0.0.1:9", "--health-address", health, "--binary",
+			      (char *)worker_path("native_worker"), "--func", "worker_handle",
+			      "--chain-name", "x", "--interval", "100ms", NULL };
+
+	(void)state;
+	REQUIRE_BPF();
+	snprintf(health, sizeof(health), "127.0.0.1:%d", free_port());
+	inflight_start(&run, as_root, NULL);
+	inflight_wait_stderr(&run, "exporting");
+	expect_every_thread(3, "0000000000000000", "0");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+
+	snprintf(health, sizeof(health), "127.0.0.1:%d", free_port());
+	inflight_start(&run, as_nobody, NULL);
+	inflight_wait_stderr(&run, "exporting");
+	expect_every_thread(3, "0000000000000000", "65534");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+}
+
 /* The DaemonSet's set (tools/deploy/daemonset.yaml): all dropped, these added. */
-#define DAEMONSET_CAPS "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid"
+#define DAEMONSET_CAPS "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid,+setpcap"
 #define PIN_DIR "/sys/fs/bpf/inflight-test-privileges"
 
 /*
@@ -216,6 +345,8 @@ static void test_daemonset_set(void **state)
 	pin_remove(PIN_DIR);
 	inflight_start_argv(&run, argv, NULL);
 	inflight_wait_stderr(&run, "attached");
+	/* CAP_SETPCAP: the bounding set is emptied too */
+	expect_every_thread(1, "0000000000000000", "65534");
 	expect_nobody_still_counting("daemonset", 1);
 	/* kept for the next collector */
 	assert_int_equal(access(PIN_DIR "/meta", F_OK), 0);
@@ -231,6 +362,7 @@ int main(void)
 		T(test_run_drops_everything),
 		T(test_unreadable_proc),
 		T(test_daemonset_set),
+		T(test_every_thread_dropped),
 	};
 
 	apply_test_filter();
