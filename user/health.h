@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Connections held at once; past it the oldest is closed for the new one. */
+#define HEALTH_MAX_CONNECTIONS 16
+
 struct health;
 
 /*
