@@ -534,7 +534,8 @@ int cmd_run(int argc, char **argv)
 		const char *user = a.user ? a.user : getenv("INFLIGHT_USER");
 		uint64_t keep = run_targets_caps_to_keep(&c.targets);
 
-		if (privileges_drop(keep, user && *user ? user : NULL, err, sizeof(err))) {
+		if ((user && *user && run_targets_share_pins(&c.targets, user, err, sizeof(err))) ||
+		    privileges_drop(keep, user && *user ? user : NULL, err, sizeof(err))) {
 			log_error("%s", err);
 			rc = EXIT_USAGE;
 			goto out;

@@ -940,6 +940,11 @@ fail:
 	return NULL;
 }
 
+int observer_pin_dirfd(const struct observer *o)
+{
+	return discovery_pin_dirfd(o);
+}
+
 void observer_stop(struct observer *o)
 {
 	if (!o)

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,12 @@ struct discovery {
 	size_t processes; /* matched in the last full scan */
 	bool said_denied;
 	uint64_t attach_failures;
+	/*
+	 * The pin directory, opened before the privileges are dropped: files'
+	 * pins are made and removed through it (/proc/self/fd/N), so after the
+	 * drop its root-only parents need not be searchable. -1: not pinned.
+	 */
+	int pin_dirfd;
 };
 
 static uint64_t now_ms(void)
@@ -91,14 +98,11 @@ static size_t nfiles(const struct discovery *d)
 	return n;
 }
 
-/* 0, or -1 if the path would not fit */
-static int pin_name(char *out, size_t size, const char *dir, unsigned slot,
-		    const struct disc_file *f, size_t i)
+/* A file's pin name: f<slot>-<dev>-<ino>-<n>. */
+static void pin_name(char *out, size_t size, unsigned slot, const struct disc_file *f, size_t i)
 {
-	int n = snprintf(out, size, "%s/f%u-%llx-%llu-%03zu", dir, slot,
-			 (unsigned long long)f->dev, (unsigned long long)f->ino, i);
-
-	return n >= 0 && (size_t)n < size ? 0 : -1;
+	snprintf(out, size, "f%u-%llx-%llu-%03zu", slot, (unsigned long long)f->dev,
+		 (unsigned long long)f->ino, i);
 }
 
 /* Takes a file's probes off: pins unlinked, links destroyed, its exit sites cleared. */
@@ -106,11 +110,13 @@ static void detach_file(struct observer *o, unsigned slot)
 {
 	struct discovery *d = o->disc;
 	struct disc_file *f = &d->files[slot];
-	char path[PATH_MAX];
+	char name[64];
 
 	for (size_t i = 0; i < f->npinned; i++) {
-		if (!pin_name(path, sizeof(path), o->info.pin_dir, slot, f, i))
-			unlink(path);
+		pin_name(name, sizeof(name), slot, f, i);
+		if (unlinkat(d->pin_dirfd, name, 0) && errno != ENOENT)
+			log_warn("--pin-dir %s: cannot remove %s: %s (its probe stays attached)",
+				 o->info.pin_dir, name, strerror(errno));
 	}
 	o->info.probes -= f->links.n + f->npinned;
 	link_list_destroy(&f->links, false);
@@ -131,19 +137,26 @@ static void detach_file(struct observer *o, unsigned slot)
 
 static int pin_file(struct observer *o, unsigned slot, char *err, size_t errlen)
 {
-	struct disc_file *f = &o->disc->files[slot];
-	char path[PATH_MAX];
+	struct discovery *d = o->disc;
+	struct disc_file *f = &d->files[slot];
+	char name[64], path[128];
 
 	for (size_t i = 0; i < f->links.n; i++) {
-		if (pin_name(path, sizeof(path), o->info.pin_dir, slot, f, i) ||
-		    bpf_link__pin(f->links.v[i], path))
+		pin_name(name, sizeof(name), slot, f, i);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", d->pin_dirfd, name);
+		if (bpf_link__pin(f->links.v[i], path))
 			return errf(err, errlen, "--pin-dir %s: cannot pin %s: %s", o->info.pin_dir,
-				    path, strerror(errno));
+				    name, strerror(errno));
 		f->npinned = i + 1;
 	}
 	/* the pins hold them now: a file detaches by unlinking */
 	link_list_destroy(&f->links, true);
 	return 0;
+}
+
+int discovery_pin_dirfd(const struct observer *o)
+{
+	return o->disc && o->pinned ? o->disc->pin_dirfd : -1;
 }
 
 static struct disc_exe *exe_entry(struct discovery *d, dev_t dev, ino_t ino)
@@ -504,6 +517,7 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 		goto fail;
 	}
 	o->disc = d;
+	d->pin_dirfd = -1;
 	d->cfg = *cfg;
 	d->rescan_ms = cfg->rescan_ms ? cfg->rescan_ms : DEFAULT_RESCAN_MS;
 	if (proc_match_init(&d->match, cfg->match_exe, cfg->match_cmdline, err, errlen))
@@ -540,6 +554,13 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 			} else if (replace_pinned(cfg->pin_dir, err, errlen)) {
 				goto fail;
 			}
+		}
+		/* after any replacing: the directory that stays */
+		d->pin_dirfd = open(cfg->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d->pin_dirfd < 0) {
+			errf(err, errlen, "--pin-dir %s: cannot open it: %s", cfg->pin_dir,
+			     strerror(errno));
+			goto fail;
 		}
 	}
 	if (object_open(o, cfg, NULL, false, err, errlen) ||
@@ -579,6 +600,8 @@ void discovery_stop(struct observer *o)
 	for (int i = 0; i < DISCOVERY_MAX_FILES; i++)
 		link_list_destroy(&d->files[i].links, o->pinned);
 	ring_buffer__free(d->rb);
+	if (d->pin_dirfd >= 0)
+		close(d->pin_dirfd);
 	proc_match_free(&d->match);
 	free(d->exes);
 	free(d);

@@ -125,5 +125,6 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 void discovery_stop(struct observer *o);
 void discovery_describe(const struct observer *o, char *buf, size_t size);
 uint64_t discovery_attach_failures(const struct observer *o); /* 0 without discovery */
+int discovery_pin_dirfd(const struct observer *o); /* -1: not discovery, or not pinned */
 
 #endif

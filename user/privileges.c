@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "privileges.h"
@@ -130,6 +131,28 @@ int privileges_drop(uint64_t keep, const char *user, char *err, size_t errlen)
 	if (privileges_effective() != keep) {
 		snprintf(err, errlen, "capabilities after the drop are %016llx, not %016llx",
 			 (unsigned long long)privileges_effective(), (unsigned long long)keep);
+		return -1;
+	}
+	return 0;
+}
+
+int privileges_share_dir(int dirfd, const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		snprintf(err, errlen, "--user %s: no such user", user);
+		return -1;
+	}
+	/*
+	 * The owner may give a file to a group it is in: joining the user's
+	 * group first needs CAP_SETGID only (the DaemonSet has no CAP_CHOWN).
+	 * The drop's setgroups(0) leaves it again.
+	 */
+	if (setgroups(1, &pw->pw_gid) || fchown(dirfd, (uid_t)-1, pw->pw_gid) ||
+	    fchmod(dirfd, 0770)) {
+		snprintf(err, errlen, "--user %s: cannot let it write the pin directory: %s", user,
+			 strerror(errno));
 		return -1;
 	}
 	return 0;

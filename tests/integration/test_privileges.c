@@ -353,6 +353,83 @@ static void test_daemonset_set(void **state)
 	assert_int_equal(pin_remove(PIN_DIR), 0);
 }
 
+#define DISC_PIN_DIR "/sys/fs/bpf/inflight-test-privileges-discovery"
+/* a name no other test's process has, so the glob matches ours only */
+#define DISC_WORKER "inflight-priv-disc-worker"
+
+/* Pins of probed files (f<slot>-<dev>-<ino>-<n>) in DISC_PIN_DIR. */
+static int file_pins(void)
+{
+	DIR *d = opendir(DISC_PIN_DIR);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] == 'f' && strchr(e->d_name, '-') != NULL;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Discovery, pinned, --user nobody (the DaemonSet's way of running): a
+ * worker started after the drop is attached, its file's probes pinned and
+ * its calls counted exactly; once it is gone, its pins are removed.
+ */
+static void test_discovery_pins_after_drop(void **state)
+{
+	char dir[] = "/tmp/inflight-priv-XXXXXX", worker[128], cmd[512], pid[32];
+	char *argv[] = { "setpriv", "--bounding-set", "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid,+setpcap",
+			 "--inh-caps=-all", (char *)inflight_bin(), "run", "--pin-dir", DISC_PIN_DIR,
+			 "--user", "nobody", "--match-exe", "*/" DISC_WORKER, "--func",
+			 "worker_handle", "--chain", "+0(%di):string", "--interval", "100ms",
+			 "--rescan", "100ms", NULL };
+	char *wargv[] = { worker, NULL };
+	struct worker_proc *w;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	snprintf(worker, sizeof(worker), "%s/%s", dir, DISC_WORKER);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0755 '%s'", worker_path("native_worker"),
+		 worker, dir);
+	assert_int_equal(system(cmd), 0);
+	pin_remove(DISC_PIN_DIR);
+	inflight_start_argv(&run, argv, NULL);
+	inflight_wait_stderr(&run, "exporting");
+	/* what discovery keeps, on every thread */
+	expect_every_thread(1, "000000c000280000", "65534");
+	assert_int_equal(file_pins(), 0);
+
+	/* after the drop: found at its exec, attached, pinned, counted */
+	w = worker_start(wargv);
+	worker_send(w, "burst before 1");
+	worker_expect(w, "B");
+	snprintf(pid, sizeof(pid), "pid %d (", (int)w->pid);
+	inflight_wait_stderr(&run, pid);
+	snprintf(pid, sizeof(pid), "watching pid %d (", (int)w->pid);
+	if (!strstr(run.err, pid))
+		fail_msg("the worker started after the drop is not watched; stderr:\n%s", run.err);
+	assert_true(file_pins() > 0);
+	worker_send(w, "park privdisc 2");
+	worker_expect(w, "EE");
+	expect_stdout("chain.name=\"privdisc\" 2 ");
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	expect_stdout("chain.name=\"privdisc\" 0 ");
+
+	/* gone: its file's probes come off, their pins with them */
+	worker_stop(w);
+	inflight_wait_stderr(&run, "detached from");
+	if (strstr(run.err, "cannot remove"))
+		fail_msg("stderr:\n%s", run.err);
+	assert_int_equal(file_pins(), 0);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	assert_int_equal(pin_remove(DISC_PIN_DIR), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_teardown(t, teardown)
@@ -363,6 +440,7 @@ int main(void)
 		T(test_unreadable_proc),
 		T(test_daemonset_set),
 		T(test_every_thread_dropped),
+		T(test_discovery_pins_after_drop),
 	};
 
 	apply_test_filter();
