@@ -391,12 +391,10 @@ uint64_t observer_poll_in_ms(const struct observer *o)
 	return since >= o->disc->rescan_ms ? 0 : o->disc->rescan_ms - since;
 }
 
+/* The target, not the BPF object: another release of the same pin layout adopts. */
 static void identity_of(const struct observer_config *cfg, char out[65])
 {
-	size_t elf_sz;
-	const void *elf = inflight_bpf__elf_bytes(&elf_sz);
 	char text[1024], spec[256] = "";
-	struct buf b = { 0 };
 	uint8_t h[32];
 
 	if (cfg->fetch)
@@ -405,10 +403,7 @@ static void identity_of(const struct observer_config *cfg, char out[65])
 		 cfg->match_exe ? cfg->match_exe : "", cfg->match_cmdline ? cfg->match_cmdline : "",
 		 cfg->func, spec, cfg->chain_name ? cfg->chain_name : "", cfg->max_chains,
 		 (int)cfg->return_mode, (int)cfg->by_cgroup);
-	buf_append(&b, elf, elf_sz);
-	buf_puts(&b, text);
-	sha256(b.data, b.len, h);
-	buf_free(&b);
+	sha256(text, strlen(text), h);
 	hex(h, sizeof(h), out);
 }
 
@@ -499,7 +494,6 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 	struct discovery *d;
 	char why[256], identity[65];
 	bool reuse = false;
-	__u32 zero = 0;
 
 	if (cfg->binary || cfg->pid) {
 		errf(err, errlen, "--match-exe/--match-cmdline find the processes: give neither --binary nor --pid with them");
@@ -544,8 +538,11 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 
 			fd = snprintf(path, sizeof(path), "%s/meta", cfg->pin_dir) < (int)sizeof(path)
 				     ? bpf_obj_get(path) : -1;
-			reuse = fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &m) &&
-				!strcmp(m.identity, identity);
+			if (fd < 0 || pin_meta_read(fd, &m))
+				log_warn("%s holds pinned state that cannot be read: replacing it (series restart)",
+					 cfg->pin_dir);
+			else
+				reuse = pin_adoptable(cfg->pin_dir, &m, identity);
 			if (fd >= 0)
 				close(fd);
 			if (reuse) {

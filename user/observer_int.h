@@ -106,6 +106,13 @@ int pin_state(struct observer *o, struct bpf_map *const *maps, size_t nmaps,
 	      const char *identity, char *err, size_t errlen);
 
 /* Pinned state of another identity: removed, the directory made anew. */
+/* The pinned meta map's value (a shorter, older one's missing fields read 0). 0 or -1. */
+int pin_meta_read(int fd, struct inflight_meta *m);
+/*
+ * Whether the pinned state in `dir` (its meta `m`) is adopted: the same pin
+ * layout and target. Warns naming what is lost when not.
+ */
+bool pin_adoptable(const char *dir, const struct inflight_meta *m, const char *identity);
 int replace_pinned(const char *dir, char *err, size_t errlen);
 
 /* The maps the reader needs, by fd (the skeleton's, or pinned ones). */
