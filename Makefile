@@ -30,7 +30,7 @@ VERSION := $(shell cat VERSION)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) \
-	  -DINFLIGHT_VERSION='"$(VERSION)"' $(SANFLAGS)
+	  -DINFLIGHT_VERSION='"$(VERSION)"' $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(SANFLAGS)
 # capstone and libcurl are opened with dlopen, only when needed (memory)
 LDLIBS := -lbpf -lelf -lz -lpthread -ldl
@@ -38,7 +38,7 @@ LDLIBS := -lbpf -lelf -lz -lpthread -ldl
 # -mcpu=v3: atomic fetch-and-add with a result (chain ids), kernel 5.12+
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -idirafter /usr/include/$(shell $(CC) -dumpmachine) \
-	      -Iinclude -I$(BUILD)
+	      -Iinclude -I$(BUILD) -DINFLIGHT_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 
 USER_SRCS := $(sort $(wildcard user/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
@@ -61,7 +61,7 @@ WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
 	   $(patsubst %,$(WORKER_DIR)/go_worker_%,$(GO_VERSIONS))
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
-.PHONY: all deps demo test check workers bench fuzz fuzz-check clean
+.PHONY: all deps demo test check workers bench fuzz fuzz-check clean upgrade-builds
 .DELETE_ON_ERROR:
 # test objects are intermediate in a pattern chain: keep them for incremental builds
 .SECONDARY:
@@ -184,7 +184,16 @@ fuzz-check: $(FUZZ_BINS)
 fuzz:
 	$(MAKE) fuzz-check FUZZ_SECONDS=300
 
-check: $(BUILD)/inflight $(TEST_BINS) workers
+# The upgrade test's other builds of this tree: another release with the same
+# pin layout (adopts the pinned state), and one with another layout (replaces
+# it, saying what is lost). Always remade: their own make knows what changed.
+upgrade-builds:
+	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/upgrade-release VERSION=$(VERSION)+next \
+		$(BUILD)/upgrade-release/inflight
+	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/upgrade-layout VERSION=$(VERSION)+layout \
+		EXTRA_CFLAGS=-DINFLIGHT_PIN_LAYOUT=999999 $(BUILD)/upgrade-layout/inflight
+
+check: $(BUILD)/inflight $(TEST_BINS) workers upgrade-builds
 	@tests/run_tests.sh $(BUILD)
 
 test: deps

@@ -24,6 +24,12 @@
 #include "inflight.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+/*
+ * The release this object belongs to (read by nothing): every release's
+ * object differs, so pinned state is matched on its layout version
+ * (INFLIGHT_PIN_LAYOUT), never on the object's bytes.
+ */
+const volatile char inflight_release[32] = INFLIGHT_VERSION;
 
 /* Set by the collector before load. */
 const volatile struct inflight_fetch fetch = {};

@@ -187,13 +187,29 @@ struct inflight_exit_site {
 };
 
 /*
+ * The layout of the pinned state: every pinned map's key and value types,
+ * sizes and meaning (this header's structs, the counters' [cpu][chain]
+ * arrangement, the .data variables read through `inflight_data`) and the
+ * pin names. Bump it with any change to them: a collector adopts pinned
+ * state of its own layout only (another release of the same layout keeps
+ * every count), and says what it lost otherwise.
+ */
+#ifndef INFLIGHT_PIN_LAYOUT
+#define INFLIGHT_PIN_LAYOUT 1
+#endif
+
+/*
  * Pinned state's identity (map `meta`): a new collector reuses pinned maps
- * and probes only when the BPF object and the target are the same.
+ * and probes when the layout and the target are the same. The fields up to
+ * created_ns never move (a build before versioned pins wrote only those: it
+ * reads as layout 0).
  */
 struct inflight_meta {
-	char identity[68]; /* hex SHA-256 of the object and the resolved target */
+	char identity[68]; /* hex SHA-256 of the resolved target */
 	__u32 id_space;
 	__u64 created_ns;  /* CLOCK_REALTIME when first attached */
+	__u32 layout;      /* INFLIGHT_PIN_LAYOUT of the writer */
+	char version[28];  /* the writer's release, for the operator */
 };
 
 /* Counters about the observer itself, shown to the operator. */

@@ -481,12 +481,6 @@ int cmd_run(int argc, char **argv)
 			rc = EXIT_RUNTIME;
 			goto out;
 		}
-		c.exporter = exporter_start(&c.cfg, err, sizeof(err));
-		if (!c.exporter) {
-			log_error("%s", err);
-			rc = EXIT_RUNTIME;
-			goto out;
-		}
 	}
 	{
 		const char *addr = a.health ? a.health : getenv("INFLIGHT_HEALTH_ADDRESS");
@@ -540,7 +534,8 @@ int cmd_run(int argc, char **argv)
 		const char *user = a.user ? a.user : getenv("INFLIGHT_USER");
 		uint64_t keep = run_targets_caps_to_keep(&c.targets);
 
-		if (privileges_drop(keep, user && *user ? user : NULL, err, sizeof(err))) {
+		if ((user && *user && run_targets_share_pins(&c.targets, user, err, sizeof(err))) ||
+		    privileges_drop(keep, user && *user ? user : NULL, err, sizeof(err))) {
 			log_error("%s", err);
 			rc = EXIT_USAGE;
 			goto out;
@@ -549,6 +544,23 @@ int cmd_run(int argc, char **argv)
 			  keep & CAP_MASK(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE"
 			  : keep ? "CAP_SYS_PTRACE" : "none",
 			  user ? ", user " : "", user ? user : "");
+	}
+	/*
+	 * The threads start only now: capabilities and the bounding set are
+	 * per thread, and one started before the drop would keep them all.
+	 */
+	if (c.cfg.exporter == EXPORTER_OTLP) {
+		c.exporter = exporter_start(&c.cfg, err, sizeof(err));
+		if (!c.exporter) {
+			log_error("%s", err);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	if (health_serve(c.health, err, sizeof(err))) {
+		log_error("%s", err);
+		rc = EXIT_RUNTIME;
+		goto out;
 	}
 	for (size_t i = 0; i < c.targets.n; i++) {
 		const struct run_target *t = &c.targets.v[i];

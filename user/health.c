@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,6 +21,7 @@ struct health {
 	uint64_t last_tick_ms;
 	bool ready;
 	char why[128];
+	bool running;
 	volatile bool stop;
 };
 
@@ -31,6 +33,16 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A request must be complete this long after the connection was accepted. */
+#define REQUEST_DEADLINE_MS 2000
+
+struct conn {
+	int fd; /* -1: free slot */
+	uint64_t accepted_ms;
+	size_t len;
+	char req[256];
+};
+
 static void reply(int c, int status, const char *text)
 {
 	char buf[512];
@@ -40,23 +52,17 @@ static void reply(int c, int status, const char *text)
 			 status, status == 200 ? "OK" : status == 404 ? "Not Found" : "Service Unavailable",
 			 strlen(text), text);
 
+	/* far below a socket buffer: one non-blocking write takes it all, or the prober is gone */
 	if (write(c, buf, (size_t)n) < 0)
-		return; /* the prober went away: nothing to do */
+		return;
 }
 
-static void serve(struct health *h, int c)
+/* Answers a complete request line in `req`. */
+static void answer(struct health *h, int c, const char *req)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	char req[512], body[160];
-	ssize_t n;
+	char body[160];
 	bool live, ready;
 
-	/* a client that never sends cannot hold the thread */
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n = read(c, req, sizeof(req) - 1);
-	if (n <= 0)
-		return;
-	req[n] = '\0';
 	pthread_mutex_lock(&h->mu);
 	/* live: the loop ticked within three intervals (plus slack for exports) */
 	live = now_ms() - h->last_tick_ms <= 3 * h->interval_ms + 5000;
@@ -71,22 +77,102 @@ static void serve(struct health *h, int c)
 		reply(c, 404, "GET /healthz or /readyz\n");
 }
 
+static void conn_close(struct conn *k)
+{
+	close(k->fd);
+	k->fd = -1;
+}
+
+/* Reads what `k` sent; answers and closes once its request line is in. */
+static void conn_read(struct health *h, struct conn *k)
+{
+	ssize_t n = read(k->fd, k->req + k->len, sizeof(k->req) - 1 - k->len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(k);
+		return;
+	}
+	k->len += (size_t)n;
+	k->req[k->len] = '\0';
+	/* the request line decides; a full buffer without one is answered 404 */
+	if (strstr(k->req, "\r\n") || strchr(k->req, '\n') || k->len == sizeof(k->req) - 1) {
+		answer(h, k->fd, k->req);
+		conn_close(k);
+	}
+}
+
+/* Takes every waiting connection; when all slots are held, the oldest gives way. */
+static void accept_all(struct conn *conns)
+{
+	for (;;) {
+		int c = accept4(conns[HEALTH_MAX_CONNECTIONS].fd, NULL, NULL,
+				SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *slot = NULL;
+
+		if (c < 0)
+			return;
+		for (int i = 0; i < HEALTH_MAX_CONNECTIONS; i++) {
+			struct conn *k = &conns[i];
+
+			if (k->fd < 0) {
+				slot = k;
+				break;
+			}
+			if (!slot || k->accepted_ms < slot->accepted_ms)
+				slot = k;
+		}
+		if (slot->fd >= 0)
+			conn_close(slot);
+		*slot = (struct conn){ .fd = c, .accepted_ms = now_ms() };
+	}
+}
+
+/*
+ * One thread, never blocked by a client: every socket is non-blocking and
+ * polled together, each connection has a deadline, and their number is
+ * bounded (idle clients cannot starve a prober).
+ */
 static void *run(void *arg)
 {
 	struct health *h = arg;
+	/* the connections, then the listening socket (its fd at the end) */
+	struct conn conns[HEALTH_MAX_CONNECTIONS + 1];
+	struct pollfd p[HEALTH_MAX_CONNECTIONS + 1];
 
+	for (int i = 0; i < HEALTH_MAX_CONNECTIONS; i++)
+		conns[i].fd = -1;
+	conns[HEALTH_MAX_CONNECTIONS].fd = h->fd;
 	while (!h->stop) {
-		struct pollfd p = { h->fd, POLLIN, 0 };
-		int c;
+		uint64_t now = now_ms();
+		int timeout = 200; /* how soon `stop` is seen */
 
-		if (poll(&p, 1, 200) <= 0)
+		for (int i = 0; i <= HEALTH_MAX_CONNECTIONS; i++) {
+			struct conn *k = &conns[i];
+
+			if (i < HEALTH_MAX_CONNECTIONS && k->fd >= 0) {
+				uint64_t deadline = k->accepted_ms + REQUEST_DEADLINE_MS;
+
+				if (now >= deadline) {
+					conn_close(k);
+				} else if (deadline - now < (uint64_t)timeout) {
+					timeout = (int)(deadline - now);
+				}
+			}
+			p[i] = (struct pollfd){ .fd = k->fd, .events = POLLIN };
+		}
+		if (poll(p, HEALTH_MAX_CONNECTIONS + 1, timeout) <= 0)
 			continue;
-		c = accept(h->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		serve(h, c);
-		close(c);
+		for (int i = 0; i < HEALTH_MAX_CONNECTIONS; i++)
+			if (conns[i].fd >= 0 && p[i].revents)
+				conn_read(h, &conns[i]);
+		if (p[HEALTH_MAX_CONNECTIONS].revents)
+			accept_all(conns);
 	}
+	for (int i = 0; i < HEALTH_MAX_CONNECTIONS; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
 	return NULL;
 }
 
@@ -120,14 +206,10 @@ struct health *health_start(const char *address, uint64_t interval_ms, char *err
 	h->interval_ms = interval_ms;
 	h->last_tick_ms = now_ms();
 	snprintf(h->why, sizeof(h->why), "not attached yet");
-	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (h->fd < 0 || bind(h->fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(h->fd, 8)) {
+	if (h->fd < 0 || bind(h->fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(h->fd, 64)) {
 		snprintf(err, errlen, "--health-address %s: cannot listen: %s", address, strerror(errno));
-		goto fail;
-	}
-	if (pthread_create(&h->thread, NULL, run, h)) {
-		snprintf(err, errlen, "cannot start the health thread");
 		goto fail;
 	}
 	return h;
@@ -136,6 +218,18 @@ fail:
 		close(h->fd);
 	free(h);
 	return NULL;
+}
+
+int health_serve(struct health *h, char *err, size_t errlen)
+{
+	if (!h)
+		return 0;
+	if (pthread_create(&h->thread, NULL, run, h)) {
+		snprintf(err, errlen, "cannot start the health thread");
+		return -1;
+	}
+	h->running = true;
+	return 0;
 }
 
 void health_tick(struct health *h)
@@ -162,7 +256,8 @@ void health_stop(struct health *h)
 	if (!h)
 		return;
 	h->stop = true;
-	pthread_join(h->thread, NULL);
+	if (h->running)
+		pthread_join(h->thread, NULL);
 	close(h->fd);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

@@ -11,10 +11,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Connections held at once; past it the oldest is closed for the new one. */
+#define HEALTH_MAX_CONNECTIONS 16
+
 struct health;
 
-/* Listens on HOST:PORT (e.g. 127.0.0.1:8686). NULL with `err` set. */
+/*
+ * Listens on HOST:PORT (e.g. 127.0.0.1:8686), before the privileges are
+ * dropped (a port below 1024). NULL with `err` set.
+ */
 struct health *health_start(const char *address, uint64_t interval_ms, char *err, size_t errlen);
+/*
+ * Starts answering, from a thread of its own: after the capability drop,
+ * which covers only the threads that exist. 0, or -1 with `err` set.
+ */
+int health_serve(struct health *h, char *err, size_t errlen);
 /* The collection loop ticked (liveness). */
 void health_tick(struct health *h);
 /* Ready or not, and why not (a short reason, kept). */

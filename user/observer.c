@@ -661,9 +661,10 @@ static struct observer_config *unpinned(const struct observer_config *cfg,
 }
 
 /*
- * What the pinned state is for. The directory name hashes the target only,
- * so a new inflight version finds (and replaces) the old version's state;
- * the identity also hashes the BPF object, so only the same object reuses.
+ * What the pinned state is for. The directory name hashes the target as
+ * given, so a new inflight release finds the old one's state; the identity
+ * hashes the resolved target, not the BPF object: another release adopts
+ * the state when the pin layout (INFLIGHT_PIN_LAYOUT, in meta) is the same.
  */
 static void target_text(const struct observer_config *cfg, const struct resolved *r,
 			const struct observer_info *info, char *buf, size_t size)
@@ -690,18 +691,50 @@ void hex(const uint8_t *h, size_t n, char *out)
 static void target_identity(const struct observer_config *cfg, const struct resolved *r,
 			    const struct observer_info *info, char out[65])
 {
-	size_t elf_sz;
-	const void *elf = inflight_bpf__elf_bytes(&elf_sz);
 	char text[1024];
 	uint8_t h[32];
-	struct buf b = { 0 };
 
 	target_text(cfg, r, info, text, sizeof(text));
-	buf_append(&b, elf, elf_sz);
-	buf_puts(&b, text);
-	sha256(b.data, b.len, h);
-	buf_free(&b);
+	sha256(text, strlen(text), h);
 	hex(h, sizeof(h), out);
+}
+
+int pin_meta_read(int fd, struct inflight_meta *m)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi), zero = 0;
+	/* an older writer's value is shorter (its fields read as 0), a newer one's longer */
+	union {
+		struct inflight_meta m;
+		char raw[1024];
+	} v;
+
+	memset(&v, 0, sizeof(v));
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len) || mi.value_size > sizeof(v.raw) ||
+	    bpf_map_lookup_elem(fd, &zero, v.raw))
+		return -1;
+	*m = v.m;
+	m->identity[sizeof(m->identity) - 1] = '\0';
+	m->version[sizeof(m->version) - 1] = '\0';
+	return 0;
+}
+
+bool pin_adoptable(const char *dir, const struct inflight_meta *m, const char *identity)
+{
+	if (m->layout != INFLIGHT_PIN_LAYOUT) {
+		log_warn("%s was pinned by inflight %s with pin layout version %u; this is inflight %s with pin layout version %u, which cannot read it: its in-flight counts and series start times are lost, counting starts anew",
+			 dir, m->layout && m->version[0] ? m->version : "(a release before versioned pins)",
+			 m->layout, INFLIGHT_VERSION, INFLIGHT_PIN_LAYOUT);
+		return false;
+	}
+	if (strcmp(m->identity, identity)) {
+		log_warn("%s holds state of another target: replacing it (series restart)", dir);
+		return false;
+	}
+	if (strcmp(m->version, INFLIGHT_VERSION))
+		log_info("%s: adopting the state pinned by inflight %s (the same pin layout version %u): nothing is lost",
+			 dir, m->version, m->layout);
+	return true;
 }
 
 void observer_default_pin_dir(const struct observer_config *cfg, char *out, size_t size)
@@ -811,6 +844,8 @@ int pin_state(struct observer *o, struct bpf_map *const *maps, size_t nmaps,
 			goto fail;
 	}
 	snprintf(m.identity, sizeof(m.identity), "%s", identity);
+	snprintf(m.version, sizeof(m.version), "%s", INFLIGHT_VERSION);
+	m.layout = INFLIGHT_PIN_LAYOUT;
 	m.id_space = o->skel->rodata->id_space;
 	m.created_ns = now_realtime_ns();
 	o->info.pinned_since_ns = m.created_ns;
@@ -863,14 +898,15 @@ static int reuse_pinned(struct observer *o, const char *dir, const char *identit
 {
 	struct inflight_meta m = { 0 };
 	struct reader_fds fds;
-	__u32 zero = 0;
 	int meta = open_pinned(o, dir, "meta"), links = 0;
 	struct dirent *d;
 	DIR *dd;
 
-	if (meta < 0 || bpf_map_lookup_elem(meta, &zero, &m))
+	if (meta < 0 || pin_meta_read(meta, &m)) {
+		log_warn("%s holds pinned state that cannot be read: replacing it (series restart)", dir);
 		return 1;
-	if (strcmp(m.identity, identity))
+	}
+	if (!pin_adoptable(dir, &m, identity))
 		return 1;
 	fds = (struct reader_fds){
 		.chain_ids = open_pinned(o, dir, "chain_ids"),
@@ -899,9 +935,7 @@ static int reuse_pinned(struct observer *o, const char *dir, const char *identit
 
 int replace_pinned(const char *dir, char *err, size_t errlen)
 {
-	/* another version or target: replaced, the series start anew */
-	log_warn("%s holds state of another inflight version or target: replacing it (series restart)",
-		 dir);
+	/* another layout or target (said by the caller): replaced, the series start anew */
 	if (pin_remove(dir) || pin_prepare_dir(dir, err, errlen))
 		return errf(err, errlen, "--pin-dir %s: cannot replace the pinned state: %s", dir,
 			    strerror(errno));
@@ -1079,6 +1113,11 @@ fail:
 	resolved_free(&r);
 	observer_stop(o);
 	return NULL;
+}
+
+int observer_pin_dirfd(const struct observer *o)
+{
+	return discovery_pin_dirfd(o);
 }
 
 void observer_stop(struct observer *o)

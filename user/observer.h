@@ -101,6 +101,11 @@ int observer_event_fd(const struct observer *o);        /* -1: none */
 /* A full /proc scan now, whatever the period says. */
 void observer_rescan(struct observer *o);
 uint64_t observer_poll_in_ms(const struct observer *o); /* UINT64_MAX: never */
+/*
+ * The pin directory's fd, for a target that pins after the privileges are
+ * dropped (discovery: each new file's probes); -1 for others.
+ */
+int observer_pin_dirfd(const struct observer *o);
 
 /* ticker_wait, doing the observers' housekeeping meanwhile. */
 struct ticker;

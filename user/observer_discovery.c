@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,12 @@ struct discovery {
 	size_t processes; /* matched in the last full scan */
 	bool said_denied;
 	uint64_t attach_failures;
+	/*
+	 * The pin directory, opened before the privileges are dropped: files'
+	 * pins are made and removed through it (/proc/self/fd/N), so after the
+	 * drop its root-only parents need not be searchable. -1: not pinned.
+	 */
+	int pin_dirfd;
 };
 
 static uint64_t now_ms(void)
@@ -91,14 +98,11 @@ static size_t nfiles(const struct discovery *d)
 	return n;
 }
 
-/* 0, or -1 if the path would not fit */
-static int pin_name(char *out, size_t size, const char *dir, unsigned slot,
-		    const struct disc_file *f, size_t i)
+/* A file's pin name: f<slot>-<dev>-<ino>-<n>. */
+static void pin_name(char *out, size_t size, unsigned slot, const struct disc_file *f, size_t i)
 {
-	int n = snprintf(out, size, "%s/f%u-%llx-%llu-%03zu", dir, slot,
-			 (unsigned long long)f->dev, (unsigned long long)f->ino, i);
-
-	return n >= 0 && (size_t)n < size ? 0 : -1;
+	snprintf(out, size, "f%u-%llx-%llu-%03zu", slot, (unsigned long long)f->dev,
+		 (unsigned long long)f->ino, i);
 }
 
 /* Takes a file's probes off: pins unlinked, links destroyed, its exit sites cleared. */
@@ -106,11 +110,13 @@ static void detach_file(struct observer *o, unsigned slot)
 {
 	struct discovery *d = o->disc;
 	struct disc_file *f = &d->files[slot];
-	char path[PATH_MAX];
+	char name[64];
 
 	for (size_t i = 0; i < f->npinned; i++) {
-		if (!pin_name(path, sizeof(path), o->info.pin_dir, slot, f, i))
-			unlink(path);
+		pin_name(name, sizeof(name), slot, f, i);
+		if (unlinkat(d->pin_dirfd, name, 0) && errno != ENOENT)
+			log_warn("--pin-dir %s: cannot remove %s: %s (its probe stays attached)",
+				 o->info.pin_dir, name, strerror(errno));
 	}
 	o->info.probes -= f->links.n + f->npinned;
 	link_list_destroy(&f->links, false);
@@ -131,19 +137,26 @@ static void detach_file(struct observer *o, unsigned slot)
 
 static int pin_file(struct observer *o, unsigned slot, char *err, size_t errlen)
 {
-	struct disc_file *f = &o->disc->files[slot];
-	char path[PATH_MAX];
+	struct discovery *d = o->disc;
+	struct disc_file *f = &d->files[slot];
+	char name[64], path[128];
 
 	for (size_t i = 0; i < f->links.n; i++) {
-		if (pin_name(path, sizeof(path), o->info.pin_dir, slot, f, i) ||
-		    bpf_link__pin(f->links.v[i], path))
+		pin_name(name, sizeof(name), slot, f, i);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", d->pin_dirfd, name);
+		if (bpf_link__pin(f->links.v[i], path))
 			return errf(err, errlen, "--pin-dir %s: cannot pin %s: %s", o->info.pin_dir,
-				    path, strerror(errno));
+				    name, strerror(errno));
 		f->npinned = i + 1;
 	}
 	/* the pins hold them now: a file detaches by unlinking */
 	link_list_destroy(&f->links, true);
 	return 0;
+}
+
+int discovery_pin_dirfd(const struct observer *o)
+{
+	return o->disc && o->pinned ? o->disc->pin_dirfd : -1;
 }
 
 static struct disc_exe *exe_entry(struct discovery *d, dev_t dev, ino_t ino)
@@ -415,12 +428,10 @@ uint64_t observer_poll_in_ms(const struct observer *o)
 	return since >= o->disc->rescan_ms ? 0 : o->disc->rescan_ms - since;
 }
 
+/* The target, not the BPF object: another release of the same pin layout adopts. */
 static void identity_of(const struct observer_config *cfg, char out[65])
 {
-	size_t elf_sz;
-	const void *elf = inflight_bpf__elf_bytes(&elf_sz);
 	char text[1024], spec[256] = "";
-	struct buf b = { 0 };
 	uint8_t h[32];
 
 	if (cfg->fetch)
@@ -429,10 +440,7 @@ static void identity_of(const struct observer_config *cfg, char out[65])
 		 cfg->match_exe ? cfg->match_exe : "", cfg->match_cmdline ? cfg->match_cmdline : "",
 		 cfg->func, spec, cfg->chain_name ? cfg->chain_name : "", cfg->max_chains,
 		 (int)cfg->return_mode, (int)cfg->by_cgroup);
-	buf_append(&b, elf, elf_sz);
-	buf_puts(&b, text);
-	sha256(b.data, b.len, h);
-	buf_free(&b);
+	sha256(text, strlen(text), h);
 	hex(h, sizeof(h), out);
 }
 
@@ -523,7 +531,6 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 	struct discovery *d;
 	char why[256], identity[65];
 	bool reuse = false;
-	__u32 zero = 0;
 
 	if (cfg->binary || cfg->pid) {
 		errf(err, errlen, "--match-exe/--match-cmdline find the processes: give neither --binary nor --pid with them");
@@ -541,6 +548,7 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 		goto fail;
 	}
 	o->disc = d;
+	d->pin_dirfd = -1;
 	d->cfg = *cfg;
 	d->rescan_ms = cfg->rescan_ms ? cfg->rescan_ms : DEFAULT_RESCAN_MS;
 	if (proc_match_init(&d->match, cfg->match_exe, cfg->match_cmdline, err, errlen))
@@ -567,8 +575,11 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 
 			fd = snprintf(path, sizeof(path), "%s/meta", cfg->pin_dir) < (int)sizeof(path)
 				     ? bpf_obj_get(path) : -1;
-			reuse = fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &m) &&
-				!strcmp(m.identity, identity);
+			if (fd < 0 || pin_meta_read(fd, &m))
+				log_warn("%s holds pinned state that cannot be read: replacing it (series restart)",
+					 cfg->pin_dir);
+			else
+				reuse = pin_adoptable(cfg->pin_dir, &m, identity);
 			if (fd >= 0)
 				close(fd);
 			if (reuse) {
@@ -577,6 +588,13 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 			} else if (replace_pinned(cfg->pin_dir, err, errlen)) {
 				goto fail;
 			}
+		}
+		/* after any replacing: the directory that stays */
+		d->pin_dirfd = open(cfg->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d->pin_dirfd < 0) {
+			errf(err, errlen, "--pin-dir %s: cannot open it: %s", cfg->pin_dir,
+			     strerror(errno));
+			goto fail;
 		}
 	}
 	if (object_open(o, cfg, NULL, false, err, errlen) ||
@@ -616,6 +634,8 @@ void discovery_stop(struct observer *o)
 	for (int i = 0; i < DISCOVERY_MAX_FILES; i++)
 		link_list_destroy(&d->files[i].links, o->pinned);
 	ring_buffer__free(d->rb);
+	if (d->pin_dirfd >= 0)
+		close(d->pin_dirfd);
 	proc_match_free(&d->match);
 	free(d->exes);
 	free(d);

@@ -135,6 +135,13 @@ int pin_state(struct observer *o, struct bpf_map *const *maps, size_t nmaps,
 	      const char *identity, char *err, size_t errlen);
 
 /* Pinned state of another identity: removed, the directory made anew. */
+/* The pinned meta map's value (a shorter, older one's missing fields read 0). 0 or -1. */
+int pin_meta_read(int fd, struct inflight_meta *m);
+/*
+ * Whether the pinned state in `dir` (its meta `m`) is adopted: the same pin
+ * layout and target. Warns naming what is lost when not.
+ */
+bool pin_adoptable(const char *dir, const struct inflight_meta *m, const char *identity);
 int replace_pinned(const char *dir, char *err, size_t errlen);
 
 /* The maps the reader needs, by fd (the skeleton's, or pinned ones). */
@@ -159,5 +166,6 @@ struct observer *discovery_start(struct observer *o, const struct observer_confi
 void discovery_stop(struct observer *o);
 void discovery_describe(const struct observer *o, char *buf, size_t size);
 uint64_t discovery_attach_failures(const struct observer *o); /* 0 without discovery */
+int discovery_pin_dirfd(const struct observer *o); /* -1: not discovery, or not pinned */
 
 #endif

@@ -24,4 +24,12 @@ uint64_t privileges_effective(void);
  */
 int privileges_drop(uint64_t keep, const char *user, char *err, size_t errlen);
 
+/*
+ * Lets `user` create and remove entries in the directory `dirfd` (a pin
+ * directory made by root that the collector still writes to after the
+ * drop): its group becomes the user's, group-writable. Before the drop
+ * (needs CAP_SETGID, not CAP_CHOWN). 0, or -1 with `err` set.
+ */
+int privileges_share_dir(int dirfd, const char *user, char *err, size_t errlen);
+
 #endif

@@ -222,6 +222,18 @@ uint64_t run_targets_caps_to_keep(const struct run_targets *rt)
 	return keep;
 }
 
+int run_targets_share_pins(const struct run_targets *rt, const char *user, char *err,
+			   size_t errlen)
+{
+	for (size_t i = 0; i < rt->n; i++) {
+		int fd = observer_pin_dirfd(rt->v[i].obs);
+
+		if (fd >= 0 && privileges_share_dir(fd, user, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 void run_targets_free(struct run_targets *rt)
 {
 	for (size_t i = 0; i < rt->n; i++) {

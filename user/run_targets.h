@@ -67,6 +67,12 @@ bool run_targets_want_k8s(const struct run_targets *rt, bool k8s);
 
 /* The capabilities the targets still need once attached. */
 uint64_t run_targets_caps_to_keep(const struct run_targets *rt);
+/*
+ * Before dropping to `user`: the pin directories written after the drop
+ * (discovery's) are made writable for it. 0, or -1 with `err` set.
+ */
+int run_targets_share_pins(const struct run_targets *rt, const char *user, char *err,
+			   size_t errlen);
 
 void run_targets_free(struct run_targets *rt);
 

@@ -96,7 +96,8 @@ size_t self_metrics_build(struct self_metrics *m, const uint64_t stats[INFLIGHT_
 			.attrs = s->reason ? &m->attrs[np] : NULL,
 			.nattrs = s->reason ? 1 : 0,
 			.start_ns = start_ns,
-			.time_ns = now_ns,
+			/* the clock stepped back below the start: no point before it */
+			.time_ns = now_ns > start_ns ? now_ns : start_ns,
 			/* a counter past INT64_MAX would take centuries at any call rate */
 			.value = (int64_t)v,
 		};

@@ -6,6 +6,12 @@
 int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
 		  struct otlp_metric *m, series_start_fn start_of, void *ctx)
 {
+	/*
+	 * CLOCK_REALTIME can be stepped backwards: a point never goes before
+	 * one already exported (nor, below, before its series' start).
+	 */
+	uint64_t now = s->ts_ns > t->last_ns ? s->ts_ns : t->last_ns;
+
 	m->points = NULL;
 	m->npoints = 0;
 	if (s->n > t->cap) {
@@ -37,7 +43,7 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 			t->nstart = n;
 		}
 		if (!t->start_ns[c->id])
-			t->start_ns[c->id] = start_of ? start_of(ctx, c->id, s->ts_ns) : s->ts_ns;
+			t->start_ns[c->id] = start_of ? start_of(ctx, c->id, now) : now;
 		if (c->overflow)
 			*a = (struct otlp_attr){ .key = "otel.metric.overflow", .type = OTLP_BOOL, .b = true };
 		else
@@ -48,12 +54,13 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 			.attrs = a,
 			.nattrs = na,
 			.start_ns = t->start_ns[c->id],
-			.time_ns = s->ts_ns,
+			.time_ns = now > t->start_ns[c->id] ? now : t->start_ns[c->id],
 			.value = c->inflight,
 		};
 	}
 	m->points = t->points;
 	m->npoints = s->n;
+	t->last_ns = now;
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct series_table {
 	struct otlp_point *points;
 	struct otlp_attr *attrs; /* 1 + SERIES_EXTRA_ATTRS per point */
 	size_t cap;
+	uint64_t last_ns; /* the time of the last points: none go before it */
 	/* set by the owner: extra attributes per series, or NULL */
 	series_attrs_fn extra;
 	void *extra_ctx;

@@ -13,13 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "pin.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/proc_info.h"
+#include "support/receiver.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
 
@@ -195,8 +198,134 @@ static void test_run_drops_everything(void **state)
 	expect_nobody_still_counting("dropped", 2);
 }
 
+/* A /proc/PID/task/TID/status line's value ("Uid:" -> "0\t0\t0\t0"). */
+static void task_status(pid_t pid, const char *tid, const char *field, char *out, size_t size)
+{
+	char path[128], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		fail_msg("cannot read %s", path);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, field, strlen(field)))
+			continue;
+		snprintf(out, size, "%s", line + strlen(field) + strspn(line + strlen(field), " \t"));
+		out[strcspn(out, "\n")] = '\0';
+	}
+	fclose(f);
+	if (!out[0])
+		fail_msg("%s has no %s", path, field);
+}
+
+/* How many threads `pid` has. */
+static int task_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * Every thread of `run` (main, exporter, health: `want_threads`) holds
+ * exactly `caps` effective, permitted and in its bounding set, no
+ * inheritable or ambient capability, runs as `uid` and cannot regain
+ * privileges by exec.
+ */
+static void expect_every_thread(int want_threads, const char *caps, const char *uid)
+{
+	char want_uid[64], v[256], path[64];
+	struct dirent *e;
+	DIR *d;
+	int seen = 0;
+
+	snprintf(want_uid, sizeof(want_uid), "%s\t%s\t%s\t%s", uid, uid, uid, uid);
+	/* the threads start right after the drop, which the log line precedes */
+	for (int i = 0; task_count(run.pid) < want_threads; i++) {
+		struct timespec ts = { 0, 10000000 };
+
+		if (i == 3000)
+			fail_msg("inflight has %d threads, not %d", task_count(run.pid), want_threads);
+		nanosleep(&ts, NULL);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)run.pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		static const char *const fields[] = { "CapEff:", "CapPrm:", "CapBnd:" };
+
+		if (e->d_name[0] == '.')
+			continue;
+		seen++;
+		for (size_t f = 0; f < 3; f++) {
+			task_status(run.pid, e->d_name, fields[f], v, sizeof(v));
+			if (strcmp(v, caps))
+				fail_msg("thread %s: %s %s, expected %s", e->d_name, fields[f], v, caps);
+		}
+		task_status(run.pid, e->d_name, "CapInh:", v, sizeof(v));
+		assert_string_equal(v, "0000000000000000");
+		task_status(run.pid, e->d_name, "CapAmb:", v, sizeof(v));
+		assert_string_equal(v, "0000000000000000");
+		task_status(run.pid, e->d_name, "Uid:", v, sizeof(v));
+		if (strcmp(v, want_uid))
+			fail_msg("thread %s: Uid %s, expected %s", e->d_name, v, want_uid);
+	}
+	assert_int_equal(seen, want_threads);
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		task_status(run.pid, e->d_name, "NoNewPrivs:", v, sizeof(v));
+		assert_string_equal(v, "1");
+	}
+	closedir(d);
+}
+
+/*
+ * The capability drop covers every thread: with an OTLP exporter and the
+ * health endpoint (a thread each), as root and as --user nobody, no thread
+ * keeps a capability, in any set, after the drop.
+ */
+static void test_every_thread_dropped(void **state)
+{
+	char health[32];
+	char *as_root[] = { "run", "--no-pin", "--endpoint", "http://127.0.0.1:9",
+			    "--health-address", health, "--binary",
+			    (char *)worker_path("native_worker"), "--func", "worker_handle",
+			    "--chain-name", "x", "--interval", "100ms", NULL };
+	char *as_nobody[] = { "run", "--no-pin", "--user", "nobody", "--endpoint",
+			      "http://127.0.0.1:9", "--health-address", health, "--binary",
+			      (char *)worker_path("native_worker"), "--func", "worker_handle",
+			      "--chain-name", "x", "--interval", "100ms", NULL };
+
+	(void)state;
+	REQUIRE_BPF();
+	snprintf(health, sizeof(health), "127.0.0.1:%d", free_port());
+	inflight_start(&run, as_root, NULL);
+	inflight_wait_stderr(&run, "exporting");
+	expect_every_thread(3, "0000000000000000", "0");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+
+	snprintf(health, sizeof(health), "127.0.0.1:%d", free_port());
+	inflight_start(&run, as_nobody, NULL);
+	inflight_wait_stderr(&run, "exporting");
+	expect_every_thread(3, "0000000000000000", "65534");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+}
+
 /* The DaemonSet's set (tools/deploy/daemonset.yaml): all dropped, these added. */
-#define DAEMONSET_CAPS "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid"
+#define DAEMONSET_CAPS "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid,+setpcap"
 #define PIN_DIR "/sys/fs/bpf/inflight-test-privileges"
 
 /*
@@ -216,10 +345,89 @@ static void test_daemonset_set(void **state)
 	pin_remove(PIN_DIR);
 	inflight_start_argv(&run, argv, NULL);
 	inflight_wait_stderr(&run, "attached");
+	/* CAP_SETPCAP: the bounding set is emptied too */
+	expect_every_thread(1, "0000000000000000", "65534");
 	expect_nobody_still_counting("daemonset", 1);
 	/* kept for the next collector */
 	assert_int_equal(access(PIN_DIR "/meta", F_OK), 0);
 	assert_int_equal(pin_remove(PIN_DIR), 0);
+}
+
+#define DISC_PIN_DIR "/sys/fs/bpf/inflight-test-privileges-discovery"
+/* a name no other test's process has, so the glob matches ours only */
+#define DISC_WORKER "inflight-priv-disc-worker"
+
+/* Pins of probed files (f<slot>-<dev>-<ino>-<n>) in DISC_PIN_DIR. */
+static int file_pins(void)
+{
+	DIR *d = opendir(DISC_PIN_DIR);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] == 'f' && strchr(e->d_name, '-') != NULL;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Discovery, pinned, --user nobody (the DaemonSet's way of running): a
+ * worker started after the drop is attached, its file's probes pinned and
+ * its calls counted exactly; once it is gone, its pins are removed.
+ */
+static void test_discovery_pins_after_drop(void **state)
+{
+	char dir[] = "/tmp/inflight-priv-XXXXXX", worker[128], cmd[512], pid[32];
+	char *argv[] = { "setpriv", "--bounding-set", "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid,+setpcap",
+			 "--inh-caps=-all", (char *)inflight_bin(), "run", "--pin-dir", DISC_PIN_DIR,
+			 "--user", "nobody", "--match-exe", "*/" DISC_WORKER, "--func",
+			 "worker_handle", "--chain", "+0(%di):string", "--interval", "100ms",
+			 "--rescan", "100ms", NULL };
+	char *wargv[] = { worker, NULL };
+	struct worker_proc *w;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	snprintf(worker, sizeof(worker), "%s/%s", dir, DISC_WORKER);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0755 '%s'", worker_path("native_worker"),
+		 worker, dir);
+	assert_int_equal(system(cmd), 0);
+	pin_remove(DISC_PIN_DIR);
+	inflight_start_argv(&run, argv, NULL);
+	inflight_wait_stderr(&run, "exporting");
+	/* what discovery keeps, on every thread */
+	expect_every_thread(1, "000000c000280000", "65534");
+	assert_int_equal(file_pins(), 0);
+
+	/* after the drop: found at its exec, attached, pinned, counted */
+	w = worker_start(wargv);
+	worker_send(w, "burst before 1");
+	worker_expect(w, "B");
+	snprintf(pid, sizeof(pid), "pid %d (", (int)w->pid);
+	inflight_wait_stderr(&run, pid);
+	snprintf(pid, sizeof(pid), "watching pid %d (", (int)w->pid);
+	if (!strstr(run.err, pid))
+		fail_msg("the worker started after the drop is not watched; stderr:\n%s", run.err);
+	assert_true(file_pins() > 0);
+	worker_send(w, "park privdisc 2");
+	worker_expect(w, "EE");
+	expect_stdout("chain.name=\"privdisc\" 2 ");
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	expect_stdout("chain.name=\"privdisc\" 0 ");
+
+	/* gone: its file's probes come off, their pins with them */
+	worker_stop(w);
+	inflight_wait_stderr(&run, "detached from");
+	if (strstr(run.err, "cannot remove"))
+		fail_msg("stderr:\n%s", run.err);
+	assert_int_equal(file_pins(), 0);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	assert_int_equal(pin_remove(DISC_PIN_DIR), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -231,6 +439,8 @@ int main(void)
 		T(test_run_drops_everything),
 		T(test_unreadable_proc),
 		T(test_daemonset_set),
+		T(test_every_thread_dropped),
+		T(test_discovery_pins_after_drop),
 	};
 
 	apply_test_filter();

@@ -254,6 +254,92 @@ static void test_sigkill_restart(void **state)
 	assert_int_not_equal(access(PIN_DIR, F_OK), 0);
 }
 
+/* Another build of this tree, made by `make upgrade-builds` beside the one under test. */
+static const char *other_build(const char *name)
+{
+	static char path[2][512];
+	static int slot;
+	char *out = path[slot++ & 1];
+	const char *bin = inflight_bin(), *slash = strrchr(bin, '/');
+
+	snprintf(out, sizeof(path[0]), "%.*s/%s/inflight", slash ? (int)(slash - bin) : 1,
+		 slash ? bin : ".", name);
+	if (access(out, X_OK))
+		fail_msg("%s is missing: make upgrade-builds (make check builds it)", out);
+	return out;
+}
+
+/*
+ * An upgrade: the collector replaced by another release of the same pin
+ * layout (another BPF object) adopts the pinned state: a call parked
+ * across the change is still counted, the series keeps its start time.
+ * Then a build of another pin layout says what it loses, naming both
+ * versions, and starts anew.
+ */
+static void test_upgrade(void **state)
+{
+	char *args[] = { "run", "--pin-dir", PIN_DIR, "--binary", (char *)worker_path("native_worker"),
+			 "--func", "worker_handle", "--chain", "+0(%di):string", NULL };
+	char *argv[16];
+	char endpoint[96];
+	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
+	struct worker_proc *w;
+	const struct rec_point *p;
+	uint64_t start;
+	int seq = 1;
+
+	(void)state;
+	REQUIRE_BPF();
+	pin_remove(PIN_DIR);
+	receiver_start(&recv, 0);
+	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
+		 recv.port);
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, "attached");
+	w = start_worker();
+	worker_send(w, "park upgrade 1");
+	worker_expect(w, "E");
+	start = point_after(realtime_ns(), "chain.name=upgrade", &seq)->start;
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	/* between the two: one more call enters */
+	worker_send(w, "park upgrade 1");
+	worker_expect(w, "E");
+
+	/* the next release: same layout, another object */
+	argv[0] = (char *)other_build("upgrade-release");
+	for (int i = 0; args[i]; i++)
+		argv[i + 1] = args[i], argv[i + 2] = NULL;
+	inflight_start_argv(&run, argv, env);
+	inflight_wait_stderr(&run, "attached");
+	if (!strstr(run.err, "pinned probe") || !strstr(run.err, "adopting the state pinned by inflight"))
+		fail_msg("the other release did not adopt the pinned state; stderr:\n%s", run.err);
+	p = point_after(realtime_ns(), "chain.name=upgrade", &seq);
+	assert_int_equal(p->value, 2);
+	assert_int_equal(p->start, start);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+
+	/* another layout: said, and a fresh start (the parked call is not seen) */
+	argv[0] = (char *)other_build("upgrade-layout");
+	inflight_start_argv(&run, argv, env);
+	inflight_wait_stderr(&run, "attached");
+	if (!strstr(run.err, "with pin layout version 1; this is inflight") ||
+	    !strstr(run.err, "with pin layout version 999999, which cannot read it: its in-flight counts and series start times are lost"))
+		fail_msg("no warning naming both layout versions; stderr:\n%s", run.err);
+	assert_null(strstr(run.err, "pinned probe"));
+	/* the two calls parked under the old state leave unseen; a new one counts */
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	worker_send(w, "park fresh 1");
+	worker_expect(w, "E");
+	p = point_after(realtime_ns(), "chain.name=fresh", &seq);
+	assert_int_equal(p->value, 1);
+	assert_true(p->start > start);
+	assert_null(rec_point(receiver_request(&recv, seq), "chain.name=upgrade"));
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_teardown(t, teardown)
@@ -263,6 +349,7 @@ int main(void)
 		T(test_pin_dir_not_bpffs),
 		T(test_sigkill_restart),
 		T(test_bpffs_not_mounted),
+		T(test_upgrade),
 	};
 
 	apply_test_filter();

@@ -137,6 +137,22 @@ static void test_rebuild(void **state)
 	assert_int_equal(value_of(&m.metrics[0], "thread_exit"), 4);
 }
 
+/* The clock stepped back below the counters' start: no point before it. */
+static void test_clock_stepped_back(void **state)
+{
+	uint64_t stats[INFLIGHT_STAT__COUNT] = { 0 };
+	struct self_metrics m;
+	size_t n;
+
+	(void)state;
+	stats[INFLIGHT_STAT_OVERFLOW] = 3;
+	n = self_metrics_build(&m, stats, 1, 0, T1, T0);
+	assert_true(n > 0);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < m.metrics[i].npoints; k++)
+			assert_true(m.metrics[i].points[k].time_ns >= m.metrics[i].points[k].start_ns);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_only_nonzero_series),
 		cmocka_unit_test(test_every_counter),
 		cmocka_unit_test(test_rebuild),
+		cmocka_unit_test(test_clock_stepped_back),
 	};
 
 	return cmocka_run_group_tests_name("self_metrics: the collector's own counters", tests, NULL,

@@ -255,6 +255,56 @@ static void test_extra_attributes(void **state)
 	series_free(&t);
 }
 
+/* A start kept beyond the table (pinned by an earlier collector). */
+static uint64_t pinned_start(void *ctx, uint32_t id, uint64_t now)
+{
+	(void)id;
+	(void)now;
+	return *(const uint64_t *)ctx;
+}
+
+/*
+ * CLOCK_REALTIME stepped backwards (the snapshot's clock is the injected
+ * one here): no point goes before its series' start, nor before a point
+ * already exported; once the clock is past both again, points follow it.
+ */
+static void test_clock_stepped_back(void **state)
+{
+	struct chain_stat alpha[] = { { .id = 2, .name = "alpha", .inflight = 1 } };
+	struct chain_stat both[] = {
+		{ .id = 2, .name = "alpha", .inflight = 2 },
+		{ .id = 4, .name = "beta", .inflight = 1 },
+	};
+	const uint64_t t1 = T0 + 60000000000ull, back = T0, t3 = T0 + 120000000000ull;
+	const uint64_t later = T0 + 90000000000ull;
+	struct snapshot s;
+	struct series_table t = { 0 }, u = { 0 };
+	struct otlp_metric m = { 0 };
+
+	(void)state;
+	s = snap(t1, alpha, 1);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	assert_chain_point(&m.points[0], "chain.name", "alpha", t1, t1, 1);
+	/* stepped back a minute: alpha stays at its last time; beta starts now */
+	s = snap(back, both, 2);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	for (size_t i = 0; i < m.npoints; i++)
+		assert_true(m.points[i].time_ns >= m.points[i].start_ns);
+	assert_chain_point(&m.points[0], "chain.name", "alpha", t1, t1, 2);
+	assert_true(m.points[1].time_ns >= t1);
+	/* the clock is past it again */
+	s = snap(t3, both, 2);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	assert_chain_point(&m.points[0], "chain.name", "alpha", t1, t3, 2);
+	series_free(&t);
+
+	/* a start pinned by an earlier collector, later than this clock */
+	s = snap(t1, alpha, 1);
+	assert_int_equal(series_points(&u, &s, "chain.name", &m, pinned_start, (void *)&later), 0);
+	assert_chain_point(&m.points[0], "chain.name", "alpha", later, later, 1);
+	series_free(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_empty_snapshot),
 		cmocka_unit_test(test_extra_attributes),
+		cmocka_unit_test(test_clock_stepped_back),
 	};
 
 	return cmocka_run_group_tests_name("series: snapshot to cumulative OTLP points", tests, NULL,

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * health: the liveness and readiness endpoint must answer while clients
+ * that connect and never send hold connections open (a kubelet restarts a
+ * collector whose /healthz does not answer within its probe timeout).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "health.h"
+
+#define IDLE 50
+/* the kubelet's probe timeout is 1 s by default; this leaves room for a loaded machine */
+#define PROBE_TIMEOUT_MS 5000
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A port nothing listens on (bound then released). */
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* A non-blocking connection under way to 127.0.0.1:port. */
+static int connect_nb(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
+		fail_msg("connect: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * GET `path` as a prober does, within PROBE_TIMEOUT_MS: the status line's
+ * code, or 0 if no answer came in time.
+ */
+static int probe(int port, const char *path)
+{
+	int64_t deadline = now_ms() + PROBE_TIMEOUT_MS;
+	int fd = connect_nb(port), code = 0;
+	char req[128], resp[512];
+	size_t got = 0;
+	bool sent = false;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+	while (now_ms() < deadline) {
+		struct pollfd p = { fd, sent ? POLLIN : POLLOUT, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, (int)(deadline - now_ms())) <= 0)
+			continue;
+		if (!sent) {
+			assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+			sent = true;
+			continue;
+		}
+		n = read(fd, resp + got, sizeof(resp) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	resp[got] = '\0';
+	close(fd);
+	if (sscanf(resp, "HTTP/1.1 %d", &code) != 1)
+		return 0;
+	return code;
+}
+
+/* Connections the server has closed (EOF waiting on our side). */
+static int closed_by_server(const int *fds, int n)
+{
+	int closed = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = { fds[i], POLLIN, 0 };
+		char c;
+
+		if (poll(&p, 1, 0) == 1 && read(fds[i], &c, 1) == 0)
+			closed++;
+	}
+	return closed;
+}
+
+static void test_answers_with_idle_connections(void **state)
+{
+	char addr[32], err[256];
+	int idle[IDLE], port = free_port();
+	struct health *h;
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	h = health_start(addr, 1000, err, sizeof(err));
+	if (!h)
+		fail_msg("%s", err);
+	assert_int_equal(health_serve(h, err, sizeof(err)), 0);
+	health_set_ready(h, true, NULL);
+	health_tick(h);
+	assert_int_equal(probe(port, "/healthz"), 200);
+
+	/* 50 clients connect and send nothing */
+	for (int i = 0; i < IDLE; i++)
+		idle[i] = connect_nb(port);
+	assert_int_equal(probe(port, "/healthz"), 200);
+	assert_int_equal(probe(port, "/readyz"), 200);
+	assert_int_equal(probe(port, "/nothing"), 404);
+	/* the oldest idle ones made room: at most HEALTH_MAX_CONNECTIONS stay open */
+	assert_true(closed_by_server(idle, IDLE) >= IDLE - HEALTH_MAX_CONNECTIONS);
+	for (int i = 0; i < IDLE; i++)
+		close(idle[i]);
+	health_set_ready(h, false, "exports failing: HTTP 503");
+	assert_int_equal(probe(port, "/readyz"), 503);
+	health_stop(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answers_with_idle_connections),
+	};
+
+	return cmocka_run_group_tests_name("health endpoint", tests, NULL, NULL);
+}
