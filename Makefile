@@ -55,7 +55,8 @@ WORKER_DIR := build/workers
 WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
 	   $(WORKER_DIR)/native_worker_shared \
 	   $(WORKER_DIR)/libworker_handler.so $(WORKER_DIR)/cxx_worker \
-	   $(WORKER_DIR)/chaos_worker $(WORKER_DIR)/demo_worker
+	   $(WORKER_DIR)/chaos_worker $(WORKER_DIR)/demo_worker \
+	   $(WORKER_DIR)/fifo_trap
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
 .PHONY: all deps demo test check workers bench fuzz fuzz-check clean
@@ -122,6 +123,9 @@ $(WORKER_DIR)/chaos_worker: tests/workers/chaos_worker.cpp tests/workers/chaos_s
 	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread $< -o $@
 
 $(WORKER_DIR)/demo_worker: tools/demo/demo_worker.c | $(WORKER_DIR)
+	$(CC) $(WORKER_CFLAGS) $< -o $@
+
+$(WORKER_DIR)/fifo_trap: tests/workers/fifo_trap.c | $(WORKER_DIR)
 	$(CC) $(WORKER_CFLAGS) $< -o $@
 
 # The benchmark: its workers, the floor (empty probes), then tools/bench/run.sh.

@@ -130,28 +130,33 @@ static bool file_has_target(const struct elf_file *ef, const struct observer_con
 static int open_target(const struct observer_config *cfg, struct resolved *r,
 		       struct observer_info *info, char *err, size_t errlen)
 {
-	char path[PATH_MAX], why[256], root[64];
+	char path[PATH_MAX], why[256], root[64], link[64];
 
 	target_root(cfg->pid, root, sizeof(root));
 	if (cfg->binary) {
 		if (target_find_file(cfg->binary, root, path, sizeof(path), why, sizeof(why)))
 			return errf(err, errlen, "--binary %s: %s%s", cfg->binary, why,
 				    cfg->pid ? " (looked up inside the process's root)" : "");
+		r->ef = elf_file_open(path, why, sizeof(why));
 	} else if (cfg->pid) {
 		if (target_pid_exe(cfg->pid, path, sizeof(path), why, sizeof(why)))
 			return errf(err, errlen, "--pid %d: %s", (int)cfg->pid, why);
+		/* the file it runs, not what its path leads to inside its root now */
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)cfg->pid);
+		r->ef = elf_file_open_as(link, path, why, sizeof(why));
 	} else {
 		return errf(err, errlen, "no target: give --binary PATH or --pid PID");
 	}
-	r->ef = elf_file_open(path, why, sizeof(why));
 	if (!r->ef)
 		return errf(err, errlen, "%s %s: %s", cfg->binary ? "--binary" : "--pid executable",
 			    cfg->binary ? cfg->binary : path, why);
 
 	/* --pid alone: the function may live in a library the process mapped */
 	if (cfg->pid && !cfg->binary && !file_has_target(r->ef, cfg, r)) {
-		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, path, sizeof(path)); i++) {
-			struct elf_file *lib = elf_file_open(path, why, sizeof(why));
+		struct target_mapping m;
+
+		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, &m); i++) {
+			struct elf_file *lib = target_open_mapping(cfg->pid, &m, why, sizeof(why));
 
 			if (!lib)
 				continue;
@@ -167,25 +172,27 @@ static int open_target(const struct observer_config *cfg, struct resolved *r,
 	return 0;
 }
 
-/* Sets the catch probe's place if `path` defines __cxa_begin_catch. */
-static bool catch_in(struct resolved *r, const char *path)
+/*
+ * Sets the catch probe's place if `ef` defines __cxa_begin_catch; keeps
+ * `ef` open (the probe goes on the opened file) or closes it.
+ */
+static bool catch_in(struct resolved *r, struct elf_file *ef)
 {
-	struct elf_file *ef;
 	struct elf_func f;
-	char why[128];
 	bool ok;
 
-	ef = strcmp(path, elf_file_path(r->ef)) ? elf_file_open(path, why, sizeof(why)) : r->ef;
 	if (!ef)
 		return false;
 	ok = !elf_file_find_func(ef, "__cxa_begin_catch", &f);
 	if (ok) {
-		snprintf(r->catch_path, sizeof(r->catch_path), "%s", path);
-		r->cxx_catch_path = r->catch_path;
+		snprintf(r->catch_path, sizeof(r->catch_path), "%s", elf_file_path(ef));
+		r->cxx_catch_path = elf_file_probe_path(ef);
 		r->catch_offset = f.offset;
-	}
-	if (ef != r->ef)
+		if (ef != r->ef)
+			r->catch_ef = ef;
+	} else if (ef != r->ef) {
 		elf_file_close(ef);
+	}
 	return ok;
 }
 
@@ -194,18 +201,20 @@ static void find_catch(const struct observer_config *cfg, struct resolved *r)
 {
 	char root[64], why[128], path[PATH_MAX];
 
-	if (catch_in(r, elf_file_path(r->ef)))
+	if (catch_in(r, r->ef))
 		return;
 	if (cfg->pid) {
-		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, path, sizeof(path)); i++)
-			if ((strstr(path, "/libstdc++.so") || strstr(path, "/libc++abi.so")) &&
-			    catch_in(r, path))
+		struct target_mapping m;
+
+		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, &m); i++)
+			if ((strstr(m.file, "/libstdc++.so") || strstr(m.file, "/libc++abi.so")) &&
+			    catch_in(r, target_open_mapping(cfg->pid, &m, why, sizeof(why))))
 				return;
 	}
 	target_root(cfg->pid, root, sizeof(root));
 	if (elf_file_needs(r->ef, "libstdc++.so") &&
 	    !target_find_file("libstdc++.so.6", root, path, sizeof(path), why, sizeof(why)))
-		catch_in(r, path);
+		catch_in(r, elf_file_open(path, why, sizeof(why)));
 }
 
 static int resolve_function(const struct observer_config *cfg, struct resolved *r,
@@ -302,6 +311,7 @@ int resolve_target(const struct observer_config *cfg, struct resolved *r,
 
 void resolved_free(struct resolved *r)
 {
+	elf_file_close(r->catch_ef);
 	elf_file_close(r->ef);
 	free(r->sites);
 }
@@ -412,17 +422,18 @@ static int attach_usdt_pair(struct observer *o, const struct observer_config *cf
 			    const struct resolved *r, char *err, size_t errlen)
 {
 	struct inflight_bpf *s = o->skel;
-	const char *path = elf_file_path(r->ef);
+	/* the opened file, not its name: what was parsed is what is probed */
+	const char *path = elf_file_probe_path(r->ef), *shown = elf_file_path(r->ef);
 	int rc;
 
 	rc = attach_usdt(o, s->progs.usdt_return, cfg->pid, path, r->usdt_provider, r->usdt_return);
 	if (rc)
 		return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s", r->usdt_provider,
-			    r->usdt_return, path, strerror(-rc));
+			    r->usdt_return, shown, strerror(-rc));
 	rc = attach_usdt(o, s->progs.usdt_entry, cfg->pid, path, r->usdt_provider, r->usdt_entry);
 	if (rc)
 		return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s", r->usdt_provider,
-			    r->usdt_entry, path, strerror(-rc));
+			    r->usdt_entry, shown, strerror(-rc));
 	return 0;
 }
 
@@ -435,7 +446,8 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 		char *err, size_t errlen)
 {
 	struct inflight_bpf *s = o->skel;
-	const char *path = elf_file_path(r->ef);
+	/* the opened file, not its name: what was parsed is what is probed */
+	const char *path = elf_file_probe_path(r->ef), *shown = elf_file_path(r->ef);
 	int rc;
 
 	if (r->cxx_catch_path) {
@@ -443,11 +455,11 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 				   r->catch_offset, false, 0);
 		if (rc) {
 			log_warn("cannot probe __cxa_begin_catch in %s (%s): frames an exception unwinds are released at the thread's next call instead",
-				 r->cxx_catch_path, strerror(-rc));
+				 r->catch_path, strerror(-rc));
 		} else {
 			o->info.catch_probe = true;
 			snprintf(o->info.catch_binary, sizeof(o->info.catch_binary), "%s",
-				 r->cxx_catch_path);
+				 r->catch_path);
 		}
 	}
 
@@ -456,7 +468,7 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 				   true, 0);
 		if (rc)
 			return errf(err, errlen, "--func %s: cannot attach a uretprobe in %s: %s",
-				    cfg->func, path, strerror(-rc));
+				    cfg->func, shown, strerror(-rc));
 	} else {
 		for (int i = 0; i < r->nsites; i++) {
 			const struct exit_site *site = &r->sites[i];
@@ -476,13 +488,13 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 			if (rc)
 				return errf(err, errlen, "--func %s: cannot attach to its exit '%s' at 0x%llx in %s: %s",
 					    cfg->func, site->text, (unsigned long long)site->addr,
-					    path, strerror(-rc));
+					    shown, strerror(-rc));
 		}
 	}
 	rc = attach_uprobe(o, ll, s->progs.handle_entry, cfg->pid, path, r->entry_offset, false, 0);
 	if (rc)
 		return errf(err, errlen, "--func %s: cannot attach a uprobe in %s: %s", cfg->func,
-			    path, strerror(-rc));
+			    shown, strerror(-rc));
 	return 0;
 }
 
@@ -534,14 +546,15 @@ static struct observer_config *unpinned(const struct observer_config *cfg,
 static void target_text(const struct observer_config *cfg, const struct resolved *r,
 			const struct observer_info *info, char *buf, size_t size)
 {
-	struct stat st = { 0 };
+	dev_t dev;
+	ino_t ino;
 	char spec[256] = "";
 
-	stat(elf_file_path(r->ef), &st);
+	elf_file_identity(r->ef, &dev, &ino);
 	if (cfg->fetch)
 		fetch_spec_format(cfg->fetch, spec, sizeof(spec));
 	snprintf(buf, size, "file %llu:%llu func %s@%llu pid %d chain %s|%s max %u mode %d sites %d cgroup %d",
-		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 (unsigned long long)dev, (unsigned long long)ino,
 		 cfg->func ? cfg->func : "", (unsigned long long)r->entry_offset, (int)cfg->pid, spec,
 		 cfg->chain_name ? cfg->chain_name : "", cfg->max_chains, (int)info->mode, r->nsites,
 		 (int)cfg->by_cgroup);

@@ -186,10 +186,8 @@ static int attach_for(struct observer *o, const struct proc_exe *p)
 	fc.pid = p->pid;
 	if (resolve_target(&fc, &r, &fi, err, sizeof(err)))
 		goto out;
-	if (stat(elf_file_path(r.ef), &st)) {
-		snprintf(err, sizeof(err), "%s: %s", elf_file_path(r.ef), strerror(errno));
-		goto out;
-	}
+	/* the file opened and parsed, whatever its name leads to now */
+	elf_file_identity(r.ef, &st.st_dev, &st.st_ino);
 	for (int i = 0; i < DISCOVERY_MAX_FILES; i++) {
 		if (d->files[i].used && d->files[i].dev == st.st_dev && d->files[i].ino == st.st_ino) {
 			x->file = i;

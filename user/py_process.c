@@ -7,6 +7,7 @@
 #include "elf_file.h"
 #include "proc_mem.h"
 #include "py_process.h"
+#include "target.h"
 
 /*
  * Field `field` (1-based, as proc(5) numbers them, 4 or more) of
@@ -55,6 +56,7 @@ pid_t proc_parent(pid_t pid)
 struct mapping {
 	uint64_t start, offset;
 	char path[PATH_MAX];
+	struct target_mapping tm; /* to open it by */
 };
 
 /* The next file mapping in /proc/PID/maps; 0 at the end. */
@@ -67,7 +69,8 @@ static int next_mapping(FILE *f, struct mapping *m)
 		char *path;
 		size_t len;
 
-		if (sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2)
+		if (sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2 ||
+		    sscanf(line, "%39[0-9a-f-]", m->tm.range) != 1)
 			continue;
 		path = strchr(line, '/');
 		if (!path)
@@ -78,6 +81,7 @@ static int next_mapping(FILE *f, struct mapping *m)
 		m->start = start;
 		m->offset = off;
 		snprintf(m->path, sizeof(m->path), "%s", path);
+		snprintf(m->tm.file, sizeof(m->tm.file), "%s", path);
 		return 1;
 	}
 	return 0;
@@ -97,7 +101,7 @@ static int minor_from_name(const char *path)
 
 int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 {
-	char maps[64], file[PATH_MAX + 64], err[256];
+	char maps[64], err[256];
 	struct elf_file *ef = NULL;
 	struct mapping m;
 	uint64_t runtime = 0, vaddr, off, sym;
@@ -120,8 +124,8 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 		if (m.offset != 0 || !strcmp(m.path, out->image))
 			continue;
 		snprintf(out->image, sizeof(out->image), "%s", m.path);
-		snprintf(file, sizeof(file), "/proc/%d/root%s", (int)pid, m.path);
-		ef = elf_file_open(file, err, sizeof(err));
+		/* the file mapped, never what its name leads to (a FIFO would block) */
+		ef = target_open_mapping(pid, &m.tm, err, sizeof(err));
 		if (!ef)
 			continue;
 		if (!elf_file_symbol(ef, "_PyRuntime", &runtime) &&

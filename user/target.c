@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "elf_file.h"
 #include "target.h"
 
 void target_root(pid_t pid, char *out, size_t outsz)
@@ -50,7 +51,7 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 	return 0;
 }
 
-int target_pid_mapping(pid_t pid, size_t want, char *out, size_t outsz)
+int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 {
 	char path[64], line[PATH_MAX + 128], seen[64][PATH_MAX / 16];
 	size_t nseen = 0, idx = 0;
@@ -62,11 +63,11 @@ int target_pid_mapping(pid_t pid, size_t want, char *out, size_t outsz)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		char perms[8], *file;
+		char range[40], perms[8], *file;
 		bool dup = false;
 		size_t len;
 
-		if (sscanf(line, "%*x-%*x %7s", perms) != 1 || perms[2] != 'x')
+		if (sscanf(line, "%39[0-9a-f-] %7s", range, perms) != 2 || perms[2] != 'x')
 			continue;
 		file = strchr(line, '/');
 		if (!file)
@@ -82,13 +83,45 @@ int target_pid_mapping(pid_t pid, size_t want, char *out, size_t outsz)
 		if (nseen < sizeof(seen) / sizeof(seen[0]))
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", file);
 		if (idx++ == want) {
-			snprintf(out, outsz, "/proc/%d/root%s", (int)pid, file);
+			snprintf(out->range, sizeof(out->range), "%s", range);
+			snprintf(out->file, sizeof(out->file), "%s", file);
 			rc = 0;
 			break;
 		}
 	}
 	fclose(f);
 	return rc;
+}
+
+void target_mapping_shown(pid_t pid, const struct target_mapping *m, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "/proc/%d/root%s", (int)pid, m->file);
+}
+
+struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, char *err,
+				     size_t errlen)
+{
+	char link[96], shown[PATH_MAX + 64];
+	size_t len = strlen(m->file);
+	struct elf_file *ef;
+
+	target_mapping_shown(pid, m, shown, sizeof(shown));
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%s", (int)pid, m->range);
+	ef = elf_file_open_as(link, shown, err, errlen);
+	if (ef || (errno != EPERM && errno != EACCES))
+		return ef;
+	/*
+	 * map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE): without
+	 * it, the name inside the process's root, which the process controls
+	 * (elf_file_open takes regular files only, and never blocks). A
+	 * deleted file's name leads nowhere it mapped.
+	 */
+	if (len > 10 && !strcmp(m->file + len - 10, " (deleted)")) {
+		snprintf(err, errlen, "deleted since it was mapped, and reaching it through %s needs CAP_SYS_ADMIN",
+			 link);
+		return NULL;
+	}
+	return elf_file_open(shown, err, errlen);
 }
 
 static bool is_file(const char *p)

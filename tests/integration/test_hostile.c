@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Processes that attack the collector through the files it opens for them.
+ * A process can put a FIFO where the collector looks for a file it maps
+ * (its name in /proc/PID/maps, or its executable's path inside its root):
+ * opening it must not block the collector. It can also put another ELF
+ * file there: the probes must go on the file it runs, never on that one.
+ * Each run is bounded by a deadline that kills inflight and fails the test.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "support/bpf_env.h"
+#include "support/inflight_proc.h"
+#include "support/test_filter.h"
+#include "support/worker_proc.h"
+
+#define DEADLINE_MS 20000
+/* only the trap's command line holds this */
+#define DECOY_WORD "inflight-hostile-decoy"
+
+struct run {
+	int status;
+	char out[65536];
+	char err[16384];
+};
+
+static char trap_dir[64];
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs inflight with `args` to completion, killed and failed past the deadline. */
+static void run_inflight(struct run *r, ...)
+{
+	char *argv[32];
+	int out[2], err[2], n = 0;
+	size_t len[2] = { 0, 0 };
+	int64_t deadline = now_ms() + DEADLINE_MS;
+	va_list ap;
+	pid_t pid;
+
+	argv[n++] = (char *)inflight_bin();
+	va_start(ap, r);
+	while (n < 31 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	for (struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+	     p[0].fd >= 0 || p[1].fd >= 0;) {
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			fail_msg("inflight did not finish in %d ms (blocked by the hostile process?); stderr so far:\n%.*s",
+				 DEADLINE_MS, (int)len[1], r->err);
+		}
+		if (poll(p, 2, 500) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			char *buf = i ? r->err : r->out;
+			size_t cap = (i ? sizeof(r->err) : sizeof(r->out)) - 1;
+			ssize_t got;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			got = read(p[i].fd, buf + len[i], cap - len[i]);
+			if (got > 0) {
+				len[i] += (size_t)got;
+			} else {
+				close(p[i].fd);
+				p[i].fd = -1;
+			}
+		}
+	}
+	assert_int_equal(waitpid(pid, &r->status, 0), pid);
+}
+
+static int exit_code(const struct run *r)
+{
+	return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 128 + WTERMSIG(r->status);
+}
+
+/* Starts the trap in a fresh directory; it has set it once this returns. */
+static struct worker_proc *start_trap(const char *mode, const char *decoy)
+{
+	struct worker_proc *w;
+
+	snprintf(trap_dir, sizeof(trap_dir), "/tmp/inflight-hostile-XXXXXX");
+	assert_non_null(mkdtemp(trap_dir));
+	if (decoy) {
+		char *argv[] = { (char *)worker_path("fifo_trap"), trap_dir, (char *)mode,
+				 (char *)decoy, DECOY_WORD, NULL };
+
+		w = worker_start(argv);
+	} else {
+		char *argv[] = { (char *)worker_path("fifo_trap"), trap_dir, (char *)mode,
+				 DECOY_WORD, NULL };
+
+		w = worker_start(argv);
+	}
+	worker_expect(w, "r");
+	return w;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	worker_teardown(state);
+	if (trap_dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", trap_dir);
+		if (system(cmd))
+			fprintf(stderr, "cannot remove %s\n", trap_dir);
+		trap_dir[0] = '\0';
+	}
+	return 0;
+}
+
+/* --python-exe matches command lines: the trap's FIFO is opened as its "libpython". */
+static void test_python_scan_deleted_fifo(void **state)
+{
+	struct run r;
+
+	(void)state;
+	start_trap("deleted", NULL);
+	run_inflight(&r, "top", "--once", "--json", "--interval", "200ms", "--python",
+		     "--python-exe", DECOY_WORD, NULL);
+	if (exit_code(&r) != 0)
+		fail_msg("expected exit 0 (nothing to read), got %d; stderr:\n%s", exit_code(&r), r.err);
+}
+
+/* --pid --libs lists every mapped file: the FIFO is refused, the rest listed. */
+static void test_list_libs_deleted_fifo(void **state)
+{
+	struct worker_proc *w;
+	struct run r;
+	char pid[16];
+
+	(void)state;
+	w = start_trap("deleted", NULL);
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	run_inflight(&r, "list", "--pid", pid, "--libs", "--match", "main", NULL);
+	if (exit_code(&r) != 0 || !strstr(r.out, "func  main "))
+		fail_msg("expected exit 0 and fifo_trap's main listed, got %d; stdout:\n%s\nstderr:\n%s",
+			 exit_code(&r), r.out, r.err);
+}
+
+/* The executable's path inside the process's root is a FIFO: /proc/PID/exe is the file. */
+static void test_list_exe_chroot_fifo(void **state)
+{
+	struct worker_proc *w;
+	struct run r;
+	char pid[16];
+
+	(void)state;
+	w = start_trap("chroot-fifo", NULL);
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	run_inflight(&r, "list", "--pid", pid, "--match", "main", NULL);
+	if (exit_code(&r) != 0 || !strstr(r.out, "func  main "))
+		fail_msg("expected exit 0 and fifo_trap's main listed, got %d; stdout:\n%s\nstderr:\n%s",
+			 exit_code(&r), r.out, r.err);
+}
+
+/* Discovery looks for the function in every mapped file: the FIFO blocks nothing. */
+static void test_match_exe_deleted_fifo(void **state)
+{
+	struct run r;
+
+	(void)state;
+	REQUIRE_BPF();
+	start_trap("deleted", NULL);
+	run_inflight(&r, "top", "--once", "--json", "--interval", "200ms", "--match-exe",
+		     "*/fifo_trap", "--func", "worker_handle", "--chain-name", "x", NULL);
+	if (exit_code(&r) != 0 || !strstr(r.err, "cannot be observed"))
+		fail_msg("expected exit 0 and the trap named as not observable, got %d; stderr:\n%s",
+			 exit_code(&r), r.err);
+}
+
+/*
+ * The path maps shows, looked up in the process's root, is another ELF that
+ * defines the function: probing it would place a uprobe in a file the
+ * process chose. The file it maps has no such function.
+ */
+static void test_pid_swapped_file(void **state)
+{
+	struct worker_proc *w;
+	struct run r;
+	char pid[16];
+
+	(void)state;
+	REQUIRE_BPF();
+	w = start_trap("swap", worker_path("native_worker"));
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	run_inflight(&r, "top", "--once", "--json", "--interval", "200ms", "--pid", pid, "--func",
+		     "worker_handle", "--chain-name", "x", NULL);
+	if (exit_code(&r) != 2 || !strstr(r.err, "no such function"))
+		fail_msg("expected exit 2 and 'no such function' (the mapped file has none), got %d; stdout:\n%s\nstderr:\n%s",
+			 exit_code(&r), r.out, r.err);
+}
+
+int main(void)
+{
+#define T(t) cmocka_unit_test_teardown(t, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_python_scan_deleted_fifo),
+		T(test_list_libs_deleted_fifo),
+		T(test_list_exe_chroot_fifo),
+		T(test_match_exe_deleted_fifo),
+		T(test_pid_swapped_file),
+	};
+
+	apply_test_filter();
+	return cmocka_run_group_tests_name("hostile processes", tests, NULL, NULL);
+}
