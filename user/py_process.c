@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "elf_file.h"
+#include "privileges.h"
 #include "proc_mem.h"
 #include "py_process.h"
 #include "target.h"
@@ -65,12 +67,11 @@ static int next_mapping(FILE *f, struct mapping *m)
 	char line[PATH_MAX + 128];
 
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, off;
+		unsigned long long start, end, off;
 		char *path;
 		size_t len;
 
-		if (sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2 ||
-		    sscanf(line, "%39[0-9a-f-]", m->tm.range) != 1)
+		if (sscanf(line, "%llx-%llx %*s %llx", &start, &end, &off) != 3)
 			continue;
 		path = strchr(line, '/');
 		if (!path)
@@ -79,6 +80,8 @@ static int next_mapping(FILE *f, struct mapping *m)
 		if (len && path[len - 1] == '\n')
 			path[len - 1] = '\0';
 		m->start = start;
+		m->tm.start = start;
+		m->tm.end = end;
 		m->offset = off;
 		snprintf(m->path, sizeof(m->path), "%s", path);
 		snprintf(m->tm.file, sizeof(m->tm.file), "%s", path);
@@ -155,9 +158,13 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 			out->cell_type = bias + sym;
 		if (!elf_file_symbol(ef, "Py_Version", &sym)) {
 			/* PY_VERSION_HEX, exported since 3.11 */
+			errno = 0;
 			if (proc_read(&mem, bias + sym, &hex, sizeof(hex))) {
-				snprintf(why, whylen, "%s: cannot read Py_Version from pid %d (needs CAP_SYS_PTRACE?)",
-					 out->image, (int)pid);
+				char denied[192];
+
+				privileges_explain_denied(errno ? errno : EFAULT, denied, sizeof(denied));
+				snprintf(why, whylen, "%s: cannot read Py_Version from pid %d: %s",
+					 out->image, (int)pid, denied);
 				goto out;
 			}
 			out->minor = (hex >> 16) & 0xff;

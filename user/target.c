@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "elf_file.h"
+#include "privileges.h"
 #include "target.h"
 
 void target_root(pid_t pid, char *out, size_t outsz)
@@ -33,11 +34,14 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	if (n < 0) {
-		if (errno == ENOENT)
+		char why[192];
+
+		if (errno == ENOENT) {
 			snprintf(err, errlen, "process has no executable (a kernel thread or a zombie)");
-		else
-			snprintf(err, errlen, "cannot read %s: %s%s", link, strerror(errno),
-				 errno == EACCES ? " (CAP_SYS_PTRACE is needed for other users' processes)" : "");
+			return -1;
+		}
+		privileges_explain_denied(errno, why, sizeof(why));
+		snprintf(err, errlen, "cannot read %s: %s", link, why);
 		return -1;
 	}
 	exe[n] = '\0';
@@ -63,11 +67,12 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		char range[40], perms[8], *file;
+		unsigned long long start, end;
+		char perms[8], *file;
 		bool dup = false;
 		size_t len;
 
-		if (sscanf(line, "%39[0-9a-f-] %7s", range, perms) != 2 || perms[2] != 'x')
+		if (sscanf(line, "%llx-%llx %7s", &start, &end, perms) != 3 || perms[2] != 'x')
 			continue;
 		file = strchr(line, '/');
 		if (!file)
@@ -83,7 +88,8 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 		if (nseen < sizeof(seen) / sizeof(seen[0]))
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", file);
 		if (idx++ == want) {
-			snprintf(out->range, sizeof(out->range), "%s", range);
+			out->start = start;
+			out->end = end;
 			snprintf(out->file, sizeof(out->file), "%s", file);
 			rc = 0;
 			break;
@@ -106,7 +112,9 @@ struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, 
 	struct elf_file *ef;
 
 	target_mapping_shown(pid, m, shown, sizeof(shown));
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%s", (int)pid, m->range);
+	/* named "%lx-%lx": maps pads the addresses, map_files does not */
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
 	ef = elf_file_open_as(link, shown, err, errlen);
 	if (ef || (errno != EPERM && errno != EACCES))
 		return ef;

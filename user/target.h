@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct elf_file;
@@ -18,7 +19,7 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 
 /* A file mapped by a process, as /proc/PID/maps shows it. */
 struct target_mapping {
-	char range[40];       /* "7f12a000-7f12b000": its name in /proc/PID/map_files */
+	uint64_t start, end;  /* its addresses: its name in /proc/PID/map_files */
 	char file[PATH_MAX];  /* the file's name, which the process controls */
 };
 

@@ -8,6 +8,7 @@
  * Each run is bounded by a deadline that kills inflight and fails the test.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -228,6 +229,60 @@ static void test_pid_swapped_file(void **state)
 			 exit_code(&r), r.out, r.err);
 }
 
+/* A process whose /proc/PID/exe the kernel refuses us although we hold CAP_SYS_PTRACE. */
+static pid_t refused_pid(void)
+{
+	char line[256], link[64], buf[256];
+	unsigned long long eff = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (!(eff & (1ull << 19))) /* CAP_SYS_PTRACE */
+		return 0;
+	for (pid_t pid = 1; pid < 400; pid++) {
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+		if (readlink(link, buf, sizeof(buf)) < 0 && (errno == EACCES || errno == EPERM))
+			return pid;
+	}
+	return 0;
+}
+
+/*
+ * Holding CAP_SYS_PTRACE, a refused /proc/PID/exe (a sandbox's init) is the
+ * kernel's doing: the warning names the pid and the errno and does not send
+ * the operator after a capability it has.
+ */
+static void test_refusal_not_blamed_on_capability(void **state)
+{
+	struct run r;
+	char pid[16];
+	pid_t p = refused_pid();
+
+	(void)state;
+	if (!p) {
+		printf("skipped: no process here whose /proc/PID/exe is refused to a holder of CAP_SYS_PTRACE\n");
+		skip();
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)p);
+	run_inflight(&r, "list", "--pid", pid, NULL);
+	if (exit_code(&r) != 2 || !strstr(r.err, strerror(EACCES)) ||
+	    strstr(r.err, "CAP_SYS_PTRACE is needed"))
+		fail_msg("expected exit 2 and the errno without blaming CAP_SYS_PTRACE, got %d; stderr:\n%s",
+			 exit_code(&r), r.err);
+	REQUIRE_BPF();
+	run_inflight(&r, "top", "--once", "--json", "--interval", "100ms", "--match-exe",
+		     "*/no-such-worker-here", "--func", "worker_handle", "--chain-name", "x", NULL);
+	if (exit_code(&r) != 0 || !strstr(r.err, "could not be looked at") ||
+	    !strstr(r.err, strerror(EACCES)) || strstr(r.err, "needs CAP_SYS_PTRACE") ||
+	    strstr(r.err, "CAP_SYS_PTRACE is needed"))
+		fail_msg("expected exit 0 and a warning naming the errno, not CAP_SYS_PTRACE; got %d, stderr:\n%s",
+			 exit_code(&r), r.err);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_teardown(t, teardown)
@@ -237,6 +292,7 @@ int main(void)
 		T(test_list_exe_chroot_fifo),
 		T(test_match_exe_deleted_fifo),
 		T(test_pid_swapped_file),
+		T(test_refusal_not_blamed_on_capability),
 	};
 
 	apply_test_filter();
