@@ -273,6 +273,13 @@ static int resolve_function(const struct observer_config *cfg, struct resolved *
 						      .size = cold.size };
 	rc = -1;
 	for (size_t i = 0; i < nparts; i++) {
+		/* st_size is the file's word: bounded before it sizes a buffer */
+		if (parts[i].size > EXIT_SITES_MAX_CODE) {
+			errf(err, errlen, "--func %s: its symbol%s in %s claims %zu bytes of code, more than the %u inflight reads (a damaged ELF file?) (--return=insn)",
+			     cfg->func, i ? " .cold" : "", info->binary, parts[i].size,
+			     EXIT_SITES_MAX_CODE);
+			goto cleanup;
+		}
 		code[i] = malloc(parts[i].size);
 		if (!code[i] || elf_file_read(r->ef, parts[i].offset, code[i], parts[i].size)) {
 			errf(err, errlen, "--func %s: cannot read its code from %s", cfg->func,

@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -229,6 +231,116 @@ static void test_pid_swapped_file(void **state)
 			 exit_code(&r), r.out, r.err);
 }
 
+/* Sets the size of every symbol `name` in the ELF file at `path`. */
+static void patch_symbol_size(const char *path, const char *name, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), hits = 0;
+	Elf_Scn *scn = NULL;
+	Elf *e;
+
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_RDWR, NULL);
+	assert_non_null(e);
+	/* keep the layout as it is: only a symbol's field changes */
+	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+
+			if (!gelf_getsym(d, (int)i, &sym) || !(n = elf_strptr(e, sh.sh_link, sym.st_name)) ||
+			    strcmp(n, name))
+				continue;
+			sym.st_size = size;
+			assert_true(gelf_update_sym(d, (int)i, &sym));
+			elf_flagdata(d, ELF_C_SET, ELF_F_DIRTY);
+			hits++;
+		}
+	}
+	assert_true(hits > 0);
+	assert_true(elf_update(e, ELF_C_WRITE) >= 0);
+	elf_end(e);
+	close(fd);
+}
+
+/*
+ * A symbol's size is the file's word: one claiming a gigabyte is refused
+ * with a message, not used to size a buffer.
+ */
+static void test_absurd_symbol_size(void **state)
+{
+	char copy[128], cmd[512];
+	struct run r;
+
+	(void)state;
+	snprintf(trap_dir, sizeof(trap_dir), "/tmp/inflight-hostile-XXXXXX");
+	assert_non_null(mkdtemp(trap_dir));
+	snprintf(copy, sizeof(copy), "%s/worker", trap_dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", worker_path("native_worker"), copy);
+	assert_int_equal(system(cmd), 0);
+	patch_symbol_size(copy, "worker_handle", 1ull << 30);
+	run_inflight(&r, "top", "--once", "--json", "--binary", copy, "--func", "worker_handle",
+		     "--return=insn", "--chain-name", "x", NULL);
+	if (exit_code(&r) != 2 || !strstr(r.err, "claims 1073741824 bytes of code"))
+		fail_msg("expected exit 2 and the size refused, got %d; stderr:\n%s", exit_code(&r),
+			 r.err);
+}
+
+/* 70 threads parked in _handle_vcon, each on its own chain; 'r' once all are in. */
+static const char many_chains_py[] =
+	"import sys, threading\n"
+	"N = 70\n"
+	"release = threading.Event()\n"
+	"entered = threading.Barrier(N + 1)\n"
+	"def _handle_vcon(worker_name, ingress_list, vcon_id, chain_details):\n"
+	"    entered.wait()\n"
+	"    release.wait()\n"
+	"def worker(i):\n"
+	"    _handle_vcon('w', 'in', str(i), {'name': 'c%d' % i})\n"
+	"ts = [threading.Thread(target=worker, args=(i,)) for i in range(N)]\n"
+	"for t in ts: t.start()\n"
+	"entered.wait()\n"
+	"sys.stdout.write('r'); sys.stdout.flush()\n"
+	"sys.stdin.read()\n"
+	"release.set()\n";
+
+/*
+ * One process showing more distinct chains in one reading than a process
+ * may add (64): the rest go under the overflow series, said on stderr, so
+ * it cannot fill the chain table other workers share unnoticed.
+ */
+static void test_one_process_many_chains(void **state)
+{
+	char *argv[] = { "/usr/bin/python3.11", "-c", (char *)many_chains_py, NULL };
+	struct worker_proc *w;
+	struct run r;
+	char pid[16];
+	int ones = 0;
+
+	(void)state;
+	if (access(argv[0], X_OK))
+		fail_msg("%s: %s (Debian 12's python3 provides it)", argv[0], strerror(errno));
+	w = worker_start(argv);
+	worker_expect(w, "r");
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	run_inflight(&r, "top", "--once", "--json", "--interval", "100ms", "--python", "--pid", pid,
+		     NULL);
+	for (const char *p = r.out; (p = strstr(p, "\"inflight\": 1,")); p++)
+		ones++;
+	if (exit_code(&r) != 0 || ones != 64 ||
+	    !strstr(r.out, "{\"chain\": \"(overflow)\", \"inflight\": 6,") ||
+	    !strstr(r.err, "inflight.chains.capped"))
+		fail_msg("expected 64 chains at 1 and 6 calls under overflow, got exit %d, %d chains at 1; stdout:\n%s\nstderr:\n%s",
+			 exit_code(&r), ones, r.out, r.err);
+}
+
 /* A process whose /proc/PID/exe the kernel refuses us although we hold CAP_SYS_PTRACE. */
 static pid_t refused_pid(void)
 {
@@ -293,6 +405,8 @@ int main(void)
 		T(test_match_exe_deleted_fifo),
 		T(test_pid_swapped_file),
 		T(test_refusal_not_blamed_on_capability),
+		T(test_absurd_symbol_size),
+		T(test_one_process_many_chains),
 	};
 
 	apply_test_filter();
