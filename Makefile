@@ -152,7 +152,8 @@ bench: deps $(BUILD)/inflight $(BENCH_BINS)
 	@tools/install-deps.sh bench
 	@tools/bench/run.sh $(BUILD)/inflight $(BENCH_DIR)
 
-# libFuzzer targets for the parsers that take operator or network input,
+# libFuzzer targets for the parsers that take operator or network input, or
+# what a watched process controls (ELF files, maps lines, cgroup paths),
 # built with clang against the collector's own sources (ASan+UBSan).
 FUZZ_DIR := build/fuzz
 FUZZ_SECONDS ?= 15

@@ -133,11 +133,16 @@ static int load_notes(struct elf_file *ef, Elf_Scn *scn)
 		    nh.n_descsz < 3 * 8 + 3)
 			continue;
 		prov = desc + 24;
+		/* the file's bytes: each string must end inside the descriptor */
 		name = memchr(prov, 0, (size_t)(end - prov));
-		if (!name++)
+		if (!name)
 			continue;
+		name++;
 		args = memchr(name, 0, (size_t)(end - name));
-		if (!args++ || !memchr(args, 0, (size_t)(end - args)))
+		if (!args)
+			continue;
+		args++;
+		if (!memchr(args, 0, (size_t)(end - args)))
 			continue;
 		grown = realloc(ef->notes, (ef->nnotes + 1) * sizeof(*grown));
 		if (!grown)

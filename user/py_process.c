@@ -67,24 +67,16 @@ static int next_mapping(FILE *f, struct mapping *m)
 	char line[PATH_MAX + 128];
 
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, off;
-		char *path;
-		size_t len;
+		struct maps_line ml;
 
-		if (sscanf(line, "%llx-%llx %*s %llx", &start, &end, &off) != 3)
+		if (target_maps_line(line, &ml) || !ml.file)
 			continue;
-		path = strchr(line, '/');
-		if (!path)
-			continue;
-		len = strlen(path);
-		if (len && path[len - 1] == '\n')
-			path[len - 1] = '\0';
-		m->start = start;
-		m->tm.start = start;
-		m->tm.end = end;
-		m->offset = off;
-		snprintf(m->path, sizeof(m->path), "%s", path);
-		snprintf(m->tm.file, sizeof(m->tm.file), "%s", path);
+		m->start = ml.start;
+		m->offset = ml.offset;
+		snprintf(m->path, sizeof(m->path), "%s", ml.file);
+		m->tm.start = ml.start;
+		m->tm.end = ml.end;
+		snprintf(m->tm.file, sizeof(m->tm.file), "%s", ml.file);
 		return 1;
 	}
 	return 0;

@@ -55,6 +55,27 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 	return 0;
 }
 
+int target_maps_line(char *line, struct maps_line *out)
+{
+	unsigned long long start, end, off, inode;
+	char *name;
+	int n = 0;
+
+	if (sscanf(line, "%llx-%llx %4s %llx %*x:%*x %llu%n", &start, &end, out->perms, &off,
+		   &inode, &n) != 5 || !n || start >= end)
+		return -1;
+	out->start = start;
+	out->end = end;
+	out->offset = off;
+	name = line + n;
+	name += strspn(name, " \t");
+	/* the line ends at its newline (the kernel escapes one in a name) */
+	name[strcspn(name, "\n")] = '\0';
+	/* "[heap]", "[anon:...]", "": no file (an anonymous name may hold a '/') */
+	out->file = name[0] == '/' ? name : NULL;
+	return 0;
+}
+
 int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 {
 	char path[64], line[PATH_MAX + 128], seen[64][PATH_MAX / 16];
@@ -67,30 +88,22 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end;
-		char perms[8], *file;
+		struct maps_line ml;
 		bool dup = false;
-		size_t len;
 
-		if (sscanf(line, "%llx-%llx %7s", &start, &end, perms) != 3 || perms[2] != 'x')
+		if (target_maps_line(line, &ml) || ml.perms[2] != 'x' || !ml.file)
 			continue;
-		file = strchr(line, '/');
-		if (!file)
-			continue;
-		len = strlen(file);
-		if (len && file[len - 1] == '\n')
-			file[--len] = '\0';
 		for (size_t i = 0; i < nseen; i++)
-			if (!strncmp(seen[i], file, sizeof(seen[i]) - 1))
+			if (!strncmp(seen[i], ml.file, sizeof(seen[i]) - 1))
 				dup = true;
 		if (dup)
 			continue;
 		if (nseen < sizeof(seen) / sizeof(seen[0]))
-			snprintf(seen[nseen++], sizeof(seen[0]), "%s", file);
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", ml.file);
 		if (idx++ == want) {
-			out->start = start;
-			out->end = end;
-			snprintf(out->file, sizeof(out->file), "%s", file);
+			out->start = ml.start;
+			out->end = ml.end;
+			snprintf(out->file, sizeof(out->file), "%s", ml.file);
 			rc = 0;
 			break;
 		}

@@ -17,6 +17,15 @@ struct elf_file;
 /* The process's executable as a path we can open: /proc/PID/root/<exe>. */
 int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen);
 
+/* One line of /proc/PID/maps. */
+struct maps_line {
+	uint64_t start, end, offset;
+	char perms[5];    /* "r-xp" */
+	const char *file; /* in the line (cut at its newline), or NULL: anonymous, [heap]... */
+};
+/* Parses `line` (modified in place): 0, or -1 if it is not a maps line. */
+int target_maps_line(char *line, struct maps_line *out);
+
 /* A file mapped by a process, as /proc/PID/maps shows it. */
 struct target_mapping {
 	uint64_t start, end;  /* its addresses: its name in /proc/PID/map_files */
