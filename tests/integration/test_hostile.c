@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,22 +51,14 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs inflight with `args` to completion, killed and failed past the deadline. */
-static void run_inflight(struct run *r, ...)
+/* Runs argv to completion (argv[0] looked up in $PATH), killed and failed past the deadline. */
+static void run_argv(struct run *r, char *const argv[])
 {
-	char *argv[32];
-	int out[2], err[2], n = 0;
+	int out[2], err[2];
 	size_t len[2] = { 0, 0 };
 	int64_t deadline = now_ms() + DEADLINE_MS;
-	va_list ap;
 	pid_t pid;
 
-	argv[n++] = (char *)inflight_bin();
-	va_start(ap, r);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
@@ -74,7 +67,7 @@ static void run_inflight(struct run *r, ...)
 	if (pid == 0) {
 		dup2(out[1], STDOUT_FILENO);
 		dup2(err[1], STDERR_FILENO);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(out[1]);
@@ -108,6 +101,22 @@ static void run_inflight(struct run *r, ...)
 	assert_int_equal(waitpid(pid, &r->status, 0), pid);
 }
 
+/* Runs inflight with `args` (NULL-terminated) the same way. */
+static void run_inflight(struct run *r, ...)
+{
+	char *argv[32];
+	int n = 0;
+	va_list ap;
+
+	argv[n++] = (char *)inflight_bin();
+	va_start(ap, r);
+	while (n < 31 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	run_argv(r, argv);
+}
+
 static int exit_code(const struct run *r)
 {
 	return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 128 + WTERMSIG(r->status);
@@ -120,6 +129,8 @@ static struct worker_proc *start_trap(const char *mode, const char *decoy)
 
 	snprintf(trap_dir, sizeof(trap_dir), "/tmp/inflight-hostile-XXXXXX");
 	assert_non_null(mkdtemp(trap_dir));
+	/* open to all, as a hostile container makes its files: nobody too reaches the FIFO */
+	assert_int_equal(chmod(trap_dir, 0755), 0);
 	if (decoy) {
 		char *argv[] = { (char *)worker_path("fifo_trap"), trap_dir, (char *)mode,
 				 (char *)decoy, DECOY_WORD, NULL };
@@ -158,6 +169,27 @@ static void test_python_scan_deleted_fifo(void **state)
 	start_trap("deleted", NULL);
 	run_inflight(&r, "top", "--once", "--json", "--interval", "200ms", "--python",
 		     "--python-exe", DECOY_WORD, NULL);
+	if (exit_code(&r) != 0)
+		fail_msg("expected exit 0 (nothing to read), got %d; stderr:\n%s", exit_code(&r), r.err);
+}
+
+/*
+ * As nobody with CAP_SYS_PTRACE alone (what `run` keeps for CPython),
+ * /proc/PID/map_files is closed (it needs CAP_SYS_ADMIN): mapped files are
+ * opened by name in the process's root, and a deleted one's name is refused
+ * without being opened.
+ */
+static void test_python_scan_deleted_fifo_unprivileged(void **state)
+{
+	char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			 "--inh-caps=+sys_ptrace", "--ambient-caps=+sys_ptrace",
+			 (char *)public_copy(inflight_bin()), "top", "--once", "--json", "--interval",
+			 "200ms", "--python", "--python-exe", DECOY_WORD, NULL };
+	struct run r;
+
+	(void)state;
+	start_trap("deleted", NULL);
+	run_argv(&r, argv);
 	if (exit_code(&r) != 0)
 		fail_msg("expected exit 0 (nothing to read), got %d; stderr:\n%s", exit_code(&r), r.err);
 }
@@ -400,6 +432,7 @@ int main(void)
 #define T(t) cmocka_unit_test_teardown(t, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_python_scan_deleted_fifo),
+		T(test_python_scan_deleted_fifo_unprivileged),
 		T(test_list_libs_deleted_fifo),
 		T(test_list_exe_chroot_fifo),
 		T(test_match_exe_deleted_fifo),
