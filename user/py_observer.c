@@ -59,7 +59,6 @@ struct py_observer {
 	size_t nnames;
 	uint64_t (*cgroup_key)(void *ctx, const char *path);
 	void *cgroup_ctx;
-	uint64_t walking_cgroup; /* of the process being read */
 	uint64_t *counts;      /* by id, this reading */
 	bool overflow_seen;
 	uint64_t overflow_count;
@@ -495,7 +494,6 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 		/* code objects can be freed and their addresses reused: forget now and then */
 		if (++t->readings % 64 == 0)
 			py_code_cache_reset(&t->cache);
-		o->walking_cgroup = t->cgroup;
 		o->npending = 0;
 		proc_budget_start(READS_PER_PROCESS);
 		rc = py_walk(&t->proc, &o->target, &t->cache, on_found, o, &st, &reads);
