@@ -58,7 +58,8 @@ WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
 	   $(WORKER_DIR)/native_worker_shared \
 	   $(WORKER_DIR)/libworker_handler.so $(WORKER_DIR)/cxx_worker \
 	   $(WORKER_DIR)/chaos_worker $(WORKER_DIR)/demo_worker \
-	   $(patsubst %,$(WORKER_DIR)/go_worker_%,$(GO_VERSIONS))
+	   $(patsubst %,$(WORKER_DIR)/go_worker_%,$(GO_VERSIONS)) \
+	   $(WORKER_DIR)/fifo_trap
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
 .PHONY: all deps demo test check workers bench fuzz fuzz-check clean upgrade-builds
@@ -133,6 +134,9 @@ $(WORKER_DIR)/go_worker_%: tests/workers/go_worker.go | $(WORKER_DIR)
 $(WORKER_DIR)/demo_worker: tools/demo/demo_worker.c | $(WORKER_DIR)
 	$(CC) $(WORKER_CFLAGS) $< -o $@
 
+$(WORKER_DIR)/fifo_trap: tests/workers/fifo_trap.c | $(WORKER_DIR)
+	$(CC) $(WORKER_CFLAGS) $< -o $@
+
 # The benchmark: its workers, the floor (empty probes), then tools/bench/run.sh.
 BENCH_DIR := build/bench
 BENCH_BINS := $(BENCH_DIR)/bench_worker $(BENCH_DIR)/floor
@@ -157,7 +161,8 @@ bench: deps $(BUILD)/inflight $(BENCH_BINS)
 	@tools/install-deps.sh bench
 	@tools/bench/run.sh $(BUILD)/inflight $(BENCH_DIR)
 
-# libFuzzer targets for the parsers that take operator or network input,
+# libFuzzer targets for the parsers that take operator or network input, or
+# what a watched process controls (ELF files, maps lines, cgroup paths),
 # built with clang against the collector's own sources (ASan+UBSan).
 FUZZ_DIR := build/fuzz
 FUZZ_SECONDS ?= 15

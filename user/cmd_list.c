@@ -63,15 +63,13 @@ static const char doc[] =
 
 static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
 
-static int list_file(const char *path, const char *shown, const char *match)
+/* Lists `ef` (NULL: opening it failed for `why`) and closes it. */
+static int list_file(struct elf_file *ef, const char *shown, const char *why, const char *match)
 {
 	const struct elf_func *funcs;
 	const struct usdt_note *notes;
-	struct elf_file *ef;
-	char why[256];
 	size_t n, shown_n = 0;
 
-	ef = elf_file_open(path, why, sizeof(why));
 	if (!ef) {
 		log_error("%s: %s", shown, why);
 		return -1;
@@ -105,7 +103,7 @@ static int list_file(const char *path, const char *shown, const char *match)
 int cmd_list(int argc, char **argv)
 {
 	struct list_args a = { 0 };
-	char path[PATH_MAX], why[256];
+	char path[PATH_MAX], why[256], link[64];
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	if (!!a.binary == !!a.pid) {
@@ -121,23 +119,27 @@ int cmd_list(int argc, char **argv)
 			log_error("--binary %s: %s", a.binary, why);
 			return EXIT_USAGE;
 		}
-		return list_file(path, path, a.match) ? EXIT_USAGE : 0;
+		return list_file(elf_file_open(path, why, sizeof(why)), path, why, a.match) ? EXIT_USAGE : 0;
 	}
 	if (target_pid_exe(a.pid, path, sizeof(path), why, sizeof(why))) {
 		log_error("--pid %d: %s", (int)a.pid, why);
 		return EXIT_USAGE;
 	}
-	if (list_file(path, path, a.match))
+	/* the file it runs, not what its path leads to inside its root now */
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)a.pid);
+	if (list_file(elf_file_open_as(link, path, why, sizeof(why)), path, why, a.match))
 		return EXIT_USAGE;
 	if (a.libs) {
-		char exe[PATH_MAX];
+		char exe[PATH_MAX], shown[PATH_MAX + 64];
+		struct target_mapping m;
 
 		snprintf(exe, sizeof(exe), "%s", path);
-		for (size_t i = 0; !target_pid_mapping(a.pid, i, path, sizeof(path)); i++) {
-			if (!strcmp(path, exe))
+		for (size_t i = 0; !target_pid_mapping(a.pid, i, &m); i++) {
+			target_mapping_shown(a.pid, &m, shown, sizeof(shown));
+			if (!strcmp(shown, exe))
 				continue;
 			putchar('\n');
-			list_file(path, path, a.match);
+			list_file(target_open_mapping(a.pid, &m, why, sizeof(why)), shown, why, a.match);
 		}
 	}
 	return 0;

@@ -308,6 +308,7 @@ static int collect_and_export(struct collector *c)
 		.metrics = c->metrics,
 	};
 	uint64_t stats[INFLIGHT_STAT__COUNT] = { 0 }, attach_failed = 0, since = UINT64_MAX, now = 0;
+	uint64_t py_stats[PY_STAT__COUNT] = { 0 };
 	size_t nm = 0, npoints = 0;
 	int rc;
 
@@ -333,6 +334,8 @@ static int collect_and_export(struct collector *c)
 		for (int k = 0; k < INFLIGHT_STAT__COUNT; k++)
 			stats[k] += t->snap.stats[k];
 		attach_failed += t->snap.attach_failures;
+		for (int k = 0; k < PY_STAT__COUNT; k++)
+			py_stats[k] += t->snap.py_stats[k];
 		since = t->stats_since_ns < since ? t->stats_since_ns : since;
 		now = t->snap.ts_ns > now ? t->snap.ts_ns : now;
 		npoints += m->npoints;
@@ -348,7 +351,7 @@ static int collect_and_export(struct collector *c)
 		return 0;
 	}
 	{
-		size_t n = self_metrics_build(&c->self, stats, attach_failed,
+		size_t n = self_metrics_build(&c->self, stats, py_stats, attach_failed,
 					      c->exporter ? exporter_failed(c->exporter) : 0, since,
 					      now);
 

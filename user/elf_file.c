@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "elf_file.h"
 
@@ -20,6 +24,9 @@ struct sym {
 struct elf_file {
 	char *path;
 	int fd;
+	char probe_path[32]; /* /proc/self/fd/N */
+	dev_t dev;
+	ino_t ino;
 	Elf *elf;
 	GElf_Ehdr ehdr;
 	struct sym *syms;
@@ -126,11 +133,16 @@ static int load_notes(struct elf_file *ef, Elf_Scn *scn)
 		    nh.n_descsz < 3 * 8 + 3)
 			continue;
 		prov = desc + 24;
+		/* the file's bytes: each string must end inside the descriptor */
 		name = memchr(prov, 0, (size_t)(end - prov));
-		if (!name++)
+		if (!name)
 			continue;
+		name++;
 		args = memchr(name, 0, (size_t)(end - name));
-		if (!args++ || !memchr(args, 0, (size_t)(end - args)))
+		if (!args)
+			continue;
+		args++;
+		if (!memchr(args, 0, (size_t)(end - args)))
 			continue;
 		grown = realloc(ef->notes, (ef->nnotes + 1) * sizeof(*grown));
 		if (!grown)
@@ -145,11 +157,75 @@ static int load_notes(struct elf_file *ef, Elf_Scn *scn)
 	return 0;
 }
 
+/* "/proc/PID/root/REST": REST's offset, else 0. */
+static size_t in_root_rest(const char *path, char *root, size_t rootsz)
+{
+	int pid, end = 0;
+
+	if (sscanf(path, "/proc/%d/root%n", &pid, &end) != 1 || !end || path[end] != '/')
+		return 0;
+	snprintf(root, rootsz, "/proc/%d/root", pid);
+	return (size_t)end;
+}
+
+/*
+ * Opens a file that may be in a watched process's hands. O_NONBLOCK: a FIFO
+ * or a device put where a file was expected opens at once (and is refused
+ * below) instead of blocking the collector. A path inside /proc/PID/root is
+ * resolved with that root as "/" (RESOLVE_IN_ROOT): a symlink there cannot
+ * lead out of the container, nor through a /proc magic link. /proc/PID/exe
+ * and /proc/PID/map_files/... are magic links to the very file the process
+ * runs: they are followed (O_NOFOLLOW would refuse them with ELOOP).
+ */
+static int open_regular(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	char root[64];
+	size_t rest = in_root_rest(path, root, sizeof(root));
+	int fd;
+
+	if (rest) {
+		struct open_how how = { .flags = flags,
+					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+		int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (dir < 0) {
+			snprintf(err, errlen, "cannot open %s: %s", root, strerror(errno));
+			return -1;
+		}
+		fd = (int)syscall(SYS_openat2, dir, path + rest + 1, &how, sizeof(how));
+		close(dir);
+	} else {
+		fd = open(path, flags);
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		const char *what = S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISDIR(st->st_mode) ? "a directory"
+				   : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device"
+				   : S_ISSOCK(st->st_mode) ? "a socket" : "not a regular file";
+
+		snprintf(err, errlen, "%s, expected a regular file: refused", what);
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
+{
+	return elf_file_open_as(path, path, err, errlen);
+}
+
+struct elf_file *elf_file_open_as(const char *path, const char *shown, char *err, size_t errlen)
 {
 	struct elf_file *ef;
 	size_t shstrndx, cap = 0;
 	Elf_Scn *scn = NULL;
+	struct stat st;
 
 	elf_version(EV_CURRENT);
 	ef = calloc(1, sizeof(*ef));
@@ -158,17 +234,24 @@ struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	ef->fd = -1;
-	ef->path = strdup(path);
+	ef->path = strdup(shown);
 	if (!ef->path) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
+	ef->fd = open_regular(path, &st, err, errlen);
 	if (ef->fd < 0) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		goto fail;
+		int e = errno;
+
+		elf_file_close(ef);
+		errno = e; /* callers tell EPERM from the rest */
+		return NULL;
 	}
-	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+	ef->dev = st.st_dev;
+	ef->ino = st.st_ino;
+	snprintf(ef->probe_path, sizeof(ef->probe_path), "/proc/self/fd/%d", ef->fd);
+	/* read, not mapped: the process can truncate its file under us (SIGBUS) */
+	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF || !gelf_getehdr(ef->elf, &ef->ehdr)) {
 		snprintf(err, errlen, "not an ELF file");
 		goto fail;
@@ -233,6 +316,17 @@ void elf_file_close(struct elf_file *ef)
 const char *elf_file_path(const struct elf_file *ef)
 {
 	return ef->path;
+}
+
+const char *elf_file_probe_path(const struct elf_file *ef)
+{
+	return ef->probe_path;
+}
+
+void elf_file_identity(const struct elf_file *ef, dev_t *dev, ino_t *ino)
+{
+	*dev = ef->dev;
+	*ino = ef->ino;
 }
 
 int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *offset)

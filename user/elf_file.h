@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct elf_file;
 
@@ -18,11 +19,24 @@ struct elf_func {
 
 /*
  * Opens `path` as an x86-64 ELF executable or shared object. On failure
- * returns NULL with a reason in `err` ("not an ELF file", ...).
+ * returns NULL with a reason in `err` ("not an ELF file", ...). Only a
+ * regular file is accepted, and opening never blocks: a watched process
+ * can put a FIFO where a file is expected. A path inside /proc/PID/root
+ * resolves its symlinks inside that root.
  */
 struct elf_file *elf_file_open(const char *path, char *err, size_t errlen);
+/* The same, named `shown` in messages (e.g. /proc/PID/exe shown as its path). */
+struct elf_file *elf_file_open_as(const char *path, const char *shown, char *err, size_t errlen);
 void elf_file_close(struct elf_file *ef);
 const char *elf_file_path(const struct elf_file *ef);
+/*
+ * The opened file itself as a path (/proc/self/fd/N), valid while it is
+ * open: what probes attach to, so the file parsed is the file probed even if
+ * its name now leads elsewhere.
+ */
+const char *elf_file_probe_path(const struct elf_file *ef);
+/* The opened file's device and inode. */
+void elf_file_identity(const struct elf_file *ef, dev_t *dev, ino_t *ino);
 
 /*
  * Finds a defined function by exact name in .symtab or .dynsym.

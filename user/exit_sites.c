@@ -238,6 +238,13 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 		goto cleanup;
 	}
 	for (size_t p = 0; p < nparts; p++) {
+		if (parts[p].size > EXIT_SITES_MAX_CODE) {
+			snprintf(err, errlen, "%zu bytes of code, more than the %u inflight disassembles",
+				 parts[p].size, EXIT_SITES_MAX_CODE);
+			goto cleanup;
+		}
+	}
+	for (size_t p = 0; p < nparts; p++) {
 		const uint8_t *code = parts[p].bytes;
 		size_t left = parts[p].size;
 		uint64_t addr = parts[p].addr;
@@ -253,6 +260,12 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 				     err, errlen) < 0) {
 				if (errlen && !err[0])
 					snprintf(err, errlen, "out of memory");
+				goto cleanup;
+			}
+			/* a probe per exit: a damaged or hostile ELF must not ask for millions */
+			if (l.n > EXIT_SITES_MAX) {
+				snprintf(err, errlen, "more than %d exits, the most inflight probes",
+					 EXIT_SITES_MAX);
 				goto cleanup;
 			}
 		}

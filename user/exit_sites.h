@@ -34,6 +34,14 @@ struct exit_site {
 };
 
 /*
+ * Bounds on what an ELF file's symbol sizes can make inflight do: read and
+ * disassemble at most this much code per part, attach at most this many
+ * exit probes (real functions are kilobytes, with tens of exits).
+ */
+#define EXIT_SITES_MAX_CODE (1u << 20)
+#define EXIT_SITES_MAX 4096
+
+/*
  * Finds the exit sites of a function made of `nparts` parts (1 or 2).
  * Returns the number found (*out malloc'ed) or -1 with `err` set when the
  * code cannot be decoded completely, or when the function is nothing but an

@@ -137,28 +137,33 @@ static bool file_has_target(const struct elf_file *ef, const struct observer_con
 static int open_target(const struct observer_config *cfg, struct resolved *r,
 		       struct observer_info *info, char *err, size_t errlen)
 {
-	char path[PATH_MAX], why[256], root[64];
+	char path[PATH_MAX], why[256], root[64], link[64];
 
 	target_root(cfg->pid, root, sizeof(root));
 	if (cfg->binary) {
 		if (target_find_file(cfg->binary, root, path, sizeof(path), why, sizeof(why)))
 			return errf(err, errlen, "--binary %s: %s%s", cfg->binary, why,
 				    cfg->pid ? " (looked up inside the process's root)" : "");
+		r->ef = elf_file_open(path, why, sizeof(why));
 	} else if (cfg->pid) {
 		if (target_pid_exe(cfg->pid, path, sizeof(path), why, sizeof(why)))
 			return errf(err, errlen, "--pid %d: %s", (int)cfg->pid, why);
+		/* the file it runs, not what its path leads to inside its root now */
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)cfg->pid);
+		r->ef = elf_file_open_as(link, path, why, sizeof(why));
 	} else {
 		return errf(err, errlen, "no target: give --binary PATH or --pid PID");
 	}
-	r->ef = elf_file_open(path, why, sizeof(why));
 	if (!r->ef)
 		return errf(err, errlen, "%s %s: %s", cfg->binary ? "--binary" : "--pid executable",
 			    cfg->binary ? cfg->binary : path, why);
 
 	/* --pid alone: the function may live in a library the process mapped */
 	if (cfg->pid && !cfg->binary && !file_has_target(r->ef, cfg, r)) {
-		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, path, sizeof(path)); i++) {
-			struct elf_file *lib = elf_file_open(path, why, sizeof(why));
+		struct target_mapping m;
+
+		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, &m); i++) {
+			struct elf_file *lib = target_open_mapping(cfg->pid, &m, why, sizeof(why));
 
 			if (!lib)
 				continue;
@@ -174,25 +179,27 @@ static int open_target(const struct observer_config *cfg, struct resolved *r,
 	return 0;
 }
 
-/* Sets the catch probe's place if `path` defines __cxa_begin_catch. */
-static bool catch_in(struct resolved *r, const char *path)
+/*
+ * Sets the catch probe's place if `ef` defines __cxa_begin_catch; keeps
+ * `ef` open (the probe goes on the opened file) or closes it.
+ */
+static bool catch_in(struct resolved *r, struct elf_file *ef)
 {
-	struct elf_file *ef;
 	struct elf_func f;
-	char why[128];
 	bool ok;
 
-	ef = strcmp(path, elf_file_path(r->ef)) ? elf_file_open(path, why, sizeof(why)) : r->ef;
 	if (!ef)
 		return false;
 	ok = !elf_file_find_func(ef, "__cxa_begin_catch", &f);
 	if (ok) {
-		snprintf(r->catch_path, sizeof(r->catch_path), "%s", path);
-		r->cxx_catch_path = r->catch_path;
+		snprintf(r->catch_path, sizeof(r->catch_path), "%s", elf_file_path(ef));
+		r->cxx_catch_path = elf_file_probe_path(ef);
 		r->catch_offset = f.offset;
-	}
-	if (ef != r->ef)
+		if (ef != r->ef)
+			r->catch_ef = ef;
+	} else if (ef != r->ef) {
 		elf_file_close(ef);
+	}
 	return ok;
 }
 
@@ -201,50 +208,56 @@ static void find_catch(const struct observer_config *cfg, struct resolved *r)
 {
 	char root[64], why[128], path[PATH_MAX];
 
-	if (catch_in(r, elf_file_path(r->ef)))
+	if (catch_in(r, r->ef))
 		return;
 	if (cfg->pid) {
-		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, path, sizeof(path)); i++)
-			if ((strstr(path, "/libstdc++.so") || strstr(path, "/libc++abi.so")) &&
-			    catch_in(r, path))
+		struct target_mapping m;
+
+		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, &m); i++)
+			if ((strstr(m.file, "/libstdc++.so") || strstr(m.file, "/libc++abi.so")) &&
+			    catch_in(r, target_open_mapping(cfg->pid, &m, why, sizeof(why))))
 				return;
 	}
 	target_root(cfg->pid, root, sizeof(root));
 	if (elf_file_needs(r->ef, "libstdc++.so") &&
 	    !target_find_file("libstdc++.so.6", root, path, sizeof(path), why, sizeof(why)))
-		catch_in(r, path);
+		catch_in(r, elf_file_open(path, why, sizeof(why)));
 }
 
 static const char *const longjmp_names[] = { "longjmp", "siglongjmp", "_longjmp",
 					     "__longjmp_chk" };
 
-/* Sets the longjmp probes' places if `path` defines glibc's longjmp functions. */
-static bool longjmp_in(struct resolved *r, const char *path)
+/*
+ * Sets the longjmp probes' places if `ef` defines glibc's longjmp functions;
+ * keeps `ef` open (the probes go on the opened file) or closes it.
+ */
+static bool longjmp_in(struct resolved *r, struct elf_file *ef)
 {
-	const char *const *names = longjmp_names;
-	struct elf_file *ef;
 	struct elf_func f;
-	char why[128];
 
-	ef = strcmp(path, elf_file_path(r->ef)) ? elf_file_open(path, why, sizeof(why)) : r->ef;
 	if (!ef)
 		return false;
 	r->nlongjmp = 0;
 	for (size_t i = 0; i < sizeof(longjmp_names) / sizeof(longjmp_names[0]); i++) {
 		bool dup = false;
 
-		if (elf_file_find_func(ef, names[i], &f))
+		if (elf_file_find_func(ef, longjmp_names[i], &f))
 			continue;
 		for (int j = 0; j < r->nlongjmp; j++)
 			dup = dup || r->longjmp_offsets[j] == f.offset;
 		if (!dup)
 			r->longjmp_offsets[r->nlongjmp++] = f.offset;
 	}
-	if (r->nlongjmp)
-		snprintf(r->longjmp_path, sizeof(r->longjmp_path), "%s", path);
+	if (!r->nlongjmp) {
+		if (ef != r->ef)
+			elf_file_close(ef);
+		return false;
+	}
+	snprintf(r->longjmp_path, sizeof(r->longjmp_path), "%s", elf_file_path(ef));
+	r->longjmp_probe = elf_file_probe_path(ef);
 	if (ef != r->ef)
-		elf_file_close(ef);
-	return r->nlongjmp > 0;
+		r->longjmp_ef = ef;
+	return true;
 }
 
 /*
@@ -263,17 +276,20 @@ static void find_longjmp(const struct observer_config *cfg, struct resolved *r)
 		calls = calls || elf_file_mentions(r->ef, longjmp_names[i]);
 	if (!calls)
 		return;
-	if (longjmp_in(r, elf_file_path(r->ef)))
+	if (longjmp_in(r, r->ef))
 		return;
 	if (cfg->pid) {
-		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, path, sizeof(path)); i++)
-			if (strstr(path, "/libc.so.6") && longjmp_in(r, path))
+		struct target_mapping m;
+
+		for (size_t i = 0; !target_pid_mapping(cfg->pid, i, &m); i++)
+			if (strstr(m.file, "/libc.so.6") &&
+			    longjmp_in(r, target_open_mapping(cfg->pid, &m, why, sizeof(why))))
 				return;
 	}
 	target_root(cfg->pid, root, sizeof(root));
 	if (elf_file_needs(r->ef, "libc.so.6") &&
 	    !target_find_file("libc.so.6", root, path, sizeof(path), why, sizeof(why)))
-		longjmp_in(r, path);
+		longjmp_in(r, elf_file_open(path, why, sizeof(why)));
 }
 
 /*
@@ -362,6 +378,13 @@ static int resolve_function(const struct observer_config *cfg, struct resolved *
 						      .size = cold.size };
 	rc = -1;
 	for (size_t i = 0; i < nparts; i++) {
+		/* st_size is the file's word: bounded before it sizes a buffer */
+		if (parts[i].size > EXIT_SITES_MAX_CODE) {
+			errf(err, errlen, "--func %s: its symbol%s in %s claims %zu bytes of code, more than the %u inflight reads (a damaged ELF file?) (--return=insn)",
+			     cfg->func, i ? " .cold" : "", info->binary, parts[i].size,
+			     EXIT_SITES_MAX_CODE);
+			goto cleanup;
+		}
 		code[i] = malloc(parts[i].size);
 		if (!code[i] || elf_file_read(r->ef, parts[i].offset, code[i], parts[i].size)) {
 			errf(err, errlen, "--func %s: cannot read its code from %s", cfg->func,
@@ -400,6 +423,8 @@ int resolve_target(const struct observer_config *cfg, struct resolved *r,
 
 void resolved_free(struct resolved *r)
 {
+	elf_file_close(r->catch_ef);
+	elf_file_close(r->longjmp_ef);
 	elf_file_close(r->ef);
 	free(r->sites);
 }
@@ -525,17 +550,18 @@ static int attach_usdt_pair(struct observer *o, const struct observer_config *cf
 			    const struct resolved *r, char *err, size_t errlen)
 {
 	struct inflight_bpf *s = o->skel;
-	const char *path = elf_file_path(r->ef);
+	/* the opened file, not its name: what was parsed is what is probed */
+	const char *path = elf_file_probe_path(r->ef), *shown = elf_file_path(r->ef);
 	int rc;
 
 	rc = attach_usdt(o, s->progs.usdt_return, cfg->pid, path, r->usdt_provider, r->usdt_return);
 	if (rc)
 		return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s", r->usdt_provider,
-			    r->usdt_return, path, strerror(-rc));
+			    r->usdt_return, shown, strerror(-rc));
 	rc = attach_usdt(o, s->progs.usdt_entry, cfg->pid, path, r->usdt_provider, r->usdt_entry);
 	if (rc)
 		return errf(err, errlen, "--usdt %s:%s: cannot attach in %s: %s", r->usdt_provider,
-			    r->usdt_entry, path, strerror(-rc));
+			    r->usdt_entry, shown, strerror(-rc));
 	return 0;
 }
 
@@ -548,7 +574,8 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 		char *err, size_t errlen)
 {
 	struct inflight_bpf *s = o->skel;
-	const char *path = elf_file_path(r->ef);
+	/* the opened file, not its name: what was parsed is what is probed */
+	const char *path = elf_file_probe_path(r->ef), *shown = elf_file_path(r->ef);
 	struct bpf_program *entry = r->go ? s->progs.go_entry : s->progs.handle_entry;
 	struct bpf_program *exit_insn = r->go ? s->progs.go_exit_insn : s->progs.handle_exit_insn;
 	int rc;
@@ -560,23 +587,23 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 					 r->gob.deferreturn, false, 0);
 		if (rc)
 			return errf(err, errlen, "--func %s: cannot probe the Go runtime (runtime.goexit1, runtime.deferreturn) in %s: %s",
-				    cfg->func, path, strerror(-rc));
+				    cfg->func, shown, strerror(-rc));
 	}
 	if (r->cxx_catch_path) {
 		rc = attach_uprobe(o, ll, s->progs.handle_catch, cfg->pid, r->cxx_catch_path,
 				   r->catch_offset, false, 0);
 		if (rc) {
 			log_warn("cannot probe __cxa_begin_catch in %s (%s): frames an exception unwinds are released at the thread's next call instead",
-				 r->cxx_catch_path, strerror(-rc));
+				 r->catch_path, strerror(-rc));
 		} else {
 			o->info.catch_probe = true;
 			snprintf(o->info.catch_binary, sizeof(o->info.catch_binary), "%s",
-				 r->cxx_catch_path);
+				 r->catch_path);
 		}
 	}
 
 	for (int i = 0; i < r->nlongjmp; i++) {
-		rc = attach_uprobe(o, ll, s->progs.handle_longjmp, cfg->pid, r->longjmp_path,
+		rc = attach_uprobe(o, ll, s->progs.handle_longjmp, cfg->pid, r->longjmp_probe,
 				   r->longjmp_offsets[i], false, 0);
 		if (rc) {
 			log_warn("cannot probe longjmp in %s (%s): frames a longjmp leaves are released at the thread's next call instead",
@@ -590,7 +617,7 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 				   true, 0);
 		if (rc)
 			return errf(err, errlen, "--func %s: cannot attach a uretprobe in %s: %s",
-				    cfg->func, path, strerror(-rc));
+				    cfg->func, shown, strerror(-rc));
 	} else {
 		for (int i = 0; i < r->nsites; i++) {
 			const struct exit_site *site = &r->sites[i];
@@ -610,13 +637,13 @@ int attach_file(struct observer *o, struct link_list *ll, const struct observer_
 			if (rc)
 				return errf(err, errlen, "--func %s: cannot attach to its exit '%s' at 0x%llx in %s: %s",
 					    cfg->func, site->text, (unsigned long long)site->addr,
-					    path, strerror(-rc));
+					    shown, strerror(-rc));
 		}
 	}
 	rc = attach_uprobe(o, ll, entry, cfg->pid, path, r->entry_offset, false, 0);
 	if (rc)
 		return errf(err, errlen, "--func %s: cannot attach a uprobe in %s: %s", cfg->func,
-			    path, strerror(-rc));
+			    shown, strerror(-rc));
 	return 0;
 }
 
@@ -669,14 +696,15 @@ static struct observer_config *unpinned(const struct observer_config *cfg,
 static void target_text(const struct observer_config *cfg, const struct resolved *r,
 			const struct observer_info *info, char *buf, size_t size)
 {
-	struct stat st = { 0 };
+	dev_t dev;
+	ino_t ino;
 	char spec[256] = "";
 
-	stat(elf_file_path(r->ef), &st);
+	elf_file_identity(r->ef, &dev, &ino);
 	if (cfg->fetch)
 		fetch_spec_format(cfg->fetch, spec, sizeof(spec));
 	snprintf(buf, size, "file %llu:%llu func %s@%llu pid %d chain %s|%s max %u mode %d sites %d cgroup %d",
-		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 (unsigned long long)dev, (unsigned long long)ino,
 		 cfg->func ? cfg->func : "", (unsigned long long)r->entry_offset, (int)cfg->pid, spec,
 		 cfg->chain_name ? cfg->chain_name : "", cfg->max_chains, (int)info->mode, r->nsites,
 		 (int)cfg->by_cgroup);

@@ -33,6 +33,7 @@
 #include "observer_int.h"
 #include "pin.h"
 #include "preflight.h"
+#include "privileges.h"
 #include "proc_match.h"
 #include "sha256.h"
 
@@ -205,10 +206,8 @@ static int attach_for(struct observer *o, const struct proc_exe *p)
 			 elf_file_path(r.ef));
 		goto out;
 	}
-	if (stat(elf_file_path(r.ef), &st)) {
-		snprintf(err, sizeof(err), "%s: %s", elf_file_path(r.ef), strerror(errno));
-		goto out;
-	}
+	/* the file opened and parsed, whatever its name leads to now */
+	elf_file_identity(r.ef, &st.st_dev, &st.st_ino);
 	for (int i = 0; i < DISCOVERY_MAX_FILES; i++) {
 		if (d->files[i].used && d->files[i].dev == st.st_dev && d->files[i].ino == st.st_ino) {
 			x->file = i;
@@ -298,6 +297,7 @@ static void full_scan(struct observer *o)
 	DIR *dir = opendir("/proc");
 	__u32 key, next, *prev = NULL;
 	size_t matched = 0, denied = 0;
+	struct proc_exe first_denied = { 0 };
 
 	if (!dir) {
 		log_warn("cannot read /proc: %s", strerror(errno));
@@ -320,7 +320,8 @@ static void full_scan(struct observer *o)
 		case 1:
 			break;
 		case -2:
-			denied++;
+			if (!denied++)
+				first_denied = p;
 			/* fallthrough */
 		default:
 			continue;
@@ -330,9 +331,14 @@ static void full_scan(struct observer *o)
 	}
 	closedir(dir);
 	d->processes = matched;
-	if (denied && !d->said_denied)
-		log_warn("%zu processes could not be looked at: reading /proc/PID/exe of another user's process needs CAP_SYS_PTRACE",
-			 denied);
+	if (denied && !d->said_denied) {
+		char why[192];
+
+		privileges_explain_denied(first_denied.err, why, sizeof(why));
+		log_warn("%zu process%s could not be looked at: reading /proc/PID/exe of pid %d%s: %s",
+			 denied, denied == 1 ? "" : "es", (int)first_denied.pid,
+			 denied > 1 ? " (the first)" : "", why);
+	}
 	d->said_denied = denied > 0;
 
 	/*

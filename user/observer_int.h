@@ -80,11 +80,14 @@ struct resolved {
 	char usdt_provider[256], usdt_entry[256], usdt_return[256];
 	struct exit_site *sites;
 	int nsites;
-	const char *cxx_catch_path; /* where __cxa_begin_catch lives, or NULL */
-	char catch_path[PATH_MAX];
+	const char *cxx_catch_path; /* the opened file to probe __cxa_begin_catch in, or NULL */
+	struct elf_file *catch_ef;  /* that file, when not `ef` */
+	char catch_path[PATH_MAX];  /* its name, for messages */
 	uint64_t catch_offset;
-	/* glibc's longjmp entry points (aliases share one), in longjmp_path */
-	char longjmp_path[PATH_MAX];
+	/* glibc's longjmp entry points (aliases share one), in longjmp_probe */
+	const char *longjmp_probe;  /* the opened file to probe */
+	struct elf_file *longjmp_ef; /* that file, when not `ef` */
+	char longjmp_path[PATH_MAX]; /* its name, for messages */
 	uint64_t longjmp_offsets[4];
 	int nlongjmp;
 	bool go; /* a Go binary: frames per goroutine, see `gob` */

@@ -157,3 +157,15 @@ int privileges_share_dir(int dirfd, const char *user, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+void privileges_explain_denied(int err, char *out, size_t outsz)
+{
+	if (err != EACCES && err != EPERM)
+		snprintf(out, outsz, "%s", strerror(err));
+	else if (!(privileges_effective() & CAP_MASK(CAP_SYS_PTRACE)))
+		snprintf(out, outsz, "%s (CAP_SYS_PTRACE is needed for other users' processes)",
+			 strerror(err));
+	else
+		snprintf(out, outsz, "%s (by the kernel, although CAP_SYS_PTRACE is held: e.g. a sandbox's init or a security module)",
+			 strerror(err));
+}

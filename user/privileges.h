@@ -32,4 +32,12 @@ int privileges_drop(uint64_t keep, const char *user, char *err, size_t errlen);
  */
 int privileges_share_dir(int dirfd, const char *user, char *err, size_t errlen);
 
+/*
+ * Why reading another process's /proc entry or memory failed with `err`
+ * (an errno), for messages: the errno's text, and CAP_SYS_PTRACE blamed
+ * only when it is EACCES/EPERM and we do not hold it. Holding it, the
+ * refusal is the kernel's own (e.g. an init outside our reach in a sandbox).
+ */
+void privileges_explain_denied(int err, char *out, size_t outsz);
+
 #endif

@@ -118,8 +118,12 @@ int proc_match_pid(const struct proc_match *m, pid_t pid, struct proc_exe *out)
 
 	proc_exe_link(pid, link, sizeof(link));
 	n = readlink(link, out->shown, sizeof(out->shown) - 1);
-	if (n <= 0)
-		return n < 0 && errno == EACCES ? -2 : -1; /* kernel threads have no executable */
+	if (n <= 0) {
+		/* kernel threads have no executable (ENOENT) */
+		out->pid = pid;
+		out->err = n < 0 ? errno : 0;
+		return n < 0 && (errno == EACCES || errno == EPERM) ? -2 : -1;
+	}
 	out->shown[n] = '\0';
 	/* " (deleted)": replaced on disk since it started; match what it was */
 	if (n > 10 && !strcmp(out->shown + n - 10, " (deleted)"))

@@ -26,6 +26,7 @@ struct proc_exe {
 	dev_t dev;
 	ino_t ino;
 	char shown[PATH_MAX]; /* the executable as the process sees it */
+	int err;              /* why it could not be read (an errno), when not */
 };
 
 /* 0, or -1 with `err` naming the flag and what is wrong with the value. */
@@ -39,7 +40,7 @@ bool proc_match_text(const struct proc_match *m, const char *exe, const char *cm
 /*
  * Reads /proc/PID and matches it: 1 with `out` filled, 0 if it does not
  * match, -1 if it cannot be read (gone, a kernel thread), -2 if reading it
- * is not allowed (CAP_SYS_PTRACE).
+ * is refused (EACCES/EPERM in out->err, with out->pid).
  */
 int proc_match_pid(const struct proc_match *m, pid_t pid, struct proc_exe *out);
 

@@ -13,13 +13,25 @@
 #include <unistd.h>
 #include "log.h"
 #include "proc_match.h"
+#include "proc_mem.h"
 #include "py_observer.h"
 #include "py_walk.h"
 #include "utf8.h"
 
+#define STR_(x) #x
+#define TO_STR(x) STR_(x)
+
 /* Chain ids as the BPF side numbers them: 0 overflow, names from 2. */
 #define FIRST_ID 2
 #define UNREADABLE_NAME "(unreadable)"
+/*
+ * Remote reads one process may cost per reading: a conserver worker (tens
+ * of threads, frames tens deep) needs hundreds to a few thousand; a forged
+ * frame list could otherwise ask for 64 x 4096 x 2048.
+ */
+#define READS_PER_PROCESS 100000
+/* Distinct chains one process may show in one reading (a worker shows its few) */
+#define CHAINS_PER_PROCESS 64
 
 struct tracked {
 	struct py_process proc;
@@ -27,6 +39,7 @@ struct tracked {
 	int status;   /* py_process_open's result */
 	uint64_t cgroup; /* its cgroup's key, when split by cgroup */
 	bool seen;    /* found again in this reading's scan */
+	bool said_budget, said_chains; /* warned once */
 	unsigned readings;
 };
 
@@ -46,11 +59,15 @@ struct py_observer {
 	size_t nnames;
 	uint64_t (*cgroup_key)(void *ctx, const char *path);
 	void *cgroup_ctx;
-	uint64_t walking_cgroup; /* of the process being read */
 	uint64_t *counts;      /* by id, this reading */
 	bool overflow_seen;
 	uint64_t overflow_count;
 	uint64_t dropped;
+	/* the process being read: its calls' chains, counted once its walk is whole */
+	char (*pending)[INFLIGHT_CHAIN_LEN];
+	size_t npending, cappending;
+	uint64_t over_budget[2]; /* readings given up: reads spent, a loop */
+	uint64_t chains_capped;  /* calls put under overflow by CHAINS_PER_PROCESS */
 	struct py_observer_cost cost;
 };
 
@@ -301,15 +318,62 @@ static uint32_t chain_id(struct py_observer *o, const char *raw, uint64_t cgroup
 	return (uint32_t)(o->nnames++ + FIRST_ID);
 }
 
+/* A call found: kept until the process's walk ends (a walk given up counts nothing). */
 static void on_found(void *ctx, const char *chain)
 {
 	struct py_observer *o = ctx;
-	uint32_t id = chain_id(o, chain ? chain : UNREADABLE_NAME, o->walking_cgroup);
 
-	if (id)
-		o->counts[id]++;
-	else
-		o->overflow_count++;
+	if (o->npending == o->cappending) {
+		size_t cap = o->cappending ? o->cappending * 2 : 64;
+		void *v = realloc(o->pending, cap * sizeof(*o->pending));
+
+		if (!v)
+			return;
+		o->pending = v;
+		o->cappending = cap;
+	}
+	snprintf(o->pending[o->npending++], sizeof(*o->pending), "%s",
+		 chain ? chain : UNREADABLE_NAME);
+}
+
+/*
+ * Counts a whole walk's calls. Past CHAINS_PER_PROCESS distinct chains,
+ * the process's calls go under the overflow series: one forged process
+ * cannot fill the chain table shared with the real workers unnoticed.
+ */
+static void commit_pending(struct py_observer *o, struct tracked *t)
+{
+	const char *distinct[CHAINS_PER_PROCESS];
+	size_t ndistinct = 0, cap = o->max_chains < CHAINS_PER_PROCESS ? o->max_chains
+									  : CHAINS_PER_PROCESS;
+	uint64_t capped = 0;
+
+	for (size_t i = 0; i < o->npending; i++) {
+		const char *name = o->pending[i];
+		bool known = false;
+		uint32_t id;
+
+		for (size_t k = 0; k < ndistinct && !known; k++)
+			known = !strcmp(distinct[k], name);
+		if (!known && ndistinct == cap) {
+			o->overflow_seen = true;
+			o->overflow_count++;
+			capped++;
+			continue;
+		}
+		if (!known)
+			distinct[ndistinct++] = name;
+		id = chain_id(o, name, t->cgroup);
+		if (id)
+			o->counts[id]++;
+		else
+			o->overflow_count++;
+	}
+	o->chains_capped += capped;
+	if (capped && !t->said_chains)
+		log_warn("python: pid %d shows more than %zu distinct chains in one reading: %llu calls counted under the overflow series (inflight.chains.capped)",
+			 (int)t->proc.pid, cap, (unsigned long long)capped);
+	t->said_chains = t->said_chains || capped;
 }
 
 struct py_observer *py_observer_start(const struct py_observer_config *cfg, char *err,
@@ -421,19 +485,36 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 	for (size_t i = 0; i < o->nprocs; i++) {
 		struct tracked *t = &o->procs[i];
 		struct py_walk_stats st;
+		enum proc_budget_state budget;
 		uint64_t reads = 0;
+		int rc;
 
 		if (t->status != 0)
 			continue;
 		/* code objects can be freed and their addresses reused: forget now and then */
 		if (++t->readings % 64 == 0)
 			py_code_cache_reset(&t->cache);
-		o->walking_cgroup = t->cgroup;
-		if (py_walk(&t->proc, &o->target, &t->cache, on_found, o, &st, &reads) == 0) {
+		o->npending = 0;
+		proc_budget_start(READS_PER_PROCESS);
+		rc = py_walk(&t->proc, &o->target, &t->cache, on_found, o, &st, &reads);
+		budget = proc_budget_end();
+		o->cost.reads += reads;
+		if (budget != PROC_BUDGET_OK) {
+			/* what was found is not trusted: the reading leaves this process out */
+			o->over_budget[budget == PROC_BUDGET_CYCLE]++;
+			if (!t->said_budget)
+				log_warn("python: pid %d: %s: its calls are left out of this reading (inflight.processes.over_budget)",
+					 (int)t->proc.pid,
+					 budget == PROC_BUDGET_CYCLE ? "a frame or thread list loops"
+								     : "more than " TO_STR(READS_PER_PROCESS) " remote reads");
+			t->said_budget = true;
+			continue;
+		}
+		if (rc == 0) {
 			o->cost.processes++;
 			o->cost.frames += st.frames;
 		}
-		o->cost.reads += reads;
+		commit_pending(o, t);
 	}
 
 	o->cost.walk_ns = now_ns() - walk_start;
@@ -463,6 +544,9 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 	out->n = n;
 	snapshot_sort(out);
 	out->stats[INFLIGHT_STAT_OVERFLOW] = o->dropped;
+	out->py_stats[PY_STAT_OVER_BUDGET_READS] = o->over_budget[0];
+	out->py_stats[PY_STAT_OVER_BUDGET_CYCLE] = o->over_budget[1];
+	out->py_stats[PY_STAT_CHAINS_CAPPED] = o->chains_capped;
 	o->cost.ns = now_ns() - start;
 	log_debug("python: read %zu process%s: %llu reads, %llu frames, walk %llu us, total %llu us",
 		  o->cost.processes, o->cost.processes == 1 ? "" : "es",
@@ -510,6 +594,7 @@ void py_observer_stop(struct py_observer *o)
 	free(o->cgroups);
 	free(o->counts);
 	free(o->procs);
+	free(o->pending);
 	free(o->pids);
 	free(o->pattern);
 	proc_match_free(&o->match);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "elf_file.h"
+#include "privileges.h"
 #include "proc_mem.h"
 #include "py_process.h"
+#include "target.h"
 
 /*
  * Field `field` (1-based, as proc(5) numbers them, 4 or more) of
@@ -55,6 +58,7 @@ pid_t proc_parent(pid_t pid)
 struct mapping {
 	uint64_t start, offset;
 	char path[PATH_MAX];
+	struct target_mapping tm; /* to open it by */
 };
 
 /* The next file mapping in /proc/PID/maps; 0 at the end. */
@@ -63,21 +67,16 @@ static int next_mapping(FILE *f, struct mapping *m)
 	char line[PATH_MAX + 128];
 
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, off;
-		char *path;
-		size_t len;
+		struct maps_line ml;
 
-		if (sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2)
+		if (target_maps_line(line, &ml) || !ml.file)
 			continue;
-		path = strchr(line, '/');
-		if (!path)
-			continue;
-		len = strlen(path);
-		if (len && path[len - 1] == '\n')
-			path[len - 1] = '\0';
-		m->start = start;
-		m->offset = off;
-		snprintf(m->path, sizeof(m->path), "%s", path);
+		m->start = ml.start;
+		m->offset = ml.offset;
+		snprintf(m->path, sizeof(m->path), "%s", ml.file);
+		m->tm.start = ml.start;
+		m->tm.end = ml.end;
+		snprintf(m->tm.file, sizeof(m->tm.file), "%s", ml.file);
 		return 1;
 	}
 	return 0;
@@ -97,7 +96,7 @@ static int minor_from_name(const char *path)
 
 int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 {
-	char maps[64], file[PATH_MAX + 64], err[256];
+	char maps[64], err[256];
 	struct elf_file *ef = NULL;
 	struct mapping m;
 	uint64_t runtime = 0, vaddr, off, sym;
@@ -120,8 +119,8 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 		if (m.offset != 0 || !strcmp(m.path, out->image))
 			continue;
 		snprintf(out->image, sizeof(out->image), "%s", m.path);
-		snprintf(file, sizeof(file), "/proc/%d/root%s", (int)pid, m.path);
-		ef = elf_file_open(file, err, sizeof(err));
+		/* the file mapped, never what its name leads to (a FIFO would block) */
+		ef = target_open_mapping(pid, &m.tm, err, sizeof(err));
 		if (!ef)
 			continue;
 		if (!elf_file_symbol(ef, "_PyRuntime", &runtime) &&
@@ -151,9 +150,13 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 			out->cell_type = bias + sym;
 		if (!elf_file_symbol(ef, "Py_Version", &sym)) {
 			/* PY_VERSION_HEX, exported since 3.11 */
+			errno = 0;
 			if (proc_read(&mem, bias + sym, &hex, sizeof(hex))) {
-				snprintf(why, whylen, "%s: cannot read Py_Version from pid %d (needs CAP_SYS_PTRACE?)",
-					 out->image, (int)pid);
+				char denied[192];
+
+				privileges_explain_denied(errno ? errno : EFAULT, denied, sizeof(denied));
+				snprintf(why, whylen, "%s: cannot read Py_Version from pid %d: %s",
+					 out->image, (int)pid, denied);
 				goto out;
 			}
 			out->minor = (hex >> 16) & 0xff;

@@ -297,6 +297,7 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 {
 	const struct py_layout *L = w->L;
 	uint64_t frame = thread_frame(w, ts);
+	struct list_guard guard = { 0 };
 
 	for (int depth = 0; frame && depth < MAX_DEPTH; depth++) {
 		uint8_t hdr[512];
@@ -306,6 +307,11 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 		bool ok;
 		int slot;
 
+		/* a forged or torn list that loops: the reading is given up */
+		if (list_guard_loops(&guard, frame)) {
+			proc_budget_cycle();
+			return;
+		}
 		if (hlen > sizeof(hdr) || proc_read(&w->mem, frame, hdr, hlen))
 			return;
 		st->frames++;
@@ -350,10 +356,19 @@ int py_walk(struct py_process *p, const struct py_target *t, struct py_code_cach
 		*reads = w.mem.reads;
 		return -1;
 	}
-	for (; interp && n_interp < MAX_INTERPRETERS; n_interp++) {
+	for (struct list_guard ig = { 0 }; interp && n_interp < MAX_INTERPRETERS; n_interp++) {
 		uint64_t ts = proc_read_ptr(&w.mem, interp + (uint64_t)L->interp_threads_head);
+		struct list_guard tg = { 0 };
 
+		if (list_guard_loops(&ig, interp)) {
+			proc_budget_cycle();
+			break;
+		}
 		for (int n = 0; ts && n < MAX_THREADS; n++) {
+			if (list_guard_loops(&tg, ts)) {
+				proc_budget_cycle();
+				break;
+			}
 			stats->threads++;
 			walk_thread(&w, ts, cache, found, ctx, stats);
 			ts = proc_read_ptr(&w.mem, ts + (uint64_t)L->tstate_next);

@@ -5,6 +5,7 @@
 /* where a value comes from: a kernel-side stat, or the exporter */
 #define FROM_EXPORTER (-1)
 #define FROM_ATTACH (-2)
+#define FROM_PY(k) (-10 - (k))
 
 struct source {
 	const char *metric;
@@ -26,13 +27,17 @@ static const struct metric_doc docs[] = {
 	{ "inflight.chains.unreadable", "{call}",
 	  "Calls whose chain name could not be read from the worker's memory" },
 	{ "inflight.calls.released", "{call}",
-	  "Calls ended by the observer rather than by a return: the thread exited or exec'd, an exception or a longjmp unwound past the probe, or a later entry found the frame stale" },
+	  "Calls ended by the observer rather than by a return: the thread exited or exec'd, an exception or a longjmp unwound past the probe, its goroutine ended or a Go panic was recovered above it, or a later entry found the frame stale" },
 	{ "inflight.returns.unmatched", "{call}",
 	  "Returns with no matching entry, normally calls already running when the probes were attached" },
 	{ "inflight.attach.failed", "{process}",
 	  "Matching processes that could not be observed (function missing, file unreadable, too many files)" },
 	{ "inflight.exports.failed", "{export}",
 	  "OTLP exports given up: refused by the receiver or out of time" },
+	{ "inflight.processes.over_budget", "{reading}",
+	  "CPython process readings given up, their calls left out: more remote reads than the per-process budget, or a frame or thread list that loops (a corrupted or forged process)" },
+	{ "inflight.chains.capped", "{call}",
+	  "Calls counted under the overflow series because their process showed more distinct chains in one reading than one process may add" },
 };
 
 /* in the order the points are emitted; a metric's sources are adjacent */
@@ -51,6 +56,9 @@ static const struct source sources[] = {
 	{ "inflight.returns.unmatched", NULL, INFLIGHT_STAT_UNMATCHED },
 	{ "inflight.attach.failed", NULL, FROM_ATTACH },
 	{ "inflight.exports.failed", NULL, FROM_EXPORTER },
+	{ "inflight.processes.over_budget", "reads", FROM_PY(PY_STAT_OVER_BUDGET_READS) },
+	{ "inflight.processes.over_budget", "cycle", FROM_PY(PY_STAT_OVER_BUDGET_CYCLE) },
+	{ "inflight.chains.capped", NULL, FROM_PY(PY_STAT_CHAINS_CAPPED) },
 };
 
 _Static_assert(sizeof(docs) / sizeof(docs[0]) <= SELF_METRICS_MAX, "SELF_METRICS_MAX too small");
@@ -65,8 +73,8 @@ static const struct metric_doc *doc_of(const char *name)
 }
 
 size_t self_metrics_build(struct self_metrics *m, const uint64_t stats[INFLIGHT_STAT__COUNT],
-			  uint64_t attach_failed, uint64_t exports_failed, uint64_t start_ns,
-			  uint64_t now_ns)
+			  const uint64_t *py_stats, uint64_t attach_failed, uint64_t exports_failed,
+			  uint64_t start_ns, uint64_t now_ns)
 {
 	size_t nm = 0, np = 0;
 	struct otlp_metric *cur = NULL;
@@ -74,7 +82,9 @@ size_t self_metrics_build(struct self_metrics *m, const uint64_t stats[INFLIGHT_
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		const struct source *s = &sources[i];
 		uint64_t v = s->stat == FROM_EXPORTER ? exports_failed
-			     : s->stat == FROM_ATTACH ? attach_failed : stats[s->stat];
+			     : s->stat == FROM_ATTACH ? attach_failed
+			     : s->stat <= FROM_PY(0) ? (py_stats ? py_stats[FROM_PY(0) - s->stat] : 0)
+			     : stats[s->stat];
 		const struct metric_doc *d;
 
 		if (!v)

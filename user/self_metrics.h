@@ -13,9 +13,10 @@
 #include <stdint.h>
 #include "inflight.h"
 #include "otlp_model.h"
+#include "snapshot.h"
 
-#define SELF_METRICS_MAX 8
-#define SELF_POINTS_MAX 16
+#define SELF_METRICS_MAX 10
+#define SELF_POINTS_MAX 24
 
 struct self_metrics {
 	struct otlp_metric metrics[SELF_METRICS_MAX];
@@ -24,12 +25,13 @@ struct self_metrics {
 };
 
 /*
- * Fills `m` from the kernel-side counters, the matching processes that
+ * Fills `m` from the kernel-side counters, the CPython reader's
+ * PY_STAT__COUNT counters (`py_stats`, NULL for none), the matching processes that
  * could not be observed and the exports given up; returns how many metrics it holds (0 when all are zero). Points stay
  * valid until the next call.
  */
 size_t self_metrics_build(struct self_metrics *m, const uint64_t stats[INFLIGHT_STAT__COUNT],
-			  uint64_t attach_failed, uint64_t exports_failed, uint64_t start_ns,
-			  uint64_t now_ns);
+			  const uint64_t *py_stats, uint64_t attach_failed, uint64_t exports_failed,
+			  uint64_t start_ns, uint64_t now_ns);
 
 #endif

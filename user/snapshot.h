@@ -19,12 +19,21 @@ struct chain_stat {
 	int64_t inflight; /* entered - returned - released */
 };
 
+/* What the CPython reader left out, for the self-metrics (cumulative). */
+enum {
+	PY_STAT_OVER_BUDGET_READS, /* process readings given up: read budget spent */
+	PY_STAT_OVER_BUDGET_CYCLE, /* process readings given up: a list loops */
+	PY_STAT_CHAINS_CAPPED,     /* calls under overflow: too many chains in one process */
+	PY_STAT__COUNT,
+};
+
 struct snapshot {
 	uint64_t ts_ns; /* CLOCK_REALTIME when reading began */
 	struct chain_stat *chains; /* sorted by name; overflow last */
 	size_t n;
 	uint64_t stats[INFLIGHT_STAT__COUNT];
 	uint64_t attach_failures; /* discovery: matching processes that could not be probed */
+	uint64_t py_stats[PY_STAT__COUNT];
 	/* only in-flight counts are known (a frame snapshot): no entered/exited */
 	bool gauge_only;
 };

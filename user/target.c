@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "elf_file.h"
+#include "privileges.h"
 #include "target.h"
 
 void target_root(pid_t pid, char *out, size_t outsz)
@@ -32,11 +34,14 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	if (n < 0) {
-		if (errno == ENOENT)
+		char why[192];
+
+		if (errno == ENOENT) {
 			snprintf(err, errlen, "process has no executable (a kernel thread or a zombie)");
-		else
-			snprintf(err, errlen, "cannot read %s: %s%s", link, strerror(errno),
-				 errno == EACCES ? " (CAP_SYS_PTRACE is needed for other users' processes)" : "");
+			return -1;
+		}
+		privileges_explain_denied(errno, why, sizeof(why));
+		snprintf(err, errlen, "cannot read %s: %s", link, why);
 		return -1;
 	}
 	exe[n] = '\0';
@@ -50,7 +55,28 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 	return 0;
 }
 
-int target_pid_mapping(pid_t pid, size_t want, char *out, size_t outsz)
+int target_maps_line(char *line, struct maps_line *out)
+{
+	unsigned long long start, end, off, inode;
+	char *name;
+	int n = 0;
+
+	if (sscanf(line, "%llx-%llx %4s %llx %*x:%*x %llu%n", &start, &end, out->perms, &off,
+		   &inode, &n) != 5 || !n || start >= end)
+		return -1;
+	out->start = start;
+	out->end = end;
+	out->offset = off;
+	name = line + n;
+	name += strspn(name, " \t");
+	/* the line ends at its newline (the kernel escapes one in a name) */
+	name[strcspn(name, "\n")] = '\0';
+	/* "[heap]", "[anon:...]", "": no file (an anonymous name may hold a '/') */
+	out->file = name[0] == '/' ? name : NULL;
+	return 0;
+}
+
+int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 {
 	char path[64], line[PATH_MAX + 128], seen[64][PATH_MAX / 16];
 	size_t nseen = 0, idx = 0;
@@ -62,33 +88,61 @@ int target_pid_mapping(pid_t pid, size_t want, char *out, size_t outsz)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		char perms[8], *file;
+		struct maps_line ml;
 		bool dup = false;
-		size_t len;
 
-		if (sscanf(line, "%*x-%*x %7s", perms) != 1 || perms[2] != 'x')
+		if (target_maps_line(line, &ml) || ml.perms[2] != 'x' || !ml.file)
 			continue;
-		file = strchr(line, '/');
-		if (!file)
-			continue;
-		len = strlen(file);
-		if (len && file[len - 1] == '\n')
-			file[--len] = '\0';
 		for (size_t i = 0; i < nseen; i++)
-			if (!strncmp(seen[i], file, sizeof(seen[i]) - 1))
+			if (!strncmp(seen[i], ml.file, sizeof(seen[i]) - 1))
 				dup = true;
 		if (dup)
 			continue;
 		if (nseen < sizeof(seen) / sizeof(seen[0]))
-			snprintf(seen[nseen++], sizeof(seen[0]), "%s", file);
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", ml.file);
 		if (idx++ == want) {
-			snprintf(out, outsz, "/proc/%d/root%s", (int)pid, file);
+			out->start = ml.start;
+			out->end = ml.end;
+			snprintf(out->file, sizeof(out->file), "%s", ml.file);
 			rc = 0;
 			break;
 		}
 	}
 	fclose(f);
 	return rc;
+}
+
+void target_mapping_shown(pid_t pid, const struct target_mapping *m, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "/proc/%d/root%s", (int)pid, m->file);
+}
+
+struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, char *err,
+				     size_t errlen)
+{
+	char link[96], shown[PATH_MAX + 64];
+	size_t len = strlen(m->file);
+	struct elf_file *ef;
+
+	target_mapping_shown(pid, m, shown, sizeof(shown));
+	/* named "%lx-%lx": maps pads the addresses, map_files does not */
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	ef = elf_file_open_as(link, shown, err, errlen);
+	if (ef || (errno != EPERM && errno != EACCES))
+		return ef;
+	/*
+	 * map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE): without
+	 * it, the name inside the process's root, which the process controls
+	 * (elf_file_open takes regular files only, and never blocks). A
+	 * deleted file's name leads nowhere it mapped.
+	 */
+	if (len > 10 && !strcmp(m->file + len - 10, " (deleted)")) {
+		snprintf(err, errlen, "deleted since it was mapped, and reaching it through %s needs CAP_SYS_ADMIN",
+			 link);
+		return NULL;
+	}
+	return elf_file_open(shown, err, errlen);
 }
 
 static bool is_file(const char *p)

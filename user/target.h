@@ -7,17 +7,45 @@
 #ifndef INFLIGHT_TARGET_H
 #define INFLIGHT_TARGET_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+struct elf_file;
 
 /* The process's executable as a path we can open: /proc/PID/root/<exe>. */
 int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen);
 
+/* One line of /proc/PID/maps. */
+struct maps_line {
+	uint64_t start, end, offset;
+	char perms[5];    /* "r-xp" */
+	const char *file; /* in the line (cut at its newline), or NULL: anonymous, [heap]... */
+};
+/* Parses `line` (modified in place): 0, or -1 if it is not a maps line. */
+int target_maps_line(char *line, struct maps_line *out);
+
+/* A file mapped by a process, as /proc/PID/maps shows it. */
+struct target_mapping {
+	uint64_t start, end;  /* its addresses: its name in /proc/PID/map_files */
+	char file[PATH_MAX];  /* the file's name, which the process controls */
+};
+
 /*
- * The i-th distinct executable file mapping of the process (0-based), as a
- * path through /proc/PID/root. Returns 0, or -1 when there is no i-th.
+ * The i-th distinct executable file mapping of the process (0-based).
+ * Returns 0, or -1 when there is no i-th.
  */
-int target_pid_mapping(pid_t pid, size_t i, char *out, size_t outsz);
+int target_pid_mapping(pid_t pid, size_t i, struct target_mapping *out);
+/* Its name for messages: /proc/PID/root<file>. */
+void target_mapping_shown(pid_t pid, const struct target_mapping *m, char *out, size_t outsz);
+/*
+ * Opens the file mapped there: through /proc/PID/map_files, the very file
+ * mapped, whatever its name leads to now. Without the capability for that,
+ * by its name inside the process's root. NULL with `err` set.
+ */
+struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, char *err,
+				     size_t errlen);
 
 /*
  * A path the user named: used as is when it contains '/', else looked up in

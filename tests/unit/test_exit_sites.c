@@ -399,6 +399,25 @@ static void test_no_exit_rejected(void **state)
 	find_fails(code, sizeof(code), "no return or tail jump");
 }
 
+/*
+ * A symbol's size comes from the file: a function made of thousands of
+ * rets (or claiming a gigabyte) is refused, not turned into that many probes.
+ */
+static void test_absurd_sizes_rejected(void **state)
+{
+	size_t n = EXIT_SITES_MAX + 10;
+	uint8_t *rets = malloc(n);
+
+	(void)state;
+	assert_non_null(rets);
+	rets[0] = 0x55; /* push %rbp: not a thunk */
+	memset(rets + 1, 0xc3, n - 1);
+	find_fails(rets, n, "exits, the most inflight probes");
+	/* a size past the bound is refused before a byte is read */
+	find_fails(rets, (size_t)EXIT_SITES_MAX_CODE + 1, "bytes of code, more than");
+	free(rets);
+}
+
 /* Bytes that do not decode: the error names the address. */
 static void test_undecodable_rejected(void **state)
 {
@@ -482,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_hot_part_alone),
 		cmocka_unit_test(test_thunk_rejected),
 		cmocka_unit_test(test_no_exit_rejected),
+		cmocka_unit_test(test_absurd_sizes_rejected),
 		cmocka_unit_test(test_undecodable_rejected),
 		cmocka_unit_test(test_unsupported_exits_rejected),
 		cmocka_unit_test(test_jrcxz_inside_ok),

@@ -47,7 +47,7 @@ static void test_all_zero_adds_nothing(void **state)
 	struct self_metrics m;
 
 	(void)state;
-	assert_int_equal(self_metrics_build(&m, stats, 0, 0, T0, T1), 0);
+	assert_int_equal(self_metrics_build(&m, stats, NULL, 0, 0, T0, T1), 0);
 }
 
 static void test_only_nonzero_series(void **state)
@@ -59,7 +59,7 @@ static void test_only_nonzero_series(void **state)
 
 	(void)state;
 	stats[INFLIGHT_STAT_DEPTH_FULL] = 3;
-	n = self_metrics_build(&m, stats, 0, 0, T0, T1);
+	n = self_metrics_build(&m, stats, NULL, 0, 0, T0, T1);
 	assert_int_equal(n, 1);
 	u = find(&m, n, "inflight.calls.uncounted");
 	assert_non_null(u);
@@ -83,7 +83,7 @@ static void test_every_counter(void **state)
 	(void)state;
 	for (int k = 0; k < INFLIGHT_STAT__COUNT; k++)
 		stats[k] = 10 + (uint64_t)k;
-	n = self_metrics_build(&m, stats, 5, 7, T0, T1);
+	n = self_metrics_build(&m, stats, NULL, 5, 7, T0, T1);
 	assert_int_equal(n, 7);
 	for (size_t i = 0; i < n; i++) {
 		points += m.metrics[i].npoints;
@@ -119,6 +119,28 @@ static void test_every_counter(void **state)
 	assert_int_equal(value_of(x, NULL), 7);
 }
 
+/* The CPython reader's counters: readings given up by reason, calls capped. */
+static void test_python_reader(void **state)
+{
+	uint64_t stats[INFLIGHT_STAT__COUNT] = { 0 };
+	uint64_t py[PY_STAT__COUNT] = { [PY_STAT_OVER_BUDGET_READS] = 3,
+					[PY_STAT_OVER_BUDGET_CYCLE] = 1,
+					[PY_STAT_CHAINS_CAPPED] = 9 };
+	struct self_metrics m;
+	const struct otlp_metric *x;
+	size_t n;
+
+	(void)state;
+	n = self_metrics_build(&m, stats, py, 0, 0, T0, T1);
+	assert_int_equal(n, 2);
+	x = find(&m, n, "inflight.processes.over_budget");
+	assert_int_equal(x->npoints, 2);
+	assert_int_equal(value_of(x, "reads"), 3);
+	assert_int_equal(value_of(x, "cycle"), 1);
+	x = find(&m, n, "inflight.chains.capped");
+	assert_int_equal(value_of(x, NULL), 9);
+}
+
 /* A second build replaces the first: nothing accumulates between calls. */
 static void test_rebuild(void **state)
 {
@@ -128,10 +150,10 @@ static void test_rebuild(void **state)
 
 	(void)state;
 	stats[INFLIGHT_STAT_RELEASED_EXIT] = 1;
-	n = self_metrics_build(&m, stats, 0, 2, T0, T0);
+	n = self_metrics_build(&m, stats, NULL, 0, 2, T0, T0);
 	assert_int_equal(n, 2);
 	stats[INFLIGHT_STAT_RELEASED_EXIT] = 4;
-	n = self_metrics_build(&m, stats, 0, 0, T0, T1);
+	n = self_metrics_build(&m, stats, NULL, 0, 0, T0, T1);
 	assert_int_equal(n, 1);
 	assert_int_equal(m.metrics[0].npoints, 1);
 	assert_int_equal(value_of(&m.metrics[0], "thread_exit"), 4);
@@ -159,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_all_zero_adds_nothing),
 		cmocka_unit_test(test_only_nonzero_series),
 		cmocka_unit_test(test_every_counter),
+		cmocka_unit_test(test_python_reader),
 		cmocka_unit_test(test_rebuild),
 		cmocka_unit_test(test_clock_stepped_back),
 	};

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Bounded work per reading: a process's memory is the process's to forge.
+ * A frame or thread list that loops is caught within a few steps, a read
+ * budget stops any walk, and neither touches a well-formed list. The
+ * "process" here is this test's own memory, laid out as each supported
+ * CPython's runtime -> interpreter -> thread -> frames, read through
+ * process_vm_readv like any other.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "proc_mem.h"
+#include "py_layout.h"
+#include "py_walk.h"
+
+#define NFRAMES 1000
+#define OBJ 8192 /* room for the runtime, interpreter and thread states */
+#define FRAME 1024 /* the walker reads at most 512 bytes of a frame */
+
+struct fake {
+	uint8_t runtime[OBJ], interp[OBJ], ts[OBJ], cframe[OBJ];
+	uint8_t frames[NFRAMES][FRAME];
+};
+
+static void put(uint8_t *obj, int off, const void *target)
+{
+	uint64_t v = (uint64_t)(uintptr_t)target;
+
+	assert_true(off >= 0 && off + 8 <= FRAME * 8);
+	memcpy(obj + off, &v, 8);
+}
+
+/* One interpreter, one thread, `n` frames linked innermost first. */
+static struct fake *fake_new(const struct py_layout *L, size_t n)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	put(f->runtime, L->runtime_interpreters_head, f->interp);
+	put(f->interp, L->interp_threads_head, f->ts);
+	if (L->cframe_current_frame >= 0) {
+		put(f->ts, L->tstate_frame, f->cframe);
+		put(f->cframe, L->cframe_current_frame, f->frames[0]);
+	} else {
+		put(f->ts, L->tstate_frame, f->frames[0]);
+	}
+	for (size_t i = 0; i + 1 < n; i++)
+		put(f->frames[i], L->frame_previous, f->frames[i + 1]);
+	return f;
+}
+
+static void found(void *ctx, const char *chain)
+{
+	(void)chain;
+	(*(int *)ctx)++;
+}
+
+/* Walks the fake under a budget of `max_reads`; returns how the budget ended. */
+static enum proc_budget_state walk(const struct py_layout *L, struct fake *f, uint64_t max_reads,
+				   struct py_walk_stats *st)
+{
+	struct py_process p = { .pid = getpid(), .L = L, .runtime = (uint64_t)(uintptr_t)f->runtime };
+	struct py_target t = { .func = "_handle_vcon" };
+	static struct py_code_cache cache;
+	uint64_t reads;
+	int calls = 0;
+
+	py_code_cache_reset(&cache);
+	proc_budget_start(max_reads);
+	py_walk(&p, &t, &cache, found, &calls, st, &reads);
+	return proc_budget_end();
+}
+
+static void test_well_formed_list_walked_whole(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < py_layouts_count; i++) {
+		const struct py_layout *L = &py_layouts[i];
+		struct fake *f = fake_new(L, 3);
+		struct py_walk_stats st;
+
+		assert_int_equal(walk(L, f, 100000, &st), PROC_BUDGET_OK);
+		assert_int_equal(st.threads, 1);
+		assert_int_equal(st.frames, 3);
+		free(f);
+	}
+}
+
+/* A frame whose previous is an earlier frame: without the guard, 2048 frames a thread. */
+static void test_frame_cycle_caught(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < py_layouts_count; i++) {
+		const struct py_layout *L = &py_layouts[i];
+		struct fake *f = fake_new(L, 5);
+		struct py_walk_stats st;
+
+		put(f->frames[4], L->frame_previous, f->frames[2]); /* 0 1 2 3 4 2 3 4 ... */
+		assert_int_equal(walk(L, f, 100000, &st), PROC_BUDGET_CYCLE);
+		/* caught within the tail plus twice the loop */
+		if (st.frames > 2 + 2 * 3 + 1)
+			fail_msg("3.%d: %llu frames read before the loop was caught", L->minor,
+				 (unsigned long long)st.frames);
+		free(f);
+	}
+}
+
+/* A thread state that is its own next: without the guard, 4096 threads. */
+static void test_thread_cycle_caught(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < py_layouts_count; i++) {
+		const struct py_layout *L = &py_layouts[i];
+		struct fake *f = fake_new(L, 1);
+		struct py_walk_stats st;
+
+		put(f->ts, L->tstate_next, f->ts);
+		assert_int_equal(walk(L, f, 100000, &st), PROC_BUDGET_CYCLE);
+		assert_true(st.threads <= 2);
+		free(f);
+	}
+}
+
+/* A long list, well formed but longer than the budget allows, stops at the budget. */
+static void test_budget_stops_walk(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < py_layouts_count; i++) {
+		const struct py_layout *L = &py_layouts[i];
+		struct fake *f = fake_new(L, NFRAMES);
+		struct py_walk_stats st;
+
+		assert_int_equal(walk(L, f, 50, &st), PROC_BUDGET_SPENT);
+		assert_true(st.frames < 50);
+		/* the same list with room enough: every frame */
+		assert_int_equal(walk(L, f, 100000, &st), PROC_BUDGET_OK);
+		assert_int_equal(st.frames, NFRAMES);
+		free(f);
+	}
+}
+
+/* The budget counts reads, refuses past it without a syscall, and ends cleanly. */
+static void test_budget_counts_reads(void **state)
+{
+	struct proc_mem m = { .pid = getpid() };
+	uint64_t word = 42, v;
+
+	(void)state;
+	proc_budget_start(10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(proc_read(&m, (uint64_t)(uintptr_t)&word, &v, sizeof(v)), 0);
+	assert_int_equal(proc_read(&m, (uint64_t)(uintptr_t)&word, &v, sizeof(v)), -1);
+	assert_int_equal(m.reads, 10);
+	assert_int_equal(proc_budget_end(), PROC_BUDGET_SPENT);
+	/* no budget: no limit */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(proc_read(&m, (uint64_t)(uintptr_t)&word, &v, sizeof(v)), 0);
+}
+
+/* Brent's guard: loops of any shape caught within 2 x (tail + loop) + loop steps, straight lists never. */
+static void test_list_guard(void **state)
+{
+	(void)state;
+	for (uint64_t tail = 0; tail < 40; tail++) {
+		for (uint64_t loop = 1; loop < 40; loop++) {
+			struct list_guard g = { 0 };
+			uint64_t steps = 0, node = 0;
+
+			while (!list_guard_loops(&g, 0x1000 + node)) {
+				node = node + 1 < tail + loop ? node + 1 : tail;
+				steps++;
+				assert_true(steps <= 2 * (tail + loop) + loop);
+			}
+		}
+	}
+	{
+		struct list_guard g = { 0 };
+
+		for (uint64_t a = 1; a < 100000; a++)
+			assert_false(list_guard_loops(&g, a * 16));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_well_formed_list_walked_whole),
+		cmocka_unit_test(test_frame_cycle_caught),
+		cmocka_unit_test(test_thread_cycle_caught),
+		cmocka_unit_test(test_budget_stops_walk),
+		cmocka_unit_test(test_budget_counts_reads),
+		cmocka_unit_test(test_list_guard),
+	};
+
+	return cmocka_run_group_tests_name("read budget", tests, NULL, NULL);
+}
