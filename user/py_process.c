@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "elf_file.h"
+#include "log.h"
 #include "proc_mem.h"
+#include "py_debug_offsets.h"
 #include "py_process.h"
 
 /*
@@ -53,7 +56,7 @@ pid_t proc_parent(pid_t pid)
 }
 
 struct mapping {
-	uint64_t start, offset;
+	uint64_t start, offset, inode;
 	char path[PATH_MAX];
 };
 
@@ -67,7 +70,9 @@ static int next_mapping(FILE *f, struct mapping *m)
 		char *path;
 		size_t len;
 
-		if (sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2)
+		unsigned long long inode;
+
+		if (sscanf(line, "%llx-%*x %*s %llx %*s %llu", &start, &off, &inode) != 3)
 			continue;
 		path = strchr(line, '/');
 		if (!path)
@@ -77,10 +82,18 @@ static int next_mapping(FILE *f, struct mapping *m)
 			path[len - 1] = '\0';
 		m->start = start;
 		m->offset = off;
+		m->inode = inode;
 		snprintf(m->path, sizeof(m->path), "%s", path);
 		return 1;
 	}
 	return 0;
+}
+
+static bool same_inode(const char *path, uint64_t inode)
+{
+	struct stat st;
+
+	return !stat(path, &st) && (uint64_t)st.st_ino == inode;
 }
 
 /* "python3.10", "libpython3.10.so.1.0": the minor from a file name, or -1. */
@@ -93,6 +106,47 @@ static int minor_from_name(const char *path)
 	if (!p || sscanf(p + 8, "%d", &minor) != 1)
 		return -1;
 	return minor;
+}
+
+/*
+ * The layout to walk the process with: 3.13+ describe themselves
+ * (_Py_DebugOffsets at the start of _PyRuntime); 3.10 to 3.12 from the
+ * table. 0, 1 (a CPython inflight does not read), -1 (unreadable).
+ */
+static int py_layout_resolve(struct py_process *p, char *why, size_t whylen)
+{
+	const struct py_layout *schema = py_debug_schema(p->minor), *table;
+	struct proc_mem mem = { .pid = p->pid };
+	uint8_t raw[4096];
+	int rc;
+
+	if (!schema) {
+		table = py_layout_for(p->minor);
+		if (!table) {
+			snprintf(why, whylen, "%s is CPython %s: inflight reads CPython 3.10 and later",
+				 p->image, p->version);
+			return 1;
+		}
+		p->L = *table;
+		return 0;
+	}
+	if (schema->debug[PY_DBG_END] > sizeof(raw) ||
+	    proc_read(&mem, p->runtime, raw, schema->debug[PY_DBG_END])) {
+		snprintf(why, whylen, "%s: cannot read _PyRuntime from pid %d", p->image, (int)p->pid);
+		return -1;
+	}
+	rc = py_layout_from_debug(p->minor, schema, raw, schema->debug[PY_DBG_END], &p->L, why, whylen);
+	if (rc) {
+		char what[256];
+
+		snprintf(what, sizeof(what), "%s", why);
+		snprintf(why, whylen, "%s: %s", p->image, what);
+		return 1;
+	}
+	if (schema->minor != p->minor)
+		log_info("python: pid %d: CPython %s is newer than inflight knows: its layout is read from its debug offsets as 3.%d lays them out, and checked by reading sys.version back",
+			 (int)p->pid, p->version, schema->minor);
+	return 0;
 }
 
 int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
@@ -121,6 +175,13 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 			continue;
 		snprintf(out->image, sizeof(out->image), "%s", m.path);
 		snprintf(file, sizeof(file), "/proc/%d/root%s", (int)pid, m.path);
+		/*
+		 * maps prints paths as the reader sees them: inside the worker's
+		 * root for a container's own mount tree, but from our root for a
+		 * worker merely chrooted; the inode tells which one is the file.
+		 */
+		if (!same_inode(file, m.inode) && same_inode(m.path, m.inode))
+			snprintf(file, sizeof(file), "%s", m.path);
 		ef = elf_file_open(file, err, sizeof(err));
 		if (!ef)
 			continue;
@@ -149,6 +210,8 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 			out->dict_type = bias + sym;
 		if (!elf_file_symbol(ef, "PyCell_Type", &sym))
 			out->cell_type = bias + sym;
+		if (!elf_file_symbol(ef, "PyCode_Type", &sym))
+			out->code_type = bias + sym;
 		if (!elf_file_symbol(ef, "Py_Version", &sym)) {
 			/* PY_VERSION_HEX, exported since 3.11 */
 			if (proc_read(&mem, bias + sym, &hex, sizeof(hex))) {
@@ -174,14 +237,7 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 			 out->image, out->version);
 		goto out;
 	}
-	out->L = py_layout_for(out->minor);
-	if (!out->L) {
-		snprintf(why, whylen, "%s is CPython %s: inflight reads CPython 3.10 to 3.13",
-			 out->image, out->version);
-		rc = 1;
-		goto out;
-	}
-	rc = 0;
+	rc = py_layout_resolve(out, why, whylen);
 out:
 	elf_file_close(ef);
 	return rc;
