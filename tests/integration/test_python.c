@@ -236,7 +236,10 @@ static void test_threadpool_spawned(void **state)
 	expect_count(CAFE, 0);
 }
 
-/* stderr goes to a file while `fn` runs; what was written there, in `out`. */
+/*
+ * stderr goes to a file while `fn` runs; what was written there, in `out`.
+ * `fn` must not fail the test (that would leave stderr redirected).
+ */
 static void capture_stderr(void (*fn)(void), char *out, size_t outsz)
 {
 	FILE *tmp = tmpfile();
@@ -267,10 +270,12 @@ static int occurrences(const char *s, const char *what)
 	return n;
 }
 
-static void two_unreadable(void)
+static int64_t unreadable_counts[2];
+
+static void read_unreadable_twice(void)
 {
-	expect_count("(unreadable)", 2);
-	expect_count("(unreadable)", 2);
+	unreadable_counts[0] = count_of("(unreadable)");
+	unreadable_counts[1] = count_of("(unreadable)");
 }
 
 /*
@@ -287,7 +292,10 @@ static void test_typo_argument(void **state)
 	observe_standin_with(NULL, "chain_detail[\"name\"]");
 	push("in_t", 2, "t");
 	wait_list("entered", 2);
-	capture_stderr(two_unreadable, log, sizeof(log));
+	capture_stderr(read_unreadable_twice, log, sizeof(log));
+	assert_int_equal(unreadable_counts[0], 2);
+	assert_int_equal(unreadable_counts[1], 2);
+	/* once, not at every reading */
 	assert_int_equal(occurrences(log, "has no argument 'chain_detail'"), 1);
 	assert_non_null(strstr(log, "worker_name, ingress_list, vcon_id, chain_details"));
 	expect_count("transcribe", -1);
