@@ -73,10 +73,12 @@ static const char doc[] =
 	"  inflight top --pid 4242 --func handle_job --chain '$arg2:u32' --json --once\n"
 	"  inflight top --binary /usr/lib/libwork.so --func work --chain-name jobs\n"
 	"  inflight top --pid 4242 --usdt app:job_start,app:job_done --chain '+0($arg1):string'"
-	"\vCounting starts when the probes attach: calls already running then are not\n"
-	"counted. Exits no return probe sees (thread exit, exec, longjmp, exceptions)\n"
-	"are repaired. Exit status: 0 on success, 2 on bad input or when the probes\n"
-	"cannot be attached.";
+	"\vWith probes, counting starts when they attach: calls already running then\n"
+	"are not counted. Exits no return probe sees (thread exit, exec, longjmp,\n"
+	"exceptions) are repaired. With --python there are no probes: each reading\n"
+	"counts the calls running at that moment, those running at start included.\n"
+	"Exit status: 0 on success, 2 on bad input or when the probes cannot be\n"
+	"attached.";
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
 
