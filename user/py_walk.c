@@ -77,11 +77,28 @@ void py_code_cache_reset(struct py_code_cache *c)
 		c->slot[i] = PY_SLOT_UNKNOWN;
 }
 
+/*
+ * Frames of one thread sit next to each other (3.11+: in the thread's data
+ * stack, each caller just below its callee), so one read of the pages below
+ * a frame serves the frames of many calls: one process_vm_readv for a few
+ * dozen frames instead of one each.
+ */
+#define FRAME_WINDOW 16384
+#define PAGE 4096ull
+
+struct frame_window {
+	uint64_t base;
+	size_t len;      /* 0: empty */
+	bool big_failed; /* this thread's memory below is not all mapped */
+	uint8_t buf[FRAME_WINDOW];
+};
+
 struct walker {
 	struct py_process *p;
 	const struct py_layout *L;
 	struct proc_mem mem;
 	struct py_target *t;
+	struct frame_window win;
 };
 
 static int64_t read_i64(struct walker *w, uint64_t addr)
@@ -346,6 +363,40 @@ static void frame_chain(struct walker *w, uint64_t frame, int slot, char *out, s
 	*ok = obj && !read_str(w, obj, out, outsz);
 }
 
+/*
+ * The fixed part of the frame at `frame`, from the window when it holds it,
+ * else from a fresh window: the pages from the frame's end down to
+ * FRAME_WINDOW bytes, or only the frame's own pages if that much is not
+ * mapped. What the window says of a frame that counts is read again
+ * directly (walk_thread), as before.
+ */
+static int read_frame(struct walker *w, uint64_t frame, uint8_t *hdr, size_t hlen)
+{
+	struct frame_window *fw = &w->win;
+	uint64_t top = (frame + hlen + PAGE - 1) & ~(PAGE - 1), own = top - (frame & ~(PAGE - 1));
+
+	if (fw->len && frame >= fw->base && frame + hlen <= fw->base + fw->len)
+		goto hit;
+	fw->len = 0;
+	if (!fw->big_failed && top >= FRAME_WINDOW && own <= FRAME_WINDOW) {
+		if (!proc_read(&w->mem, top - FRAME_WINDOW, fw->buf, FRAME_WINDOW)) {
+			fw->base = top - FRAME_WINDOW;
+			fw->len = FRAME_WINDOW;
+			goto hit;
+		}
+		fw->big_failed = true;
+	}
+	if (own <= FRAME_WINDOW && !proc_read(&w->mem, top - own, fw->buf, (size_t)own)) {
+		fw->base = top - own;
+		fw->len = (size_t)own;
+		goto hit;
+	}
+	return proc_read(&w->mem, frame, hdr, hlen);
+hit:
+	memcpy(hdr, fw->buf + (frame - fw->base), hlen);
+	return 0;
+}
+
 /* The innermost frame of a thread. */
 static uint64_t thread_frame(struct walker *w, uint64_t ts)
 {
@@ -363,6 +414,8 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 	const struct py_layout *L = w->L;
 	uint64_t frame = thread_frame(w, ts);
 
+	w->win.len = 0;
+	w->win.big_failed = false;
 	for (int depth = 0; frame && depth < MAX_DEPTH; depth++) {
 		uint8_t hdr[512];
 		uint64_t code, prev, arg = 0, code_again, arg_again = 0;
@@ -371,7 +424,7 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 		bool ok = false;
 		int slot;
 
-		if (hlen > sizeof(hdr) || proc_read(&w->mem, frame, hdr, hlen))
+		if (hlen > sizeof(hdr) || read_frame(w, frame, hdr, hlen))
 			return;
 		st->frames++;
 		memcpy(&code, hdr + L->frame_code, 8);
