@@ -72,6 +72,7 @@ all: $(BUILD)/inflight
 deps:
 	@tools/install-deps.sh
 	@tests/receiver/install.sh
+	@tools/sid-root.sh
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/support $(WORKER_DIR):
 	@mkdir -p $@

@@ -74,11 +74,13 @@ static const char doc[] =
 	"  inflight top --binary /usr/lib/libwork.so --func work --chain-name jobs\n"
 	"  inflight top --pid 4242 --usdt app:job_start,app:job_done --chain '+0($arg1):string'\n"
 	"  inflight top --binary ./goworker --func main.handle --chain '%ax:gostring'"
-	"\vCounting starts when the probes attach: calls already running then are not\n"
-	"counted. Exits no return probe sees (thread exit, exec, longjmp, exceptions,\n"
-	"a goroutine's end or recovered panic) are repaired. Exit status: 0 on\n"
-	"success, 2 on bad input, when the probes cannot be attached, or when the\n"
-	"process of --pid has exited.";
+	"\vWith probes, counting starts when they attach: calls already running then\n"
+	"are not counted. Exits no return probe sees (thread exit, exec, longjmp,\n"
+	"exceptions, a goroutine's end or recovered panic) are repaired. With\n"
+	"--python there are no probes: each reading counts the calls running at\n"
+	"that moment, those running at start included. Exit status: 0 on success,\n"
+	"2 on bad input, when the probes cannot be attached, or when the process\n"
+	"of --pid has exited.";
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
 

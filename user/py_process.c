@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "elf_file.h"
 #include "privileges.h"
+#include "log.h"
 #include "proc_mem.h"
+#include "py_debug_offsets.h"
 #include "py_process.h"
 #include "target.h"
 
@@ -76,6 +79,7 @@ static int next_mapping(FILE *f, struct mapping *m)
 		snprintf(m->path, sizeof(m->path), "%s", ml.file);
 		m->tm.start = ml.start;
 		m->tm.end = ml.end;
+		m->tm.inode = ml.inode;
 		snprintf(m->tm.file, sizeof(m->tm.file), "%s", ml.file);
 		return 1;
 	}
@@ -92,6 +96,47 @@ static int minor_from_name(const char *path)
 	if (!p || sscanf(p + 8, "%d", &minor) != 1)
 		return -1;
 	return minor;
+}
+
+/*
+ * The layout to walk the process with: 3.13+ describe themselves
+ * (_Py_DebugOffsets at the start of _PyRuntime); 3.10 to 3.12 from the
+ * table. 0, 1 (a CPython inflight does not read), -1 (unreadable).
+ */
+static int py_layout_resolve(struct py_process *p, char *why, size_t whylen)
+{
+	const struct py_layout *schema = py_debug_schema(p->minor), *table;
+	struct proc_mem mem = { .pid = p->pid };
+	uint8_t raw[4096];
+	int rc;
+
+	if (!schema) {
+		table = py_layout_for(p->minor);
+		if (!table) {
+			snprintf(why, whylen, "%s is CPython %s: inflight reads CPython 3.10 and later",
+				 p->image, p->version);
+			return 1;
+		}
+		p->L = *table;
+		return 0;
+	}
+	if (schema->debug[PY_DBG_END] > sizeof(raw) ||
+	    proc_read(&mem, p->runtime, raw, schema->debug[PY_DBG_END])) {
+		snprintf(why, whylen, "%s: cannot read _PyRuntime from pid %d", p->image, (int)p->pid);
+		return -1;
+	}
+	rc = py_layout_from_debug(p->minor, schema, raw, schema->debug[PY_DBG_END], &p->L, why, whylen);
+	if (rc) {
+		char what[256];
+
+		snprintf(what, sizeof(what), "%s", why);
+		snprintf(why, whylen, "%s: %s", p->image, what);
+		return 1;
+	}
+	if (schema->minor != p->minor)
+		log_info("python: pid %d: CPython %s is newer than inflight knows: its layout is read from its debug offsets as 3.%d lays them out, and checked by reading sys.version back",
+			 (int)p->pid, p->version, schema->minor);
+	return 0;
 }
 
 int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
@@ -148,6 +193,8 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 			out->dict_type = bias + sym;
 		if (!elf_file_symbol(ef, "PyCell_Type", &sym))
 			out->cell_type = bias + sym;
+		if (!elf_file_symbol(ef, "PyCode_Type", &sym))
+			out->code_type = bias + sym;
 		if (!elf_file_symbol(ef, "Py_Version", &sym)) {
 			/* PY_VERSION_HEX, exported since 3.11 */
 			errno = 0;
@@ -177,14 +224,7 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 			 out->image, out->version);
 		goto out;
 	}
-	out->L = py_layout_for(out->minor);
-	if (!out->L) {
-		snprintf(why, whylen, "%s is CPython %s: inflight reads CPython 3.10 to 3.13",
-			 out->image, out->version);
-		rc = 1;
-		goto out;
-	}
-	rc = 0;
+	rc = py_layout_resolve(out, why, whylen);
 out:
 	elf_file_close(ef);
 	return rc;

@@ -3,7 +3,9 @@
  * A CPython process as the frame walker sees it: which mapped file holds
  * the interpreter (the executable, or libpython for shared builds), where
  * its _PyRuntime and type objects sit in the process, and its version,
- * read from the process itself (Py_Version; 3.10 has none: its file name).
+ * read from the process itself (Py_Version; 3.10 has none: its file name),
+ * and the layout its frame walk follows: for 3.13+ from the process's own
+ * debug offsets, before that from the table.
  */
 #ifndef INFLIGHT_PY_PROCESS_H
 #define INFLIGHT_PY_PROCESS_H
@@ -20,9 +22,11 @@ struct py_process {
 	char image[4096];     /* the file holding the interpreter, for messages */
 	char version[16];     /* "3.12.1" */
 	int minor;
-	const struct py_layout *L; /* NULL: not supported */
+	struct py_layout L;   /* valid when py_process_open returned 0 */
 	uint64_t runtime;     /* &_PyRuntime in the process */
-	uint64_t unicode_type, dict_type, cell_type;
+	uint64_t unicode_type, dict_type, cell_type, code_type;
+	/* the walk's check that the layout holds (sys.version read back) */
+	bool layout_checked, layout_bad;
 };
 
 /*

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "log.h"
 #include "py_walk.h"
 #include "utf8.h"
 
@@ -73,19 +74,47 @@ void py_code_cache_reset(struct py_code_cache *c)
 {
 	memset(c->code, 0, sizeof(c->code));
 	for (size_t i = 0; i < PY_CODE_CACHE; i++)
-		c->slot[i] = -2;
+		c->slot[i] = PY_SLOT_UNKNOWN;
 }
+
+/*
+ * Frames of one thread sit next to each other (3.11+: in the thread's data
+ * stack, each caller just below its callee), so one read of the pages below
+ * a frame serves the frames of many calls: one process_vm_readv for a few
+ * dozen frames instead of one each.
+ */
+#define FRAME_WINDOW 16384
+#define PAGE 4096ull
+
+struct frame_window {
+	uint64_t base;
+	size_t len;      /* 0: empty */
+	bool big_failed; /* this thread's memory below is not all mapped */
+	uint8_t buf[FRAME_WINDOW];
+};
 
 struct walker {
 	struct py_process *p;
 	const struct py_layout *L;
 	struct proc_mem mem;
-	const struct py_target *t;
+	struct py_target *t;
+	struct frame_window win;
 };
 
 static int64_t read_i64(struct walker *w, uint64_t addr)
 {
 	return (int64_t)proc_read_ptr(&w->mem, addr);
+}
+
+/*
+ * The object a frame slot refers to. 3.14+ keep _PyStackRefs there: the
+ * low two bits are tags (1: a borrowed or immortal reference, and NULL is
+ * 1; 3: a small int, no object). Older slots hold plain, aligned pointers,
+ * which the mask leaves alone.
+ */
+static uint64_t slot_object(uint64_t ref)
+{
+	return (ref & 3) == 3 ? 0 : ref & ~3ull;
 }
 
 /*
@@ -221,41 +250,93 @@ static uint64_t dict_get(struct walker *w, uint64_t dict, const char *key)
 	return 0;
 }
 
-/* The argument's slot in localsplus for this code object, or -1. */
+/* The first `n` names of a code object's locals, comma-separated, for messages. */
+static void arg_names(struct walker *w, uint64_t names, int64_t n, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int64_t i = 0; i < n && i < MAX_ARGS; i++) {
+		char name[INFLIGHT_CHAIN_LEN];
+		uint64_t obj = proc_read_ptr(&w->mem, names + (uint64_t)w->L->tuple_items + 8 * (uint64_t)i);
+		int len;
+
+		if (read_str(w, obj, name, sizeof(name)))
+			snprintf(name, sizeof(name), "?");
+		len = snprintf(out + o, outsz - o, "%s%s", i ? ", " : "", name);
+		if (len < 0 || (size_t)len >= outsz - o)
+			break;
+		o += (size_t)len;
+	}
+}
+
+/* Once per target: the function is there, the argument --py-chain names is not. */
+static void warn_no_arg(struct walker *w, uint64_t names, int32_t nargs)
+{
+	struct py_target *t = w->t;
+	char list[512];
+
+	if (t->warned_no_arg)
+		return;
+	t->warned_no_arg = true;
+	arg_names(w, names, nargs, list, sizeof(list));
+	if (t->arg_name[0])
+		log_warn("python: %s has no argument '%s' (--py-chain); its arguments: %s; its calls count under (unreadable)",
+			 t->func, t->arg_name, nargs ? list : "none");
+	else
+		log_warn("python: %s has %d argument%s (%s), --py-chain asks for index %d; its calls count under (unreadable)",
+			 t->func, (int)nargs, nargs == 1 ? "" : "s", nargs ? list : "none", t->arg_index);
+}
+
+/*
+ * The argument's slot in localsplus for this code object, PY_SLOT_OTHER if
+ * it is not the function, PY_SLOT_NO_ARG if it is but has no such argument.
+ */
 static int match_code(struct walker *w, uint64_t code)
 {
 	const struct py_layout *L = w->L;
 	const struct py_target *t = w->t;
 	uint64_t names;
-	int32_t argcount;
+	int32_t argcount, kwonly = 0;
 	int64_t n;
 
+	/* 3.13+ frames may run something else than a code object */
+	if (w->p->code_type && proc_read_ptr(&w->mem, code + (uint64_t)L->object_type) != w->p->code_type)
+		return PY_SLOT_OTHER;
 	if (!str_equals(w, proc_read_ptr(&w->mem, code + (uint64_t)L->code_name), t->func))
-		return -1;
+		return PY_SLOT_OTHER;
 	if (t->file_suffix[0] &&
 	    !str_ends_with(w, proc_read_ptr(&w->mem, code + (uint64_t)L->code_filename), t->file_suffix))
-		return -1;
-	if (proc_read(&w->mem, code + (uint64_t)L->code_argcount, &argcount, sizeof(argcount)))
-		return -1;
-	if (!t->arg_name[0])
-		return t->arg_index < argcount ? t->arg_index : -1;
-	/* by name: the first co_argcount local names are the arguments */
+		return PY_SLOT_OTHER;
+	if (proc_read(&w->mem, code + (uint64_t)L->code_argcount, &argcount, sizeof(argcount)) ||
+	    proc_read(&w->mem, code + (uint64_t)L->code_kwonlyargcount, &kwonly, sizeof(kwonly)) ||
+	    argcount < 0 || kwonly < 0 || argcount > MAX_ARGS || kwonly > MAX_ARGS)
+		return PY_SLOT_OTHER;
+	/* the positional arguments, then the keyword-only ones, lead the local names */
 	names = proc_read_ptr(&w->mem, code + (uint64_t)L->code_varnames);
 	n = read_i64(w, names + (uint64_t)L->tuple_size);
-	for (int64_t i = 0; i < argcount && i < n && i < MAX_ARGS; i++) {
-		uint64_t name = proc_read_ptr(&w->mem, names + (uint64_t)L->tuple_items + 8 * (uint64_t)i);
+	if (n < argcount + kwonly)
+		return PY_SLOT_OTHER; /* not a code object's names: read while it changed */
+	if (!t->arg_name[0]) {
+		if (t->arg_index < argcount + kwonly)
+			return t->arg_index;
+	} else {
+		for (int32_t i = 0; i < argcount + kwonly; i++) {
+			uint64_t name = proc_read_ptr(&w->mem, names + (uint64_t)L->tuple_items + 8 * (uint64_t)i);
 
-		if (str_equals(w, name, t->arg_name))
-			return (int)i;
+			if (str_equals(w, name, t->arg_name))
+				return (int)i;
+		}
 	}
-	return -1;
+	warn_no_arg(w, names, argcount + kwonly);
+	return PY_SLOT_NO_ARG;
 }
 
 static int code_slot(struct walker *w, struct py_code_cache *c, uint64_t code)
 {
 	size_t h = (size_t)((code >> 4) * 0x9e3779b97f4a7c15ull >> 55) % PY_CODE_CACHE;
 
-	if (c->code[h] != code || c->slot[h] == -2) {
+	if (c->code[h] != code || c->slot[h] == PY_SLOT_UNKNOWN) {
 		c->code[h] = code;
 		c->slot[h] = (int16_t)match_code(w, code);
 	}
@@ -267,7 +348,8 @@ static void frame_chain(struct walker *w, uint64_t frame, int slot, char *out, s
 			bool *ok, uint64_t *arg)
 {
 	const struct py_layout *L = w->L;
-	uint64_t obj = proc_read_ptr(&w->mem, frame + (uint64_t)L->frame_localsplus + 8 * (uint64_t)slot);
+	uint64_t obj = slot_object(
+		proc_read_ptr(&w->mem, frame + (uint64_t)L->frame_localsplus + 8 * (uint64_t)slot));
 
 	*arg = obj;
 	*ok = false;
@@ -279,6 +361,40 @@ static void frame_chain(struct walker *w, uint64_t frame, int slot, char *out, s
 	if (obj && w->t->key[0])
 		obj = dict_get(w, obj, w->t->key);
 	*ok = obj && !read_str(w, obj, out, outsz);
+}
+
+/*
+ * The fixed part of the frame at `frame`, from the window when it holds it,
+ * else from a fresh window: the pages from the frame's end down to
+ * FRAME_WINDOW bytes, or only the frame's own pages if that much is not
+ * mapped. What the window says of a frame that counts is read again
+ * directly (walk_thread), as before.
+ */
+static int read_frame(struct walker *w, uint64_t frame, uint8_t *hdr, size_t hlen)
+{
+	struct frame_window *fw = &w->win;
+	uint64_t top = (frame + hlen + PAGE - 1) & ~(PAGE - 1), own = top - (frame & ~(PAGE - 1));
+
+	if (fw->len && frame >= fw->base && frame + hlen <= fw->base + fw->len)
+		goto hit;
+	fw->len = 0;
+	if (!fw->big_failed && top >= FRAME_WINDOW && own <= FRAME_WINDOW) {
+		if (!proc_read(&w->mem, top - FRAME_WINDOW, fw->buf, FRAME_WINDOW)) {
+			fw->base = top - FRAME_WINDOW;
+			fw->len = FRAME_WINDOW;
+			goto hit;
+		}
+		fw->big_failed = true;
+	}
+	if (own <= FRAME_WINDOW && !proc_read(&w->mem, top - own, fw->buf, (size_t)own)) {
+		fw->base = top - own;
+		fw->len = (size_t)own;
+		goto hit;
+	}
+	return proc_read(&w->mem, frame, hdr, hlen);
+hit:
+	memcpy(hdr, fw->buf + (frame - fw->base), hlen);
+	return 0;
 }
 
 /* The innermost frame of a thread. */
@@ -299,12 +415,14 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 	uint64_t frame = thread_frame(w, ts);
 	struct list_guard guard = { 0 };
 
+	w->win.len = 0;
+	w->win.big_failed = false;
 	for (int depth = 0; frame && depth < MAX_DEPTH; depth++) {
 		uint8_t hdr[512];
-		uint64_t code, prev, arg, code_again, arg_again;
+		uint64_t code, prev, arg = 0, code_again, arg_again = 0;
 		char chain[INFLIGHT_CHAIN_LEN];
 		size_t hlen = (size_t)L->frame_localsplus;
-		bool ok;
+		bool ok = false;
 		int slot;
 
 		/* a forged or torn list that loops: the reading is given up */
@@ -312,26 +430,30 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 			proc_budget_cycle();
 			return;
 		}
-		if (hlen > sizeof(hdr) || proc_read(&w->mem, frame, hdr, hlen))
+		if (hlen > sizeof(hdr) || read_frame(w, frame, hdr, hlen))
 			return;
 		st->frames++;
 		memcpy(&code, hdr + L->frame_code, 8);
 		memcpy(&prev, hdr + L->frame_previous, 8);
-		/* shim frames the C stack owns (3.12+) hold no Python call */
-		if (L->frame_owner >= 0 && L->owner_cstack >= 0 && hdr[L->frame_owner] == L->owner_cstack)
+		code = slot_object(code);
+		/* frames the C stack (3.12, 3.13) or the interpreter (3.14+) own hold no Python call */
+		if (L->frame_owner >= 0 && L->owner_shim >= 0 && hdr[L->frame_owner] >= L->owner_shim)
 			goto next;
 		/* 3.10 keeps popped frame objects for reuse: a stale link can reach one */
 		if (L->frame_state >= 0 && (int8_t)hdr[L->frame_state] != L->state_executing &&
 		    (int8_t)hdr[L->frame_state] != L->state_unwinding)
 			goto next;
-		if (!code || (slot = code_slot(w, cache, code)) < 0)
+		if (!code || (slot = code_slot(w, cache, code)) == PY_SLOT_OTHER)
 			goto next;
-		frame_chain(w, frame, slot, chain, sizeof(chain), &ok, &arg);
+		if (slot != PY_SLOT_NO_ARG)
+			frame_chain(w, frame, slot, chain, sizeof(chain), &ok, &arg);
 		/* still the same call? a frame popped meanwhile is not reported */
-		code_again = proc_read_ptr(&w->mem, frame + (uint64_t)L->frame_code);
-		arg_again = proc_read_ptr(&w->mem, frame + (uint64_t)L->frame_localsplus + 8 * (uint64_t)slot);
+		code_again = slot_object(proc_read_ptr(&w->mem, frame + (uint64_t)L->frame_code));
+		if (slot != PY_SLOT_NO_ARG)
+			arg_again = slot_object(proc_read_ptr(
+				&w->mem, frame + (uint64_t)L->frame_localsplus + 8 * (uint64_t)slot));
 		/* arguments are bound before the body runs: NULL is a frame being torn down */
-		if (code_again != code || arg_again != arg || !arg) {
+		if (code_again != code || arg_again != arg || (slot != PY_SLOT_NO_ARG && !arg)) {
 			st->skipped++;
 			goto next;
 		}
@@ -342,19 +464,65 @@ next:
 	}
 }
 
-int py_walk(struct py_process *p, const struct py_target *t, struct py_code_cache *cache,
+/*
+ * Once per process: sys.version read back through the layout (interpreter,
+ * dict, str) must name the version the process said it is. 1 if it holds,
+ * 0 if sys is not set up yet, -1 if the layout is wrong.
+ */
+static int check_layout(struct walker *w, uint64_t interp, char *got, size_t gotsz)
+{
+	uint64_t sysdict = proc_read_ptr(&w->mem, interp + (uint64_t)w->L->interp_sysdict);
+	uint64_t version;
+	char want[16];
+	size_t n;
+
+	got[0] = '\0';
+	if (!sysdict)
+		return 0;
+	version = dict_get(w, sysdict, "version");
+	if (!version)
+		return proc_read_ptr(&w->mem, sysdict + (uint64_t)w->L->object_type) == w->p->dict_type ? 0 : -1;
+	if (read_str(w, version, got, gotsz))
+		return -1;
+	n = (size_t)snprintf(want, sizeof(want), "3.%d", w->L->minor);
+	return !strncmp(got, want, n) && !isdigit((unsigned char)got[n]) ? 1 : -1;
+}
+
+int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
 	    py_found_fn found, void *ctx, struct py_walk_stats *stats, uint64_t *reads)
 {
-	struct walker w = { .p = p, .L = p->L, .mem = { .pid = p->pid }, .t = t };
-	const struct py_layout *L = p->L;
+	struct walker w = { .p = p, .L = &p->L, .mem = { .pid = p->pid }, .t = t };
+	const struct py_layout *L = &p->L;
 	uint64_t interp;
 	int n_interp = 0;
 
 	memset(stats, 0, sizeof(*stats));
+	if (p->layout_bad) {
+		*reads = 0;
+		return -1;
+	}
 	interp = proc_read_ptr(&w.mem, p->runtime + (uint64_t)L->runtime_interpreters_head);
 	if (!interp) {
 		*reads = w.mem.reads;
 		return -1;
+	}
+	if (!p->layout_checked) {
+		char got[INFLIGHT_CHAIN_LEN];
+		int rc = check_layout(&w, interp, got, sizeof(got));
+
+		if (rc < 0) {
+			p->layout_bad = true;
+			log_warn("python: pid %d: %s (CPython %s): its layout does not hold (sys.version read as '%s'): not read",
+				 (int)p->pid, p->image, p->version, got);
+			*reads = w.mem.reads;
+			return -1;
+		}
+		/* not set up yet: no call of the function can be running either */
+		if (rc == 0) {
+			*reads = w.mem.reads;
+			return 0;
+		}
+		p->layout_checked = true;
 	}
 	for (struct list_guard ig = { 0 }; interp && n_interp < MAX_INTERPRETERS; n_interp++) {
 		uint64_t ts = proc_read_ptr(&w.mem, interp + (uint64_t)L->interp_threads_head);

@@ -23,6 +23,7 @@ struct py_target {
 	char arg_name[64];     /* the argument by name ("" to use arg_index) */
 	int arg_index;         /* by position, 0-based */
 	char key[64];          /* look this key up in it (a dict); "" for none */
+	bool warned_no_arg;    /* the function lacks the argument: said once */
 };
 
 /*
@@ -35,8 +36,11 @@ int py_chain_spec_parse(const char *spec, struct py_target *t, char *err, size_t
 #define PY_CODE_CACHE 512
 struct py_code_cache {
 	uint64_t code[PY_CODE_CACHE];
-	int16_t slot[PY_CODE_CACHE]; /* -2 unknown, -1 no match, else the argument's slot */
+	int16_t slot[PY_CODE_CACHE]; /* PY_SLOT_*, else the argument's slot */
 };
+#define PY_SLOT_UNKNOWN (-2) /* not looked at yet */
+#define PY_SLOT_OTHER (-1)   /* another function */
+#define PY_SLOT_NO_ARG (-3)  /* the function, without the argument: counted as unreadable */
 
 struct py_walk_stats {
 	uint64_t threads, frames, matches, skipped; /* skipped: changed while read */
@@ -45,8 +49,11 @@ struct py_walk_stats {
 /* Called per in-flight call: `chain` is raw UTF-8 (at most 63 bytes), or NULL if unreadable. */
 typedef void (*py_found_fn)(void *ctx, const char *chain);
 
-/* Walks the process once. 0, or -1 if its runtime could not be read at all. */
-int py_walk(struct py_process *p, const struct py_target *t, struct py_code_cache *cache,
+/*
+ * Walks the process once. 0, or -1 if its runtime could not be read at all
+ * or its layout does not hold (checked once, by reading sys.version back).
+ */
+int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
 	    py_found_fn found, void *ctx, struct py_walk_stats *stats, uint64_t *reads);
 
 void py_code_cache_reset(struct py_code_cache *c);

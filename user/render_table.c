@@ -3,26 +3,34 @@
 #include <string.h>
 #include <time.h>
 #include "render.h"
+#include "text_width.h"
 
 #define NAME_COLS 32
 
 /*
  * Chain names come from worker memory: never let one move the cursor or
  * recolour the operator's terminal. Control bytes print as \xNN.
- * Returns the number of columns written (one per code point).
+ * Returns the number of columns written, by display width (a CJK character
+ * takes two), never more than `maxcols`: a character that would not fit
+ * is left out.
  */
 static int write_name(FILE *out, const char *s, int maxcols)
 {
 	int cols = 0;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p && cols < maxcols; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			cols += fprintf(out, "\\x%02x", *p);
-		} else {
-			fputc(*p, out);
-			if ((*p & 0xc0) != 0x80)
-				cols++;
-		}
+	while (*s) {
+		uint32_t cp;
+		size_t n = text_decode(s, &cp);
+		int w = cp < 0x20 || cp == 0x7f ? 4 : text_width_cp(cp);
+
+		if (cols + w > maxcols)
+			break;
+		if (cp < 0x20 || cp == 0x7f)
+			fprintf(out, "\\x%02x", (unsigned)cp);
+		else
+			fwrite(s, 1, n, out);
+		cols += w;
+		s += n;
 	}
 	return cols;
 }

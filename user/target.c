@@ -67,6 +67,7 @@ int target_maps_line(char *line, struct maps_line *out)
 	out->start = start;
 	out->end = end;
 	out->offset = off;
+	out->inode = inode;
 	name = line + n;
 	name += strspn(name, " \t");
 	/* the line ends at its newline (the kernel escapes one in a name) */
@@ -103,6 +104,7 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 		if (idx++ == want) {
 			out->start = ml.start;
 			out->end = ml.end;
+			out->inode = ml.inode;
 			snprintf(out->file, sizeof(out->file), "%s", ml.file);
 			rc = 0;
 			break;
@@ -115,6 +117,15 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 void target_mapping_shown(pid_t pid, const struct target_mapping *m, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "/proc/%d/root%s", (int)pid, m->file);
+}
+
+static uint64_t inode_of(const struct elf_file *ef)
+{
+	dev_t dev;
+	ino_t ino;
+
+	elf_file_identity(ef, &dev, &ino);
+	return (uint64_t)ino;
 }
 
 struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, char *err,
@@ -142,7 +153,23 @@ struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, 
 			 link);
 		return NULL;
 	}
-	return elf_file_open(shown, err, errlen);
+	ef = elf_file_open(shown, err, errlen);
+	/*
+	 * maps names a file as the reader sees it: inside the process's root
+	 * for its own mount tree, but from our root for a process merely
+	 * chrooted. The inode tells which name is the file mapped.
+	 */
+	if (!ef || !m->inode || inode_of(ef) == m->inode)
+		return ef;
+	elf_file_close(ef);
+	ef = elf_file_open(m->file, err, errlen);
+	if (ef && inode_of(ef) != m->inode) {
+		snprintf(err, errlen, "neither %s nor %s is the file mapped (inode %llu)", shown,
+			 m->file, (unsigned long long)m->inode);
+		elf_file_close(ef);
+		return NULL;
+	}
+	return ef;
 }
 
 static bool is_file(const char *p)

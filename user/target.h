@@ -19,7 +19,7 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 
 /* One line of /proc/PID/maps. */
 struct maps_line {
-	uint64_t start, end, offset;
+	uint64_t start, end, offset, inode;
 	char perms[5];    /* "r-xp" */
 	const char *file; /* in the line (cut at its newline), or NULL: anonymous, [heap]... */
 };
@@ -29,6 +29,7 @@ int target_maps_line(char *line, struct maps_line *out);
 /* A file mapped by a process, as /proc/PID/maps shows it. */
 struct target_mapping {
 	uint64_t start, end;  /* its addresses: its name in /proc/PID/map_files */
+	uint64_t inode;       /* the file's inode, as maps shows it */
 	char file[PATH_MAX];  /* the file's name, which the process controls */
 };
 
@@ -42,7 +43,9 @@ void target_mapping_shown(pid_t pid, const struct target_mapping *m, char *out, 
 /*
  * Opens the file mapped there: through /proc/PID/map_files, the very file
  * mapped, whatever its name leads to now. Without the capability for that,
- * by its name inside the process's root. NULL with `err` set.
+ * by its name inside the process's root, or (a process merely chrooted,
+ * whose maps show names from our root) by its name in ours when only that
+ * file has the mapped inode. NULL with `err` set.
  */
 struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, char *err,
 				     size_t errlen);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The CPython target against a stand-in for the conserver
- * (tests/python/conserver_standin.py) on every CPython this machine has:
+ * (tests/python/conserver_standin.py) on every CPython this machine has
+ * (pyenv's 3.10 to 3.13, Debian's 3.11) and on sid's 3.13, 3.14 and 3.15,
+ * run from a Debian sid root (tools/sid-root.sh) in their own mount
+ * namespace, the way a container's are, read through /proc/PID/root:
  * worker processes BLPOP vCon ids from a real Redis and run _handle_vcon.
  * Calls parked inside it are counted exactly per chain, serial and through
  * a thread pool, forked and spawned workers, the dead-letter path, an early
@@ -42,6 +45,15 @@
 	"{\"name\":\"churn-a\",\"ingress\":\"in_a\",\"links\":[\"noop\"]},"             \
 	"{\"name\":\"churn-b\",\"ingress\":\"in_b\",\"links\":[\"noop\"]}]"
 
+/* An interpreter under test: on this machine, or inside a root of its own. */
+struct interp {
+	char *python; /* its path (inside `root`, if any) */
+	char *root;   /* NULL, or the root it runs in (chroot) */
+	char *label;  /* for test names */
+};
+
+#define SID_ROOT "/var/cache/inflight-test/sid-root"
+
 static struct redis redis;
 static struct observer *obs;
 static struct receiver recv;
@@ -68,28 +80,46 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Starts the stand-in under `python` and waits for its workers to listen. */
-static struct worker_proc *start_standin(const char *python, int workers, const char *start,
+/*
+ * Starts the stand-in under `py` and waits for its workers to listen. In a
+ * root of its own it runs chrooted, in its own mount namespace (the script
+ * bound in at /mnt), and ends with the test's worker (--kill-child).
+ */
+static struct worker_proc *start_standin(const struct interp *py, int workers, const char *start,
 					 int concurrency)
 {
-	char *argv[] = { (char *)python, "tests/python/conserver_standin.py", NULL };
+	char *argv[] = { py->python, "tests/python/conserver_standin.py", NULL };
+	char script[1024];
+	char *chrooted[] = { "unshare", "--mount", "--fork", "--kill-child", "sh", "-c", script, NULL };
 	const struct standin_config cfg = { CHAINS, workers, start, concurrency, NULL };
 
-	return standin_start(&redis, argv, &cfg, worker_pids, 8);
+	if (!py->root)
+		return standin_start(&redis, argv, &cfg, worker_pids, 8);
+	snprintf(script, sizeof(script),
+		 "mount --bind tests/python %s/mnt && exec chroot %s %s /mnt/conserver_standin.py",
+		 py->root, py->root, py->python);
+	return standin_start(&redis, chrooted, &cfg, worker_pids, 8);
 }
 
 /* The observer, finding the stand-in's processes by command line. */
-static struct observer *observe_standin(void)
+static struct observer *observe_standin_with(const char *func, const char *chain)
 {
 	struct observer_config cfg = { 0 };
 	char err[1024] = "";
 
 	cfg.python = true;
 	cfg.python_exe = "conserver_standin";
+	cfg.py_func = func;
+	cfg.py_chain = chain;
 	obs = observer_start(&cfg, err, sizeof(err));
 	if (!obs)
 		fail_msg("observer_start: %s", err);
 	return obs;
+}
+
+static struct observer *observe_standin(void)
+{
+	return observe_standin_with(NULL, NULL);
 }
 
 static void push(const char *list, int n, const char *prefix)
@@ -146,7 +176,7 @@ static void expect_count(const char *chain, int64_t want)
  */
 static void test_serial_forked(void **state)
 {
-	const char *python = *state;
+	const struct interp *python = *state;
 
 	start_standin(python, 2, "fork", 1);
 	observe_standin();
@@ -191,7 +221,7 @@ static void test_serial_forked(void **state)
 /* A thread pool in one spawned worker: several calls in flight per process. */
 static void test_threadpool_spawned(void **state)
 {
-	const char *python = *state;
+	const struct interp *python = *state;
 
 	start_standin(python, 1, "spawn", 4);
 	observe_standin();
@@ -206,6 +236,91 @@ static void test_threadpool_spawned(void **state)
 	expect_count(CAFE, 0);
 }
 
+/*
+ * stderr goes to a file while `fn` runs; what was written there, in `out`.
+ * `fn` must not fail the test (that would leave stderr redirected).
+ */
+static void capture_stderr(void (*fn)(void), char *out, size_t outsz)
+{
+	FILE *tmp = tmpfile();
+	int saved;
+	size_t n;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(tmp), 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, outsz - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	fputs(out, stderr);
+}
+
+static int occurrences(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+static int64_t unreadable_counts[2];
+
+static void read_unreadable_twice(void)
+{
+	unreadable_counts[0] = count_of("(unreadable)");
+	unreadable_counts[1] = count_of("(unreadable)");
+}
+
+/*
+ * --py-chain naming an argument _handle_vcon does not have (a typo): its
+ * calls are still in flight, counted under (unreadable), and one warning
+ * names the arguments the function really has.
+ */
+static void test_typo_argument(void **state)
+{
+	const struct interp *python = *state;
+	char log[8192];
+
+	start_standin(python, 1, "fork", 2);
+	observe_standin_with(NULL, "chain_detail[\"name\"]");
+	push("in_t", 2, "t");
+	wait_list("entered", 2);
+	capture_stderr(read_unreadable_twice, log, sizeof(log));
+	assert_int_equal(unreadable_counts[0], 2);
+	assert_int_equal(unreadable_counts[1], 2);
+	/* once, not at every reading */
+	assert_int_equal(occurrences(log, "has no argument 'chain_detail'"), 1);
+	assert_non_null(strstr(log, "worker_name, ingress_list, vcon_id, chain_details"));
+	expect_count("transcribe", -1);
+	release(2);
+	wait_list("done", 2);
+	expect_count("(unreadable)", 0);
+}
+
+/* A keyword-only argument by name: run_link(link, vcon_id, *, chain). */
+static void test_keyword_only_argument(void **state)
+{
+	const struct interp *python = *state;
+
+	start_standin(python, 1, "fork", 4);
+	observe_standin_with("run_link", "chain");
+	push("in_t", 2, "t");
+	push("in_c", 1, "c");
+	wait_list("entered", 3);
+	expect_count("transcribe", 2);
+	expect_count(CAFE, 1);
+	release(3);
+	wait_list("done", 3);
+	expect_count("transcribe", 0);
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -216,15 +331,15 @@ static int64_t mono_ms(void)
 
 /*
  * Torn reads: two forked workers with thread pools churn short calls while
- * readings go on back to back. Every name read is a real chain's, and no
+ * readings go on back to back (at least 200, however slow the machine). Every name read is a real chain's, and no
  * count is negative or above the calls that can be in flight.
  */
 static void test_torn_reads(void **state)
 {
-	const char *python = *state;
+	const struct interp *python = *state;
 	struct snapshot s = { 0 };
 	int64_t until;
-	long readings = 0, seen_busy = 0;
+	long readings = 0, seen_busy = 0, pushed = 8, done;
 
 	start_standin(python, 2, "fork", 4);
 	observe_standin();
@@ -234,9 +349,17 @@ static void test_torn_reads(void **state)
 		redis_rpush(&redis, "in_b", "churn-1500");
 	}
 	until = mono_ms() + 20000;
-	while (mono_ms() < until && redis_llen(&redis, "done") < 8) {
+	for (;;) {
 		int64_t total = 0;
 
+		done = redis_llen(&redis, "done");
+		if (done >= pushed || mono_ms() >= until)
+			break;
+		/* a slow machine reads less often: churn on until 200 readings */
+		while (readings < 200 && pushed - done < 8) {
+			redis_rpush(&redis, pushed % 2 ? "in_b" : "in_a", "churn-1500");
+			pushed++;
+		}
 		assert_int_equal(observer_read(obs, &s), 0);
 		readings++;
 		for (size_t i = 0; i < s.n; i++) {
@@ -259,7 +382,7 @@ static void test_torn_reads(void **state)
 	snapshot_free(&s);
 	printf("torn reads: %ld readings while calls churned, %ld saw calls in flight\n",
 	       readings, seen_busy);
-	assert_int_equal(redis_llen(&redis, "done"), 8);
+	assert_int_equal(redis_llen(&redis, "done"), pushed);
 	assert_true(readings > 100);
 	assert_true(seen_busy > 0);
 }
@@ -280,7 +403,7 @@ static uint64_t realtime_ns(void)
  */
 static void test_run_exports(void **state)
 {
-	const char *python = *state;
+	const struct interp *python = *state;
 	char *args[] = { "setpriv", "--bounding-set",
 			 "-all,+sys_admin,+sys_ptrace,+bpf,+perfmon,+setuid,+setgid", "--inh-caps=-all",
 			 (char *)inflight_bin(), "run", "--python", "--python-exe", "conserver_standin",
@@ -361,25 +484,42 @@ static void test_discovered_in_namespace(void **state)
 	expect_count("transcribe", 0);
 }
 
-/* Every CPython 3.10+ on this machine: pyenv's and Debian's. */
-static size_t find_pythons(char ***out)
+static void add_interp(struct interp **list, size_t *n, const char *python, const char *root)
+{
+	struct interp *v = realloc(*list, (*n + 1) * sizeof(**list));
+
+	if (!v)
+		abort();
+	*list = v;
+	v[*n].python = strdup(python);
+	v[*n].root = root ? strdup(root) : NULL;
+	if (asprintf(&v[*n].label, "%s%s%s", root ? "sid " : "", python, "") < 0)
+		abort();
+	(*n)++;
+}
+
+/*
+ * Every CPython 3.10+ on this machine (pyenv's and Debian's), and those of
+ * the sid root, which tools/sid-root.sh builds once (make deps).
+ */
+static size_t find_pythons(struct interp **out)
 {
 	static const char *const patterns[] = {
 		"/root/.pyenv/versions/3.1[0-9]*/bin/python3", "/usr/bin/python3.1[0-9]",
-		"/usr/local/bin/python3.1[0-9]",
+		"/usr/local/bin/python3.1[0-9]", SID_ROOT "/usr/bin/python3.1[0-9]",
 	};
-	char **list = NULL;
+	struct interp *list = NULL;
 	size_t n = 0;
 
 	for (size_t p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
+		bool sid = !strncmp(patterns[p], SID_ROOT, strlen(SID_ROOT));
 		glob_t g;
 
 		if (glob(patterns[p], 0, NULL, &g))
 			continue;
-		for (size_t i = 0; i < g.gl_pathc; i++) {
-			list = realloc(list, (n + 1) * sizeof(*list));
-			list[n++] = strdup(g.gl_pathv[i]);
-		}
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			add_interp(&list, &n, g.gl_pathv[i] + (sid ? strlen(SID_ROOT) : 0),
+				   sid ? SID_ROOT : NULL);
 		globfree(&g);
 	}
 	*out = list;
@@ -398,28 +538,69 @@ static void test_no_interpreter(void **state)
 	skip();
 }
 
+/* The minor version of an interpreter, from its path ("python3.14", ".../3.12.1/..."). */
+static int minor_of(const struct interp *py)
+{
+	const char *p = strstr(py->python, "/3.");
+	int minor = -1;
+
+	if (p && sscanf(p + 3, "%d", &minor) == 1)
+		return minor;
+	p = strstr(py->python, "python3.");
+	if (p && sscanf(p + 8, "%d", &minor) == 1)
+		return minor;
+	return -1;
+}
+
 int main(void)
 {
-	static struct CMUnitTest tests[64];
-	char **pythons;
-	size_t np = find_pythons(&pythons), nt = 0;
+	static struct CMUnitTest tests[128];
+	static const int wanted[] = { 10, 11, 12, 13, 14, 15 };
+	struct interp *pythons;
+	size_t np = find_pythons(&pythons), nt = 0, nfixed = 0;
 	int rc;
+	const char *ci = getenv("CI");
+	bool in_ci = ci && !strcmp(ci, "true");
+	const struct interp *newest = NULL;
 
 	printf("CPython interpreters on this machine:");
-	for (size_t i = 0; i < np; i++)
-		printf(" %s", pythons[i]);
+	for (size_t i = 0; i < np; i++) {
+		printf(" %s", pythons[i].label);
+		if (!newest || minor_of(&pythons[i]) > minor_of(newest))
+			newest = &pythons[i];
+	}
 	printf("%s\n", np ? "" : " none");
-	if (!np)
+	/* every minor the conserver may run on; CI must have them all */
+	for (size_t w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++) {
+		bool found = false;
+
+		for (size_t i = 0; i < np; i++)
+			found |= minor_of(&pythons[i]) == wanted[w];
+		if (found)
+			continue;
+		printf("%s: no CPython 3.%d (pyenv's 3.10-3.13; 3.13-3.15 from %s, which tools/sid-root.sh builds)\n",
+		       in_ci ? "CI=true: failing" : "skipping its tests", wanted[w], SID_ROOT);
+		if (in_ci)
+			return 1;
+	}
+	if (!np) {
 		tests[nt++] = (struct CMUnitTest){ "CPython interpreter present", test_no_interpreter,
 						   NULL, NULL, NULL };
+		nfixed++;
+	}
 	if (np) {
 		/* the command line and export path, once: the counting is the same */
 		tests[nt++] = (struct CMUnitTest){ "inflight run --python exports", test_run_exports, NULL,
-						   teardown, pythons[np - 1] };
+						   teardown, (void *)newest };
 		tests[nt++] = (struct CMUnitTest){ "discovered in its own namespaces",
 						   test_discovered_in_namespace, NULL, teardown, NULL };
+		tests[nt++] = (struct CMUnitTest){ "--py-chain names an argument the function lacks",
+						   test_typo_argument, NULL, teardown, (void *)newest };
+		tests[nt++] = (struct CMUnitTest){ "--py-chain names a keyword-only argument",
+						   test_keyword_only_argument, NULL, teardown, (void *)newest };
+		nfixed = nt;
 	}
-	for (size_t i = 0; i < np && nt + 3 <= 64; i++) {
+	for (size_t i = 0; i < np && nt + 3 <= sizeof(tests) / sizeof(tests[0]); i++) {
 		static const struct {
 			const char *name;
 			CMUnitTestFunction fn;
@@ -432,17 +613,20 @@ int main(void)
 		for (size_t k = 0; k < 3; k++) {
 			char *name;
 
-			if (asprintf(&name, "%s [%s]", kinds[k].name, pythons[i]) < 0)
+			if (asprintf(&name, "%s [%s]", kinds[k].name, pythons[i].label) < 0)
 				return 1;
-			tests[nt++] = (struct CMUnitTest){ name, kinds[k].fn, NULL, teardown, pythons[i] };
+			tests[nt++] = (struct CMUnitTest){ name, kinds[k].fn, NULL, teardown, &pythons[i] };
 		}
 	}
 	apply_test_filter();
 	rc = _cmocka_run_group_tests("CPython workers (conserver stand-in)", tests, nt, NULL, NULL);
-	for (size_t i = 2; np && i < nt; i++) /* the first two names are literals */
+	for (size_t i = nfixed; i < nt; i++) /* the fixed tests' names are literals */
 		free((char *)tests[i].name);
-	for (size_t i = 0; i < np; i++)
-		free(pythons[i]);
+	for (size_t i = 0; i < np; i++) {
+		free(pythons[i].python);
+		free(pythons[i].root);
+		free(pythons[i].label);
+	}
 	free(pythons);
 	return rc;
 }

@@ -90,7 +90,8 @@ def before_processing(vcon_id, chain_details):
     return not vcon_id.startswith("skip")
 
 
-def run_link(link, vcon_id):
+def run_link(link, vcon_id, *, chain):
+    """chain is keyword-only: --py-func run_link --py-chain chain reads it."""
     if link == "park":
         redis().command("RPUSH", "entered", vcon_id)
         redis().command("BLPOP", "release", 0)
@@ -103,7 +104,7 @@ def _handle_vcon(worker_name, ingress_list, vcon_id, chain_details):
         if not before_processing(vcon_id, chain_details):
             return
         for link in chain_details["links"]:
-            run_link(link, vcon_id)
+            run_link(link, vcon_id, chain=chain_details["name"])
     except Exception:
         redis().command("RPUSH", "dlq:" + ingress_list, vcon_id)
 

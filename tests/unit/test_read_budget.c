@@ -66,7 +66,8 @@ static void found(void *ctx, const char *chain)
 static enum proc_budget_state walk(const struct py_layout *L, struct fake *f, uint64_t max_reads,
 				   struct py_walk_stats *st)
 {
-	struct py_process p = { .pid = getpid(), .L = L, .runtime = (uint64_t)(uintptr_t)f->runtime };
+	struct py_process p = { .pid = getpid(), .L = *L, .runtime = (uint64_t)(uintptr_t)f->runtime,
+				 .layout_checked = true };
 	struct py_target t = { .func = "_handle_vcon" };
 	static struct py_code_cache cache;
 	uint64_t reads;
@@ -138,7 +139,8 @@ static void test_budget_stops_walk(void **state)
 		struct py_walk_stats st;
 
 		assert_int_equal(walk(L, f, 50, &st), PROC_BUDGET_SPENT);
-		assert_true(st.frames < 50);
+		/* one read may bring a few frames (the walker's window), never all */
+		assert_true(st.frames < NFRAMES / 4);
 		/* the same list with room enough: every frame */
 		assert_int_equal(walk(L, f, 100000, &st), PROC_BUDGET_OK);
 		assert_int_equal(st.frames, NFRAMES);

@@ -168,7 +168,7 @@ static void test_clock_stepped_back(void **state)
 
 	(void)state;
 	stats[INFLIGHT_STAT_OVERFLOW] = 3;
-	n = self_metrics_build(&m, stats, 1, 0, T1, T0);
+	n = self_metrics_build(&m, stats, NULL, 1, 0, T1, T0);
 	assert_true(n > 0);
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < m.metrics[i].npoints; k++)

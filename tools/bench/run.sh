@@ -180,6 +180,9 @@ if [ -n "$PY" ]; then
 	log "python: $py_line"
 fi
 
+# CPython: one reading by interpreter, threads and stack depth
+py_cost_table=$("$(dirname "$0")/py_read_cost.sh" "$INFLIGHT" || echo "(py_read_cost.sh failed: see above)")
+
 ### 3. Exactness at full rate
 exact_rows=""
 for n in 1 64 1024 2000; do
@@ -258,6 +261,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); p
 		echo "| bytes per OTLP export, $n chains (protobuf / gzipped) | $1 / $2 | |"
 	done
 	echo "| CPython reading, per process | $py_line | |"
+	echo
+	echo "## CPython: one reading, by interpreter, threads and stack depth"
+	echo
+	echo "Each thread parked inside \`_handle_vcon\` under a stack of that many frames"
+	echo "(tools/bench/py_parked.py); \`inflight top --python --pid\` reading every 20 ms for 2 s;"
+	echo "the median of its own figures for the one process (tools/bench/py_read_cost.sh)."
+	echo "3.14 and 3.15 run from the sid root (tools/sid-root.sh), read through /proc/PID/root."
+	echo
+	printf "%s\n" "$py_cost_table"
 	echo
 	echo "## Exactness at full rate"
 	echo

@@ -1,6 +1,10 @@
 #!/bin/sh
-# Regenerates user/py_layouts.c from the headers of each CPython given, e.g.
-#   tools/pyoffsets/gen.sh /root/.pyenv/versions/3.1[0-3].* > user/py_layouts.c
+# Regenerates user/py_layouts.c from the headers of each CPython given (the
+# prefix its include/python3.X sits under), e.g.
+#   tools/pyoffsets/gen.sh /root/.pyenv/versions/3.1[0-2].* \
+#     DIR/libpython3.13-dev/usr DIR/libpython3.14-dev/usr ... > user/py_layouts.c
+# where DIR holds Debian's libpython3.X-dev packages unpacked (dpkg-deb -x):
+# their pyconfig.h sits in the multiarch include directory.
 # Offsets are facts about each minor version's structs; run it when adding one.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +23,8 @@ const struct py_layout py_layouts[] = {
 HDR
 for prefix in "$@"; do
 	inc=$(ls -d "$prefix"/include/python3.* | head -n 1)
-	cc -I"$inc" -I"$inc/internal" "$here/pyoffsets.c" -o "$tmp/probe"
+	# Debian: pyconfig.h includes <MULTIARCH/python3.X/pyconfig.h>
+	cc -I"$inc" -I"$inc/internal" -I"$prefix/include" "$here/pyoffsets.c" -o "$tmp/probe"
 	"$tmp/probe"
 done
 cat <<TAIL
