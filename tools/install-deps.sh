@@ -6,9 +6,10 @@
 set -eu
 
 # python3 and redis-server: the CPython tests' interpreter and conserver's queue
+# prometheus: the exposition is tested by a real one scraping it (and promtool checks the rules)
 PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev redis-server python3
 libcurl4-openssl-dev libcmocka-dev libcapstone-dev systemtap-sdt-dev
-pkg-config util-linux procps"
+pkg-config util-linux procps prometheus"
 [ "${1:-}" = bench ] && PKGS="$PKGS bpftrace"
 
 missing=""
