@@ -7,9 +7,12 @@ set -eu
 
 # python3 and redis-server: the CPython tests' interpreter and conserver's queue
 # prometheus: the exposition is tested by a real one scraping it (and promtool checks the rules)
+# python3-kubernetes, systemd, debootstrap, docker.io: tests/deploy checks the
+# manifests, the unit, the .deb in a fresh Debian 12 and the image
 PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev redis-server python3
 libcurl4-openssl-dev libcmocka-dev libcapstone-dev systemtap-sdt-dev
-pkg-config util-linux procps prometheus"
+pkg-config util-linux procps prometheus
+python3-kubernetes python3-yaml systemd debootstrap docker.io"
 [ "${1:-}" = bench ] && PKGS="$PKGS bpftrace"
 
 missing=""
