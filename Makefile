@@ -229,5 +229,10 @@ deb: $(DEB)
 image:
 	tools/deploy/image.sh
 
-check-deploy: $(DEB)
-	@tests/deploy/run.sh $(DEB)
+$(BUILD)/tests/deploy:
+	@mkdir -p $@
+
+$(BUILD)/tests/deploy/test_image.o: | $(BUILD)/tests/deploy
+
+check-deploy: $(DEB) $(BUILD)/tests/deploy/test_image workers
+	@TEST_IMAGE_BIN=$(BUILD)/tests/deploy/test_image tests/deploy/run.sh $(DEB)

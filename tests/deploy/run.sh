@@ -94,7 +94,19 @@ check_deb() {
 
 check_image() {
 	have dockerd || { missing image dockerd; return; }
-	"$here/image_test.sh" && pass image || fail image "(above)"
+	bin=${TEST_IMAGE_BIN:-$top/build/tests/deploy/test_image}
+	[ -x "$bin" ] || { fail image "$bin not built (make check-deploy builds it)"; return; }
+	# a daemon of our own, stopped by pid at the end; its data root (base image, build cache) is kept
+	host=$("$here/dockerd.sh" start) || { fail image "cannot start dockerd"; return; }
+	if out=$(DOCKER_HOST=$host "$top/tools/deploy/image.sh"); then
+		echo "$out"
+		tag=${out%%:*}:$(cat "$top/VERSION")
+		DOCKER_HOST=$host INFLIGHT_IMAGE=$tag INFLIGHT_BIN="$top/build/inflight" "$bin" &&
+			pass image || fail image "the image did not count as expected (above)"
+	else
+		fail image "make image failed"
+	fi
+	"$here/dockerd.sh" stop || fail image "dockerd did not stop"
 }
 
 for c in $checks; do

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The image (make image) run the way tools/deploy/daemonset.yaml runs it:
+ * read-only root, every capability dropped but the documented set this
+ * Docker accepts, host PID namespace, the host's bpffs and BTF mounted,
+ * --user nobody. It counts a worker on the host and one in another
+ * container (the same binary, so the same uprobe), parked in the handler:
+ * exact values over OTLP to the test receiver and through a real
+ * Prometheus scraping it, then 0. Run by tests/deploy/run.sh with
+ * DOCKER_HOST (its own dockerd) and INFLIGHT_IMAGE set.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "support/bpf_env.h"
+#include "support/inflight_proc.h"
+#include "support/proc_info.h"
+#include "support/prometheus.h"
+#include "support/receiver.h"
+#include "support/worker_proc.h"
+
+static struct prometheus prom;
+static struct receiver rx;
+static struct inflight_proc run;
+static char name[64];
+
+static const char *docker(void)
+{
+	const char *d = getenv("DOCKER");
+
+	return d && *d ? d : access("/usr/bin/docker", X_OK) ? "docker" : "/usr/bin/docker";
+}
+
+static const char *image(void)
+{
+	const char *i = getenv("INFLIGHT_IMAGE");
+
+	if (!i || !*i)
+		fail_msg("INFLIGHT_IMAGE is not set: tests/deploy/run.sh builds the image and sets it");
+	return i;
+}
+
+/* Runs `docker ARGS...` to completion; its stdout's first line into `out`. Exit status. */
+static int docker_cmd(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[1024], line[512] = "";
+	va_list ap;
+	FILE *f;
+	int n;
+
+	n = snprintf(cmd, sizeof(cmd), "%s ", docker());
+	va_start(ap, fmt);
+	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (out)
+		snprintf(out, size, "%s", line);
+	return pclose(f);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (run.pid) {
+		docker_cmd(NULL, 0, "rm -f %s >/dev/null 2>&1", name);
+		inflight_stop(&run, SIGKILL);
+	}
+	worker_stop_all();
+	prometheus_stop(&prom);
+	receiver_stop(&rx);
+	return 0;
+}
+
+static void test_image_as_the_daemonset_runs_it(void **state)
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	char wdir[PATH_MAX], wpath[PATH_MAX], bind[PATH_MAX + 8], cname[64], binarg[PATH_MAX + 32], otlp[96], promenv[64], addr[32], line[64];
+	char *cargv[16];
+	const char *targets[] = { addr, NULL };
+	struct worker_proc *host, *other;
+	const struct rec_request *q = NULL;
+	pid_t cpid;
+	char uid[64], capeff[64];
+
+	(void)state;
+	REQUIRE_BPF();
+	if (!prometheus_available())
+		skip();
+	/* the worker in another container: the same file, bind-mounted, in the base image */
+	assert_non_null(realpath(workers_dir(), wdir));
+	snprintf(bind, sizeof(bind), "%s:/w:ro", wdir);
+	snprintf(cname, sizeof(cname), "inflight-test-worker-%d", (int)getpid());
+	cargv[0] = (char *)docker();
+	cargv[1] = "run";
+	cargv[2] = "-i";
+	cargv[3] = "--rm";
+	cargv[4] = "--name";
+	cargv[5] = cname;
+	cargv[6] = "--network";
+	cargv[7] = "none";
+	cargv[8] = "-v";
+	cargv[9] = bind;
+	cargv[10] = getenv("INFLIGHT_WORKER_IMAGE") ? getenv("INFLIGHT_WORKER_IMAGE")
+						    : "inflight-base:bookworm";
+	cargv[11] = "/w/native_worker";
+	cargv[12] = NULL;
+
+	host = worker_start(wargv);
+	other = worker_start(cargv);
+
+	receiver_start(&rx, 0);
+	snprintf(otlp, sizeof(otlp), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", rx.port);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
+	snprintf(promenv, sizeof(promenv), "INFLIGHT_PROMETHEUS_ADDRESS=%s", addr);
+	/* every process mapping the file, seen through the host worker's root (hostPID) */
+	assert_non_null(realpath(worker_path("native_worker"), wpath));
+	snprintf(binarg, sizeof(binarg), "/proc/%d/root%s", (int)host->pid, wpath);
+	snprintf(name, sizeof(name), "inflight-test-%d", (int)getpid());
+	{
+		/* tools/deploy/daemonset.yaml, in docker run's words (BPF and PERFMON: CAP_SYS_ADMIN) */
+		char *argv[] = {
+			(char *)docker(), "run", "--rm", "--name", name,
+			"--read-only", "--cap-drop", "ALL",
+			"--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE",
+			"--cap-add", "SETUID", "--cap-add", "SETGID",
+			"--pid", "host", "--network", "host",
+			"-v", "/sys/fs/bpf:/sys/fs/bpf",
+			"-v", "/sys/kernel/btf:/sys/kernel/btf:ro",
+			"-e", otlp, "-e", "OTEL_METRIC_EXPORT_INTERVAL=200", "-e", promenv,
+			"-e", "OTEL_SERVICE_NAME=conserver",
+			(char *)image(),
+			"run", "--binary", binarg, "--func", "worker_handle", "--chain", "+0(%di):string",
+			"--no-pin", "--user", "nobody", NULL,
+		};
+
+		inflight_start_argv(&run, argv, NULL);
+	}
+	inflight_wait_stderr(&run, "serving Prometheus metrics");
+	prometheus_start(&prom, targets);
+
+	worker_send(host, "park alpha 2");
+	worker_expect(host, "EE");
+	worker_send(other, "park beta 1");
+	worker_expect(other, "E");
+	prometheus_wait_vector(&prom, "conserver_vcons_inflight", "chain_name", "alpha=2,beta=1");
+	/* OTLP: a request carrying both values, from the container */
+	for (int seq = 1; !q; seq++) {
+		const struct rec_request *r;
+		const struct rec_point *a, *b;
+
+		receiver_wait(&rx, seq);
+		r = receiver_request(&rx, seq);
+		assert_non_null(r);
+		a = rec_point(r, "chain.name=alpha");
+		b = rec_point(r, "chain.name=beta");
+		if (a && b && a->value == 2 && b->value == 1)
+			q = r;
+	}
+	assert_string_equal(q->metric, "conserver.vcons.inflight");
+	assert_string_equal(rec_resource(q, "service.name"), "conserver");
+
+	/* inside: nobody, no capability left */
+	assert_int_equal(docker_cmd(line, sizeof(line), "inspect -f '{{.State.Pid}}' %s", name), 0);
+	cpid = (pid_t)atoi(line);
+	assert_true(cpid > 0);
+	proc_status(cpid, "Uid:", uid, sizeof(uid));
+	assert_string_equal(uid, "65534");
+	proc_status(cpid, "CapEff:", capeff, sizeof(capeff));
+	assert_string_equal(capeff, "0000000000000000");
+
+	worker_send(host, "release");
+	worker_expect(host, "RR");
+	worker_send(other, "release");
+	worker_expect(other, "R");
+	prometheus_wait_vector(&prom, "conserver_vcons_inflight", "chain_name", "alpha=0,beta=0");
+	/* SIGTERM to the container (docker stop): one last export, exit 0 */
+	assert_int_equal(docker_cmd(NULL, 0, "stop -t 30 %s >/dev/null", name), 0);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, 0)), 0);
+	if (strstr(run.err, "\"level\":\"error\""))
+		fail_msg("the container logged an error:\n%s", run.err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_image_as_the_daemonset_runs_it, teardown),
+	};
+
+	return cmocka_run_group_tests_name("image: run as the DaemonSet runs it", tests, NULL, NULL);
+}
