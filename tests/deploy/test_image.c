@@ -34,6 +34,20 @@ static struct prometheus prom;
 static struct receiver rx;
 static struct inflight_proc run;
 static char name[64];
+static char pindir[96];
+
+/* The probes the container pinned go, whoever pinned them (inflight detach on the host). */
+static void detach_pins(void)
+{
+	char cmd[512];
+
+	if (!pindir[0] || access(pindir, F_OK))
+		return;
+	snprintf(cmd, sizeof(cmd), "%s detach --pin-dir %s >/dev/null 2>&1", inflight_bin(), pindir);
+	if (system(cmd))
+		fail_msg("%s: inflight detach failed", pindir);
+	assert_int_not_equal(access(pindir, F_OK), 0);
+}
 
 static const char *docker(void)
 {
@@ -81,6 +95,7 @@ static int teardown(void **state)
 		inflight_stop(&run, SIGKILL);
 	}
 	worker_stop_all();
+	detach_pins();
 	prometheus_stop(&prom);
 	receiver_stop(&rx);
 	return 0;
@@ -131,6 +146,8 @@ static void test_image_as_the_daemonset_runs_it(void **state)
 	assert_non_null(realpath(worker_path("native_worker"), wpath));
 	snprintf(binarg, sizeof(binarg), "/proc/%d/root%s", (int)host->pid, wpath);
 	snprintf(name, sizeof(name), "inflight-test-%d", (int)getpid());
+	/* pinned, as the DaemonSet runs it; removed with `inflight detach` at the end */
+	snprintf(pindir, sizeof(pindir), "/sys/fs/bpf/inflight-test-image-%d", (int)getpid());
 	{
 		/* tools/deploy/daemonset.yaml, in docker run's words (BPF and PERFMON: CAP_SYS_ADMIN) */
 		char *argv[] = {
@@ -145,7 +162,7 @@ static void test_image_as_the_daemonset_runs_it(void **state)
 			"-e", "OTEL_SERVICE_NAME=conserver",
 			(char *)image(),
 			"run", "--binary", binarg, "--func", "worker_handle", "--chain", "+0(%di):string",
-			"--no-pin", "--user", "nobody", NULL,
+			"--pin-dir", pindir, "--user", "nobody", NULL,
 		};
 
 		inflight_start_argv(&run, argv, NULL);
@@ -193,6 +210,9 @@ static void test_image_as_the_daemonset_runs_it(void **state)
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, 0)), 0);
 	if (strstr(run.err, "\"level\":\"error\""))
 		fail_msg("the container logged an error:\n%s", run.err);
+	/* the probes outlived the container, pinned for its successor */
+	assert_int_equal(access(pindir, F_OK), 0);
+	detach_pins();
 }
 
 int main(void)
