@@ -139,8 +139,8 @@ void prom_metric_name(const char *name, const char *unit, bool monotonic, char *
 	if (is_digit(name[0]))
 		put_sanitized(out, size, &n, "_", true);
 	put_sanitized(out, size, &n, name, true);
-	/* a counter's _total is added once, after the unit */
-	if (monotonic && ends_with(out, "_total")) {
+	/* a counter's _total is added once, after the unit (a name that is only _total keeps it) */
+	if (monotonic && n > 6 && ends_with(out, "_total")) {
 		n -= 6;
 		out[n] = '\0';
 	}

@@ -64,6 +64,17 @@ static void header_value(const char *req, const char *name, char *out, size_t si
 	}
 }
 
+int prom_request_format(const char *req, enum prom_format *f)
+{
+	char accept[1024];
+
+	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13))
+		return -1;
+	header_value(req, "Accept", accept, sizeof(accept));
+	*f = prom_accepts_openmetrics(accept) ? PROM_OPENMETRICS : PROM_TEXT_004;
+	return 0;
+}
+
 static void send_all(int c, const void *p, size_t n)
 {
 	const char *s = p;
@@ -93,7 +104,7 @@ static void reply(int c, const char *status, const char *ctype, const void *body
 static void serve(struct prom_server *s, int c)
 {
 	struct timeval tv = { .tv_sec = 1 };
-	char req[8192], accept[1024];
+	char req[8192];
 	size_t n = 0;
 	enum prom_format f;
 	struct buf *out;
@@ -112,14 +123,12 @@ static void serve(struct prom_server *s, int c)
 			break;
 	}
 	req[n] = '\0';
-	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13)) {
+	if (prom_request_format(req, &f)) {
 		static const char msg[] = "GET /metrics\n";
 
 		reply(c, "404 Not Found", "text/plain", msg, sizeof(msg) - 1);
 		return;
 	}
-	header_value(req, "Accept", accept, sizeof(accept));
-	f = prom_accepts_openmetrics(accept) ? PROM_OPENMETRICS : PROM_TEXT_004;
 	/* copied out, so a slow scraper never holds up the collection loop */
 	out = &s->scratch[f];
 	buf_reset(out);

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include "otlp_model.h"
+#include "prom_encode.h"
 
 struct prom_server;
 
@@ -23,5 +24,7 @@ void prom_server_stop(struct prom_server *s);
 
 /* Whether an Accept header value asks for OpenMetrics (exported for the tests). */
 int prom_accepts_openmetrics(const char *accept);
+/* A request (headers, NUL-terminated): 0 and its format for GET /metrics, else -1. */
+int prom_request_format(const char *req, enum prom_format *f);
 
 #endif

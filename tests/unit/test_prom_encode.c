@@ -215,6 +215,8 @@ static void test_metric_names(void **state)
 	/* a suffix already there is not doubled; a counter's _total comes back once */
 	expect_name("latency_seconds", "s", false, "latency_seconds");
 	expect_name("jobs.total", "{job}", true, "jobs");
+	/* nothing but _total: not stripped to an empty name (found by fuzz_prom) */
+	expect_name("\xff\xfftotal", NULL, true, "_total");
 	expect_name("weird..name--x", "furlongs", false, "weird_name_x_furlongs");
 	expect_name("9lives", NULL, false, "_9lives");
 	expect_name("a:b", NULL, false, "a:b");
