@@ -4,7 +4,8 @@
 # image imported once from the debootstrap'd bookworm root
 # (tools/deploy/bookworm-root.sh), kept as inflight-base:bookworm.
 #   DOCKER_HOST=unix://... tools/deploy/image.sh
-#   INFLIGHT_IMAGE (tag), INFLIGHT_BASE_IMAGE (skip the choice), DOCKER (client)
+#   INFLIGHT_IMAGE (tag), INFLIGHT_BASE_IMAGE (skip the choice), DOCKER (client),
+#   INFLIGHT_BUILD_TAG (also tag the build stage)
 set -eu
 cd "$(dirname "$0")/../.."
 # Debian's docker.io client matches its daemon; else whichever is in $PATH
@@ -25,6 +26,12 @@ if [ -z "$base" ]; then
 			tar -C "$root" --exclude=./.complete -c . | "$docker" import - "$base" >/dev/null
 		fi
 	fi
+fi
+# INFLIGHT_BUILD_TAG: keep the build stage tagged too (its packages stay cached
+# once older builds are pruned: the tests do that on their own daemon)
+if [ -n "${INFLIGHT_BUILD_TAG:-}" ]; then
+	"$docker" build -q --network host --build-arg BASE="$base" -f tools/deploy/Dockerfile \
+		--target build -t "$INFLIGHT_BUILD_TAG" . >/dev/null
 fi
 "$docker" build -q --network host --build-arg BASE="$base" -f tools/deploy/Dockerfile -t "$tag" . >/dev/null
 size=$("$docker" image inspect -f '{{.Size}}' "$tag")
