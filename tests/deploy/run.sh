@@ -8,7 +8,8 @@
 #   rules       promtool check rules + promtool test rules (rules_test.yaml)
 #   dashboard   valid JSON, valid PromQL, only metrics inflight serves
 #   deb         the .deb installed with apt into a fresh bookworm minbase, run there
-#   image       `make image`, run as the DaemonSet runs it (tests/deploy/image_test.sh)
+#   image       `make image`, run with the docker flags the DaemonSet manifest
+#               translates to (test_image.c, daemonset_docker_args.py)
 # Ends with "deploy checks: N passed, N failed, N skipped". Under CI=true a
 # missing tool is a failure; elsewhere a skip that says why.
 #   tests/deploy/run.sh BUILD/inflight_VERSION_ARCH.deb [CHECK...]
@@ -104,7 +105,8 @@ check_image() {
 		# what earlier builds left untagged (about 1 GB a build stage): only on this daemon
 		DOCKER_HOST=$host docker_cli image prune -f >/dev/null || true
 		tag=${out%%:*}:$(cat "$top/VERSION")
-		DOCKER_HOST=$host INFLIGHT_IMAGE=$tag INFLIGHT_BIN="$top/build/inflight" "$bin" &&
+		DOCKER_HOST=$host INFLIGHT_IMAGE=$tag INFLIGHT_BIN="$top/build/inflight" DEPLOY_DIR="$here" \
+			DAEMONSET="$top/tools/deploy/daemonset.yaml" "$bin" &&
 			pass image || fail image "the image did not count as expected (above)"
 	else
 		fail image "make image failed"

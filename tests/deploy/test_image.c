@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The image (make image) run the way tools/deploy/daemonset.yaml runs it:
- * read-only root, every capability dropped but the documented set this
- * Docker accepts, host PID namespace, the host's bpffs and BTF mounted,
- * --user nobody. It counts a worker on the host and one in another
+ * docker run flags derived from the manifest itself (read-only root, every
+ * capability dropped but the documented set this Docker accepts, host PID
+ * namespace, the host's bpffs and the other hostPath volumes, memory and
+ * CPU limits, its environment), --user nobody. It counts a worker on the host and one in another
  * container (the same binary, so the same uprobe), parked in the handler:
  * exact values over OTLP to the test receiver and through a real
  * Prometheus scraping it, then 0. Run by tests/deploy/run.sh with
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/proc_info.h"
@@ -35,6 +37,7 @@ static struct receiver rx;
 static struct inflight_proc run;
 static char name[64];
 static char pindir[96];
+static char empty_dir[64];
 
 /* The probes the container pinned go, whoever pinned them (inflight detach on the host). */
 static void detach_pins(void)
@@ -98,7 +101,72 @@ static int teardown(void **state)
 	detach_pins();
 	prometheus_stop(&prom);
 	receiver_stop(&rx);
+	if (empty_dir[0])
+		rmdir(empty_dir);
+	empty_dir[0] = '\0';
 	return 0;
+}
+
+/* Appends `s` single-quoted (none of the tests' arguments holds a quote). */
+static void put_quoted(char *cmd, size_t size, const char *s)
+{
+	size_t n = strlen(cmd);
+
+	snprintf(cmd + n, size - n, " '%s'", s);
+}
+
+/*
+ * Starts the image in `run` as the DaemonSet runs it: docker run with the
+ * flags tests/deploy/daemonset_docker_args.py derives from
+ * tools/deploy/daemonset.yaml, `env` over its environment, and `cmd` for
+ * the container's arguments (NULL: the DaemonSet's, each `repl` "OLD=NEW"
+ * replaced).
+ */
+static void start_as_daemonset(const char *const env[], const char *const cmd[],
+			       const char *const repl[])
+{
+	static char lines[64][512];
+	static char *argv[80];
+	const char *dir = getenv("DEPLOY_DIR") ? getenv("DEPLOY_DIR") : "tests/deploy";
+	char script[1024 * 4];
+	int n = 0, k = 0;
+	FILE *f;
+
+	if (!empty_dir[0]) {
+		snprintf(empty_dir, sizeof(empty_dir), "/tmp/inflight-image-XXXXXX");
+		assert_non_null(mkdtemp(empty_dir));
+	}
+	snprintf(script, sizeof(script), "/usr/bin/python3 %s/daemonset_docker_args.py", dir);
+	put_quoted(script, sizeof(script), getenv("DAEMONSET") ? getenv("DAEMONSET")
+							   : "tools/deploy/daemonset.yaml");
+	put_quoted(script, sizeof(script), image());
+	put_quoted(script, sizeof(script), empty_dir);
+	for (int i = 0; env && env[i]; i++)
+		put_quoted(script, sizeof(script), env[i]);
+	for (int i = 0; repl && repl[i]; i++) {
+		put_quoted(script, sizeof(script), "--arg");
+		put_quoted(script, sizeof(script), repl[i]);
+	}
+	if (cmd) {
+		put_quoted(script, sizeof(script), "--cmd");
+		for (int i = 0; cmd[i]; i++)
+			put_quoted(script, sizeof(script), cmd[i]);
+	}
+	argv[k++] = (char *)docker();
+	argv[k++] = "run";
+	argv[k++] = "--rm";
+	argv[k++] = "--name";
+	argv[k++] = name;
+	f = popen(script, "r");
+	assert_non_null(f);
+	while (n < 64 && k < 79 && fgets(lines[n], sizeof(lines[n]), f)) {
+		lines[n][strcspn(lines[n], "\n")] = '\0';
+		argv[k++] = lines[n++];
+	}
+	if (pclose(f) || !n)
+		fail_msg("%s failed", script);
+	argv[k] = NULL;
+	inflight_start_argv(&run, argv, NULL);
 }
 
 static void test_image_as_the_daemonset_runs_it(void **state)
@@ -149,23 +217,12 @@ static void test_image_as_the_daemonset_runs_it(void **state)
 	/* pinned, as the DaemonSet runs it; removed with `inflight detach` at the end */
 	snprintf(pindir, sizeof(pindir), "/sys/fs/bpf/inflight-test-image-%d", (int)getpid());
 	{
-		/* tools/deploy/daemonset.yaml, in docker run's words (BPF and PERFMON: CAP_SYS_ADMIN) */
-		char *argv[] = {
-			(char *)docker(), "run", "--rm", "--name", name,
-			"--read-only", "--cap-drop", "ALL",
-			"--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE",
-			"--cap-add", "SETUID", "--cap-add", "SETGID",
-			"--pid", "host", "--network", "host",
-			"-v", "/sys/fs/bpf:/sys/fs/bpf",
-			"-v", "/sys/kernel/btf:/sys/kernel/btf:ro",
-			"-e", otlp, "-e", "OTEL_METRIC_EXPORT_INTERVAL=200", "-e", promenv,
-			"-e", "OTEL_SERVICE_NAME=conserver",
-			(char *)image(),
-			"run", "--binary", binarg, "--func", "worker_handle", "--chain", "+0(%di):string",
-			"--pin-dir", pindir, "--user", "nobody", NULL,
-		};
+		const char *env[] = { otlp, "OTEL_METRIC_EXPORT_INTERVAL=200", promenv, NULL };
+		const char *cmd[] = { "run", "--binary", binarg, "--func", "worker_handle",
+				      "--chain", "+0(%di):string", "--pin-dir", pindir,
+				      "--user", "nobody", NULL };
 
-		inflight_start_argv(&run, argv, NULL);
+		start_as_daemonset(env, cmd, NULL);
 	}
 	inflight_wait_stderr(&run, "serving Prometheus metrics");
 	prometheus_start(&prom, targets);
@@ -215,10 +272,81 @@ static void test_image_as_the_daemonset_runs_it(void **state)
 	detach_pins();
 }
 
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+static long http_status(const char *url)
+{
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	return status;
+}
+
+/*
+ * The DaemonSet's own command line (--python --python-exe conserver,
+ * --health-address, --user nobody) and environment, within its memory and
+ * CPU limits: it starts, is live and ready, serves /metrics, keeps only
+ * CAP_SYS_PTRACE (the frame walk) as nobody, and stops cleanly.
+ */
+static void test_daemonset_command_line(void **state)
+{
+	char otlp[96], promenv[64], health[32], repl[64], url[96], line[64], uid[64], capeff[64];
+	int prom_port = free_port(), health_port = free_port();
+	pid_t cpid;
+
+	(void)state;
+	REQUIRE_BPF();
+	receiver_start(&rx, 0);
+	snprintf(otlp, sizeof(otlp), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", rx.port);
+	snprintf(promenv, sizeof(promenv), "INFLIGHT_PROMETHEUS_ADDRESS=127.0.0.1:%d", prom_port);
+	snprintf(health, sizeof(health), "127.0.0.1:%d", health_port);
+	/* the pod's address is the host's here: its ports, not 8686 and 9464 */
+	snprintf(repl, sizeof(repl), "0.0.0.0:8686=%s", health);
+	snprintf(name, sizeof(name), "inflight-test-ds-%d", (int)getpid());
+	{
+		const char *env[] = { otlp, promenv, NULL };
+		const char *r[] = { repl, NULL };
+
+		start_as_daemonset(env, NULL, r);
+	}
+	inflight_wait_stderr(&run, "serving Prometheus metrics");
+	assert_non_null(strstr(run.err, "watching CPython processes (conserver)"));
+	snprintf(url, sizeof(url), "http://%s/healthz", health);
+	assert_int_equal(http_status(url), 200);
+	snprintf(url, sizeof(url), "http://%s/readyz", health);
+	assert_int_equal(http_status(url), 200);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", prom_port);
+	assert_int_equal(http_status(url), 200);
+	assert_int_equal(docker_cmd(line, sizeof(line), "inspect -f '{{.State.Pid}}' %s", name), 0);
+	cpid = (pid_t)atoi(line);
+	assert_true(cpid > 0);
+	proc_status(cpid, "Uid:", uid, sizeof(uid));
+	assert_string_equal(uid, "65534");
+	proc_status(cpid, "CapEff:", capeff, sizeof(capeff));
+	assert_string_equal(capeff, "0000000000080000"); /* CAP_SYS_PTRACE alone */
+	/* terminationGracePeriodSeconds: 40 */
+	assert_int_equal(docker_cmd(NULL, 0, "stop -t 40 %s >/dev/null", name), 0);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, 0)), 0);
+	if (strstr(run.err, "\"level\":\"error\""))
+		fail_msg("the container logged an error:\n%s", run.err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_image_as_the_daemonset_runs_it, teardown),
+		cmocka_unit_test_teardown(test_daemonset_command_line, teardown),
 	};
 
 	return cmocka_run_group_tests_name("image: run as the DaemonSet runs it", tests, NULL, NULL);
