@@ -26,10 +26,13 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include "support/bpf_env.h"
+#include "support/test_filter.h"
 #include "support/inflight_proc.h"
 #include "support/proc_info.h"
 #include "support/prometheus.h"
 #include "support/receiver.h"
+#include "support/redis.h"
+#include "support/standin.h"
 #include "support/worker_proc.h"
 
 static struct prometheus prom;
@@ -38,6 +41,8 @@ static struct inflight_proc run;
 static char name[64];
 static char pindir[96];
 static char empty_dir[64];
+static char standin_copy[160];
+static struct redis redis;
 
 /* The probes the container pinned go, whoever pinned them (inflight detach on the host). */
 static void detach_pins(void)
@@ -98,6 +103,10 @@ static int teardown(void **state)
 		inflight_stop(&run, SIGKILL);
 	}
 	worker_stop_all();
+	redis_stop(&redis);
+	if (standin_copy[0])
+		unlink(standin_copy);
+	standin_copy[0] = '\0';
 	detach_pins();
 	prometheus_stop(&prom);
 	receiver_stop(&rx);
@@ -293,40 +302,78 @@ static long http_status(const char *url)
 	return status;
 }
 
+#define CAFE "caf\xc3\xa9"
+#define CHAINS                                                                  \
+	"[{\"name\":\"transcribe\",\"ingress\":\"in_t\",\"links\":[\"park\"]}," \
+	"{\"name\":\"" CAFE "\",\"ingress\":\"in_c\",\"links\":[\"park\"]}]"
+
+static void push(const char *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		redis_rpush(&redis, list, "v");
+}
+
+static void wait_list(const char *list, int n)
+{
+	char v[128];
+
+	for (int i = 0; i < n; i++)
+		redis_blpop(&redis, list, v, sizeof(v));
+}
+
 /*
  * The DaemonSet's own command line (--python --python-exe conserver,
  * --health-address, --user nobody) and environment, within its memory and
- * CPU limits: it starts, is live and ready, serves /metrics, keeps only
- * CAP_SYS_PTRACE (the frame walk) as nobody, and stops cleanly.
+ * CPU limits, on the conserver stand-in (tests/python, Debian's python3)
+ * running on the host as root: live and ready, nobody with CAP_SYS_PTRACE
+ * alone, and the vCons parked in _handle_vcon exact over OTLP and
+ * /metrics, then 0; it stops with exit 0. The stand-in runs from a copy
+ * with a name of its own, which replaces "conserver" in the arguments, so
+ * no other stand-in on this machine is counted.
  */
 static void test_daemonset_command_line(void **state)
 {
-	char otlp[96], promenv[64], health[32], repl[64], url[96], line[64], uid[64], capeff[64];
+	char otlp[96], promenv[64], health[32], repl[64], pattern[64], url[96], line[64];
+	char script[160], cmd[512], uid[64], capeff[64], exe_repl[96];
+	char *argv[] = { "/usr/bin/python3", script, NULL };
+	const struct standin_config cfg = { CHAINS, 2, "fork", 4, NULL };
 	int prom_port = free_port(), health_port = free_port();
+	const struct rec_request *q = NULL;
 	pid_t cpid;
 
 	(void)state;
 	REQUIRE_BPF();
+	if (!empty_dir[0]) {
+		snprintf(empty_dir, sizeof(empty_dir), "/tmp/inflight-image-XXXXXX");
+		assert_non_null(mkdtemp(empty_dir));
+	}
+	snprintf(pattern, sizeof(pattern), "standin_image_%d", (int)getpid());
+	snprintf(script, sizeof(script), "/tmp/inflight-%s.py", pattern);
+	snprintf(cmd, sizeof(cmd), "cp %s/../python/conserver_standin.py %s",
+		 getenv("DEPLOY_DIR") ? getenv("DEPLOY_DIR") : "tests/deploy", script);
+	assert_int_equal(system(cmd), 0);
+	snprintf(standin_copy, sizeof(standin_copy), "%s", script);
+	standin_start(&redis, argv, &cfg, NULL, 0);
+
 	receiver_start(&rx, 0);
 	snprintf(otlp, sizeof(otlp), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", rx.port);
 	snprintf(promenv, sizeof(promenv), "INFLIGHT_PROMETHEUS_ADDRESS=127.0.0.1:%d", prom_port);
 	snprintf(health, sizeof(health), "127.0.0.1:%d", health_port);
 	/* the pod's address is the host's here: its ports, not 8686 and 9464 */
 	snprintf(repl, sizeof(repl), "0.0.0.0:8686=%s", health);
+	snprintf(exe_repl, sizeof(exe_repl), "conserver=%s", pattern);
 	snprintf(name, sizeof(name), "inflight-test-ds-%d", (int)getpid());
 	{
-		const char *env[] = { otlp, promenv, NULL };
-		const char *r[] = { repl, NULL };
+		const char *env[] = { otlp, promenv, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
+		const char *r[] = { repl, exe_repl, NULL };
 
 		start_as_daemonset(env, NULL, r);
 	}
 	inflight_wait_stderr(&run, "serving Prometheus metrics");
-	assert_non_null(strstr(run.err, "watching CPython processes (conserver)"));
+	assert_non_null(strstr(run.err, "watching CPython processes"));
 	snprintf(url, sizeof(url), "http://%s/healthz", health);
 	assert_int_equal(http_status(url), 200);
 	snprintf(url, sizeof(url), "http://%s/readyz", health);
-	assert_int_equal(http_status(url), 200);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", prom_port);
 	assert_int_equal(http_status(url), 200);
 	assert_int_equal(docker_cmd(line, sizeof(line), "inspect -f '{{.State.Pid}}' %s", name), 0);
 	cpid = (pid_t)atoi(line);
@@ -335,6 +382,39 @@ static void test_daemonset_command_line(void **state)
 	assert_string_equal(uid, "65534");
 	proc_status(cpid, "CapEff:", capeff, sizeof(capeff));
 	assert_string_equal(capeff, "0000000000080000"); /* CAP_SYS_PTRACE alone */
+
+	push("in_t", 3);
+	push("in_c", 1);
+	wait_list("entered", 4);
+	for (int seq = 1; !q; seq++) {
+		const struct rec_request *r;
+		const struct rec_point *a, *b;
+
+		receiver_wait(&rx, seq);
+		r = receiver_request(&rx, seq);
+		assert_non_null(r);
+		a = rec_point(r, "chain.name=transcribe");
+		b = rec_point(r, "chain.name=" CAFE);
+		if (a && b && a->value == 3 && b->value == 1)
+			q = r;
+	}
+	/* the same from /metrics: the last collection's, polled until it has them */
+	{
+		char addr[32];
+		const char *targets[] = { addr, NULL };
+
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", prom_port);
+		if (prometheus_available()) {
+			prometheus_start(&prom, targets);
+			prometheus_wait_vector(&prom, "conserver_vcons_inflight", "chain_name",
+					       "caf\xc3\xa9=1,transcribe=3");
+			for (int i = 0; i < 4; i++)
+				redis_rpush(&redis, "release", "go");
+			wait_list("done", 4);
+			prometheus_wait_vector(&prom, "conserver_vcons_inflight", "chain_name",
+					       "caf\xc3\xa9=0,transcribe=0");
+		}
+	}
 	/* terminationGracePeriodSeconds: 40 */
 	assert_int_equal(docker_cmd(NULL, 0, "stop -t 40 %s >/dev/null", name), 0);
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, 0)), 0);
@@ -349,5 +429,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_daemonset_command_line, teardown),
 	};
 
+	apply_test_filter();
 	return cmocka_run_group_tests_name("image: run as the DaemonSet runs it", tests, NULL, NULL);
 }
