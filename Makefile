@@ -3,7 +3,7 @@
 #   make            build build/inflight
 #   make demo       install what is missing, build, run the demo
 #   make test       install what is missing, build, run every test (plain, then ASan+UBSan,
-#                   then each parser fuzzer for 15 s)
+#                   then each parser fuzzer for 15 s, then make check-deploy)
 #   make fuzz       each fuzzer for 5 minutes
 #   make check      run the tests on the current build only (SAN=1 for the sanitizer build)
 #
@@ -73,6 +73,7 @@ deps:
 	@tools/install-deps.sh
 	@tests/receiver/install.sh
 	@tools/sid-root.sh
+	@tests/deploy/install.sh
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/support $(WORKER_DIR):
 	@mkdir -p $@
@@ -206,6 +207,7 @@ test: deps
 	$(MAKE) check
 	$(MAKE) check SAN=1
 	$(MAKE) fuzz-check
+	$(MAKE) check-deploy
 
 demo: deps $(BUILD)/inflight $(WORKER_DIR)/demo_worker
 	@tools/demo/run.sh $(BUILD)/inflight $(WORKER_DIR)/demo_worker
@@ -214,3 +216,47 @@ clean:
 	rm -rf build
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d $(FUZZ_DIR)/user/*.d)
+
+# Installing and packaging: the binary, its man page (from its own --help)
+# and the systemd unit, under PREFIX (/usr/local) in DESTDIR.
+#   make install PREFIX=/usr DESTDIR=/tmp/root
+#   make deb          build/inflight_$(VERSION)_ARCH.deb (dpkg-deb)
+#   make image        the container image, tools/deploy/Dockerfile (see tools/deploy/image.sh)
+#   make check-deploy manifests, unit, rules, dashboard, the .deb in a fresh Debian 12, the image
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/inflight
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB := build/inflight_$(VERSION)_$(DEB_ARCH).deb
+
+.PHONY: install deb image check-deploy
+
+build/inflight.1: build/inflight tools/deploy/manpage.sh
+	tools/deploy/manpage.sh build/inflight > $@
+
+install: build/inflight build/inflight.1
+	install -D -m 0755 build/inflight $(DESTDIR)$(BINDIR)/inflight
+	install -D -m 0644 build/inflight.1 $(DESTDIR)$(MANDIR)/man1/inflight.1
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/inflight|$(BINDIR)/inflight|g' tools/deploy/inflight.service \
+		> $(DESTDIR)$(UNITDIR)/inflight.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/inflight.service
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+$(DEB): build/inflight build/inflight.1 tools/deploy/deb.sh tools/deploy/inflight.service VERSION
+	tools/deploy/deb.sh $(VERSION) $(DEB_ARCH) $@
+
+deb: $(DEB)
+
+image:
+	tools/deploy/image.sh
+
+$(BUILD)/tests/deploy:
+	@mkdir -p $@
+
+$(BUILD)/tests/deploy/test_image.o: | $(BUILD)/tests/deploy
+
+check-deploy: $(DEB) $(BUILD)/tests/deploy/test_image workers
+	@TEST_IMAGE_BIN=$(BUILD)/tests/deploy/test_image tests/deploy/run.sh $(DEB)

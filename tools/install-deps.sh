@@ -7,9 +7,14 @@ set -eu
 
 # python3 and redis-server: the CPython tests' interpreter and conserver's queue;
 # golang-1.19-go: the Go test workers' first Go (bookworm's golang-go)
+# prometheus: the exposition is tested by a real one scraping it (and promtool checks the rules)
+# python3-kubernetes, systemd, debootstrap, docker.io: tests/deploy checks the
+# manifests, the unit, the .deb in a fresh Debian 12 and the image; debootstrap
+# also builds the sid root of the CPython 3.13-3.15 tests
 PKGS="make gcc g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev redis-server python3
 libcurl4-openssl-dev libcmocka-dev libcapstone-dev systemtap-sdt-dev
-pkg-config util-linux procps golang-1.19-go"
+pkg-config util-linux procps golang-1.19-go prometheus
+python3-kubernetes python3-yaml systemd debootstrap docker.io"
 [ "${1:-}" = bench ] && PKGS="$PKGS bpftrace"
 # the Go test workers' second Go, from bookworm-backports
 BACKPORTS_PKGS="golang-1.22-go"

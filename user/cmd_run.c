@@ -23,6 +23,7 @@
 #include "otlp_encode.h"
 #include "otlp_http.h"
 #include "privileges.h"
+#include "prom_server.h"
 #include "render.h"
 #include "ticker.h"
 #include "resource.h"
@@ -44,6 +45,7 @@ struct run_args {
 	const char *pin_dir;
 	const char *user;
 	const char *health;
+	const char *prometheus;
 	const char *k8s, *cgroup_root, *k8s_log_dir;
 	bool no_pin;
 	struct flag_value flags[MAX_FLAGS];
@@ -77,6 +79,7 @@ enum {
 	OPT_K8S,
 	OPT_CGROUP_ROOT,
 	OPT_K8S_LOG_DIR,
+	OPT_PROMETHEUS,
 };
 
 static const struct {
@@ -118,6 +121,7 @@ static const struct argp_option options[] = {
 	{ "certificate", OPT_CERTIFICATE, "FILE", 0, "CA bundle for https (OTEL_EXPORTER_OTLP_CERTIFICATE)", 6 },
 	{ "client-certificate", OPT_CLIENT_CERTIFICATE, "FILE", 0, "Client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)", 6 },
 	{ "client-key", OPT_CLIENT_KEY, "FILE", 0, "Client key (OTEL_EXPORTER_OTLP_CLIENT_KEY)", 6 },
+	{ "prometheus-address", OPT_PROMETHEUS, "HOST:PORT", 0, "Also serve GET /metrics there for Prometheus to scrape, the values of the last collection (INFLIGHT_PROMETHEUS_ADDRESS; off by default; alone, the console export is off)", 6 },
 	{ "config", OPT_CONFIG, "FILE", 0, "Several targets in one collector: a [target NAME] section each, holding the target options by long name (INFLIGHT_CONFIG; see the README)", 1 },
 	{ NULL, 0, NULL, 0, "Restarts (the probes and counts outlive the collector):", 8 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "bpffs directory for this target's state (INFLIGHT_PIN_DIR; default /sys/fs/bpf/inflight/<target hash>)", 8 },
@@ -160,6 +164,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_HEALTH:
 		a->health = arg;
+		return 0;
+	case OPT_PROMETHEUS:
+		a->prometheus = arg;
 		return 0;
 	case OPT_CONFIG:
 		a->config = arg;
@@ -219,6 +226,7 @@ struct collector {
 	struct buf encoded, compressed;
 	struct gzipper gz;
 	struct health *health;
+	struct prom_server *prom;
 	struct k8s_meta *k8s;
 	struct self_metrics self;
 	/* each target's gauge, then our own */
@@ -358,6 +366,10 @@ static int collect_and_export(struct collector *c)
 		memcpy(&c->metrics[nm], c->self.metrics, n * sizeof(c->metrics[0]));
 		e.nmetrics = nm + n;
 	}
+	if (prom_server_publish(c->prom, &e)) {
+		log_error("out of memory rendering the Prometheus metrics");
+		return -1;
+	}
 	switch (c->cfg.exporter) {
 	case EXPORTER_NONE:
 		return 0;
@@ -402,6 +414,9 @@ static int setup_export(struct collector *c, const struct run_args *a)
 		}
 	}
 	export_config_finish(&c->cfg);
+	/* Prometheus alone: the console default would only echo what it serves */
+	if (a->prometheus && !c->cfg.exporter_set && c->cfg.exporter == EXPORTER_CONSOLE)
+		c->cfg.exporter = EXPORTER_NONE;
 	if (resource_build(&c->cfg, NULL, &c->resource))
 		return EXIT_RUNTIME;
 	c->resource_attrs = calloc(c->resource.n ? c->resource.n : 1, sizeof(*c->resource_attrs));
@@ -439,6 +454,11 @@ int cmd_run(int argc, char **argv)
 		const char *env = getenv("INFLIGHT_CONFIG");
 
 		a.config = env && *env ? env : NULL;
+	}
+	if (!a.prometheus) {
+		const char *env = getenv("INFLIGHT_PROMETHEUS_ADDRESS");
+
+		a.prometheus = env && *env ? env : NULL;
 	}
 	if (!a.pin_dir) {
 		const char *env = getenv("INFLIGHT_PIN_DIR");
@@ -495,6 +515,22 @@ int cmd_run(int argc, char **argv)
 				rc = EXIT_USAGE;
 				goto out;
 			}
+		}
+		/* one listener per port: the two endpoints cannot share one */
+		if (addr && *addr && a.prometheus && !strcmp(addr, a.prometheus)) {
+			log_error("--prometheus-address %s: the health endpoint listens there already: give each its own port",
+				  a.prometheus);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	/* before the capabilities go: a port below 1024 needs CAP_NET_BIND_SERVICE */
+	if (a.prometheus) {
+		c.prom = prom_server_start(a.prometheus, err, sizeof(err));
+		if (!c.prom) {
+			log_error("%s", err);
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	}
 	{
@@ -587,6 +623,8 @@ int cmd_run(int argc, char **argv)
 			 ? (c.cfg.protocol == OTLP_HTTP_JSON ? " (http/json)" : " (http/protobuf)")
 			 : "");
 
+	if (a.prometheus)
+		log_info("serving Prometheus metrics at http://%s/metrics", a.prometheus);
 	health_set_ready(c.health, true, NULL);
 	ticker_start(&tick, c.cfg.interval_ms);
 	for (;;) {
@@ -629,6 +667,7 @@ out:
 		curl_lib_unload();
 	}
 	health_stop(c.health);
+	prom_server_stop(c.prom);
 	collector_free(&c);
 	k8s_meta_free(c.k8s);
 	return rc;

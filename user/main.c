@@ -16,7 +16,7 @@ static const char usage[] =
 	"flight right now, from outside the worker (eBPF uprobes).\n"
 	"\n"
 	"Commands:\n"
-	"  run    the collector: export the counts over OTLP (or to the console)\n"
+	"  run    the collector: export over OTLP, for Prometheus or to the console\n"
 	"  top    live per-chain table (--once, --json for scripts)\n"
 	"  list   functions and USDT probes a binary or process offers\n"
 	"  detach remove the probes and counts `run` pinned for its successor\n"
