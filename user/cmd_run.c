@@ -596,7 +596,7 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (health_serve(c.health, err, sizeof(err))) {
+	if (health_serve(c.health, err, sizeof(err)) || prom_server_serve(c.prom, err, sizeof(err))) {
 		log_error("%s", err);
 		rc = EXIT_RUNTIME;
 		goto out;

@@ -22,6 +22,7 @@ struct prom_server {
 	pthread_mutex_t mu;
 	struct buf body[2]; /* by enum prom_format, under mu */
 	struct buf scratch[2];
+	bool running; /* its thread started */
 	volatile bool stop;
 };
 
@@ -201,10 +202,6 @@ struct prom_server *prom_server_start(const char *address, char *err, size_t err
 			 errno == EADDRINUSE ? " (the health endpoint needs a port of its own)" : "");
 		goto fail;
 	}
-	if (pthread_create(&s->thread, NULL, run, s)) {
-		snprintf(err, errlen, "cannot start the Prometheus endpoint's thread");
-		goto fail;
-	}
 	return s;
 fail:
 	if (s->fd >= 0)
@@ -212,6 +209,18 @@ fail:
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 	return NULL;
+}
+
+int prom_server_serve(struct prom_server *s, char *err, size_t errlen)
+{
+	if (!s)
+		return 0;
+	if (pthread_create(&s->thread, NULL, run, s)) {
+		snprintf(err, errlen, "cannot start the Prometheus endpoint's thread");
+		return -1;
+	}
+	s->running = true;
+	return 0;
 }
 
 int prom_server_publish(struct prom_server *s, const struct otlp_export *e)
@@ -244,7 +253,8 @@ void prom_server_stop(struct prom_server *s)
 	if (!s)
 		return;
 	s->stop = true;
-	pthread_join(s->thread, NULL);
+	if (s->running)
+		pthread_join(s->thread, NULL);
 	close(s->fd);
 	pthread_mutex_destroy(&s->mu);
 	for (int f = 0; f < 2; f++) {

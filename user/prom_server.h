@@ -16,8 +16,17 @@
 
 struct prom_server;
 
-/* Listens on HOST:PORT (IPv4, e.g. 0.0.0.0:9464). NULL with `err` set. */
+/*
+ * Listens on HOST:PORT (IPv4, e.g. 0.0.0.0:9464), before the privileges are
+ * dropped (a port below 1024). NULL with `err` set.
+ */
 struct prom_server *prom_server_start(const char *address, char *err, size_t errlen);
+/*
+ * Starts answering, from a thread of its own: after the capability drop,
+ * which covers only the threads that exist. 0 (also for NULL), or -1 with
+ * `err` set.
+ */
+int prom_server_serve(struct prom_server *s, char *err, size_t errlen);
 /* Renders `e` for the next scrapes. 0, or -1 when out of memory (the last body stays). */
 int prom_server_publish(struct prom_server *s, const struct otlp_export *e);
 void prom_server_stop(struct prom_server *s);

@@ -300,28 +300,32 @@ static void expect_every_thread(int want_threads, const char *caps, const char *
  */
 static void test_every_thread_dropped(void **state)
 {
-	char health[32];
+	char health[32], prom[32];
 	char *as_root[] = { "run", "--no-pin", "--endpoint", "http://127.0.0.1:9",
-			    "--health-address", health, "--binary",
+			    "--health-address", health, "--prometheus-address", prom, "--binary",
 			    (char *)worker_path("native_worker"), "--func", "worker_handle",
 			    "--chain-name", "x", "--interval", "100ms", NULL };
 	char *as_nobody[] = { "run", "--no-pin", "--user", "nobody", "--endpoint",
-			      "http://127.0.0.1:9", "--health-address", health, "--binary",
+			      "http://127.0.0.1:9", "--health-address", health,
+			      "--prometheus-address", prom, "--binary",
 			      (char *)worker_path("native_worker"), "--func", "worker_handle",
 			      "--chain-name", "x", "--interval", "100ms", NULL };
 
 	(void)state;
 	REQUIRE_BPF();
+	/* main, exporter, health and Prometheus threads */
 	snprintf(health, sizeof(health), "127.0.0.1:%d", free_port());
+	snprintf(prom, sizeof(prom), "127.0.0.1:%d", free_port());
 	inflight_start(&run, as_root, NULL);
 	inflight_wait_stderr(&run, "exporting");
-	expect_every_thread(3, "0000000000000000", "0");
+	expect_every_thread(4, "0000000000000000", "0");
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 
 	snprintf(health, sizeof(health), "127.0.0.1:%d", free_port());
+	snprintf(prom, sizeof(prom), "127.0.0.1:%d", free_port());
 	inflight_start(&run, as_nobody, NULL);
 	inflight_wait_stderr(&run, "exporting");
-	expect_every_thread(3, "0000000000000000", "65534");
+	expect_every_thread(4, "0000000000000000", "65534");
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 }
 
