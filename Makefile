@@ -40,9 +40,9 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -idirafter /usr/include/$(shell $(CC) -dumpmachine) \
 	      -Iinclude -I$(BUILD) -DINFLIGHT_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 
-USER_SRCS := $(sort $(wildcard user/*.c))
-LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
-MAIN_OBJ := $(BUILD)/user/main.o
+USER_SRCS := $(sort $(wildcard user/*/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(filter-out user/cli/main.c,$(USER_SRCS)))
+MAIN_OBJ := $(BUILD)/user/cli/main.o
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRCS := $(sort $(wildcard tests/integration/test_*.c))
@@ -62,7 +62,7 @@ WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
 	   $(WORKER_DIR)/fifo_trap
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
-.PHONY: all deps demo test check workers bench fuzz fuzz-check clean upgrade-builds
+.PHONY: all deps demo test check check-layers test-binaries workers bench fuzz fuzz-check clean upgrade-builds
 .DELETE_ON_ERROR:
 # test objects are intermediate in a pattern chain: keep them for incremental builds
 .SECONDARY:
@@ -91,7 +91,8 @@ $(BUILD)/inflight.skel.h: $(BUILD)/inflight.bpf.o
 
 # The skeleton must exist before any user file that includes it is compiled;
 # after the first build, -MMD records the real dependency.
-$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(BUILD)/inflight.skel.h
+$(BUILD)/user/%.o: user/%.c | $(BUILD)/inflight.skel.h
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libinflight.a: $(LIB_OBJS)
@@ -171,12 +172,10 @@ FUZZ_SECONDS ?= 15
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Wall -Iinclude -Iuser \
 	       -Ibuild -DINFLIGHT_VERSION='"$(VERSION)"'
-FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(filter-out user/cli/main.c,$(USER_SRCS)))
 
-$(FUZZ_DIR)/user:
-	@mkdir -p $@
-
-$(FUZZ_DIR)/user/%.o: user/%.c | $(FUZZ_DIR)/user build/inflight.skel.h
+$(FUZZ_DIR)/user/%.o: user/%.c | build/inflight.skel.h
+	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/libinflight.a: $(FUZZ_LIB_OBJS)
@@ -200,8 +199,15 @@ upgrade-builds:
 	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/upgrade-layout VERSION=$(VERSION)+layout \
 		EXTRA_CFLAGS=-DINFLIGHT_PIN_LAYOUT=999999 $(BUILD)/upgrade-layout/inflight
 
-check: $(BUILD)/inflight $(TEST_BINS) workers upgrade-builds
+# everything the tests run, built but not run
+test-binaries: $(BUILD)/inflight $(TEST_BINS) workers upgrade-builds
+
+check: check-layers test-binaries
 	@tests/run_tests.sh $(BUILD)
+
+# user/'s folders are layers: no file includes from a folder above its own
+check-layers:
+	@tools/check-layers.sh
 
 test: deps
 	$(MAKE) check
@@ -215,7 +221,7 @@ demo: deps $(BUILD)/inflight $(WORKER_DIR)/demo_worker
 clean:
 	rm -rf build
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d $(FUZZ_DIR)/user/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(FUZZ_DIR)/user/*/*.d)
 
 # Installing and packaging: the binary, its man page (from its own --help)
 # and the systemd unit, under PREFIX (/usr/local) in DESTDIR.

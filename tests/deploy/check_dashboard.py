@@ -2,7 +2,7 @@
 """The Grafana dashboard is valid JSON, every panel has a query, each query
 is valid PromQL (checked by promtool as recording rules) and names only
 metrics inflight serves: conserver_vcons_inflight, the self-metrics of
-user/self_metrics.c as _total counters, target_info, and up.
+user/run/self_metrics.c as _total counters, target_info, and up.
 Usage: check_dashboard.py DASHBOARD.json SELF_METRICS.c PROMTOOL"""
 import json
 import os

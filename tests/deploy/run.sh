@@ -86,7 +86,7 @@ check_rules() {
 check_dashboard() {
 	have promtool || { missing dashboard promtool; return; }
 	/usr/bin/python3 "$here/check_dashboard.py" "$top/tools/deploy/grafana-dashboard.json" \
-		"$top/user/self_metrics.c" promtool && pass dashboard || fail dashboard "(above)"
+		"$top/user/run/self_metrics.c" promtool && pass dashboard || fail dashboard "(above)"
 }
 
 check_deb() {

@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "config_file.h"
+#include "run/target_options.h"
+#include "run/config_file.h"
 
 static int known(const char *key)
 {

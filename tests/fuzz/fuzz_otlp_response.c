@@ -2,7 +2,7 @@
 /* libFuzzer: what a receiver answers (protobuf and JSON), read by the exporter. */
 #include <stdint.h>
 #include <string.h>
-#include "otlp_response.h"
+#include "export/otlp_response.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

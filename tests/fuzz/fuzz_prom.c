@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "prom_encode.h"
-#include "prom_server.h"
+#include "export/prom_encode.h"
+#include "export/prom_server.h"
 
 static int valid_name(const char *s, int colon)
 {

@@ -30,8 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "fetch_spec.h"
-#include "pin.h"
+#include "probe/fetch_spec.h"
+#include "probe/pin.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/observe.h"

@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "observer.h"
-#include "pin.h"
+#include "observe/observer.h"
+#include "probe/pin.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/observe.h"

@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "pin.h"
+#include "probe/pin.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/observe.h"

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "fetch_spec.h"
+#include "probe/fetch_spec.h"
 #include "support/test_filter.h"
 #include "support/bpf_env.h"
 #include "support/observe.h"

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "support/test_filter.h"
-#include "fetch_spec.h"
+#include "probe/fetch_spec.h"
 #include "support/bpf_env.h"
 #include "support/observe.h"
 #include "support/worker_proc.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "preflight.h"
+#include "probe/preflight.h"
 #include "support/bpf_env.h"
 
 bool bpf_env_ready(void)

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 #include "inflight.h"
-#include "observer.h"
+#include "observe/observer.h"
 
 /* The spec every native test worker's handler takes its chain with. */
 #define WORKER_CHAIN_SPEC "+0(%di):string"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config_file.h"
+#include "run/config_file.h"
 
 static int known(const char *key)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "exit_sites.h"
+#include "probe/exit_sites.h"
 
 #define FN_ADDR 0x401000ULL
 #define FN_OFF 0x1000ULL

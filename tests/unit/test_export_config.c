@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "export_config.h"
+#include "export/export_config.h"
 
 static const char *const all_vars[] = {
 	"OTEL_SDK_DISABLED",

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fetch_spec.h"
+#include "probe/fetch_spec.h"
 
 /* Parses `spec`, which must be valid, and returns the result by value. */
 static struct inflight_fetch parse_ok(const char *spec, bool usdt)

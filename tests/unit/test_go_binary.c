@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "go_binary.h"
+#include "probe/go_binary.h"
 
 /* A .go.buildinfo of Go 1.18+: 32-byte header, varint length, version. */
 static size_t make_buildinfo(uint8_t *buf, size_t size, uint8_t flags, const char *version)

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "health.h"
+#include "run/health.h"
 
 #define IDLE 50
 /* the kubelet's probe timeout is 1 s by default; this leaves room for a loaded machine */

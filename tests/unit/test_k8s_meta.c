@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <unistd.h>
 
-#include "k8s_meta.h"
+#include "run/k8s_meta.h"
 
 #define CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define UID "5f0c7a1e-2b3d-4c5e-8f90-a1b2c3d4e5f6"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "log.h"
+#include "util/log.h"
 
 static void test_text(void **state)
 {

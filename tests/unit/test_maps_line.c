@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "target.h"
+#include "probe/target.h"
 
 static struct maps_line parse_ok(const char *text)
 {

@@ -28,9 +28,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "otlp_encode.h"
-#include "protobuf.h"
+#include "util/buf.h"
+#include "export/otlp_encode.h"
+#include "export/protobuf.h"
 
 #define START 1700000000000000000ull /* LE: 00 00 2a 36 fe 9c 97 17 */
 #define TIME 1700000000500000000ull  /* LE: 00 65 f7 53 fe 9c 97 17 */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "otlp_response.h"
+#include "export/otlp_response.h"
 
 enum kind { SUCCESS, STATUS };
 

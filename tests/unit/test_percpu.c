@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "percpu.h"
+#include "probe/percpu.h"
 
 /* Fills [ncpus][stride][nfields] with a value that names its place. */
 static uint64_t *make_slots(size_t ncpus, size_t stride, size_t nfields)

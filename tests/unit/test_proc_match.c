@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "proc_match.h"
+#include "probe/proc_match.h"
 
 static void test_exe_glob(void **state)
 {

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "prom_encode.h"
-#include "prom_server.h"
+#include "export/prom_encode.h"
+#include "export/prom_server.h"
 
 static const struct otlp_attr resource[] = {
 	{ .key = "service.name", .type = OTLP_STRING, .s = "conserver" },

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "protobuf.h"
+#include "util/buf.h"
+#include "export/protobuf.h"
 
 static void assert_bytes(const struct buf *b, const uint8_t *expected, size_t n)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "py_debug_offsets.h"
+#include "python/py_debug_offsets.h"
 
 static uint8_t raw[4096];
 

@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "proc_mem.h"
-#include "py_layout.h"
-#include "py_walk.h"
+#include "util/proc_mem.h"
+#include "python/py_layout.h"
+#include "python/py_walk.h"
 
 #define NFRAMES 1000
 #define OBJ 8192 /* room for the runtime, interpreter and thread states */

@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "export_config.h"
-#include "log.h"
-#include "resource.h"
+#include "export/export_config.h"
+#include "util/log.h"
+#include "export/resource.h"
 
 static const char *const k8s_vars[] = { "K8S_NODE_NAME", "K8S_POD_NAME", "K8S_NAMESPACE_NAME",
 					"K8S_POD_UID" };

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "retry.h"
+#include "export/retry.h"
 
 /* Sun, 06 Nov 1994 08:49:37 GMT (date -u -d "1994-11-06 08:49:37" +%s) */
 #define RFC_DATE ((time_t)784111777)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "return_mode.h"
+#include "probe/return_mode.h"
 
 /* Facts number `bits`: bit 0 go, 1 cxx, 2 rust, 3 unwinder. */
 static struct unwind_facts facts_from(unsigned bits)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "self_metrics.h"
+#include "run/self_metrics.h"
 
 #define T0 1700000000000000000ull
 #define T1 (T0 + 5000000000ull)

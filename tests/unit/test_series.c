@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "series.h"
+#include "run/series.h"
 
 #define T0 1700000000000000000ull
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sha256.h"
+#include "util/sha256.h"
 
 /* Hashes `len` bytes from an exactly-sized heap copy (ASan sees over-reads). */
 static void check(const void *data, size_t len, const char *expected_hex)

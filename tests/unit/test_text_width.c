@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "render.h"
-#include "text_width.h"
+#include "cli/render.h"
+#include "util/text_width.h"
 
 static void test_widths(void **state)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "utf8.h"
+#include "util/utf8.h"
 
 #define R "\xef\xbf\xbd" /* U+FFFD REPLACEMENT CHARACTER */
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "elf_file.h"
-#include "exit_sites.h"
+#include "probe/elf_file.h"
+#include "probe/exit_sites.h"
 #include "floor.skel.h"
 
 static volatile sig_atomic_t stop;

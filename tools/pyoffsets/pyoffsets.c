@@ -2,7 +2,7 @@
 /*
  * Prints the CPython struct offsets inflight's frame walker needs, measured
  * from the interpreter's own (internal) headers. Run by gen.sh once per
- * CPython minor version; its output is user/py_layouts.c's data.
+ * CPython minor version; its output is user/python/py_layouts.c's data.
  */
 #define Py_BUILD_CORE 1
 #include <Python.h>

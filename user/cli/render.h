@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Turning a snapshot into what `inflight top` prints: a table or JSON lines. */
+#ifndef INFLIGHT_RENDER_H
+#define INFLIGHT_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "observe/observer.h"
+#include "export/otlp_model.h"
+#include "probe/snapshot.h"
+
+/* One JSON object on one line:
+ * {"ts":NS,"chains":[{"chain":"..","inflight":N,"entered":N,"exited":N,"released":N}],"dropped":N} */
+void render_json(FILE *out, const struct snapshot *s);
+
+/*
+ * The table. On a terminal, `erase_lines` is what the previous call
+ * returned: those lines are overwritten in place, anything printed above
+ * them stays. Returns the number of lines written.
+ */
+int render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
+		 bool tty, int erase_lines);
+
+/* The console exporter's block for one export. */
+struct otlp_export;
+void render_console(FILE *out, const struct otlp_export *e);
+
+/* Writes `s` as a JSON string literal (quotes included). */
+void json_write_string(FILE *out, const char *s);
+
+#endif

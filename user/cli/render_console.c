@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The console exporter: the same content an OTLP export carries, as a
+ * readable block per interval (the default when no endpoint is set).
+ */
+#include <inttypes.h>
+#include <time.h>
+#include "cli/render.h"
+
+static void iso8601(uint64_t ns, char *out, size_t size)
+{
+	time_t s = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&s, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, size, "%s.%03uZ", base, (unsigned)(ns % 1000000000ull / 1000000));
+}
+
+static void print_attr(FILE *out, const struct otlp_attr *a)
+{
+	fprintf(out, "%s=", a->key);
+	switch (a->type) {
+	case OTLP_STRING: json_write_string(out, a->s); break;
+	case OTLP_BOOL: fputs(a->b ? "true" : "false", out); break;
+	case OTLP_INT: fprintf(out, "%" PRId64, a->i); break;
+	}
+}
+
+void render_console(FILE *out, const struct otlp_export *e)
+{
+	for (size_t m = 0; m < e->nmetrics; m++) {
+		const struct otlp_metric *metric = &e->metrics[m];
+		char when[40], since[40];
+
+		if (!metric->npoints)
+			continue;
+		iso8601(metric->points[0].time_ns, when, sizeof(when));
+		fprintf(out, "%s %s %s (sum, cumulative, %smonotonic)\n", when, metric->name,
+			metric->unit, metric->monotonic ? "" : "not ");
+		for (size_t i = 0; i < metric->npoints; i++) {
+			const struct otlp_point *p = &metric->points[i];
+
+			fputs("  ", out);
+			for (size_t a = 0; a < p->nattrs; a++)
+				print_attr(out, &p->attrs[a]);
+			iso8601(p->start_ns, since, sizeof(since));
+			fprintf(out, " %" PRId64 " (since %s)\n", p->value, since);
+		}
+	}
+	fputs("  resource:", out);
+	for (size_t i = 0; i < e->nresource; i++) {
+		fputc(' ', out);
+		print_attr(out, &e->resource[i]);
+	}
+	fprintf(out, "\n  scope: %s %s\n\n", e->scope_name, e->scope_version ? e->scope_version : "");
+	fflush(out);
+}

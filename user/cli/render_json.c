@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include "cli/render.h"
+
+void json_write_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+void render_json(FILE *out, const struct snapshot *s)
+{
+	fprintf(out, "{\"ts\": %" PRIu64 ", \"chains\": [", s->ts_ns);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct chain_stat *c = &s->chains[i];
+
+		fprintf(out, "%s{\"chain\": ", i ? ", " : "");
+		json_write_string(out, c->name);
+		if (s->gauge_only)
+			/* a frame snapshot sees calls in flight, not their entries and exits */
+			fprintf(out, ", \"inflight\": %" PRId64
+				", \"entered\": null, \"exited\": null, \"released\": null%s}",
+				c->inflight, c->overflow ? ", \"overflow\": true" : "");
+		else
+			fprintf(out, ", \"inflight\": %" PRId64 ", \"entered\": %" PRIu64
+				", \"exited\": %" PRIu64 ", \"released\": %" PRIu64 "%s}",
+				c->inflight, c->entered, c->returned + c->released, c->released,
+				c->overflow ? ", \"overflow\": true" : "");
+	}
+	fprintf(out, "], \"dropped\": %" PRIu64 "}\n", s->stats[INFLIGHT_STAT_OVERFLOW]);
+	fflush(out);
+}

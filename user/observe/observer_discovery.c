@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Discovery: the workers are the processes matching --match-exe and/or
+ * --match-cmdline, in any PID or mount namespace on the node. One BPF object
+ * serves them all; each distinct probed file (device and inode) gets its
+ * probes once, shared by every process running it, and the entry counts
+ * only for processes in the `watched` map (so a shared library, or a binary
+ * also run by processes that do not match, counts only the workers).
+ *
+ * New workers are found by a full /proc scan every rescan period and at
+ * once on exec (the BPF side reports every exec's tgid); a file no matched
+ * process uses for two scans in a row is detached. Pinned, every map and
+ * link is in the pin directory, each file's links named after it, so a new
+ * collector adopts them and loses nothing.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "util/buf.h"
+#include "probe/fetch_spec.h"
+#include "inflight.skel.h"
+#include "util/log.h"
+#include "observe/observer_int.h"
+#include "probe/pin.h"
+#include "probe/preflight.h"
+#include "util/privileges.h"
+#include "probe/proc_match.h"
+#include "util/sha256.h"
+
+#define DEFAULT_RESCAN_MS 5000
+/* full scans in a row a file goes unused before its probes come off */
+#define DETACH_AFTER_MISSES 2
+
+struct disc_file {
+	bool used;
+	dev_t dev;
+	ino_t ino;
+	struct link_list links; /* ours; empty when adopted from pins or pinned */
+	size_t npinned;         /* links pinned as f<slot>-<dev>-<ino>-<n> */
+	char shown[256];
+	unsigned missed;
+	bool seen;
+};
+
+/* An executable seen in a matching process, and the file probed for it. */
+struct disc_exe {
+	dev_t dev;
+	ino_t ino;
+	int file; /* slot in files[], or -1: cannot be probed (said once) */
+	bool seen;
+};
+
+struct discovery {
+	struct observer_config cfg;
+	struct proc_match match;
+	struct disc_file files[DISCOVERY_MAX_FILES];
+	struct disc_exe *exes;
+	size_t nexes, capexes;
+	struct ring_buffer *rb;
+	pid_t execs[256]; /* tgids that exec'd, from the ring buffer */
+	size_t nexecs;
+	bool execs_lost;
+	uint64_t rescan_ms, last_scan_ms;
+	size_t processes; /* matched in the last full scan */
+	bool said_denied;
+	uint64_t attach_failures;
+	/*
+	 * The pin directory, opened before the privileges are dropped: files'
+	 * pins are made and removed through it (/proc/self/fd/N), so after the
+	 * drop its root-only parents need not be searchable. -1: not pinned.
+	 */
+	int pin_dirfd;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t nfiles(const struct discovery *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < DISCOVERY_MAX_FILES; i++)
+		n += d->files[i].used;
+	return n;
+}
+
+/* A file's pin name: f<slot>-<dev>-<ino>-<n>. */
+static void pin_name(char *out, size_t size, unsigned slot, const struct disc_file *f, size_t i)
+{
+	snprintf(out, size, "f%u-%llx-%llu-%03zu", slot, (unsigned long long)f->dev,
+		 (unsigned long long)f->ino, i);
+}
+
+/* Takes a file's probes off: pins unlinked, links destroyed, its exit sites cleared. */
+static void detach_file(struct observer *o, unsigned slot)
+{
+	struct discovery *d = o->disc;
+	struct disc_file *f = &d->files[slot];
+	char name[64];
+
+	for (size_t i = 0; i < f->npinned; i++) {
+		pin_name(name, sizeof(name), slot, f, i);
+		if (unlinkat(d->pin_dirfd, name, 0) && errno != ENOENT)
+			log_warn("--pin-dir %s: cannot remove %s: %s (its probe stays attached)",
+				 o->info.pin_dir, name, strerror(errno));
+	}
+	o->info.probes -= f->links.n + f->npinned;
+	link_list_destroy(&f->links, false);
+	for (__u32 k = 1; k <= DISCOVERY_SITES_PER_FILE; k++) {
+		struct inflight_exit_site zero = { 0 };
+		__u32 key = slot * DISCOVERY_SITES_PER_FILE + k;
+
+		bpf_map__update_elem(o->skel->maps.exit_sites, &key, sizeof(key), &zero,
+				     sizeof(zero), BPF_ANY);
+	}
+	log_info("detached from %s (%llx:%llu): no matching process runs it any more", f->shown,
+		 (unsigned long long)f->dev, (unsigned long long)f->ino);
+	for (size_t i = 0; i < d->nexes; i++)
+		if (d->exes[i].file == (int)slot)
+			d->exes[i].file = -2; /* looked at anew if seen again */
+	memset(f, 0, sizeof(*f));
+}
+
+static int pin_file(struct observer *o, unsigned slot, char *err, size_t errlen)
+{
+	struct discovery *d = o->disc;
+	struct disc_file *f = &d->files[slot];
+	char name[64], path[128];
+
+	for (size_t i = 0; i < f->links.n; i++) {
+		pin_name(name, sizeof(name), slot, f, i);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", d->pin_dirfd, name);
+		if (bpf_link__pin(f->links.v[i], path))
+			return errf(err, errlen, "--pin-dir %s: cannot pin %s: %s", o->info.pin_dir,
+				    name, strerror(errno));
+		f->npinned = i + 1;
+	}
+	/* the pins hold them now: a file detaches by unlinking */
+	link_list_destroy(&f->links, true);
+	return 0;
+}
+
+int discovery_pin_dirfd(const struct observer *o)
+{
+	return o->disc && o->pinned ? o->disc->pin_dirfd : -1;
+}
+
+static struct disc_exe *exe_entry(struct discovery *d, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < d->nexes; i++)
+		if (d->exes[i].dev == dev && d->exes[i].ino == ino)
+			return &d->exes[i];
+	if (d->nexes == d->capexes) {
+		size_t cap = d->capexes ? d->capexes * 2 : 16;
+		struct disc_exe *v = realloc(d->exes, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		d->exes = v;
+		d->capexes = cap;
+	}
+	d->exes[d->nexes] = (struct disc_exe){ .dev = dev, .ino = ino, .file = -2 };
+	return &d->exes[d->nexes++];
+}
+
+/* Probes the file behind a matching process's executable, once per file. */
+static int attach_for(struct observer *o, const struct proc_exe *p)
+{
+	struct discovery *d = o->disc;
+	struct disc_exe *x = exe_entry(d, p->dev, p->ino);
+	struct observer_config fc = d->cfg;
+	struct observer_info fi = { 0 };
+	struct resolved r = { 0 };
+	char err[1024];
+	struct stat st;
+	int slot = -1, rc = -1;
+
+	if (!x)
+		return -1;
+	x->seen = true;
+	if (x->file != -2)
+		return x->file;
+	/* resolved in the process's own view: its root, its libraries */
+	fc.binary = NULL;
+	fc.pid = p->pid;
+	if (resolve_target(&fc, &r, &fi, err, sizeof(err)))
+		goto out;
+	if (r.go) {
+		/* discovery's programs keep frames per thread: wrong for goroutines */
+		snprintf(err, sizeof(err), "%s is a Go binary: observe it with --binary or --pid",
+			 elf_file_path(r.ef));
+		goto out;
+	}
+	/* the file opened and parsed, whatever its name leads to now */
+	elf_file_identity(r.ef, &st.st_dev, &st.st_ino);
+	for (int i = 0; i < DISCOVERY_MAX_FILES; i++) {
+		if (d->files[i].used && d->files[i].dev == st.st_dev && d->files[i].ino == st.st_ino) {
+			x->file = i;
+			rc = i;
+			goto out;
+		}
+		if (!d->files[i].used && slot < 0)
+			slot = i;
+	}
+	if (slot < 0) {
+		snprintf(err, sizeof(err), "already %d files probed, the most discovery attaches",
+			 DISCOVERY_MAX_FILES);
+		goto out;
+	}
+	if (r.nsites > DISCOVERY_SITES_PER_FILE) {
+		snprintf(err, sizeof(err), "--func %s has %d exits, more than %d", d->cfg.func,
+			 r.nsites, DISCOVERY_SITES_PER_FILE);
+		goto out;
+	}
+	d->files[slot] = (struct disc_file){ .used = true, .dev = st.st_dev, .ino = st.st_ino };
+	snprintf(d->files[slot].shown, sizeof(d->files[slot].shown), "%.255s", p->shown);
+	/* every process running the file gets the probes; `watched` picks the workers */
+	fc.pid = 0;
+	if (attach_file(o, &d->files[slot].links, &fc, &r, &fi,
+			(__u32)slot * DISCOVERY_SITES_PER_FILE, err, sizeof(err)) ||
+	    (o->pinned && pin_file(o, (unsigned)slot, err, sizeof(err)))) {
+		detach_file(o, (unsigned)slot);
+		goto out;
+	}
+	log_info("attached to %s (%llx:%llu, first seen in pid %d): %s, return=%s%s",
+		 p->shown, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (int)p->pid,
+		 d->cfg.func, return_mode_name(fi.mode), fi.after_endbr ? ", after its endbr64" : "");
+	x->file = slot;
+	rc = slot;
+out:
+	if (rc < 0) {
+		x->file = -1;
+		d->attach_failures++;
+		log_warn("pid %d (%s) matches but cannot be observed: %s", (int)p->pid, p->shown, err);
+	}
+	resolved_free(&r);
+	return rc;
+}
+
+/* A matching process: its file probed, the process counted. */
+static void take(struct observer *o, const struct proc_exe *p)
+{
+	__u32 tgid = (__u32)p->pid;
+	__u8 one = 1;
+	int slot = attach_for(o, p);
+
+	if (slot < 0)
+		return;
+	o->disc->files[slot].seen = true;
+	if (!bpf_map__update_elem(o->skel->maps.watched, &tgid, sizeof(tgid), &one, sizeof(one),
+				  BPF_NOEXIST))
+		log_info("watching pid %d (%s)", (int)p->pid, p->shown);
+}
+
+/*
+ * A watched process keeps its file probed, though it no longer matches:
+ * it renamed its command line, or its main thread exited.
+ */
+static void keep_file_of(struct discovery *d, pid_t pid)
+{
+	char link[96];
+	struct stat st;
+
+	if (proc_exe_link(pid, link, sizeof(link)) || stat(link, &st))
+		return;
+	for (size_t i = 0; i < d->nexes; i++) {
+		struct disc_exe *x = &d->exes[i];
+
+		if (x->dev != st.st_dev || x->ino != st.st_ino)
+			continue;
+		x->seen = true;
+		if (x->file >= 0)
+			d->files[x->file].seen = true;
+	}
+}
+
+static void full_scan(struct observer *o)
+{
+	struct discovery *d = o->disc;
+	pid_t self = getpid();
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+	__u32 key, next, *prev = NULL;
+	size_t matched = 0, denied = 0;
+	struct proc_exe first_denied = { 0 };
+
+	if (!dir) {
+		log_warn("cannot read /proc: %s", strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < d->nexes; i++)
+		d->exes[i].seen = false;
+	for (int i = 0; i < DISCOVERY_MAX_FILES; i++)
+		d->files[i].seen = false;
+	while ((de = readdir(dir))) {
+		struct proc_exe p;
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)atoi(de->d_name);
+		if (pid == self)
+			continue;
+		switch (proc_match_pid(&d->match, pid, &p)) {
+		case 1:
+			break;
+		case -2:
+			if (!denied++)
+				first_denied = p;
+			/* fallthrough */
+		default:
+			continue;
+		}
+		take(o, &p);
+		matched++;
+	}
+	closedir(dir);
+	d->processes = matched;
+	if (denied && !d->said_denied) {
+		char why[192];
+
+		privileges_explain_denied(first_denied.err, why, sizeof(why));
+		log_warn("%zu process%s could not be looked at: reading /proc/PID/exe of pid %d%s: %s",
+			 denied, denied == 1 ? "" : "es", (int)first_denied.pid,
+			 denied > 1 ? " (the first)" : "", why);
+	}
+	d->said_denied = denied > 0;
+
+	/*
+	 * A watched process stays watched until it execs or exits (the BPF side
+	 * lets go of it then), whatever its command line becomes: PostgreSQL's
+	 * backends rename theirs. Only one gone unseen is let go of here.
+	 */
+	while (!bpf_map__get_next_key(o->skel->maps.watched, prev, &next, sizeof(next))) {
+		char dir[32];
+
+		key = next;
+		prev = &key;
+		snprintf(dir, sizeof(dir), "/proc/%u", key);
+		if (access(dir, F_OK))
+			bpf_map__delete_elem(o->skel->maps.watched, &key, sizeof(key), 0);
+		else
+			keep_file_of(d, (pid_t)key);
+	}
+	/* forget executables gone, so a new file at that inode is looked at anew */
+	for (size_t i = 0; i < d->nexes;) {
+		if (!d->exes[i].seen)
+			d->exes[i] = d->exes[--d->nexes];
+		else
+			i++;
+	}
+	for (unsigned i = 0; i < DISCOVERY_MAX_FILES; i++) {
+		struct disc_file *f = &d->files[i];
+
+		if (!f->used)
+			continue;
+		f->missed = f->seen ? 0 : f->missed + 1;
+		if (f->missed >= DETACH_AFTER_MISSES)
+			detach_file(o, i);
+	}
+	d->last_scan_ms = now_ms();
+}
+
+static int on_exec(void *ctx, void *data, size_t size)
+{
+	struct discovery *d = ctx;
+
+	if (size < sizeof(__u32))
+		return 0;
+	if (d->nexecs == sizeof(d->execs) / sizeof(d->execs[0])) {
+		d->execs_lost = true; /* a burst: the full scan covers it */
+		return 0;
+	}
+	d->execs[d->nexecs++] = (pid_t) * (const __u32 *)data;
+	return 0;
+}
+
+void observer_poll(struct observer *o)
+{
+	struct discovery *d = o->disc;
+
+	if (!d) {
+		follow_poll(o);
+		return;
+	}
+	d->nexecs = 0;
+	d->execs_lost = false;
+	ring_buffer__consume(d->rb);
+	if (d->execs_lost || now_ms() - d->last_scan_ms >= d->rescan_ms) {
+		full_scan(o);
+		return;
+	}
+	for (size_t i = 0; i < d->nexecs; i++) {
+		struct proc_exe p;
+
+		if (proc_match_pid(&d->match, d->execs[i], &p) == 1)
+			take(o, &p);
+	}
+}
+
+void observer_rescan(struct observer *o)
+{
+	if (o->disc)
+		full_scan(o);
+}
+
+int observer_event_fd(const struct observer *o)
+{
+	return o->disc ? ring_buffer__epoll_fd(o->disc->rb) : -1;
+}
+
+uint64_t observer_poll_in_ms(const struct observer *o)
+{
+	uint64_t since;
+
+	if (!o->disc)
+		return follow_poll_in_ms(o);
+	since = now_ms() - o->disc->last_scan_ms;
+	return since >= o->disc->rescan_ms ? 0 : o->disc->rescan_ms - since;
+}
+
+/* The target, not the BPF object: another release of the same pin layout adopts. */
+static void identity_of(const struct observer_config *cfg, char out[65])
+{
+	char text[1024], spec[256] = "";
+	uint8_t h[32];
+
+	if (cfg->fetch)
+		fetch_spec_format(cfg->fetch, spec, sizeof(spec));
+	snprintf(text, sizeof(text), "discover exe %s cmdline %s func %s chain %s|%s max %u mode %d cgroup %d",
+		 cfg->match_exe ? cfg->match_exe : "", cfg->match_cmdline ? cfg->match_cmdline : "",
+		 cfg->func, spec, cfg->chain_name ? cfg->chain_name : "", cfg->max_chains,
+		 (int)cfg->return_mode, (int)cfg->by_cgroup);
+	sha256(text, strlen(text), h);
+	hex(h, sizeof(h), out);
+}
+
+/* Maps recreated at every load, from what configure_object sets. */
+static bool load_time_map(const struct bpf_map *m)
+{
+	const char *n = bpf_map__name(m);
+	size_t len = strlen(n);
+
+	return (len > 7 && !strcmp(n + len - 7, ".rodata")) ||
+	       (len > 8 && !strcmp(n + len - 8, ".kconfig"));
+}
+
+/* Before load: the maps of the pinned state instead of new ones. */
+static int reuse_maps(struct observer *o, const char *dir, char *err, size_t errlen)
+{
+	struct bpf_map *m;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_map(m, o->skel->obj) {
+		int fd;
+
+		if (load_time_map(m))
+			continue;
+		map_pin_path(m, dir, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return errf(err, errlen, "--pin-dir %s: cannot open %s: %s", dir, path,
+				    strerror(errno));
+		if (bpf_map__reuse_fd(m, fd)) {
+			close(fd);
+			return errf(err, errlen, "--pin-dir %s: cannot reuse %s: %s", dir, path,
+				    strerror(errno));
+		}
+		close(fd); /* the map holds its own duplicate */
+	}
+	return 0;
+}
+
+/* Every map but those made at load, then the links and the meta map. */
+static int pin_discovery(struct observer *o, const char *identity, char *err, size_t errlen)
+{
+	struct bpf_map *maps[32], *m;
+	size_t n = 0;
+
+	bpf_object__for_each_map(m, o->skel->obj) {
+		if (load_time_map(m) || m == o->skel->maps.meta)
+			continue;
+		if (n == sizeof(maps) / sizeof(maps[0]))
+			return errf(err, errlen, "--pin-dir: more maps than %zu to pin", n);
+		maps[n++] = m;
+	}
+	return pin_state(o, maps, n, identity, err, errlen);
+}
+
+/* The files an earlier collector probed: their links, by pin name. */
+static void adopt_files(struct observer *o)
+{
+	struct discovery *d = o->disc;
+	struct dirent *de;
+	DIR *dir = opendir(o->info.pin_dir);
+
+	while (dir && (de = readdir(dir))) {
+		unsigned slot;
+		unsigned long long dev, ino;
+		size_t i;
+		struct disc_file *f;
+
+		if (sscanf(de->d_name, "f%u-%llx-%llu-%zu", &slot, &dev, &ino, &i) != 4 ||
+		    slot >= DISCOVERY_MAX_FILES)
+			continue;
+		f = &d->files[slot];
+		f->used = true;
+		f->dev = (dev_t)dev;
+		f->ino = (ino_t)ino;
+		snprintf(f->shown, sizeof(f->shown), "file %llx:%llu", dev, ino);
+		if (i + 1 > f->npinned)
+			f->npinned = i + 1;
+		o->info.probes++;
+	}
+	if (dir)
+		closedir(dir);
+}
+
+struct observer *discovery_start(struct observer *o, const struct observer_config *cfg,
+				 char *err, size_t errlen)
+{
+	struct discovery *d;
+	char why[256], identity[65];
+	bool reuse = false;
+
+	if (cfg->binary || cfg->pid) {
+		errf(err, errlen, "--match-exe/--match-cmdline find the processes: give neither --binary nor --pid with them");
+		goto fail;
+	}
+	if (!cfg->func) {
+		errf(err, errlen, "--match-exe/--match-cmdline work with --func SYMBOL (USDT targets take --binary)");
+		goto fail;
+	}
+	if (check_chain_options(cfg, err, errlen))
+		goto fail;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		errf(err, errlen, "out of memory");
+		goto fail;
+	}
+	o->disc = d;
+	d->pin_dirfd = -1;
+	d->cfg = *cfg;
+	d->rescan_ms = cfg->rescan_ms ? cfg->rescan_ms : DEFAULT_RESCAN_MS;
+	if (proc_match_init(&d->match, cfg->match_exe, cfg->match_cmdline, err, errlen))
+		goto fail;
+	if (preflight_check(why, sizeof(why))) {
+		errf(err, errlen, "%s", why);
+		goto fail;
+	}
+	snprintf(o->info.what, sizeof(o->info.what), "%s", cfg->func);
+	snprintf(o->info.binary, sizeof(o->info.binary), "%s%s%s",
+		 cfg->match_exe ? cfg->match_exe : "", cfg->match_exe && cfg->match_cmdline ? " " : "",
+		 cfg->match_cmdline ? cfg->match_cmdline : "");
+	snprintf(o->info.mode_label, sizeof(o->info.mode_label), "return per file");
+
+	if (cfg->pin_dir) {
+		identity_of(cfg, identity);
+		if (pin_prepare_dir(cfg->pin_dir, err, errlen))
+			goto fail;
+		snprintf(o->info.pin_dir, sizeof(o->info.pin_dir), "%s", cfg->pin_dir);
+		if (pin_exists(cfg->pin_dir)) {
+			struct inflight_meta m = { 0 };
+			char path[PATH_MAX];
+			int fd;
+
+			fd = snprintf(path, sizeof(path), "%s/meta", cfg->pin_dir) < (int)sizeof(path)
+				     ? bpf_obj_get(path) : -1;
+			if (fd < 0 || pin_meta_read(fd, &m))
+				log_warn("%s holds pinned state that cannot be read: replacing it (series restart)",
+					 cfg->pin_dir);
+			else
+				reuse = pin_adoptable(cfg->pin_dir, &m, identity);
+			if (fd >= 0)
+				close(fd);
+			if (reuse) {
+				o->info.reused = true;
+				o->info.pinned_since_ns = m.created_ns;
+			} else if (replace_pinned(cfg->pin_dir, err, errlen)) {
+				goto fail;
+			}
+		}
+		/* after any replacing: the directory that stays */
+		d->pin_dirfd = open(cfg->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d->pin_dirfd < 0) {
+			errf(err, errlen, "--pin-dir %s: cannot open it: %s", cfg->pin_dir,
+			     strerror(errno));
+			goto fail;
+		}
+	}
+	if (object_open(o, cfg, NULL, false, err, errlen) ||
+	    (reuse && reuse_maps(o, cfg->pin_dir, err, errlen)) ||
+	    object_load(o, cfg, !reuse, err, errlen))
+		goto fail;
+	if (reuse) {
+		/* the pinned tracepoints and files' probes never stopped */
+		o->pinned = true;
+		adopt_files(o);
+	} else {
+		if (attach_tracepoints(o, true, err, errlen))
+			goto fail;
+		if (cfg->pin_dir && pin_discovery(o, identity, err, errlen))
+			goto fail;
+	}
+	if (object_open_reader(o, err, errlen))
+		goto fail;
+	d->rb = ring_buffer__new(bpf_map__fd(o->skel->maps.execs), on_exec, d, NULL);
+	if (!d->rb) {
+		errf(err, errlen, "cannot read exec events: %s", strerror(errno));
+		goto fail;
+	}
+	full_scan(o);
+	return o;
+fail:
+	observer_stop(o);
+	return NULL;
+}
+
+void discovery_stop(struct observer *o)
+{
+	struct discovery *d = o->disc;
+
+	if (!d)
+		return;
+	for (int i = 0; i < DISCOVERY_MAX_FILES; i++)
+		link_list_destroy(&d->files[i].links, o->pinned);
+	ring_buffer__free(d->rb);
+	if (d->pin_dirfd >= 0)
+		close(d->pin_dirfd);
+	proc_match_free(&d->match);
+	free(d->exes);
+	free(d);
+	o->disc = NULL;
+}
+
+uint64_t discovery_attach_failures(const struct observer *o)
+{
+	return o->disc ? o->disc->attach_failures : 0;
+}
+
+void discovery_describe(const struct observer *o, char *buf, size_t size)
+{
+	const struct discovery *d = o->disc;
+	char match[600];
+
+	snprintf(match, sizeof(match), "%s%s%s%s%s", d->cfg.match_exe ? "exe '" : "",
+		 d->cfg.match_exe ? d->cfg.match_exe : "", d->cfg.match_exe ? "'" : "",
+		 d->cfg.match_cmdline ? (d->cfg.match_exe ? " and cmdline /" : "cmdline /") : "",
+		 d->cfg.match_cmdline ? d->cfg.match_cmdline : "");
+	snprintf(buf, size, "discovering processes matching %s%s: %zu process%s, %zu file%s probed for %s%s%s (rescan every %llu ms and at each exec)",
+		 match, d->cfg.match_cmdline ? "/" : "", d->processes,
+		 d->processes == 1 ? "" : "es", nfiles(d), nfiles(d) == 1 ? "" : "s", d->cfg.func,
+		 o->info.reused ? ", pinned state picked up from " : "",
+		 o->info.reused ? o->info.pin_dir : "", (unsigned long long)d->rescan_ms);
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "run/k8s_meta.h"
+#include "util/log.h"
+#include "observe/observer.h"
+#include "probe/pin.h"
+#include "util/privileges.h"
+#include "run/run_targets.h"
+
+/* the keys of a [target] section beyond the target options */
+static const char *const run_keys[] = {
+	"metric-name", "metric-unit", "metric-description", "attribute-key", "pin-dir",
+	"k8s-attributes",
+};
+
+static int known_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(run_keys) / sizeof(run_keys[0]); i++)
+		if (!strcmp(run_keys[i], key))
+			return 1;
+	return target_option_known(key);
+}
+
+static int repeatable_key(const char *key)
+{
+	return !strcmp(key, "pid");
+}
+
+int run_targets_from_cli(struct run_targets *rt, struct target_options *opt, const char *pin_dir)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->v = calloc(1, sizeof(*rt->v));
+	if (!rt->v)
+		return EXIT_RUNTIME;
+	rt->n = 1;
+	rt->v[0].opt = opt;
+	rt->v[0].pin_dir = pin_dir;
+	return 0;
+}
+
+static int set_run_key(struct run_target *t, const struct config_entry *e, const char *src)
+{
+	if (!strcmp(e->key, "k8s-attributes")) {
+		if (strcmp(e->value, "true") && strcmp(e->value, "false")) {
+			log_error("%s=%s: expected true or false", src, e->value);
+			return -1;
+		}
+		t->k8s = !strcmp(e->value, "true") ? 1 : -1;
+		return 0;
+	}
+
+	const char **slot = !strcmp(e->key, "metric-name")	  ? &t->metric_name
+			    : !strcmp(e->key, "metric-unit")	  ? &t->metric_unit
+			    : !strcmp(e->key, "metric-description") ? &t->metric_description
+			    : !strcmp(e->key, "attribute-key")	  ? &t->attribute_key
+								  : &t->pin_dir;
+
+	if (slot == &t->pin_dir && e->value[0] != '/') {
+		log_error("%s '%s': expected an absolute path on a bpf filesystem", src, e->value);
+		return -1;
+	}
+	*slot = e->value;
+	return 0;
+}
+
+int run_targets_from_file(struct run_targets *rt, const char *path)
+{
+	char err[1024];
+
+	memset(rt, 0, sizeof(*rt));
+	if (config_load(path, &rt->file, known_key, repeatable_key, err, sizeof(err))) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	rt->v = calloc(rt->file.n, sizeof(*rt->v));
+	if (!rt->v)
+		return EXIT_RUNTIME;
+	for (size_t i = 0; i < rt->file.n; i++) {
+		const struct config_target *ct = &rt->file.targets[i];
+		struct run_target *t = &rt->v[rt->n++];
+
+		t->opt = calloc(1, sizeof(*t->opt));
+		if (!t->opt)
+			return EXIT_RUNTIME;
+		t->own_opt = true;
+		snprintf(t->name, sizeof(t->name), "%s", ct->name);
+		snprintf(t->where, sizeof(t->where), "%s:%d [target %s]: ", path, ct->line, ct->name);
+		t->opt->from_file = true;
+		t->opt->where = t->where;
+		for (size_t j = 0; j < ct->n; j++) {
+			const struct config_entry *e = &ct->entries[j];
+			char src[600];
+
+			snprintf(src, sizeof(src), "%s:%d: %s", path, e->line, e->key);
+			if (target_option_known(e->key)) {
+				if (target_option_set(t->opt, e->key, e->value, src, err, sizeof(err))) {
+					log_error("%s", err);
+					return EXIT_USAGE;
+				}
+			} else if (set_run_key(t, e, src)) {
+				return EXIT_USAGE;
+			}
+		}
+		if (target_options_finish(t->opt))
+			return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int run_targets_check_metrics(const struct run_targets *rt, const char *dflt)
+{
+	for (size_t i = 0; i < rt->n; i++) {
+		const char *a = rt->v[i].metric_name ? rt->v[i].metric_name : dflt;
+
+		for (size_t j = i + 1; j < rt->n; j++) {
+			const char *b = rt->v[j].metric_name ? rt->v[j].metric_name : dflt;
+
+			if (strcmp(a, b))
+				continue;
+			/* two sources of one series would overwrite each other */
+			log_error("%starget '%s' exports %s too (%s): give each target its own metric-name",
+				  rt->v[j].where, rt->v[i].name, a, rt->v[i].where);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static uint64_t now_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Undoes a failed start: nothing half-attached stays behind. */
+static void stop_all(struct run_targets *rt)
+{
+	for (size_t i = 0; i < rt->n; i++) {
+		struct run_target *t = &rt->v[i];
+
+		observer_stop(t->obs);
+		t->obs = NULL;
+		if (t->created_pins)
+			pin_remove(t->opt->cfg.pin_dir);
+		t->created_pins = false;
+	}
+}
+
+bool run_targets_want_k8s(const struct run_targets *rt, bool k8s)
+{
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->v[i].k8s ? rt->v[i].k8s > 0 : k8s)
+			return true;
+	return false;
+}
+
+static uint64_t cgroup_path_key(void *ctx, const char *path)
+{
+	return k8s_meta_path_key(ctx, path);
+}
+
+int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_meta *meta)
+{
+	char err[1024];
+
+	for (size_t i = 0; i < rt->n; i++) {
+		struct run_target *t = &rt->v[i];
+		struct observer_config *cfg = &t->opt->cfg;
+		const struct observer_info *info;
+
+		/* the file's k8s-attributes, else the flag */
+		cfg->by_cgroup = (t->k8s ? t->k8s > 0 : k8s) && meta;
+		/* CPython processes are read from userspace: keyed by cgroup path */
+		cfg->cgroup_key = cgroup_path_key;
+		cfg->cgroup_ctx = meta;
+
+		/* pinned by default: a collector restart must not lose entries or exits */
+		if (!no_pin && !cfg->python) {
+			if (!t->pin_dir) {
+				observer_default_pin_dir(cfg, t->pin_buf, sizeof(t->pin_buf));
+				t->pin_dir = t->pin_buf;
+			}
+			cfg->pin_dir = t->pin_dir;
+		}
+		t->obs = observer_start(cfg, err, sizeof(err));
+		if (!t->obs) {
+			log_error("%s%s", t->where, err);
+			stop_all(rt);
+			return EXIT_USAGE;
+		}
+		info = observer_info(t->obs);
+		t->created_pins = info->pin_dir[0] && !info->reused;
+		/* pinned counters run on across collectors: their sums start with the pin */
+		t->stats_since_ns = info->pinned_since_ns ? info->pinned_since_ns : now_realtime_ns();
+	}
+	return 0;
+}
+
+uint64_t run_targets_caps_to_keep(const struct run_targets *rt)
+{
+	uint64_t keep = 0;
+
+	for (size_t i = 0; i < rt->n; i++) {
+		const struct observer_config *cfg = &rt->v[i].opt->cfg;
+		bool discovery = cfg->match_exe || cfg->match_cmdline;
+
+		/*
+		 * CPython targets read process memory at every reading; discovery
+		 * reads /proc/PID of other processes and attaches to new files.
+		 */
+		if (cfg->python || discovery)
+			keep |= CAP_MASK(CAP_SYS_PTRACE);
+		if (discovery && !cfg->python)
+			keep |= CAP_MASK(CAP_SYS_ADMIN) | CAP_MASK(CAP_BPF) | CAP_MASK(CAP_PERFMON);
+	}
+	return keep;
+}
+
+int run_targets_share_pins(const struct run_targets *rt, const char *user, char *err,
+			   size_t errlen)
+{
+	for (size_t i = 0; i < rt->n; i++) {
+		int fd = observer_pin_dirfd(rt->v[i].obs);
+
+		if (fd >= 0 && privileges_share_dir(fd, user, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+void run_targets_free(struct run_targets *rt)
+{
+	for (size_t i = 0; i < rt->n; i++) {
+		struct run_target *t = &rt->v[i];
+
+		observer_stop(t->obs);
+		series_free(&t->series);
+		snapshot_free(&t->snap);
+		if (t->own_opt)
+			free(t->opt);
+	}
+	free(rt->v);
+	config_free(&rt->file);
+	memset(rt, 0, sizeof(*rt));
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+#include "run/series.h"
+
+int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
+		  struct otlp_metric *m, series_start_fn start_of, void *ctx)
+{
+	/*
+	 * CLOCK_REALTIME can be stepped backwards: a point never goes before
+	 * one already exported (nor, below, before its series' start).
+	 */
+	uint64_t now = s->ts_ns > t->last_ns ? s->ts_ns : t->last_ns;
+
+	m->points = NULL;
+	m->npoints = 0;
+	if (s->n > t->cap) {
+		struct otlp_point *p = realloc(t->points, s->n * sizeof(*p));
+		struct otlp_attr *a;
+
+		if (!p)
+			return -1;
+		t->points = p;
+		a = realloc(t->attrs, s->n * (1 + SERIES_EXTRA_ATTRS) * sizeof(*a));
+		if (!a)
+			return -1;
+		t->attrs = a;
+		t->cap = s->n;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct chain_stat *c = &s->chains[i];
+		struct otlp_attr *a = &t->attrs[i * (1 + SERIES_EXTRA_ATTRS)];
+		size_t na = 1;
+
+		if (c->id >= t->nstart) {
+			size_t n = (size_t)c->id + 64;
+			uint64_t *grown = realloc(t->start_ns, n * sizeof(*grown));
+
+			if (!grown)
+				return -1;
+			memset(grown + t->nstart, 0, (n - t->nstart) * sizeof(*grown));
+			t->start_ns = grown;
+			t->nstart = n;
+		}
+		if (!t->start_ns[c->id])
+			t->start_ns[c->id] = start_of ? start_of(ctx, c->id, now) : now;
+		if (c->overflow)
+			*a = (struct otlp_attr){ .key = "otel.metric.overflow", .type = OTLP_BOOL, .b = true };
+		else
+			*a = (struct otlp_attr){ .key = attr_key, .type = OTLP_STRING, .s = c->name };
+		if (t->extra && c->cgroup)
+			na += t->extra(t->extra_ctx, c->cgroup, a + 1);
+		t->points[i] = (struct otlp_point){
+			.attrs = a,
+			.nattrs = na,
+			.start_ns = t->start_ns[c->id],
+			.time_ns = now > t->start_ns[c->id] ? now : t->start_ns[c->id],
+			.value = c->inflight,
+		};
+	}
+	m->points = t->points;
+	m->npoints = s->n;
+	t->last_ns = now;
+	return 0;
+}
+
+void series_forget(struct series_table *t, uint32_t id)
+{
+	if (id < t->nstart)
+		t->start_ns[id] = 0;
+}
+
+void series_free(struct series_table *t)
+{
+	free(t->start_ns);
+	free(t->points);
+	free(t->attrs);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/libbpf.h>
+#include "util/buf.h"
+#include "util/log.h"
+
+static enum log_level current = LOG_INFO;
+static enum log_format format = LOG_FORMAT_TEXT;
+/* the exporter thread logs too: lines must not interleave */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+void log_set_level(enum log_level level)
+{
+	current = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return current;
+}
+
+void log_set_format(enum log_format f)
+{
+	format = f;
+}
+
+static const char *const level_names[] = {
+	[LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+int log_parse_level(const char *s, enum log_level *out)
+{
+	for (int i = LOG_ERROR; i <= LOG_DEBUG; i++) {
+		if (!strcmp(s, level_names[i]) || (i == LOG_WARN && !strcmp(s, "warning"))) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int log_parse_format(const char *s, enum log_format *out)
+{
+	if (!strcmp(s, "text"))
+		*out = LOG_FORMAT_TEXT;
+	else if (!strcmp(s, "json"))
+		*out = LOG_FORMAT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+static const char *const prefix[] = {
+	[LOG_ERROR] = "error: ",
+	[LOG_WARN] = "warning: ",
+	[LOG_INFO] = "",
+	[LOG_DEBUG] = "debug: ",
+};
+
+void log_format_line(enum log_format f, enum log_level level, const char *origin,
+		     const char *msg, char *out, size_t size)
+{
+	struct buf b = { 0 };
+
+	if (f == LOG_FORMAT_JSON) {
+		struct timespec ts;
+		struct tm tm;
+		char when[40];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", when,
+			   ts.tv_nsec / 1000000, level_names[level]);
+		if (origin[0]) {
+			char both[2048];
+
+			snprintf(both, sizeof(both), "%s%s", origin, msg);
+			buf_json_string(&b, both);
+		} else {
+			buf_json_string(&b, msg);
+		}
+		buf_putc(&b, '}');
+	} else {
+		buf_printf(&b, "inflight: %s%s%s", prefix[level], origin, msg);
+	}
+	buf_putc(&b, '\0');
+	snprintf(out, size, "%s", b.data ? (char *)b.data : "");
+	buf_free(&b);
+}
+
+static void vlog(enum log_level level, const char *origin, const char *fmt, va_list ap)
+{
+	char msg[1024], line[4096];
+	size_t n;
+
+	if (level > current)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* one line per message: callers and libbpf may or may not end with \n */
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_format_line(format, level, origin, msg, line, sizeof(line));
+	pthread_mutex_lock(&lock);
+	fprintf(stderr, "%s\n", line);
+	pthread_mutex_unlock(&lock);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, "", fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * libbpf explains a failure in several lines of its own (verifier log,
+ * attach errno); our caller prints the one line that names the input, so
+ * libbpf's detail goes to debug level (-v).
+ */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	char *big = NULL;
+	int n;
+	va_list copy;
+
+	(void)level;
+	if (current < LOG_DEBUG)
+		return 0;
+	if (format == LOG_FORMAT_TEXT) {
+		/* verifier logs run to many kilobytes: pass them through whole */
+		pthread_mutex_lock(&lock);
+		fputs("inflight: debug: ", stderr);
+		n = vfprintf(stderr, fmt, ap);
+		pthread_mutex_unlock(&lock);
+		return n;
+	}
+	/* JSON: one object per message, however long (escaped newlines) */
+	va_copy(copy, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, copy);
+	va_end(copy);
+	if (n >= (int)sizeof(msg) && (big = malloc((size_t)n + 1)))
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+	{
+		struct buf b = { 0 };
+		const char *text = big ? big : msg;
+		size_t len = strlen(text);
+
+		while (len && text[len - 1] == '\n')
+			len--;
+		buf_append(&b, text, len);
+		buf_putc(&b, '\0');
+		{
+			char *line = malloc(b.len * 6 + 256);
+
+			if (line) {
+				log_format_line(LOG_FORMAT_JSON, LOG_DEBUG, "libbpf: ", (char *)b.data,
+						line, b.len * 6 + 256);
+				pthread_mutex_lock(&lock);
+				fprintf(stderr, "%s\n", line);
+				pthread_mutex_unlock(&lock);
+				free(line);
+			}
+		}
+		buf_free(&b);
+	}
+	free(big);
+	return n;
+}
+
+void log_route_libbpf(void)
+{
+	libbpf_set_print(libbpf_print);
+}
