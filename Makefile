@@ -62,7 +62,7 @@ WORKERS := $(WORKER_DIR)/native_worker $(WORKER_DIR)/native_worker_cet \
 	   $(WORKER_DIR)/fifo_trap
 WORKER_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -pthread
 
-.PHONY: all deps demo test check check-layers test-binaries workers bench fuzz fuzz-check clean upgrade-builds
+.PHONY: FORCE all deps demo test check check-layers test-binaries workers bench fuzz fuzz-check clean upgrade-builds
 .DELETE_ON_ERROR:
 # test objects are intermediate in a pattern chain: keep them for incremental builds
 .SECONDARY:
@@ -95,8 +95,14 @@ $(BUILD)/user/%.o: user/%.c | $(BUILD)/inflight.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/libinflight.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+# The archive is made anew, and also when a source file is added or removed
+# (the list file changes), so a removed file's object never lingers in it.
+$(BUILD)/libinflight.objs: FORCE | $(BUILD)
+	@echo '$(LIB_OBJS)' | cmp -s - $@ || echo '$(LIB_OBJS)' > $@
+
+$(BUILD)/libinflight.a: $(LIB_OBJS) $(BUILD)/libinflight.objs
+	@rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
 
 $(BUILD)/inflight: $(MAIN_OBJ) $(BUILD)/libinflight.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -179,6 +185,7 @@ $(FUZZ_DIR)/user/%.o: user/%.c | build/inflight.skel.h
 	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/libinflight.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libinflight.a

@@ -34,7 +34,7 @@ static void check_aligned(const char *const *names, size_t n)
 {
 	struct chain_stat chains[8];
 	struct snapshot s = { .chains = chains, .n = n, .gauge_only = true };
-	struct observer_info info = { .binary = "python", .what = "f", .mode_label = "python frames" };
+	struct target_info info = { .binary = "python", .what = "f", .mode_label = "python frames" };
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);

@@ -18,7 +18,7 @@ void render_json(FILE *out, const struct snapshot *s);
  * returned: those lines are overwritten in place, anything printed above
  * them stays. Returns the number of lines written.
  */
-int render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
+int render_table(FILE *out, const struct snapshot *s, const struct target_info *info,
 		 bool tty, int erase_lines);
 
 /* The console exporter's block for one export. */

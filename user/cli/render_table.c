@@ -50,7 +50,7 @@ static const char *const stat_names[INFLIGHT_STAT__COUNT] = {
 	[INFLIGHT_STAT_RELEASED_RECOVER] = "released: Go panic recovered",
 };
 
-int render_table(FILE *out, const struct snapshot *s, const struct observer_info *info,
+int render_table(FILE *out, const struct snapshot *s, const struct target_info *info,
 		 bool tty, int erase_lines)
 {
 	int lines = 0;

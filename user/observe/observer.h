@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The observer: resolves a target, loads the BPF programs, attaches them,
- * and reads per-chain counts. Every failure leaves nothing loaded or
- * attached and says which input was wrong.
+ * The observer: the one face of every kind of target. It resolves a
+ * target, loads the BPF programs, attaches them, and reads per-chain
+ * counts, from a backend chosen once at start: a named target or discovery
+ * (probe/), or CPython frames (python/). Every failure leaves nothing
+ * loaded or attached and says which input was wrong.
  */
 #ifndef INFLIGHT_OBSERVER_H
 #define INFLIGHT_OBSERVER_H
@@ -13,8 +15,7 @@
 #include "inflight.h"
 #include "probe/return_mode.h"
 #include "probe/snapshot.h"
-
-#define OBSERVER_DEFAULT_MAX_CHAINS 1024
+#include "probe/target_spec.h"
 
 struct observer_config {
 	const char *binary;   /* --binary: path or library name */
@@ -48,25 +49,7 @@ struct observer_config {
 	const char *pin_dir;
 };
 
-/* What was attached, for the operator. */
-struct observer_info {
-	char binary[4096];     /* the file the probes are on */
-	char what[256];        /* "handle_work" or "provider:entry,provider:return" */
-	enum return_mode mode; /* resolved (never AUTO for functions) */
-	const char *mode_why;
-	char mode_label[64];   /* "return=uretprobe", "return=usdt", "python frames" */
-	size_t exit_sites;     /* instruction mode: probes on exits */
-	bool after_endbr;      /* entry probed past a leading endbr64 */
-	char go_version[32];   /* a Go target: frames kept per goroutine; "" if not Go */
-	bool after_go_prologue; /* entry probed past Go's stack check */
-	char pin_dir[4096];    /* where the state is pinned, "" if not */
-	bool reused;           /* picked up pinned probes of an earlier collector */
-	uint64_t pinned_since_ns;
-	size_t probes;         /* uprobes attached, all kinds */
-	bool catch_probe;      /* __cxa_begin_catch repair attached */
-	char catch_binary[4096];
-};
-
+/* What was attached, for the operator (probe/target_spec.h). */
 struct observer;
 
 /*
@@ -75,7 +58,7 @@ struct observer;
  */
 struct observer *observer_start(const struct observer_config *cfg, char *err, size_t errlen);
 void observer_stop(struct observer *o);
-const struct observer_info *observer_info(const struct observer *o);
+const struct target_info *observer_info(const struct observer *o);
 int observer_read(struct observer *o, struct snapshot *out);
 
 /* The one line that says what is being observed and how. */

@@ -88,3 +88,19 @@ int pin_remove(const char *dir)
 		rc = -1;
 	return rc;
 }
+
+int pin_path(char *out, size_t size, const char *dir, const char *name)
+{
+	return snprintf(out, size, "%s/%s", dir, name) < (int)size ? 0 : -1;
+}
+
+int pin_map_path(char *out, size_t size, const char *dir, const char *map_name)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s", map_name);
+	for (char *c = name; *c; c++)
+		if (*c == '.')
+			*c = '_';
+	return pin_path(out, size, dir, name);
+}

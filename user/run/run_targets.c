@@ -172,7 +172,7 @@ int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_
 	for (size_t i = 0; i < rt->n; i++) {
 		struct run_target *t = &rt->v[i];
 		struct observer_config *cfg = &t->opt->cfg;
-		const struct observer_info *info;
+		const struct target_info *info;
 
 		/* the file's k8s-attributes, else the flag */
 		cfg->by_cgroup = (t->k8s ? t->k8s > 0 : k8s) && meta;

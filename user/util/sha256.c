@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <stdio.h>
 #include <string.h>
 #include "util/sha256.h"
 
@@ -68,4 +69,13 @@ void sha256(const void *data, size_t len, uint8_t out[32])
 		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
 		out[4 * i + 3] = (uint8_t)h[i];
 	}
+}
+
+void sha256_hex(const char *text, size_t nbytes, char *out)
+{
+	uint8_t h[32];
+
+	sha256(text, strlen(text), h);
+	for (size_t i = 0; i < nbytes && i < sizeof(h); i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
 }

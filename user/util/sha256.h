@@ -8,5 +8,7 @@
 #include <stdint.h>
 
 void sha256(const void *data, size_t len, uint8_t out[32]);
+/* The first `nbytes` (at most 32) of the digest of a string, as 2 * nbytes hex digits. */
+void sha256_hex(const char *text, size_t nbytes, char *out);
 
 #endif

@@ -24,18 +24,19 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "util/buf.h"
-#include "probe/fetch_spec.h"
-#include "inflight.skel.h"
-#include "util/log.h"
-#include "observe/observer_int.h"
+#include "probe/discovery.h"
 #include "probe/pin.h"
+#include "probe/pin_state.h"
 #include "probe/preflight.h"
-#include "util/privileges.h"
+#include "probe/probe.h"
 #include "probe/proc_match.h"
-#include "util/sha256.h"
+#include "probe/resolve.h"
+#include "util/array_size.h"
+#include "util/clock.h"
+#include "util/errmsg.h"
+#include "util/log.h"
+#include "util/privileges.h"
 
 #define DEFAULT_RESCAN_MS 5000
 /* full scans in a row a file goes unused before its probes come off */
@@ -45,7 +46,7 @@ struct disc_file {
 	bool used;
 	dev_t dev;
 	ino_t ino;
-	struct link_list links; /* ours; empty when adopted from pins or pinned */
+	struct probe_links links; /* ours; empty when adopted from pins or pinned */
 	size_t npinned;         /* links pinned as f<slot>-<dev>-<ino>-<n> */
 	char shown[256];
 	unsigned missed;
@@ -61,7 +62,10 @@ struct disc_exe {
 };
 
 struct discovery {
-	struct observer_config cfg;
+	struct target_spec cfg;
+	struct target_info *info; /* the caller's, kept up to date */
+	struct probe *probe;
+	struct probe_links links; /* the tracepoints */
 	struct proc_match match;
 	struct disc_file files[DISCOVERY_MAX_FILES];
 	struct disc_exe *exes;
@@ -82,14 +86,6 @@ struct discovery {
 	int pin_dirfd;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static size_t nfiles(const struct discovery *d)
 {
 	size_t n = 0;
@@ -107,9 +103,8 @@ static void pin_name(char *out, size_t size, unsigned slot, const struct disc_fi
 }
 
 /* Takes a file's probes off: pins unlinked, links destroyed, its exit sites cleared. */
-static void detach_file(struct observer *o, unsigned slot)
+static void detach_file(struct discovery *d, unsigned slot)
 {
-	struct discovery *d = o->disc;
 	struct disc_file *f = &d->files[slot];
 	char name[64];
 
@@ -117,17 +112,11 @@ static void detach_file(struct observer *o, unsigned slot)
 		pin_name(name, sizeof(name), slot, f, i);
 		if (unlinkat(d->pin_dirfd, name, 0) && errno != ENOENT)
 			log_warn("--pin-dir %s: cannot remove %s: %s (its probe stays attached)",
-				 o->info.pin_dir, name, strerror(errno));
+				 d->info->pin_dir, name, strerror(errno));
 	}
-	o->info.probes -= f->links.n + f->npinned;
-	link_list_destroy(&f->links, false);
-	for (__u32 k = 1; k <= DISCOVERY_SITES_PER_FILE; k++) {
-		struct inflight_exit_site zero = { 0 };
-		__u32 key = slot * DISCOVERY_SITES_PER_FILE + k;
-
-		bpf_map__update_elem(o->skel->maps.exit_sites, &key, sizeof(key), &zero,
-				     sizeof(zero), BPF_ANY);
-	}
+	d->info->probes -= f->links.n + f->npinned;
+	probe_links_destroy(&f->links, false);
+	probe_clear_exit_sites(d->probe, slot * DISCOVERY_SITES_PER_FILE + 1, DISCOVERY_SITES_PER_FILE);
 	log_info("detached from %s (%llx:%llu): no matching process runs it any more", f->shown,
 		 (unsigned long long)f->dev, (unsigned long long)f->ino);
 	for (size_t i = 0; i < d->nexes; i++)
@@ -136,28 +125,28 @@ static void detach_file(struct observer *o, unsigned slot)
 	memset(f, 0, sizeof(*f));
 }
 
-static int pin_file(struct observer *o, unsigned slot, char *err, size_t errlen)
+static int pin_file(struct discovery *d, unsigned slot, char *err, size_t errlen)
 {
-	struct discovery *d = o->disc;
 	struct disc_file *f = &d->files[slot];
-	char name[64], path[128];
+	char name[64], dir[32], why[256];
 
+	/* through the fd opened before the drop: its root-only parents need not be searchable */
+	snprintf(dir, sizeof(dir), "/proc/self/fd/%d", d->pin_dirfd);
 	for (size_t i = 0; i < f->links.n; i++) {
 		pin_name(name, sizeof(name), slot, f, i);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", d->pin_dirfd, name);
-		if (bpf_link__pin(f->links.v[i], path))
-			return errf(err, errlen, "--pin-dir %s: cannot pin %s: %s", o->info.pin_dir,
-				    name, strerror(errno));
+		if (probe_links_pin_one(&f->links, i, dir, name, why, sizeof(why)))
+			return errmsg(err, errlen, "--pin-dir %s: cannot pin %s: %s", d->info->pin_dir,
+				      name, strerror(errno));
 		f->npinned = i + 1;
 	}
 	/* the pins hold them now: a file detaches by unlinking */
-	link_list_destroy(&f->links, true);
+	probe_links_destroy(&f->links, true);
 	return 0;
 }
 
-int discovery_pin_dirfd(const struct observer *o)
+int discovery_pin_dirfd(const struct discovery *d)
 {
-	return o->disc && o->pinned ? o->disc->pin_dirfd : -1;
+	return probe_pinned(d->probe) ? d->pin_dirfd : -1;
 }
 
 static struct disc_exe *exe_entry(struct discovery *d, dev_t dev, ino_t ino)
@@ -179,12 +168,11 @@ static struct disc_exe *exe_entry(struct discovery *d, dev_t dev, ino_t ino)
 }
 
 /* Probes the file behind a matching process's executable, once per file. */
-static int attach_for(struct observer *o, const struct proc_exe *p)
+static int attach_for(struct discovery *d, const struct proc_exe *p)
 {
-	struct discovery *d = o->disc;
 	struct disc_exe *x = exe_entry(d, p->dev, p->ino);
-	struct observer_config fc = d->cfg;
-	struct observer_info fi = { 0 };
+	struct target_spec fc = d->cfg;
+	struct target_info fi = { 0 };
 	struct resolved r = { 0 };
 	char err[1024];
 	struct stat st;
@@ -231,10 +219,10 @@ static int attach_for(struct observer *o, const struct proc_exe *p)
 	snprintf(d->files[slot].shown, sizeof(d->files[slot].shown), "%.255s", p->shown);
 	/* every process running the file gets the probes; `watched` picks the workers */
 	fc.pid = 0;
-	if (attach_file(o, &d->files[slot].links, &fc, &r, &fi,
-			(__u32)slot * DISCOVERY_SITES_PER_FILE, err, sizeof(err)) ||
-	    (o->pinned && pin_file(o, (unsigned)slot, err, sizeof(err)))) {
-		detach_file(o, (unsigned)slot);
+	if (probe_attach_file(d->probe, &d->files[slot].links, fc.func, fc.pid, &r, fi.mode,
+			      (uint32_t)slot * DISCOVERY_SITES_PER_FILE, d->info, err, sizeof(err)) ||
+	    (probe_pinned(d->probe) && pin_file(d, (unsigned)slot, err, sizeof(err)))) {
+		detach_file(d, (unsigned)slot);
 		goto out;
 	}
 	log_info("attached to %s (%llx:%llu, first seen in pid %d): %s, return=%s%s",
@@ -253,17 +241,14 @@ out:
 }
 
 /* A matching process: its file probed, the process counted. */
-static void take(struct observer *o, const struct proc_exe *p)
+static void take(struct discovery *d, const struct proc_exe *p)
 {
-	__u32 tgid = (__u32)p->pid;
-	__u8 one = 1;
-	int slot = attach_for(o, p);
+	int slot = attach_for(d, p);
 
 	if (slot < 0)
 		return;
-	o->disc->files[slot].seen = true;
-	if (!bpf_map__update_elem(o->skel->maps.watched, &tgid, sizeof(tgid), &one, sizeof(one),
-				  BPF_NOEXIST))
+	d->files[slot].seen = true;
+	if (probe_watch(d->probe, p->pid) == 0)
 		log_info("watching pid %d (%s)", (int)p->pid, p->shown);
 }
 
@@ -271,8 +256,9 @@ static void take(struct observer *o, const struct proc_exe *p)
  * A watched process keeps its file probed, though it no longer matches:
  * it renamed its command line, or its main thread exited.
  */
-static void keep_file_of(struct discovery *d, pid_t pid)
+static void keep_file_of(void *ctx, pid_t pid)
 {
+	struct discovery *d = ctx;
 	char link[96];
 	struct stat st;
 
@@ -289,13 +275,11 @@ static void keep_file_of(struct discovery *d, pid_t pid)
 	}
 }
 
-static void full_scan(struct observer *o)
+static void full_scan(struct discovery *d)
 {
-	struct discovery *d = o->disc;
 	pid_t self = getpid();
 	struct dirent *de;
 	DIR *dir = opendir("/proc");
-	__u32 key, next, *prev = NULL;
 	size_t matched = 0, denied = 0;
 	struct proc_exe first_denied = { 0 };
 
@@ -326,7 +310,7 @@ static void full_scan(struct observer *o)
 		default:
 			continue;
 		}
-		take(o, &p);
+		take(d, &p);
 		matched++;
 	}
 	closedir(dir);
@@ -346,17 +330,7 @@ static void full_scan(struct observer *o)
 	 * lets go of it then), whatever its command line becomes: PostgreSQL's
 	 * backends rename theirs. Only one gone unseen is let go of here.
 	 */
-	while (!bpf_map__get_next_key(o->skel->maps.watched, prev, &next, sizeof(next))) {
-		char dir[32];
-
-		key = next;
-		prev = &key;
-		snprintf(dir, sizeof(dir), "/proc/%u", key);
-		if (access(dir, F_OK))
-			bpf_map__delete_elem(o->skel->maps.watched, &key, sizeof(key), 0);
-		else
-			keep_file_of(d, (pid_t)key);
-	}
+	probe_watched_sweep(d->probe, keep_file_of, d);
 	/* forget executables gone, so a new file at that inode is looked at anew */
 	for (size_t i = 0; i < d->nexes;) {
 		if (!d->exes[i].seen)
@@ -371,9 +345,9 @@ static void full_scan(struct observer *o)
 			continue;
 		f->missed = f->seen ? 0 : f->missed + 1;
 		if (f->missed >= DETACH_AFTER_MISSES)
-			detach_file(o, i);
+			detach_file(d, i);
 	}
-	d->last_scan_ms = now_ms();
+	d->last_scan_ms = clock_mono_ms();
 }
 
 static int on_exec(void *ctx, void *data, size_t size)
@@ -382,7 +356,7 @@ static int on_exec(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(__u32))
 		return 0;
-	if (d->nexecs == sizeof(d->execs) / sizeof(d->execs[0])) {
+	if (d->nexecs == ARRAY_SIZE(d->execs)) {
 		d->execs_lost = true; /* a burst: the full scan covers it */
 		return 0;
 	}
@@ -390,124 +364,45 @@ static int on_exec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-void observer_poll(struct observer *o)
+void discovery_poll(struct discovery *d)
 {
-	struct discovery *d = o->disc;
-
-	if (!d) {
-		follow_poll(o);
-		return;
-	}
 	d->nexecs = 0;
 	d->execs_lost = false;
 	ring_buffer__consume(d->rb);
-	if (d->execs_lost || now_ms() - d->last_scan_ms >= d->rescan_ms) {
-		full_scan(o);
+	if (d->execs_lost || clock_mono_ms() - d->last_scan_ms >= d->rescan_ms) {
+		full_scan(d);
 		return;
 	}
 	for (size_t i = 0; i < d->nexecs; i++) {
 		struct proc_exe p;
 
 		if (proc_match_pid(&d->match, d->execs[i], &p) == 1)
-			take(o, &p);
+			take(d, &p);
 	}
 }
 
-void observer_rescan(struct observer *o)
+void discovery_rescan(struct discovery *d)
 {
-	if (o->disc)
-		full_scan(o);
+	full_scan(d);
 }
 
-int observer_event_fd(const struct observer *o)
+int discovery_event_fd(const struct discovery *d)
 {
-	return o->disc ? ring_buffer__epoll_fd(o->disc->rb) : -1;
+	return ring_buffer__epoll_fd(d->rb);
 }
 
-uint64_t observer_poll_in_ms(const struct observer *o)
+uint64_t discovery_poll_in_ms(const struct discovery *d)
 {
-	uint64_t since;
+	uint64_t since = clock_mono_ms() - d->last_scan_ms;
 
-	if (!o->disc)
-		return follow_poll_in_ms(o);
-	since = now_ms() - o->disc->last_scan_ms;
-	return since >= o->disc->rescan_ms ? 0 : o->disc->rescan_ms - since;
-}
-
-/* The target, not the BPF object: another release of the same pin layout adopts. */
-static void identity_of(const struct observer_config *cfg, char out[65])
-{
-	char text[1024], spec[256] = "";
-	uint8_t h[32];
-
-	if (cfg->fetch)
-		fetch_spec_format(cfg->fetch, spec, sizeof(spec));
-	snprintf(text, sizeof(text), "discover exe %s cmdline %s func %s chain %s|%s max %u mode %d cgroup %d",
-		 cfg->match_exe ? cfg->match_exe : "", cfg->match_cmdline ? cfg->match_cmdline : "",
-		 cfg->func, spec, cfg->chain_name ? cfg->chain_name : "", cfg->max_chains,
-		 (int)cfg->return_mode, (int)cfg->by_cgroup);
-	sha256(text, strlen(text), h);
-	hex(h, sizeof(h), out);
-}
-
-/* Maps recreated at every load, from what configure_object sets. */
-static bool load_time_map(const struct bpf_map *m)
-{
-	const char *n = bpf_map__name(m);
-	size_t len = strlen(n);
-
-	return (len > 7 && !strcmp(n + len - 7, ".rodata")) ||
-	       (len > 8 && !strcmp(n + len - 8, ".kconfig"));
-}
-
-/* Before load: the maps of the pinned state instead of new ones. */
-static int reuse_maps(struct observer *o, const char *dir, char *err, size_t errlen)
-{
-	struct bpf_map *m;
-	char path[PATH_MAX];
-
-	bpf_object__for_each_map(m, o->skel->obj) {
-		int fd;
-
-		if (load_time_map(m))
-			continue;
-		map_pin_path(m, dir, path, sizeof(path));
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			return errf(err, errlen, "--pin-dir %s: cannot open %s: %s", dir, path,
-				    strerror(errno));
-		if (bpf_map__reuse_fd(m, fd)) {
-			close(fd);
-			return errf(err, errlen, "--pin-dir %s: cannot reuse %s: %s", dir, path,
-				    strerror(errno));
-		}
-		close(fd); /* the map holds its own duplicate */
-	}
-	return 0;
-}
-
-/* Every map but those made at load, then the links and the meta map. */
-static int pin_discovery(struct observer *o, const char *identity, char *err, size_t errlen)
-{
-	struct bpf_map *maps[32], *m;
-	size_t n = 0;
-
-	bpf_object__for_each_map(m, o->skel->obj) {
-		if (load_time_map(m) || m == o->skel->maps.meta)
-			continue;
-		if (n == sizeof(maps) / sizeof(maps[0]))
-			return errf(err, errlen, "--pin-dir: more maps than %zu to pin", n);
-		maps[n++] = m;
-	}
-	return pin_state(o, maps, n, identity, err, errlen);
+	return since >= d->rescan_ms ? 0 : d->rescan_ms - since;
 }
 
 /* The files an earlier collector probed: their links, by pin name. */
-static void adopt_files(struct observer *o)
+static void adopt_files(struct discovery *d)
 {
-	struct discovery *d = o->disc;
 	struct dirent *de;
-	DIR *dir = opendir(o->info.pin_dir);
+	DIR *dir = opendir(d->info->pin_dir);
 
 	while (dir && (de = readdir(dir))) {
 		unsigned slot;
@@ -525,137 +420,137 @@ static void adopt_files(struct observer *o)
 		snprintf(f->shown, sizeof(f->shown), "file %llx:%llu", dev, ino);
 		if (i + 1 > f->npinned)
 			f->npinned = i + 1;
-		o->info.probes++;
+		d->info->probes++;
 	}
 	if (dir)
 		closedir(dir);
 }
 
-struct observer *discovery_start(struct observer *o, const struct observer_config *cfg,
-				 char *err, size_t errlen)
+struct discovery *discovery_start(const struct target_spec *cfg, struct target_info *info,
+				  char *err, size_t errlen)
 {
 	struct discovery *d;
+	struct inflight_meta m = { 0 };
 	char why[256], identity[65];
+	uint64_t created;
 	bool reuse = false;
 
-	if (cfg->binary || cfg->pid) {
-		errf(err, errlen, "--match-exe/--match-cmdline find the processes: give neither --binary nor --pid with them");
-		goto fail;
-	}
-	if (!cfg->func) {
-		errf(err, errlen, "--match-exe/--match-cmdline work with --func SYMBOL (USDT targets take --binary)");
-		goto fail;
-	}
-	if (check_chain_options(cfg, err, errlen))
-		goto fail;
+	if (cfg->binary || cfg->pid)
+		return errmsg(err, errlen, "--match-exe/--match-cmdline find the processes: give neither --binary nor --pid with them"),
+		       NULL;
+	if (!cfg->func)
+		return errmsg(err, errlen, "--match-exe/--match-cmdline work with --func SYMBOL (USDT targets take --binary)"),
+		       NULL;
+	if (target_spec_check_chain(cfg, err, errlen))
+		return NULL;
 	d = calloc(1, sizeof(*d));
-	if (!d) {
-		errf(err, errlen, "out of memory");
-		goto fail;
-	}
-	o->disc = d;
+	if (!d)
+		return errmsg(err, errlen, "out of memory"), NULL;
 	d->pin_dirfd = -1;
 	d->cfg = *cfg;
+	d->info = info;
 	d->rescan_ms = cfg->rescan_ms ? cfg->rescan_ms : DEFAULT_RESCAN_MS;
 	if (proc_match_init(&d->match, cfg->match_exe, cfg->match_cmdline, err, errlen))
 		goto fail;
 	if (preflight_check(why, sizeof(why))) {
-		errf(err, errlen, "%s", why);
+		errmsg(err, errlen, "%s", why);
 		goto fail;
 	}
-	snprintf(o->info.what, sizeof(o->info.what), "%s", cfg->func);
-	snprintf(o->info.binary, sizeof(o->info.binary), "%s%s%s",
+	snprintf(info->what, sizeof(info->what), "%s", cfg->func);
+	snprintf(info->binary, sizeof(info->binary), "%s%s%s",
 		 cfg->match_exe ? cfg->match_exe : "", cfg->match_exe && cfg->match_cmdline ? " " : "",
 		 cfg->match_cmdline ? cfg->match_cmdline : "");
-	snprintf(o->info.mode_label, sizeof(o->info.mode_label), "return per file");
+	snprintf(info->mode_label, sizeof(info->mode_label), "return per file");
 
 	if (cfg->pin_dir) {
-		identity_of(cfg, identity);
+		pin_identity(cfg, NULL, cfg->return_mode, identity);
 		if (pin_prepare_dir(cfg->pin_dir, err, errlen))
 			goto fail;
-		snprintf(o->info.pin_dir, sizeof(o->info.pin_dir), "%s", cfg->pin_dir);
+		snprintf(info->pin_dir, sizeof(info->pin_dir), "%s", cfg->pin_dir);
 		if (pin_exists(cfg->pin_dir)) {
-			struct inflight_meta m = { 0 };
-			char path[PATH_MAX];
-			int fd;
-
-			fd = snprintf(path, sizeof(path), "%s/meta", cfg->pin_dir) < (int)sizeof(path)
-				     ? bpf_obj_get(path) : -1;
-			if (fd < 0 || pin_meta_read(fd, &m))
+			if (pin_meta_read_dir(cfg->pin_dir, &m))
 				log_warn("%s holds pinned state that cannot be read: replacing it (series restart)",
 					 cfg->pin_dir);
 			else
 				reuse = pin_adoptable(cfg->pin_dir, &m, identity);
-			if (fd >= 0)
-				close(fd);
 			if (reuse) {
-				o->info.reused = true;
-				o->info.pinned_since_ns = m.created_ns;
-			} else if (replace_pinned(cfg->pin_dir, err, errlen)) {
+				info->reused = true;
+				info->pinned_since_ns = m.created_ns;
+			} else if (pin_replace(cfg->pin_dir, err, errlen)) {
 				goto fail;
 			}
 		}
 		/* after any replacing: the directory that stays */
 		d->pin_dirfd = open(cfg->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (d->pin_dirfd < 0) {
-			errf(err, errlen, "--pin-dir %s: cannot open it: %s", cfg->pin_dir,
-			     strerror(errno));
+			errmsg(err, errlen, "--pin-dir %s: cannot open it: %s", cfg->pin_dir,
+			       strerror(errno));
 			goto fail;
 		}
 	}
-	if (object_open(o, cfg, NULL, false, err, errlen) ||
-	    (reuse && reuse_maps(o, cfg->pin_dir, err, errlen)) ||
-	    object_load(o, cfg, !reuse, err, errlen))
+	d->probe = probe_open(cfg, NULL, cfg->return_mode, false, 0, err, errlen);
+	if (!d->probe || (reuse && probe_reuse_maps(d->probe, cfg->pin_dir, err, errlen)) ||
+	    probe_load(d->probe, reuse ? NULL : cfg->chain_name, err, errlen))
 		goto fail;
 	if (reuse) {
 		/* the pinned tracepoints and files' probes never stopped */
-		o->pinned = true;
-		adopt_files(o);
+		probe_mark_pinned(d->probe);
+		adopt_files(d);
 	} else {
-		if (attach_tracepoints(o, true, err, errlen))
+		if (probe_attach_tracepoints(d->probe, &d->links, true, err, errlen))
 			goto fail;
-		if (cfg->pin_dir && pin_discovery(o, identity, err, errlen))
-			goto fail;
+		if (cfg->pin_dir) {
+			if (probe_pin(d->probe, cfg->pin_dir, true, &d->links, identity, &created, err,
+				      errlen))
+				goto fail;
+			info->pinned_since_ns = created;
+		}
 	}
-	if (object_open_reader(o, err, errlen))
+	if (probe_start_reading(d->probe, err, errlen))
 		goto fail;
-	d->rb = ring_buffer__new(bpf_map__fd(o->skel->maps.execs), on_exec, d, NULL);
+	d->rb = probe_exec_events(d->probe, on_exec, d);
 	if (!d->rb) {
-		errf(err, errlen, "cannot read exec events: %s", strerror(errno));
+		errmsg(err, errlen, "cannot read exec events: %s", strerror(errno));
 		goto fail;
 	}
-	full_scan(o);
-	return o;
+	full_scan(d);
+	return d;
 fail:
-	observer_stop(o);
+	discovery_stop(d);
 	return NULL;
 }
 
-void discovery_stop(struct observer *o)
+void discovery_stop(struct discovery *d)
 {
-	struct discovery *d = o->disc;
+	bool pinned;
 
 	if (!d)
 		return;
+	pinned = d->probe && probe_pinned(d->probe);
 	for (int i = 0; i < DISCOVERY_MAX_FILES; i++)
-		link_list_destroy(&d->files[i].links, o->pinned);
+		probe_links_destroy(&d->files[i].links, pinned);
 	ring_buffer__free(d->rb);
+	probe_links_destroy(&d->links, pinned);
+	probe_free(d->probe);
 	if (d->pin_dirfd >= 0)
 		close(d->pin_dirfd);
 	proc_match_free(&d->match);
 	free(d->exes);
 	free(d);
-	o->disc = NULL;
 }
 
-uint64_t discovery_attach_failures(const struct observer *o)
+struct probe *discovery_probe(const struct discovery *d)
 {
-	return o->disc ? o->disc->attach_failures : 0;
+	return d->probe;
 }
 
-void discovery_describe(const struct observer *o, char *buf, size_t size)
+uint64_t discovery_attach_failures(const struct discovery *d)
 {
-	const struct discovery *d = o->disc;
+	return d->attach_failures;
+}
+
+void discovery_describe(const struct discovery *d, char *buf, size_t size)
+{
 	char match[600];
 
 	snprintf(match, sizeof(match), "%s%s%s%s%s", d->cfg.match_exe ? "exe '" : "",
@@ -665,6 +560,6 @@ void discovery_describe(const struct observer *o, char *buf, size_t size)
 	snprintf(buf, size, "discovering processes matching %s%s: %zu process%s, %zu file%s probed for %s%s%s (rescan every %llu ms and at each exec)",
 		 match, d->cfg.match_cmdline ? "/" : "", d->processes,
 		 d->processes == 1 ? "" : "es", nfiles(d), nfiles(d) == 1 ? "" : "s", d->cfg.func,
-		 o->info.reused ? ", pinned state picked up from " : "",
-		 o->info.reused ? o->info.pin_dir : "", (unsigned long long)d->rescan_ms);
+		 d->info->reused ? ", pinned state picked up from " : "",
+		 d->info->reused ? d->info->pin_dir : "", (unsigned long long)d->rescan_ms);
 }
