@@ -15,6 +15,11 @@
  * collector maps into its memory, so a collection makes no syscall) and are
  * bumped atomically: uprobe programs run with migration disabled but may be
  * preempted, so a plain ++ could be lost to another task on the same CPU.
+ *
+ * One object: the chain fetch (fetch_spec.bpf.h) and instruction mode's
+ * exit-site decision (exit_site.bpf.h) are inline helpers in headers of
+ * their own, as libbpf-tools keeps maps.bpf.h; the maps and the read-only
+ * settings stay here and are passed to them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,6 +27,9 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "inflight.h"
+#include "user_access.bpf.h"
+#include "fetch_spec.bpf.h"
+#include "exit_site.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /*
@@ -174,10 +182,6 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } execs SEC(".maps");
 
-static const char fmt_u[] = "%llu";
-static const char fmt_s[] = "%lld";
-static const char fmt_x[] = "0x%llx";
-
 /* This CPU's slot for chain `id` (or stat `id`, with `per_cpu` stats). */
 static __always_inline __u32 cpu_slot(__u32 id, __u32 per_cpu)
 {
@@ -199,166 +203,6 @@ static __always_inline void stat_add(__u32 which, __u64 n)
 static __always_inline void stat_inc(__u32 which)
 {
 	stat_add(which, 1);
-}
-
-/*
- * Each case loads at a constant offset: the verifier refuses a load through
- * a ctx pointer with a computed offset, which is what the compiler makes of
- * a plain switch when it merges the cases' loads. The empty asm after each
- * load keeps them apart.
- */
-#define REG_CASE(id, field)                          \
-	case id:                                     \
-		v = ctx->field;                      \
-		asm volatile("" : "+r"(v));          \
-		break
-
-static __always_inline __u64 reg_value(struct pt_regs *ctx, __u32 reg)
-{
-	__u64 v = 0;
-
-	switch (reg) {
-	REG_CASE(INFLIGHT_REG_AX, ax);
-	REG_CASE(INFLIGHT_REG_BX, bx);
-	REG_CASE(INFLIGHT_REG_CX, cx);
-	REG_CASE(INFLIGHT_REG_DX, dx);
-	REG_CASE(INFLIGHT_REG_SI, si);
-	REG_CASE(INFLIGHT_REG_DI, di);
-	REG_CASE(INFLIGHT_REG_BP, bp);
-	REG_CASE(INFLIGHT_REG_SP, sp);
-	REG_CASE(INFLIGHT_REG_R8, r8);
-	REG_CASE(INFLIGHT_REG_R9, r9);
-	REG_CASE(INFLIGHT_REG_R10, r10);
-	REG_CASE(INFLIGHT_REG_R11, r11);
-	REG_CASE(INFLIGHT_REG_R12, r12);
-	REG_CASE(INFLIGHT_REG_R13, r13);
-	REG_CASE(INFLIGHT_REG_R14, r14);
-	REG_CASE(INFLIGHT_REG_R15, r15);
-	REG_CASE(INFLIGHT_REG_IP, ip);
-	REG_CASE(INFLIGHT_REG_FLAGS, flags);
-	}
-	return v;
-}
-
-/* Reads `size` bytes of user memory as an unsigned integer. */
-static __always_inline int read_user_uint(__u64 addr, __u32 size, __u64 *out)
-{
-	__u64 v = 0;
-	int err;
-
-	switch (size) {
-	case 1: err = bpf_probe_read_user(&v, 1, (void *)addr); break;
-	case 2: err = bpf_probe_read_user(&v, 2, (void *)addr); break;
-	case 4: err = bpf_probe_read_user(&v, 4, (void *)addr); break;
-	default: err = bpf_probe_read_user(&v, 8, (void *)addr); break;
-	}
-	*out = v;
-	return err;
-}
-
-static __always_inline __u32 type_size(__u32 type)
-{
-	switch (type) {
-	case INFLIGHT_T_U8: case INFLIGHT_T_S8: case INFLIGHT_T_X8: return 1;
-	case INFLIGHT_T_U16: case INFLIGHT_T_S16: case INFLIGHT_T_X16: return 2;
-	case INFLIGHT_T_U32: case INFLIGHT_T_S32: case INFLIGHT_T_X32: return 4;
-	}
-	return 8;
-}
-
-/* Formats a numeric fetch result as the chain name. */
-static __always_inline void format_number(struct inflight_chain_key *key, __u64 v)
-{
-	__u32 type = fetch.type;
-	__u32 bits = type_size(type) * 8;
-	__u64 data;
-
-	if (bits < 64)
-		v &= (1ULL << bits) - 1;
-	if (type >= INFLIGHT_T_X8) {
-		bpf_snprintf(key->name, sizeof(key->name), fmt_x, &v, sizeof(v));
-	} else if (type >= INFLIGHT_T_S8) {
-		/* sign-extend from the type's width */
-		data = bits < 64 ? (__u64)(((__s64)(v << (64 - bits))) >> (64 - bits)) : v;
-		bpf_snprintf(key->name, sizeof(key->name), fmt_s, &data, sizeof(data));
-	} else {
-		bpf_snprintf(key->name, sizeof(key->name), fmt_u, &v, sizeof(v));
-	}
-}
-
-/*
- * A Go string: (pointer, length), not NUL-terminated. With no deref the
- * pointer is `v` and the length is in the next register or stack word;
- * else `addr` is the 16-byte string header.
- */
-static __always_inline int fetch_gostring(struct pt_regs *ctx, __u64 v, __u64 addr, __u32 n,
-					  struct inflight_chain_key *key)
-{
-	__u64 ptr = v, len;
-	__u32 size;
-
-	if (n > 0) {
-		if (read_user_uint(addr, 8, &ptr) || read_user_uint(addr + 8, 8, &len))
-			return -1;
-	} else if (fetch.base == INFLIGHT_BASE_STACK) {
-		if (read_user_uint(ctx->sp + fetch.base_off + 8, 8, &len))
-			return -1;
-	} else {
-		len = reg_value(ctx, fetch.len_reg);
-	}
-	size = len < INFLIGHT_CHAIN_LEN - 1 ? (__u32)len : INFLIGHT_CHAIN_LEN - 1;
-	if (size && bpf_probe_read_user(key->name, size & (INFLIGHT_CHAIN_LEN - 1), (void *)ptr))
-		return -1;
-	return 0;
-}
-
-/*
- * Evaluates the fetch spec into `key` (which the caller zeroed).
- * Returns 0, or -1 when user memory could not be read.
- */
-static __always_inline int fetch_chain(struct pt_regs *ctx, bool usdt,
-				       struct inflight_chain_key *key)
-{
-	__u32 n = fetch.nderef;
-	__u64 v = 0, addr;
-	long arg;
-
-	if (fetch.base == INFLIGHT_BASE_USDT) {
-		if (!usdt || bpf_usdt_arg(ctx, fetch.reg, &arg))
-			return -1;
-		v = arg;
-	} else if (fetch.base == INFLIGHT_BASE_STACK) {
-		if (read_user_uint(ctx->sp + fetch.base_off, 8, &v))
-			return -1;
-	} else {
-		v = reg_value(ctx, fetch.reg);
-	}
-
-	/* every deref but the last loads a pointer */
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEREF - 1; i++) {
-		if (i + 1 >= n)
-			break;
-		if (read_user_uint(v + fetch.off[i], 8, &v))
-			return -1;
-	}
-
-	if (n > 0 && n <= INFLIGHT_MAX_DEREF)
-		addr = v + fetch.off[(n - 1) & (INFLIGHT_MAX_DEREF - 1)];
-	else
-		addr = v;
-
-	if (fetch.type == INFLIGHT_T_STRING) {
-		if (bpf_probe_read_user_str(key->name, sizeof(key->name), (void *)addr) < 0)
-			return -1;
-		return 0;
-	}
-	if (fetch.type == INFLIGHT_T_GOSTRING)
-		return fetch_gostring(ctx, v, addr, n, key);
-	if (n > 0 && read_user_uint(addr, type_size(fetch.type), &v))
-		return -1;
-	format_number(key, v);
-	return 0;
 }
 
 /* Finds or assigns the chain id for `key`; id 0 once the cap is reached. */
@@ -434,7 +278,7 @@ static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt,
 		if (!by_cgroup)
 			return INFLIGHT_CONST_ID;
 		__builtin_memcpy(key.name, (const void *)const_chain, sizeof(key.name));
-	} else if (fetch_chain(ctx, usdt, &key)) {
+	} else if (fetch_spec_eval(ctx, &fetch, usdt, &key)) {
 		__builtin_memset(&key, 0, sizeof(key));
 		key.name[1] = INFLIGHT_KEY_UNREADABLE;
 		stat_inc(INFLIGHT_STAT_FETCH_FAULT);
@@ -634,63 +478,6 @@ int BPF_KRETPROBE(handle_return)
 	return on_return(ctx->sp - 8);
 }
 
-static __always_inline bool cc_holds(__u32 cc, __u64 flags)
-{
-	bool cf = flags & 0x1, pf = flags & 0x4, zf = flags & 0x40;
-	bool sf = flags & 0x80, of = flags & 0x800;
-	bool r;
-
-	switch (cc >> 1) {
-	case 0: r = of; break;
-	case 1: r = cf; break;
-	case 2: r = zf; break;
-	case 3: r = cf || zf; break;
-	case 4: r = sf; break;
-	case 5: r = pf; break;
-	case 6: r = sf != of; break;
-	default: r = zf || sf != of; break;
-	}
-	return (cc & 1) ? !r : r;
-}
-
-/* Does the instruction at this exit site leave the function this time? */
-static __always_inline bool site_leaves(struct pt_regs *ctx)
-{
-	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
-	struct inflight_exit_site *s;
-	__u64 target, ip = ctx->ip;
-
-	if (idx == 0)
-		return true; /* ret, or an unconditional jump out */
-	s = bpf_map_lookup_elem(&exit_sites, &idx);
-	if (!s)
-		return true;
-	switch (s->kind) {
-	case INFLIGHT_SITE_JCC:
-		return cc_holds(s->cc, ctx->flags);
-	case INFLIGHT_SITE_JMP_REG:
-		target = reg_value(ctx, s->base);
-		break;
-	case INFLIGHT_SITE_JMP_MEM:
-		target = s->disp;
-		if (s->base == INFLIGHT_REG_IP)
-			target += ip;
-		else if (s->base != INFLIGHT_NO_REG)
-			target += reg_value(ctx, s->base);
-		if (s->index != INFLIGHT_NO_REG)
-			target += reg_value(ctx, s->index) * s->scale;
-		if (read_user_uint(target, 8, &target))
-			return false;
-		break;
-	default:
-		return true;
-	}
-	for (int i = 0; i < 2; i++)
-		if (target >= ip + s->lo[i] && target < ip + s->hi[i])
-			return false;
-	return true;
-}
-
 /*
  * Instruction mode: a uprobe on each instruction that leaves the function
  * (ret, tail jumps). sp there equals the entry sp.
@@ -698,7 +485,7 @@ static __always_inline bool site_leaves(struct pt_regs *ctx)
 SEC("uprobe")
 int BPF_KPROBE(handle_exit_insn)
 {
-	if (!site_leaves(ctx))
+	if (!exit_site_leaves(ctx, &exit_sites))
 		return 0;
 	return on_return(ctx->sp);
 }
@@ -793,8 +580,8 @@ static __always_inline int go_where(struct pt_regs *ctx, struct inflight_go_key 
 {
 	__u64 g = ctx->r14, hi, goid, sp = ctx->sp;
 
-	if (read_user_uint(g + GO_STACK_HI_OFF, 8, &hi) ||
-	    read_user_uint(g + go_goid_off, 8, &goid))
+	if (user_read_uint(g + GO_STACK_HI_OFF, 8, &hi) ||
+	    user_read_uint(g + go_goid_off, 8, &goid))
 		return -1;
 	/* not on this goroutine's stack (a system stack): not a goroutine's frame */
 	if (sp > hi || hi - sp >= GO_TOP)
@@ -848,7 +635,7 @@ int BPF_KPROBE(go_exit_insn)
 	struct inflight_pending *p = NULL;
 	__u64 pos = 0;
 
-	if (!site_leaves(ctx))
+	if (!exit_site_leaves(ctx, &exit_sites))
 		return 0;
 	if (!go_where(ctx, &key, &pos))
 		p = bpf_map_lookup_elem(&go_pending, &key);
