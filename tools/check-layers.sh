@@ -15,6 +15,10 @@ rank() {
 	echo -1
 }
 bad=0
+# not under build/: a fresh checkout has none, and a failed redirection
+# would have passed every include unread
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for dir in user/*/; do
 	layer=$(basename "$dir")
 	r=$(rank "$layer")
@@ -43,9 +47,9 @@ for dir in user/*/; do
 			fi
 		done
 	done
-done > build/check-layers.out 2>&1 || true
-if [ -s build/check-layers.out ] || [ $bad -ne 0 ]; then
-	cat build/check-layers.out >&2
+done > "$out" 2>&1 || true
+if [ -s "$out" ] || [ $bad -ne 0 ]; then
+	cat "$out" >&2
 	echo "check-layers: FAILED" >&2
 	exit 1
 fi
