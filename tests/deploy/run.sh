@@ -105,7 +105,7 @@ check_image() {
 		# what earlier builds left untagged (about 1 GB a build stage): only on this daemon
 		DOCKER_HOST=$host docker_cli image prune -f >/dev/null || true
 		tag=${out%%:*}:$(cat "$top/VERSION")
-		DOCKER_HOST=$host INFLIGHT_IMAGE=$tag INFLIGHT_BIN="$top/build/inflight" DEPLOY_DIR="$here" \
+		DOCKER_HOST=$host INFLIGHT_IMAGE=$tag INFLIGHT_BIN="${INFLIGHT_BIN:-$top/build/inflight}" DEPLOY_DIR="$here" \
 			DAEMONSET="$top/tools/deploy/daemonset.yaml" "$bin" &&
 			pass image || fail image "the image did not count as expected (above)"
 	else

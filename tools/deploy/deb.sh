@@ -1,5 +1,5 @@
 #!/bin/sh
-# build/inflight_VERSION_ARCH.deb with dpkg-deb: `make install PREFIX=/usr`
+# BUILD/inflight_VERSION_ARCH.deb with dpkg-deb: `make install PREFIX=/usr`
 # into a staging root, stripped, man page gzipped, a control file naming the
 # Debian 12 libraries the binary links (libcurl and capstone are loaded only
 # when an OTLP exporter or instruction-mode returns need them: Recommends).
@@ -8,7 +8,8 @@ set -eu
 version=${1:?version}
 arch=${2:?arch}
 out=${3:?out.deb}
-stage=build/deb-root
+# staged beside the package, in the build directory it belongs to
+stage=$(dirname "$out")/deb-root
 
 rm -rf "$stage"
 make --no-print-directory install PREFIX=/usr DESTDIR="$stage" >/dev/null
