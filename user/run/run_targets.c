@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "run/k8s_meta.h"
 #include "util/log.h"
 #include "observe/observer.h"
 #include "probe/pin.h"
+#include "util/clock.h"
 #include "util/privileges.h"
 #include "run/run_targets.h"
 
@@ -130,14 +130,6 @@ int run_targets_check_metrics(const struct run_targets *rt, const char *dflt)
 	return 0;
 }
 
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Undoes a failed start: nothing half-attached stays behind. */
 static void stop_all(struct run_targets *rt)
 {
@@ -197,7 +189,7 @@ int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_
 		info = observer_info(t->obs);
 		t->created_pins = info->pin_dir[0] && !info->reused;
 		/* pinned counters run on across collectors: their sums start with the pin */
-		t->stats_since_ns = info->pinned_since_ns ? info->pinned_since_ns : now_realtime_ns();
+		t->stats_since_ns = info->pinned_since_ns ? info->pinned_since_ns : clock_realtime_ns();
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/libbpf.h>
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static enum log_level current = LOG_INFO;
@@ -67,15 +68,15 @@ void log_format_line(enum log_format f, enum log_level level, const char *origin
 	struct buf b = { 0 };
 
 	if (f == LOG_FORMAT_JSON) {
-		struct timespec ts;
+		uint64_t now_ns = clock_realtime_ns();
+		time_t sec = (time_t)(now_ns / 1000000000ull);
 		struct tm tm;
 		char when[40];
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
+		gmtime_r(&sec, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", when,
-			   ts.tv_nsec / 1000000, level_names[level]);
+		buf_printf(&b, "{\"ts\":\"%s.%03uZ\",\"level\":\"%s\",\"msg\":", when,
+			   (unsigned)(now_ns % 1000000000ull / 1000000), level_names[level]);
 		if (origin[0]) {
 			char both[2048];
 
