@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <time.h>
 #include "cli/render.h"
+#include "util/json_escape.h"
 
 static void iso8601(uint64_t ns, char *out, size_t size)
 {
