@@ -14,6 +14,7 @@
 #include "util/log.h"
 #include "probe/proc_match.h"
 #include "util/proc_mem.h"
+#include "python/py_defaults.h"
 #include "python/py_observer.h"
 #include "python/py_walk.h"
 #include "util/utf8.h"
@@ -377,9 +378,9 @@ struct py_observer *py_observer_start(const struct py_observer_config *cfg, char
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(o->target.func, sizeof(o->target.func), "%s", cfg->func ? cfg->func : "_handle_vcon");
+	snprintf(o->target.func, sizeof(o->target.func), "%s", cfg->func ? cfg->func : PY_DEFAULT_FUNC);
 	snprintf(o->target.file_suffix, sizeof(o->target.file_suffix), "%s", cfg->file ? cfg->file : "");
-	if (py_chain_spec_parse(cfg->chain ? cfg->chain : "chain_details[\"name\"]", &o->target, err,
+	if (py_chain_spec_parse(cfg->chain ? cfg->chain : PY_DEFAULT_CHAIN, &o->target, err,
 				errlen))
 		goto fail;
 	o->max_chains = cfg->max_chains ? cfg->max_chains : 1024;

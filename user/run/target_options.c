@@ -9,6 +9,7 @@
 #include "run/target_options.h"
 #include "util/usage_error.h"
 #include "probe/fetch_spec.h"
+#include "python/py_defaults.h"
 #include "util/log.h"
 #include <stdbool.h>
 
@@ -39,9 +40,9 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "CPython workers (frames read at each reading, no probes):", 3 },
 	{ "python", OPT_PYTHON, NULL, 0, "Count frames of a Python function in CPython 3.10 and later processes (--pid, repeatable, or --python-exe); calls already running are counted too", 3 },
 	{ "python-exe", OPT_PYTHON_EXE, "PATTERN", 0, "Every process whose executable or command line contains PATTERN (a glob if it has * ? [), and its children, found again at each reading", 3 },
-	{ "py-func", OPT_PY_FUNC, "NAME", 0, "The function (default _handle_vcon)", 3 },
+	{ "py-func", OPT_PY_FUNC, "NAME", 0, "The function (default " PY_DEFAULT_FUNC ")", 3 },
 	{ "py-file", OPT_PY_FILE, "SUFFIX", 0, "Only code whose file name ends with SUFFIX (e.g. conserver/main.py)", 3 },
-	{ "py-chain", OPT_PY_CHAIN, "ARG[\"KEY\"]", 0, "The chain: an argument by name or position, optionally a dict key (default chain_details[\"name\"])", 3 },
+	{ "py-chain", OPT_PY_CHAIN, "ARG[\"KEY\"]", 0, "The chain: an argument by name or position, optionally a dict key (default " PY_DEFAULT_CHAIN ")", 3 },
 	{ NULL, 0, NULL, 0, "The chain each call belongs to:", 2 },
 	{ "chain", 'c', "SPEC", 0, "Fetch spec in uprobe_events syntax, e.g. '+0(%di):string', '+8($arg2):u32'; a Go string: '%ax:gostring' (pointer in %ax, length in the next Go argument register), '+8(%ax):gostring' (the string header at an address)", 2 },
 	{ "chain-name", 'n', "NAME", 0, "A constant chain name (default: the function's name)", 2 },
