@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/privileges.h"
 #include "run/run_targets.h"
+#include "util/array_size.h"
 
 /* the keys of a [target] section beyond the target options */
 static const char *const run_keys[] = {
@@ -19,7 +20,7 @@ static const char *const run_keys[] = {
 
 static int known_key(const char *key)
 {
-	for (size_t i = 0; i < sizeof(run_keys) / sizeof(run_keys[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(run_keys); i++)
 		if (!strcmp(run_keys[i], key))
 			return 1;
 	return target_option_known(key);

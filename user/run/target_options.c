@@ -11,6 +11,7 @@
 #include "probe/fetch_spec.h"
 #include "python/py_defaults.h"
 #include "util/log.h"
+#include "util/array_size.h"
 #include <stdbool.h>
 
 enum {
@@ -300,7 +301,7 @@ const char *target_options_any_given(const struct target_options *t)
 	for (const struct argp_option *o = options; o->name || o->doc; o++)
 		if (o->name && target_option_known(o->name) && t->given[o->key & 0x1ff])
 			return o->name;
-	for (size_t i = 0; i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(env_options); i++) {
 		const char *v = getenv(env_options[i].var);
 
 		if (v && *v)
@@ -316,7 +317,7 @@ int target_options_finish(struct target_options *t)
 	int rc;
 
 	/* INFLIGHT_* variables for what no flag gave (a config target has none) */
-	for (size_t i = 0; !t->from_file && i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+	for (size_t i = 0; !t->from_file && i < ARRAY_SIZE(env_options); i++) {
 		const char *v = getenv(env_options[i].var);
 
 		if (!v || !*v || t->given[env_options[i].key & 0x1ff])
