@@ -292,7 +292,7 @@ int target_options_logging(struct target_options *t)
 	if (rc)
 		return rc;
 	if (t->verbose)
-		log_set_level(LOG_DEBUG);
+		log_set_level(INFLIGHT_LOG_DEBUG);
 	return 0;
 }
 
