@@ -216,9 +216,11 @@ int health_serve(struct health *h, char *err, size_t errlen)
 {
 	if (!h)
 		return 0;
-	if (pthread_create(&h->thread, NULL, run, h)) {
+	int rc = pthread_create(&h->thread, NULL, run, h);
+
+	if (rc) {
 		snprintf(err, errlen, "cannot start the health thread");
-		return -1;
+		return -rc;
 	}
 	h->running = true;
 	return 0;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,12 +44,14 @@ int run_targets_from_cli(struct run_targets *rt, struct target_options *opt, con
 	return 0;
 }
 
-static int set_run_key(struct run_target *t, const struct config_entry *e, const char *src)
+/* A run key of a [target] section: 0, or -EINVAL with `err` set. */
+static int set_run_key(struct run_target *t, const struct config_entry *e, const char *src,
+		       char *err, size_t errlen)
 {
 	if (!strcmp(e->key, "k8s-attributes")) {
 		if (strcmp(e->value, "true") && strcmp(e->value, "false")) {
-			log_error("%s=%s: expected true or false", src, e->value);
-			return -1;
+			snprintf(err, errlen, "%s=%s: expected true or false", src, e->value);
+			return -EINVAL;
 		}
 		t->k8s = !strcmp(e->value, "true") ? 1 : -1;
 		return 0;
@@ -61,8 +64,9 @@ static int set_run_key(struct run_target *t, const struct config_entry *e, const
 								  : &t->pin_dir;
 
 	if (slot == &t->pin_dir && e->value[0] != '/') {
-		log_error("%s '%s': expected an absolute path on a bpf filesystem", src, e->value);
-		return -1;
+		snprintf(err, errlen, "%s '%s': expected an absolute path on a bpf filesystem", src,
+			 e->value);
+		return -EINVAL;
 	}
 	*slot = e->value;
 	return 0;
@@ -102,7 +106,8 @@ int run_targets_from_file(struct run_targets *rt, const char *path)
 					log_error("%s", err);
 					return EXIT_USAGE;
 				}
-			} else if (set_run_key(t, e, src)) {
+			} else if (set_run_key(t, e, src, err, sizeof(err))) {
+				log_error("%s", err);
 				return EXIT_USAGE;
 			}
 		}
