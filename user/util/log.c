@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/libbpf.h>
 #include "util/buf.h"
 #include "util/clock.h"
@@ -68,15 +67,11 @@ void log_format_line(enum log_format f, enum log_level level, const char *origin
 	struct buf b = { 0 };
 
 	if (f == INFLIGHT_LOG_FORMAT_JSON) {
-		uint64_t now_ns = clock_realtime_ns();
-		time_t sec = (time_t)(now_ns / 1000000000ull);
-		struct tm tm;
 		char when[40];
 
-		gmtime_r(&sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		buf_printf(&b, "{\"ts\":\"%s.%03uZ\",\"level\":\"%s\",\"msg\":", when,
-			   (unsigned)(now_ns % 1000000000ull / 1000000), level_names[level]);
+		clock_iso8601_ms(clock_realtime_ns(), when, sizeof(when));
+		buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", when,
+			   level_names[level]);
 		if (origin[0]) {
 			char both[2048];
 
