@@ -35,7 +35,7 @@ struct exporter {
 
 /*
  * Waits on the condition until `deadline_ms` (clock_mono_ms), or a signal;
- * mutex held. The condition waits on CLOCK_MONOTONIC (exporter_new), so the
+ * mutex held. The condition waits on CLOCK_MONOTONIC (exporter_start), so the
  * deadline is the absolute time itself; one already past returns at once.
  */
 static void wait_until(struct exporter *e, uint64_t deadline_ms)
