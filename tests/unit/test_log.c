@@ -13,11 +13,11 @@ static void test_text(void **state)
 	char line[256];
 
 	(void)state;
-	log_format_line(LOG_FORMAT_TEXT, LOG_WARN, "", "export failed", line, sizeof(line));
+	log_format_line(INFLIGHT_LOG_FORMAT_TEXT, INFLIGHT_LOG_WARN, "", "export failed", line, sizeof(line));
 	assert_string_equal(line, "inflight: warning: export failed");
-	log_format_line(LOG_FORMAT_TEXT, LOG_INFO, "", "attached", line, sizeof(line));
+	log_format_line(INFLIGHT_LOG_FORMAT_TEXT, INFLIGHT_LOG_INFO, "", "attached", line, sizeof(line));
 	assert_string_equal(line, "inflight: attached");
-	log_format_line(LOG_FORMAT_TEXT, LOG_DEBUG, "libbpf: ", "x", line, sizeof(line));
+	log_format_line(INFLIGHT_LOG_FORMAT_TEXT, INFLIGHT_LOG_DEBUG, "libbpf: ", "x", line, sizeof(line));
 	assert_string_equal(line, "inflight: debug: libbpf: x");
 }
 
@@ -28,7 +28,7 @@ static void test_json(void **state)
 	const char *p;
 
 	(void)state;
-	log_format_line(LOG_FORMAT_JSON, LOG_ERROR, "", "--chain '\"a\\b': bad\nline\x01", line,
+	log_format_line(INFLIGHT_LOG_FORMAT_JSON, INFLIGHT_LOG_ERROR, "", "--chain '\"a\\b': bad\nline\x01", line,
 			sizeof(line));
 	assert_true(!strncmp(line, "{\"ts\":\"", 7));
 	p = line + 7;
@@ -40,7 +40,7 @@ static void test_json(void **state)
 	assert_int_equal(p[23], 'Z');
 	assert_string_equal(p + 24,
 			    "\",\"level\":\"error\",\"msg\":\"--chain '\\\"a\\\\b': bad\\nline\\u0001\"}");
-	log_format_line(LOG_FORMAT_JSON, LOG_DEBUG, "libbpf: ", "v", line, sizeof(line));
+	log_format_line(INFLIGHT_LOG_FORMAT_JSON, INFLIGHT_LOG_DEBUG, "libbpf: ", "v", line, sizeof(line));
 	assert_non_null(strstr(line, "\"level\":\"debug\",\"msg\":\"libbpf: v\"}"));
 }
 
@@ -51,14 +51,14 @@ static void test_parse(void **state)
 
 	(void)state;
 	assert_int_equal(log_parse_level("warn", &l), 0);
-	assert_int_equal(l, LOG_WARN);
+	assert_int_equal(l, INFLIGHT_LOG_WARN);
 	assert_int_equal(log_parse_level("warning", &l), 0);
-	assert_int_equal(l, LOG_WARN);
+	assert_int_equal(l, INFLIGHT_LOG_WARN);
 	assert_int_equal(log_parse_level("debug", &l), 0);
-	assert_int_equal(l, LOG_DEBUG);
+	assert_int_equal(l, INFLIGHT_LOG_DEBUG);
 	assert_int_equal(log_parse_level("loud", &l), -1);
 	assert_int_equal(log_parse_format("json", &f), 0);
-	assert_int_equal(f, LOG_FORMAT_JSON);
+	assert_int_equal(f, INFLIGHT_LOG_FORMAT_JSON);
 	assert_int_equal(log_parse_format("xml", &f), -1);
 }
 

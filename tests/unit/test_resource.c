@@ -168,7 +168,7 @@ static void test_build_without_machine_id(void **state)
 	char expected[37];
 
 	resource_instance_id(this_host(), expected);
-	log_set_level(LOG_ERROR); /* the expected "no machine id" warning */
+	log_set_level(INFLIGHT_LOG_ERROR); /* the expected "no machine id" warning */
 	assert_int_equal(resource_build(&f->cfg, "/nonexistent/inflight/machine-id", &f->out), 0);
 	assert_string_equal(kv_list_get(&f->out, "service.instance.id"), expected);
 	kv_list_free(&f->out);
@@ -176,7 +176,7 @@ static void test_build_without_machine_id(void **state)
 	machine_id_file(f, "short\n");
 	assert_int_equal(resource_build(&f->cfg, f->path, &f->out), 0);
 	assert_string_equal(kv_list_get(&f->out, "service.instance.id"), expected);
-	log_set_level(LOG_INFO);
+	log_set_level(INFLIGHT_LOG_INFO);
 }
 
 static void test_service_name_from_resource_attributes(void **state)

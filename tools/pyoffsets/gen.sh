@@ -18,6 +18,7 @@ cat <<HDR
  * not edit by hand).
  */
 #include "python/py_layout.h"
+#include "util/array_size.h"
 
 const struct py_layout py_layouts[] = {
 HDR
@@ -30,7 +31,7 @@ done
 cat <<TAIL
 };
 
-const size_t py_layouts_count = sizeof(py_layouts) / sizeof(py_layouts[0]);
+const size_t py_layouts_count = ARRAY_SIZE(py_layouts);
 
 const struct py_layout *py_layout_for(int minor)
 {

@@ -33,6 +33,7 @@
 #include "run/run_targets.h"
 #include "run/self_metrics.h"
 #include "run/series.h"
+#include "util/array_size.h"
 
 #define MAX_FLAGS 64
 
@@ -186,7 +187,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	default:
 		break;
 	}
-	for (size_t i = 0; i < sizeof(flag_map) / sizeof(flag_map[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(flag_map); i++) {
 		if (flag_map[i].key != key)
 			continue;
 		if (a->nflags == MAX_FLAGS)

@@ -25,7 +25,4 @@ int render_table(FILE *out, const struct snapshot *s, const struct target_info *
 struct otlp_export;
 void render_console(FILE *out, const struct otlp_export *e);
 
-/* Writes `s` as a JSON string literal (quotes included). */
-void json_write_string(FILE *out, const char *s);
-
 #endif

@@ -4,19 +4,9 @@
  * readable block per interval (the default when no endpoint is set).
  */
 #include <inttypes.h>
-#include <time.h>
 #include "cli/render.h"
-
-static void iso8601(uint64_t ns, char *out, size_t size)
-{
-	time_t s = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-	char base[32];
-
-	gmtime_r(&s, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, size, "%s.%03uZ", base, (unsigned)(ns % 1000000000ull / 1000000));
-}
+#include "util/clock.h"
+#include "util/json_escape.h"
 
 static void print_attr(FILE *out, const struct otlp_attr *a)
 {
@@ -36,7 +26,7 @@ void render_console(FILE *out, const struct otlp_export *e)
 
 		if (!metric->npoints)
 			continue;
-		iso8601(metric->points[0].time_ns, when, sizeof(when));
+		clock_iso8601_ms(metric->points[0].time_ns, when, sizeof(when));
 		fprintf(out, "%s %s %s (sum, cumulative, %smonotonic)\n", when, metric->name,
 			metric->unit, metric->monotonic ? "" : "not ");
 		for (size_t i = 0; i < metric->npoints; i++) {
@@ -45,7 +35,7 @@ void render_console(FILE *out, const struct otlp_export *e)
 			fputs("  ", out);
 			for (size_t a = 0; a < p->nattrs; a++)
 				print_attr(out, &p->attrs[a]);
-			iso8601(p->start_ns, since, sizeof(since));
+			clock_iso8601_ms(p->start_ns, since, sizeof(since));
 			fprintf(out, " %" PRId64 " (since %s)\n", p->value, since);
 		}
 	}

@@ -7,6 +7,7 @@
 #include "util/parse_number.h"
 #include "export/export_config.h"
 #include "util/log.h"
+#include "util/array_size.h"
 
 void export_config_init(struct export_config *c)
 {
@@ -397,7 +398,7 @@ int export_config_from_env(struct export_config *c, char *err, size_t errlen)
 		{ "OTEL_SERVICE_NAME", SET_SERVICE_NAME },
 	};
 
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
 		const char *v = getenv(vars[i].name);
 
 		/* an empty variable is as good as unset */

@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "export/otlp_http.h"
 #include "export/retry.h"
+#include "util/clock.h"
 
 struct exporter {
 	const struct export_config *cfg;
@@ -32,31 +33,18 @@ struct exporter {
 	char last_error[512];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Waits on the condition until `deadline_ms`, or a signal; mutex held. */
+/*
+ * Waits on the condition until `deadline_ms` (clock_mono_ms), or a signal;
+ * mutex held. The condition waits on CLOCK_MONOTONIC (exporter_start), so the
+ * deadline is the absolute time itself; one already past returns at once.
+ */
 static void wait_until(struct exporter *e, uint64_t deadline_ms)
 {
-	struct timespec ts;
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline_ms / 1000),
+		.tv_nsec = (long)(deadline_ms % 1000) * 1000000L,
+	};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	{
-		uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-		uint64_t d = deadline_ms > now ? deadline_ms - now : 0;
-
-		ts.tv_sec += (time_t)(d / 1000);
-		ts.tv_nsec += (long)(d % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-	}
 	pthread_cond_timedwait(&e->cv, &e->mu, &ts);
 }
 
@@ -79,7 +67,7 @@ static void describe(const struct send_outcome *o, char *out, size_t size)
 
 static void note_failure(struct exporter *e, const char *what, bool final)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 
 	e->failures_in_row++;
 	if (final)
@@ -121,13 +109,13 @@ static void note_success(struct exporter *e, const struct send_outcome *o)
  */
 static void send_one(struct exporter *e, struct buf *body)
 {
-	uint64_t deadline = now_ms() + e->cfg->export_timeout_ms;
+	uint64_t deadline = clock_mono_ms() + e->cfg->export_timeout_ms;
 	struct send_outcome o;
 	/* the reason given when time runs out: the last attempt's, if any */
 	char what[600] = "no time left for this export";
 
 	for (unsigned attempt = 0;; attempt++) {
-		uint64_t now = now_ms(), delay, budget;
+		uint64_t now = clock_mono_ms(), delay, budget;
 		enum send_result r;
 		uint32_t rnd = 0;
 
@@ -162,7 +150,7 @@ static void send_one(struct exporter *e, struct buf *body)
 		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 			rnd = (uint32_t)now * 2654435761u;
 		delay = o.has_retry_after ? o.retry_after_ms : retry_backoff_ms(attempt, rnd);
-		if (now_ms() + delay >= deadline) {
+		if (clock_mono_ms() + delay >= deadline) {
 			/* the next try would pass the export deadline: give this one up */
 			__atomic_fetch_add(&e->stats.failed, 1, __ATOMIC_RELAXED);
 			e->unsent = true;
@@ -173,10 +161,10 @@ static void send_one(struct exporter *e, struct buf *body)
 			  o.has_retry_after ? " (Retry-After)" : "");
 		pthread_mutex_lock(&e->mu);
 		{
-			uint64_t until = now_ms() + delay;
+			uint64_t until = clock_mono_ms() + delay;
 
 			/* the receiver asked for this pause: newer values wait it out too */
-			while (now_ms() < until && !(e->stopping && e->stop_deadline <= until))
+			while (clock_mono_ms() < until && !(e->stopping && e->stop_deadline <= until))
 				wait_until(e, until);
 			if (e->has_waiting) {
 				/* newer values supersede these: send those instead */
@@ -291,7 +279,7 @@ int exporter_stop(struct exporter *e, uint64_t timeout_ms, struct exporter_stats
 
 	pthread_mutex_lock(&e->mu);
 	e->stopping = true;
-	e->stop_deadline = now_ms() + timeout_ms;
+	e->stop_deadline = clock_mono_ms() + timeout_ms;
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
 	pthread_join(e->thread, NULL);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "export/prom_encode.h"
+#include "util/array_size.h"
 
 #define NAME_MAX_LEN 256
 /* labels of one sample: the point's attributes (or the resource) + 2 scope labels */
@@ -74,7 +75,7 @@ static const char *unit_word(const char *u, bool per)
 		{ "y", NULL, "year" },
 	};
 
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		const char *w = per ? units[i].per_word : units[i].word;
 
 		if (!strcmp(units[i].ucum, u) && w)

@@ -215,9 +215,11 @@ int prom_server_serve(struct prom_server *s, char *err, size_t errlen)
 {
 	if (!s)
 		return 0;
-	if (pthread_create(&s->thread, NULL, run, s)) {
+	int rc = pthread_create(&s->thread, NULL, run, s);
+
+	if (rc) {
 		snprintf(err, errlen, "cannot start the Prometheus endpoint's thread");
-		return -1;
+		return -rc;
 	}
 	s->running = true;
 	return 0;

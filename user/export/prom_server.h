@@ -23,8 +23,8 @@ struct prom_server;
 struct prom_server *prom_server_start(const char *address, char *err, size_t errlen);
 /*
  * Starts answering, from a thread of its own: after the capability drop,
- * which covers only the threads that exist. 0 (also for NULL), or -1 with
- * `err` set.
+ * which covers only the threads that exist. 0 (also for NULL), or a
+ * negative errno with `err` set.
  */
 int prom_server_serve(struct prom_server *s, char *err, size_t errlen);
 /* Renders `e` for the next scrapes. 0, or -1 when out of memory (the last body stays). */

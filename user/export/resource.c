@@ -6,6 +6,7 @@
 #include "util/log.h"
 #include "export/resource.h"
 #include "util/sha256.h"
+#include "util/array_size.h"
 
 void resource_instance_id(const char *machine_id, char out[37])
 {
@@ -71,7 +72,7 @@ int resource_build(const struct export_config *c, const char *machine_id_path,
 		resource_instance_id(host, id);
 	}
 	err |= kv_list_set(out, "service.instance.id", id);
-	for (size_t i = 0; i < sizeof(k8s) / sizeof(k8s[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(k8s); i++) {
 		const char *v = getenv(k8s[i].env);
 
 		if (v && *v)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "export/retry.h"
+#include "util/array_size.h"
 
 bool retry_status_retryable(long http_status)
 {
@@ -36,7 +37,7 @@ int retry_after_parse(const char *value, time_t now, uint64_t *delay_ms)
 		*delay_ms = s * 1000;
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
 		struct tm tm;
 		time_t when;
 

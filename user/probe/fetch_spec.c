@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "probe/fetch_spec.h"
+#include "util/array_size.h"
 
 static const char *const reg_names[INFLIGHT_REG__COUNT] = {
 	[INFLIGHT_REG_AX] = "ax", [INFLIGHT_REG_BX] = "bx", [INFLIGHT_REG_CX] = "cx",
@@ -221,7 +222,7 @@ static int parse_type(struct parser *p)
 	const char *name = p->s + p->pos;
 	size_t n = strlen(name);
 
-	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(type_names); i++) {
 		if (!strcmp(name, type_names[i].name)) {
 			p->f->type = type_names[i].type;
 			p->pos += n;
@@ -249,7 +250,7 @@ static int check_gostring(struct parser *p, size_t type_pos)
 		return fail(p, type_pos, ":gostring: $argN is C's order; name Go's registers (%%ax:gostring: the first argument)");
 	if (f->base == INFLIGHT_BASE_USDT)
 		return fail(p, type_pos, ":gostring of a USDT argument needs a deref: +0($argN):gostring");
-	for (size_t i = 0; i + 1 < sizeof(go_arg_regs) / sizeof(go_arg_regs[0]); i++) {
+	for (size_t i = 0; i + 1 < ARRAY_SIZE(go_arg_regs); i++) {
 		if (f->reg == go_arg_regs[i]) {
 			f->len_reg = go_arg_regs[i + 1];
 			return 0;
@@ -315,7 +316,7 @@ void fetch_spec_format(const struct inflight_fetch *f, char *buf, size_t size)
 		PUT("$arg%d", f->reg + 1);
 	for (unsigned i = 0; i < n; i++)
 		PUT(")");
-	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(type_names); i++) {
 		if (type_names[i].type == f->type) {
 			type = type_names[i].name;
 			break;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "probe/elf_file.h"
 #include "probe/go_binary.h"
+#include "util/array_size.h"
 
 /*
  * runtime.g.goid per Go release, read from each release's DWARF
@@ -46,7 +47,7 @@ int go_buildinfo_version(const uint8_t *data, size_t len, char *out, size_t outl
 
 uint32_t go_goid_offset(const char *version)
 {
-	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(layouts); i++) {
 		size_t n = strlen(layouts[i].release);
 
 		/* "go1.22" matches go1.22, go1.22.12, go1.22rc1; not go1.2 or go1.221 */

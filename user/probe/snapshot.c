@@ -2,9 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "probe/percpu.h"
 #include "probe/snapshot.h"
@@ -235,15 +235,13 @@ static int cmp_chain(const void *a, const void *b)
 int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 {
 	uint64_t stats[INFLIGHT_STAT__COUNT];
-	struct timespec ts;
 	struct chain_stat *chains;
 	bool need_names = false;
 	uint32_t used;
 	size_t n = 0;
 	int err;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	out->ts_ns = clock_realtime_ns();
 
 	/* only the ids handed out so far hold counts */
 	used = __atomic_load_n(r->m.next_id, __ATOMIC_ACQUIRE);

@@ -10,6 +10,7 @@
 #include "probe/elf_file.h"
 #include "util/privileges.h"
 #include "probe/target.h"
+#include "util/array_size.h"
 
 void target_root(pid_t pid, char *out, size_t outsz)
 {
@@ -99,7 +100,7 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 				dup = true;
 		if (dup)
 			continue;
-		if (nseen < sizeof(seen) / sizeof(seen[0]))
+		if (nseen < ARRAY_SIZE(seen))
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", ml.file);
 		if (idx++ == want) {
 			out->start = ml.start;

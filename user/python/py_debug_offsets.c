@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "python/py_debug_offsets.h"
+#include "util/array_size.h"
 
 #define COOKIE "xdebugpy"
 /* the walker's buffers: a frame's fixed part, a str's header */
@@ -131,7 +132,7 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 	out->minor = minor;
 	ascii_to_compact = schema->unicode_compact_data - schema->unicode_ascii_data;
 	argcount_to_kwonly = schema->code_kwonlyargcount - schema->code_argcount;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		v = word(raw, schema->debug[fields[i].field]);
 		size = fields[i].size == PY_DBG_COUNT ? MAX_STR_HEADER :
 						  word(raw, schema->debug[fields[i].size]);

@@ -9,11 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "probe/proc_match.h"
 #include "util/proc_mem.h"
+#include "python/py_defaults.h"
 #include "python/py_observer.h"
 #include "python/py_walk.h"
 #include "util/utf8.h"
@@ -70,14 +71,6 @@ struct py_observer {
 	uint64_t chains_capped;  /* calls put under overflow by CHAINS_PER_PROCESS */
 	struct py_observer_cost cost;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static struct tracked *find_tracked(struct py_observer *o, pid_t pid)
 {
@@ -385,9 +378,9 @@ struct py_observer *py_observer_start(const struct py_observer_config *cfg, char
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(o->target.func, sizeof(o->target.func), "%s", cfg->func ? cfg->func : "_handle_vcon");
+	snprintf(o->target.func, sizeof(o->target.func), "%s", cfg->func ? cfg->func : PY_DEFAULT_FUNC);
 	snprintf(o->target.file_suffix, sizeof(o->target.file_suffix), "%s", cfg->file ? cfg->file : "");
-	if (py_chain_spec_parse(cfg->chain ? cfg->chain : "chain_details[\"name\"]", &o->target, err,
+	if (py_chain_spec_parse(cfg->chain ? cfg->chain : PY_DEFAULT_CHAIN, &o->target, err,
 				errlen))
 		goto fail;
 	o->max_chains = cfg->max_chains ? cfg->max_chains : 1024;
@@ -450,13 +443,11 @@ fail:
 
 int py_observer_read(struct py_observer *o, struct snapshot *out)
 {
-	uint64_t start = now_ns(), walk_start;
-	struct timespec ts;
+	uint64_t start = clock_mono_ns(), walk_start;
 	struct chain_stat *chains;
 	size_t n = 0, keep = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	out->ts_ns = clock_realtime_ns();
 	out->gauge_only = true;
 	memset(out->stats, 0, sizeof(out->stats));
 
@@ -481,7 +472,7 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 		o->counts[i] = 0;
 	o->overflow_count = 0;
 	memset(&o->cost, 0, sizeof(o->cost));
-	walk_start = now_ns();
+	walk_start = clock_mono_ns();
 	for (size_t i = 0; i < o->nprocs; i++) {
 		struct tracked *t = &o->procs[i];
 		struct py_walk_stats st;
@@ -517,7 +508,7 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 		commit_pending(o, t);
 	}
 
-	o->cost.walk_ns = now_ns() - walk_start;
+	o->cost.walk_ns = clock_mono_ns() - walk_start;
 
 	/* every chain once seen, at its count now (0 when idle) */
 	chains = realloc(out->chains, (o->nnames + 1) * sizeof(*chains));
@@ -547,7 +538,7 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 	out->py_stats[PY_STAT_OVER_BUDGET_READS] = o->over_budget[0];
 	out->py_stats[PY_STAT_OVER_BUDGET_CYCLE] = o->over_budget[1];
 	out->py_stats[PY_STAT_CHAINS_CAPPED] = o->chains_capped;
-	o->cost.ns = now_ns() - start;
+	o->cost.ns = clock_mono_ns() - start;
 	log_debug("python: read %zu process%s: %llu reads, %llu frames, walk %llu us, total %llu us",
 		  o->cost.processes, o->cost.processes == 1 ? "" : "es",
 		  (unsigned long long)o->cost.reads, (unsigned long long)o->cost.frames,

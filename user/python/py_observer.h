@@ -20,9 +20,9 @@ struct py_observer_config {
 	const char *exe_pattern; /* match executables / command lines, or NULL */
 	const char *match_exe;     /* --match-exe GLOB, or NULL */
 	const char *match_cmdline; /* --match-cmdline REGEX, or NULL */
-	const char *func;        /* default _handle_vcon */
+	const char *func;        /* default PY_DEFAULT_FUNC (python/py_defaults.h) */
 	const char *file;        /* co_filename suffix, or NULL */
-	const char *chain;       /* default chain_details["name"] */
+	const char *chain;       /* default PY_DEFAULT_CHAIN */
 	unsigned max_chains;
 	/*
 	 * A series per chain and container: the key standing for a process's

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include "run/health.h"
+#include "util/clock.h"
 
 struct health {
 	int fd;
@@ -24,14 +24,6 @@ struct health {
 	bool running;
 	volatile bool stop;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A request must be complete this long after the connection was accepted. */
 #define REQUEST_DEADLINE_MS 2000
@@ -65,7 +57,7 @@ static void answer(struct health *h, int c, const char *req)
 
 	pthread_mutex_lock(&h->mu);
 	/* live: the loop ticked within three intervals (plus slack for exports) */
-	live = now_ms() - h->last_tick_ms <= 3 * h->interval_ms + 5000;
+	live = clock_mono_ms() - h->last_tick_ms <= 3 * h->interval_ms + 5000;
 	ready = h->ready;
 	snprintf(body, sizeof(body), "%s\n", ready ? "ready" : h->why);
 	pthread_mutex_unlock(&h->mu);
@@ -125,7 +117,7 @@ static void accept_all(struct conn *conns)
 		}
 		if (slot->fd >= 0)
 			conn_close(slot);
-		*slot = (struct conn){ .fd = c, .accepted_ms = now_ms() };
+		*slot = (struct conn){ .fd = c, .accepted_ms = clock_mono_ms() };
 	}
 }
 
@@ -145,7 +137,7 @@ static void *run(void *arg)
 		conns[i].fd = -1;
 	conns[HEALTH_MAX_CONNECTIONS].fd = h->fd;
 	while (!h->stop) {
-		uint64_t now = now_ms();
+		uint64_t now = clock_mono_ms();
 		int timeout = 200; /* how soon `stop` is seen */
 
 		for (int i = 0; i <= HEALTH_MAX_CONNECTIONS; i++) {
@@ -204,7 +196,7 @@ struct health *health_start(const char *address, uint64_t interval_ms, char *err
 	}
 	pthread_mutex_init(&h->mu, NULL);
 	h->interval_ms = interval_ms;
-	h->last_tick_ms = now_ms();
+	h->last_tick_ms = clock_mono_ms();
 	snprintf(h->why, sizeof(h->why), "not attached yet");
 	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -224,9 +216,11 @@ int health_serve(struct health *h, char *err, size_t errlen)
 {
 	if (!h)
 		return 0;
-	if (pthread_create(&h->thread, NULL, run, h)) {
+	int rc = pthread_create(&h->thread, NULL, run, h);
+
+	if (rc) {
 		snprintf(err, errlen, "cannot start the health thread");
-		return -1;
+		return -rc;
 	}
 	h->running = true;
 	return 0;
@@ -237,7 +231,7 @@ void health_tick(struct health *h)
 	if (!h)
 		return;
 	pthread_mutex_lock(&h->mu);
-	h->last_tick_ms = now_ms();
+	h->last_tick_ms = clock_mono_ms();
 	pthread_mutex_unlock(&h->mu);
 }
 

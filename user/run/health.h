@@ -23,7 +23,8 @@ struct health;
 struct health *health_start(const char *address, uint64_t interval_ms, char *err, size_t errlen);
 /*
  * Starts answering, from a thread of its own: after the capability drop,
- * which covers only the threads that exist. 0, or -1 with `err` set.
+ * which covers only the threads that exist. 0, or a negative errno with
+ * `err` set.
  */
 int health_serve(struct health *h, char *err, size_t errlen);
 /* The collection loop ticked (liveness). */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "run/k8s_meta.h"
 #include "util/log.h"
+#include "util/array_size.h"
 
 #define DEFAULT_LOG_DIR "/var/log/containers"
 /* deeper than any kubepods hierarchy: bounds the walk */
@@ -339,7 +340,7 @@ size_t k8s_meta_attrs(struct k8s_meta *m, uint64_t id, struct otlp_attr *out)
 	};
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(kv); i++)
 		if (kv[i].value[0])
 			out[n++] = (struct otlp_attr){ .key = kv[i].key, .type = OTLP_STRING,
 						       .s = kv[i].value };

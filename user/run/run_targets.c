@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "run/k8s_meta.h"
 #include "util/log.h"
 #include "observe/observer.h"
 #include "probe/pin.h"
+#include "util/clock.h"
 #include "util/privileges.h"
 #include "run/run_targets.h"
+#include "util/array_size.h"
 
 /* the keys of a [target] section beyond the target options */
 static const char *const run_keys[] = {
@@ -19,7 +21,7 @@ static const char *const run_keys[] = {
 
 static int known_key(const char *key)
 {
-	for (size_t i = 0; i < sizeof(run_keys) / sizeof(run_keys[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(run_keys); i++)
 		if (!strcmp(run_keys[i], key))
 			return 1;
 	return target_option_known(key);
@@ -42,12 +44,14 @@ int run_targets_from_cli(struct run_targets *rt, struct target_options *opt, con
 	return 0;
 }
 
-static int set_run_key(struct run_target *t, const struct config_entry *e, const char *src)
+/* A run key of a [target] section: 0, or -EINVAL with `err` set. */
+static int set_run_key(struct run_target *t, const struct config_entry *e, const char *src,
+		       char *err, size_t errlen)
 {
 	if (!strcmp(e->key, "k8s-attributes")) {
 		if (strcmp(e->value, "true") && strcmp(e->value, "false")) {
-			log_error("%s=%s: expected true or false", src, e->value);
-			return -1;
+			snprintf(err, errlen, "%s=%s: expected true or false", src, e->value);
+			return -EINVAL;
 		}
 		t->k8s = !strcmp(e->value, "true") ? 1 : -1;
 		return 0;
@@ -60,8 +64,9 @@ static int set_run_key(struct run_target *t, const struct config_entry *e, const
 								  : &t->pin_dir;
 
 	if (slot == &t->pin_dir && e->value[0] != '/') {
-		log_error("%s '%s': expected an absolute path on a bpf filesystem", src, e->value);
-		return -1;
+		snprintf(err, errlen, "%s '%s': expected an absolute path on a bpf filesystem", src,
+			 e->value);
+		return -EINVAL;
 	}
 	*slot = e->value;
 	return 0;
@@ -101,7 +106,8 @@ int run_targets_from_file(struct run_targets *rt, const char *path)
 					log_error("%s", err);
 					return EXIT_USAGE;
 				}
-			} else if (set_run_key(t, e, src)) {
+			} else if (set_run_key(t, e, src, err, sizeof(err))) {
+				log_error("%s", err);
 				return EXIT_USAGE;
 			}
 		}
@@ -128,14 +134,6 @@ int run_targets_check_metrics(const struct run_targets *rt, const char *dflt)
 		}
 	}
 	return 0;
-}
-
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Undoes a failed start: nothing half-attached stays behind. */
@@ -197,7 +195,7 @@ int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_
 		info = observer_info(t->obs);
 		t->created_pins = info->pin_dir[0] && !info->reused;
 		/* pinned counters run on across collectors: their sums start with the pin */
-		t->stats_since_ns = info->pinned_since_ns ? info->pinned_since_ns : now_realtime_ns();
+		t->stats_since_ns = info->pinned_since_ns ? info->pinned_since_ns : clock_realtime_ns();
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <string.h>
 #include "run/self_metrics.h"
+#include "util/array_size.h"
 
 /* where a value comes from: a kernel-side stat, or the exporter */
 #define FROM_EXPORTER (-1)
@@ -61,12 +62,12 @@ static const struct source sources[] = {
 	{ "inflight.chains.capped", NULL, FROM_PY(PY_STAT_CHAINS_CAPPED) },
 };
 
-_Static_assert(sizeof(docs) / sizeof(docs[0]) <= SELF_METRICS_MAX, "SELF_METRICS_MAX too small");
-_Static_assert(sizeof(sources) / sizeof(sources[0]) <= SELF_POINTS_MAX, "SELF_POINTS_MAX too small");
+_Static_assert(ARRAY_SIZE(docs) <= SELF_METRICS_MAX, "SELF_METRICS_MAX too small");
+_Static_assert(ARRAY_SIZE(sources) <= SELF_POINTS_MAX, "SELF_POINTS_MAX too small");
 
 static const struct metric_doc *doc_of(const char *name)
 {
-	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(docs); i++)
 		if (!strcmp(docs[i].name, name))
 			return &docs[i];
 	return NULL;
@@ -79,7 +80,7 @@ size_t self_metrics_build(struct self_metrics *m, const uint64_t stats[INFLIGHT_
 	size_t nm = 0, np = 0;
 	struct otlp_metric *cur = NULL;
 
-	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sources); i++) {
 		const struct source *s = &sources[i];
 		uint64_t v = s->stat == FROM_EXPORTER ? exports_failed
 			     : s->stat == FROM_ATTACH ? attach_failed

@@ -9,7 +9,9 @@
 #include "run/target_options.h"
 #include "util/usage_error.h"
 #include "probe/fetch_spec.h"
+#include "python/py_defaults.h"
 #include "util/log.h"
+#include "util/array_size.h"
 #include <stdbool.h>
 
 enum {
@@ -39,9 +41,9 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "CPython workers (frames read at each reading, no probes):", 3 },
 	{ "python", OPT_PYTHON, NULL, 0, "Count frames of a Python function in CPython 3.10 and later processes (--pid, repeatable, or --python-exe); calls already running are counted too", 3 },
 	{ "python-exe", OPT_PYTHON_EXE, "PATTERN", 0, "Every process whose executable or command line contains PATTERN (a glob if it has * ? [), and its children, found again at each reading", 3 },
-	{ "py-func", OPT_PY_FUNC, "NAME", 0, "The function (default _handle_vcon)", 3 },
+	{ "py-func", OPT_PY_FUNC, "NAME", 0, "The function (default " PY_DEFAULT_FUNC ")", 3 },
 	{ "py-file", OPT_PY_FILE, "SUFFIX", 0, "Only code whose file name ends with SUFFIX (e.g. conserver/main.py)", 3 },
-	{ "py-chain", OPT_PY_CHAIN, "ARG[\"KEY\"]", 0, "The chain: an argument by name or position, optionally a dict key (default chain_details[\"name\"])", 3 },
+	{ "py-chain", OPT_PY_CHAIN, "ARG[\"KEY\"]", 0, "The chain: an argument by name or position, optionally a dict key (default " PY_DEFAULT_CHAIN ")", 3 },
 	{ NULL, 0, NULL, 0, "The chain each call belongs to:", 2 },
 	{ "chain", 'c', "SPEC", 0, "Fetch spec in uprobe_events syntax, e.g. '+0(%di):string', '+8($arg2):u32'; a Go string: '%ax:gostring' (pointer in %ax, length in the next Go argument register), '+8(%ax):gostring' (the string header at an address)", 2 },
 	{ "chain-name", 'n', "NAME", 0, "A constant chain name (default: the function's name)", 2 },
@@ -290,7 +292,7 @@ int target_options_logging(struct target_options *t)
 	if (rc)
 		return rc;
 	if (t->verbose)
-		log_set_level(LOG_DEBUG);
+		log_set_level(INFLIGHT_LOG_DEBUG);
 	return 0;
 }
 
@@ -299,7 +301,7 @@ const char *target_options_any_given(const struct target_options *t)
 	for (const struct argp_option *o = options; o->name || o->doc; o++)
 		if (o->name && target_option_known(o->name) && t->given[o->key & 0x1ff])
 			return o->name;
-	for (size_t i = 0; i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(env_options); i++) {
 		const char *v = getenv(env_options[i].var);
 
 		if (v && *v)
@@ -315,7 +317,7 @@ int target_options_finish(struct target_options *t)
 	int rc;
 
 	/* INFLIGHT_* variables for what no flag gave (a config target has none) */
-	for (size_t i = 0; !t->from_file && i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+	for (size_t i = 0; !t->from_file && i < ARRAY_SIZE(env_options); i++) {
 		const char *v = getenv(env_options[i].var);
 
 		if (!v || !*v || t->given[env_options[i].key & 0x1ff])

@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/libbpf.h>
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
-static enum log_level current = LOG_INFO;
-static enum log_format format = LOG_FORMAT_TEXT;
+static enum log_level current = INFLIGHT_LOG_INFO;
+static enum log_format format = INFLIGHT_LOG_FORMAT_TEXT;
 /* the exporter thread logs too: lines must not interleave */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -29,13 +29,13 @@ void log_set_format(enum log_format f)
 }
 
 static const char *const level_names[] = {
-	[LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+	[INFLIGHT_LOG_ERROR] = "error", [INFLIGHT_LOG_WARN] = "warn", [INFLIGHT_LOG_INFO] = "info", [INFLIGHT_LOG_DEBUG] = "debug",
 };
 
 int log_parse_level(const char *s, enum log_level *out)
 {
-	for (int i = LOG_ERROR; i <= LOG_DEBUG; i++) {
-		if (!strcmp(s, level_names[i]) || (i == LOG_WARN && !strcmp(s, "warning"))) {
+	for (int i = INFLIGHT_LOG_ERROR; i <= INFLIGHT_LOG_DEBUG; i++) {
+		if (!strcmp(s, level_names[i]) || (i == INFLIGHT_LOG_WARN && !strcmp(s, "warning"))) {
 			*out = (enum log_level)i;
 			return 0;
 		}
@@ -46,19 +46,19 @@ int log_parse_level(const char *s, enum log_level *out)
 int log_parse_format(const char *s, enum log_format *out)
 {
 	if (!strcmp(s, "text"))
-		*out = LOG_FORMAT_TEXT;
+		*out = INFLIGHT_LOG_FORMAT_TEXT;
 	else if (!strcmp(s, "json"))
-		*out = LOG_FORMAT_JSON;
+		*out = INFLIGHT_LOG_FORMAT_JSON;
 	else
 		return -1;
 	return 0;
 }
 
 static const char *const prefix[] = {
-	[LOG_ERROR] = "error: ",
-	[LOG_WARN] = "warning: ",
-	[LOG_INFO] = "",
-	[LOG_DEBUG] = "debug: ",
+	[INFLIGHT_LOG_ERROR] = "error: ",
+	[INFLIGHT_LOG_WARN] = "warning: ",
+	[INFLIGHT_LOG_INFO] = "",
+	[INFLIGHT_LOG_DEBUG] = "debug: ",
 };
 
 void log_format_line(enum log_format f, enum log_level level, const char *origin,
@@ -66,16 +66,12 @@ void log_format_line(enum log_format f, enum log_level level, const char *origin
 {
 	struct buf b = { 0 };
 
-	if (f == LOG_FORMAT_JSON) {
-		struct timespec ts;
-		struct tm tm;
+	if (f == INFLIGHT_LOG_FORMAT_JSON) {
 		char when[40];
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", when,
-			   ts.tv_nsec / 1000000, level_names[level]);
+		clock_iso8601_ms(clock_realtime_ns(), when, sizeof(when));
+		buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", when,
+			   level_names[level]);
 		if (origin[0]) {
 			char both[2048];
 
@@ -133,9 +129,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	va_list copy;
 
 	(void)level;
-	if (current < LOG_DEBUG)
+	if (current < INFLIGHT_LOG_DEBUG)
 		return 0;
-	if (format == LOG_FORMAT_TEXT) {
+	if (format == INFLIGHT_LOG_FORMAT_TEXT) {
 		/* verifier logs run to many kilobytes: pass them through whole */
 		pthread_mutex_lock(&lock);
 		fputs("inflight: debug: ", stderr);
@@ -162,7 +158,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 			char *line = malloc(b.len * 6 + 256);
 
 			if (line) {
-				log_format_line(LOG_FORMAT_JSON, LOG_DEBUG, "libbpf: ", (char *)b.data,
+				log_format_line(INFLIGHT_LOG_FORMAT_JSON, INFLIGHT_LOG_DEBUG, "libbpf: ", (char *)b.data,
 						line, b.len * 6 + 256);
 				pthread_mutex_lock(&lock);
 				fprintf(stderr, "%s\n", line);

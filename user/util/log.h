@@ -3,11 +3,20 @@
 #ifndef INFLIGHT_LOG_H
 #define INFLIGHT_LOG_H
 
-#include <stdarg.h>
+#include <stddef.h>
 
-enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/*
+ * Prefixed: <syslog.h> defines LOG_INFO, LOG_DEBUG, LOG_ERR, LOG_WARNING as
+ * macros, and a file may need both headers.
+ */
+enum log_level {
+	INFLIGHT_LOG_ERROR,
+	INFLIGHT_LOG_WARN,
+	INFLIGHT_LOG_INFO,
+	INFLIGHT_LOG_DEBUG,
+};
 /* text: "inflight: warning: ..." for people; json: one object per line for log pipelines */
-enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+enum log_format { INFLIGHT_LOG_FORMAT_TEXT, INFLIGHT_LOG_FORMAT_JSON };
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
@@ -27,9 +36,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* Installs the router that sends libbpf's messages through log_msg. */
 void log_route_libbpf(void);
 
-#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_error(...) log_msg(INFLIGHT_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(INFLIGHT_LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(INFLIGHT_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(INFLIGHT_LOG_DEBUG, __VA_ARGS__)
 
 #endif

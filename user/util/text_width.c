@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "util/text_width.h"
+#include "util/array_size.h"
 
 struct range {
 	uint32_t first, last;
@@ -53,9 +54,9 @@ static int in(const struct range *r, size_t n, uint32_t cp)
 
 int text_width_cp(uint32_t cp)
 {
-	if (in(zero, sizeof(zero) / sizeof(zero[0]), cp))
+	if (in(zero, ARRAY_SIZE(zero), cp))
 		return 0;
-	return in(wide, sizeof(wide) / sizeof(wide[0]), cp) ? 2 : 1;
+	return in(wide, ARRAY_SIZE(wide), cp) ? 2 : 1;
 }
 
 size_t text_decode(const char *s, uint32_t *cp)
