@@ -27,7 +27,7 @@
 #include "export/otlp_http.h"
 #include "util/privileges.h"
 #include "export/prom_server.h"
-#include "cli/render.h"
+#include "export/console.h"
 #include "util/ticker.h"
 #include "export/resource.h"
 #include "run/run_targets.h"
@@ -378,7 +378,7 @@ static int collect_and_export(struct collector *c)
 	case EXPORTER_NONE:
 		return 0;
 	case EXPORTER_CONSOLE:
-		render_console(stdout, &e);
+		console_export(stdout, &e);
 		return 0;
 	case EXPORTER_OTLP:
 		break;

@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "observe/observer.h"
-#include "export/otlp_model.h"
 #include "probe/snapshot.h"
 
 /* One JSON object on one line:
@@ -20,9 +19,5 @@ void render_json(FILE *out, const struct snapshot *s);
  */
 int render_table(FILE *out, const struct snapshot *s, const struct target_info *info,
 		 bool tty, int erase_lines);
-
-/* The console exporter's block for one export. */
-struct otlp_export;
-void render_console(FILE *out, const struct otlp_export *e);
 
 #endif

@@ -12,6 +12,7 @@
 #include "probe/named_target.h"
 #include "probe/pin_state.h"
 #include "probe/probe.h"
+#include "python/py_defaults.h"
 #include "python/py_observer.h"
 #include "util/array_size.h"
 #include "util/clock.h"
@@ -262,8 +263,8 @@ static int start_python(struct observer *o, const struct observer_config *cfg, c
 		 : cfg->match_exe ? cfg->match_exe
 		 : cfg->match_cmdline ? cfg->match_cmdline : "pid");
 	snprintf(o->info.what, sizeof(o->info.what), "%s(%s)",
-		 cfg->py_func ? cfg->py_func : "_handle_vcon",
-		 cfg->py_chain ? cfg->py_chain : "chain_details[\"name\"]");
+		 cfg->py_func ? cfg->py_func : PY_DEFAULT_FUNC,
+		 cfg->py_chain ? cfg->py_chain : PY_DEFAULT_CHAIN);
 	snprintf(o->info.mode_label, sizeof(o->info.mode_label), "python frames");
 	o->info.mode_why = "CPython frames read at each reading";
 	return 0;

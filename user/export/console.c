@@ -4,7 +4,7 @@
  * readable block per interval (the default when no endpoint is set).
  */
 #include <inttypes.h>
-#include "cli/render.h"
+#include "export/console.h"
 #include "util/clock.h"
 #include "util/json_escape.h"
 
@@ -18,7 +18,7 @@ static void print_attr(FILE *out, const struct otlp_attr *a)
 	}
 }
 
-void render_console(FILE *out, const struct otlp_export *e)
+void console_export(FILE *out, const struct otlp_export *e)
 {
 	for (size_t m = 0; m < e->nmetrics; m++) {
 		const struct otlp_metric *metric = &e->metrics[m];
