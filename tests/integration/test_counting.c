@@ -164,6 +164,43 @@ static void test_siglongjmp_idle(void **state)
 	test_unobserve(o);
 }
 
+/*
+ * A handler that catches an error itself (PostgreSQL's PG_TRY inside a
+ * function): the outer call sets the jump point and a nested call jumps
+ * back to it. Only the frame below the jump point ends; the outer call
+ * stays in flight until it returns, and that return is matched.
+ */
+static void test_longjmp_caught_inside(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
+	struct worker_proc *w;
+	struct observer *o;
+
+	REQUIRE_BPF();
+	o = test_observe(&cfg);
+	w = start_native();
+
+	worker_send(w, "catchjmp caught");
+	worker_expect(w, "E");
+	expect_chain(o, "caught", 2, 2, 0);
+	/* the nested call jumps back into the outer one, which waits inside */
+	worker_send(w, "release");
+	worker_expect(w, "L");
+	expect_chain(o, "caught", 1, 2, 1);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_LONGJMP), 1);
+	expect_pending_frames(o, 1);
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	expect_chain(o, "caught", 0, 2, 2);
+	assert_int_equal(observed_returned(o, "caught"), 1);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_UNMATCHED), 0);
+	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_STALE), 0);
+	expect_no_pending_frames(o);
+
+	worker_stop(w);
+	test_unobserve(o);
+}
+
 /* pthread_exit inside the handler: the thread's exit releases its frame. */
 static void test_thread_exit(void **state)
 {
@@ -450,6 +487,7 @@ int main(void)
 		BOTH(test_recursion),
 		BOTH(test_longjmp),
 		BOTH(test_siglongjmp_idle),
+		BOTH(test_longjmp_caught_inside),
 		BOTH(test_thread_exit),
 		BOTH(test_fork),
 		BOTH(test_exec),

@@ -12,6 +12,10 @@
  *   siglongjmp CHAIN D  D frames deep, park; on release siglongjmp
  *                    out of them all (an error, as PostgreSQL's) L
  *                    then wait outside the handler until release R
+ *   catchjmp CHAIN   enter; inside, sigsetjmp, then a nested call parks E
+ *                    and on release siglongjmps back into the outer
+ *                    call, which waits inside the handler      L
+ *                    until release, then returns               R
  *   exitthread CHAIN enter, park; on release pthread_exit      X after join
  *   fork CHAIN       enter, park; on release fork: the child returns from the
  *                    copied frame, makes one call, exits       F after the child
@@ -161,6 +165,23 @@ static void wait_release(char c)
 	pthread_mutex_unlock(&mu);
 }
 
+/*
+ * The outer call catches the error itself (PostgreSQL's PG_TRY inside a
+ * function): its jump point lies inside the handler, so the jump ends the
+ * nested call only.
+ */
+static int body_catch(struct job *job, const char *chain)
+{
+	sigjmp_buf env;
+	struct job inner = { .depth = 1, .body = body_siglongjmp, .arg = &env };
+
+	(void)job;
+	if (!sigsetjmp(env, 1))
+		worker_handle(chain, &inner);
+	wait_release('L');
+	return 0;
+}
+
 static int body_exit(struct job *job, const char *chain)
 {
 	(void)job;
@@ -244,6 +265,10 @@ static void *run_task(void *p)
 			worker_handle(t->chain, &job);
 		/* idle outside the handler: no later call repairs the count */
 		wait_release('L');
+		emit('R');
+	} else if (!strcmp(t->cmd, "catchjmp")) {
+		job.body = body_catch;
+		worker_handle(t->chain, &job);
 		emit('R');
 	} else if (!strcmp(t->cmd, "exitthread")) {
 		/* the exiting call runs on a thread of its own, joined here */
