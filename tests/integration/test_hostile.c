@@ -226,6 +226,63 @@ static void test_list_exe_chroot_fifo(void **state)
 			 exit_code(&r), r.out, r.err);
 }
 
+/*
+ * `inflight list --pid W --libs --match MATCH` as nobody with CAP_SYS_PTRACE
+ * alone: /proc/PID/map_files is closed to it, so mapped files are found by
+ * name. With `tmpfs`, inflight runs in a mount namespace of its own with a
+ * fresh tmpfs at `tmpfs` whose first file (inode 2) is a copy of `decoy`.
+ */
+static void run_list_unprivileged(struct run *r, pid_t w, const char *match, const char *tmpfs,
+				  const char *decoy)
+{
+	char pid[16];
+	char *argv[] = { "unshare", "--mount", "--propagation", "private", "sh", "-c",
+			 "mount -t tmpfs -o mode=0755 none \"$1\" && cp \"$2\" \"$1/trap.so\" && shift 2 && exec \"$@\"",
+			 "sh", (char *)tmpfs, (char *)decoy, "setpriv", "--reuid=65534", "--regid=65534",
+			 "--clear-groups", "--inh-caps=+sys_ptrace", "--ambient-caps=+sys_ptrace",
+			 (char *)public_copy(inflight_bin()), "list", "--pid", pid, "--libs", "--match",
+			 (char *)match, NULL };
+
+	snprintf(pid, sizeof(pid), "%d", (int)w);
+	run_argv(r, tmpfs ? argv : argv + 10);
+}
+
+/*
+ * Without map_files, the mapped file's name inside the process's root is a
+ * FIFO (it chrooted where that name is one): opened without blocking and
+ * refused; the listing goes on.
+ */
+static void test_list_libs_chroot_fifo_unprivileged(void **state)
+{
+	struct worker_proc *w;
+	struct run r;
+
+	(void)state;
+	w = start_trap("chroot-fifo", NULL);
+	run_list_unprivileged(&r, w->pid, "main", NULL, NULL);
+	if (exit_code(&r) != 0 || !strstr(r.out, "func  main ") || !strstr(r.err, "FIFO"))
+		fail_msg("expected exit 0, fifo_trap's main listed and the FIFO refused, got %d; stdout:\n%s\nstderr:\n%s",
+			 exit_code(&r), r.out, r.err);
+}
+
+/*
+ * Without map_files, the name maps shows leads, inside the process's root,
+ * to another ELF file that defines worker_handle: the inode tells it is not
+ * the file mapped, which is found from our root (a page of 0xcc, no ELF).
+ */
+static void test_swapped_file_unprivileged(void **state)
+{
+	struct worker_proc *w;
+	struct run r;
+
+	(void)state;
+	w = start_trap("swap", worker_path("native_worker"));
+	run_list_unprivileged(&r, w->pid, "worker_handle", NULL, NULL);
+	if (exit_code(&r) != 0 || strstr(r.out, "func  worker_handle") || !strstr(r.err, "not an ELF file"))
+		fail_msg("expected exit 0, the decoy not listed and the mapped file read (not an ELF file), got %d; stdout:\n%s\nstderr:\n%s",
+			 exit_code(&r), r.out, r.err);
+}
+
 /* Discovery looks for the function in every mapped file: the FIFO blocks nothing. */
 static void test_match_exe_deleted_fifo(void **state)
 {
@@ -437,6 +494,8 @@ int main(void)
 		T(test_list_exe_chroot_fifo),
 		T(test_match_exe_deleted_fifo),
 		T(test_pid_swapped_file),
+		T(test_list_libs_chroot_fifo_unprivileged),
+		T(test_swapped_file_unprivileged),
 		T(test_refusal_not_blamed_on_capability),
 		T(test_absurd_symbol_size),
 		T(test_one_process_many_chains),

@@ -8,8 +8,9 @@
  *     deletes the file and makes a FIFO named "DIR/trap.so (deleted)",
  *     which is what /proc/PID/maps now names: opening that name blocks.
  *   fifo_trap DIR chroot-fifo [WORDS...]
- *     chroots into DIR/root, where its own executable's path is a FIFO:
- *     /proc/PID/root + the path /proc/PID/exe shows leads there.
+ *     chroots into DIR/root, where its own executable's path and
+ *     DIR/trap.so's path are FIFOs: /proc/PID/root + the path that
+ *     /proc/PID/exe or /proc/PID/maps shows leads there.
  *   fifo_trap DIR swap DECOY [WORDS...]
  *     chroots into DIR/root, where DIR/trap.so's path holds a copy of the
  *     ELF file DECOY (and its own executable's path a copy of itself):
@@ -104,7 +105,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		snprintf(in_root, sizeof(in_root), "%s%s", root, path);
-		if ((swap && (make_parents(in_root) || copy(argv[3], in_root))) ||
+		if (make_parents(in_root) || (swap ? copy(argv[3], in_root) : mkfifo(in_root, 0644)) ||
 		    chroot(root) || chdir("/")) {
 			perror(in_root);
 			return 1;
