@@ -15,16 +15,23 @@
  *     chroots into DIR/root, where DIR/trap.so's path holds a copy of the
  *     ELF file DECOY (and its own executable's path a copy of itself):
  *     /proc/PID/root + the path in maps is another file than the one mapped.
+ *   fifo_trap DIR tmpfs-swap DECOY [WORDS...]
+ *     swap, with DIR/m a tmpfs of its own mount namespace holding the file
+ *     it maps (DIR/m/trap.so, the tmpfs's first file: inode 2) and its
+ *     root: a reader with another tmpfs at DIR/m, its first file DECOY,
+ *     finds a file of the same name and inode number on another device.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,8 +74,19 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3 || !realpath(argv[1], dir)) {
-		fprintf(stderr, "usage: fifo_trap DIR deleted|chroot-fifo|swap DECOY [WORDS...]\n");
+		fprintf(stderr, "usage: fifo_trap DIR deleted|chroot-fifo|swap DECOY|tmpfs-swap DECOY [WORDS...]\n");
 		return 2;
+	}
+	if (!strcmp(mode, "tmpfs-swap")) {
+		/* the files below live on a tmpfs only this process's namespace sees */
+		strncat(dir, "/m", sizeof(dir) - strlen(dir) - 1);
+		if (mkdir(dir, 0755) || unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("none", dir, "tmpfs", 0, "mode=0755")) {
+			perror(dir);
+			return 1;
+		}
+		mode = "swap";
 	}
 	snprintf(path, sizeof(path), "%s/trap.so", dir);
 	snprintf(root, sizeof(root), "%s/root", dir);

@@ -329,6 +329,11 @@ void elf_file_identity(const struct elf_file *ef, dev_t *dev, ino_t *ino)
 	*ino = ef->ino;
 }
 
+int elf_file_fd(const struct elf_file *ef)
+{
+	return ef->fd;
+}
+
 int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *offset)
 {
 	size_t n;

@@ -37,6 +37,8 @@ const char *elf_file_path(const struct elf_file *ef);
 const char *elf_file_probe_path(const struct elf_file *ef);
 /* The opened file's device and inode. */
 void elf_file_identity(const struct elf_file *ef, dev_t *dev, ino_t *ino);
+/* The opened file's descriptor, owned by `ef`. */
+int elf_file_fd(const struct elf_file *ef);
 
 /*
  * Finds a defined function by exact name in .symtab or .dynsym.

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "probe/elf_file.h"
 #include "util/privileges.h"
@@ -59,16 +61,18 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 int target_maps_line(char *line, struct maps_line *out)
 {
 	unsigned long long start, end, off, inode;
+	unsigned int major, minor;
 	char *name;
 	int n = 0;
 
-	if (sscanf(line, "%llx-%llx %4s %llx %*x:%*x %llu%n", &start, &end, out->perms, &off,
-		   &inode, &n) != 5 || !n || start >= end)
+	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, out->perms, &off,
+		   &major, &minor, &inode, &n) != 7 || !n || start >= end)
 		return -1;
 	out->start = start;
 	out->end = end;
 	out->offset = off;
 	out->inode = inode;
+	out->dev = makedev(major, minor);
 	name = line + n;
 	name += strspn(name, " \t");
 	/* the line ends at its newline (the kernel escapes one in a name) */
@@ -103,10 +107,7 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 		if (nseen < ARRAY_SIZE(seen))
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", ml.file);
 		if (idx++ == want) {
-			out->start = ml.start;
-			out->end = ml.end;
-			out->inode = ml.inode;
-			snprintf(out->file, sizeof(out->file), "%s", ml.file);
+			target_mapping_from(&ml, out);
 			rc = 0;
 			break;
 		}
@@ -115,24 +116,67 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 	return rc;
 }
 
+void target_mapping_from(const struct maps_line *ml, struct target_mapping *out)
+{
+	out->start = ml->start;
+	out->end = ml->end;
+	out->inode = ml->inode;
+	out->dev = ml->dev;
+	snprintf(out->file, sizeof(out->file), "%s", ml->file);
+}
+
 void target_mapping_shown(pid_t pid, const struct target_mapping *m, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "/proc/%d/root%s", (int)pid, m->file);
 }
 
-static uint64_t inode_of(const struct elf_file *ef)
+/*
+ * The device and inode maps shows for the file `ef` opened, read from a
+ * mapping of one page of it in this process, never touched (the process
+ * may have truncated the file). fstat can name the same file otherwise:
+ * overlayfs before Linux 6.8 maps the real file beneath (maps shows that
+ * one's device), btrfs gives a subvolume's device. fstat's pair if the
+ * file cannot be mapped.
+ */
+static void mapped_identity(const struct elf_file *ef, uint64_t *dev, uint64_t *ino)
 {
-	dev_t dev;
-	ino_t ino;
+	char line[PATH_MAX + 128];
+	void *page = mmap(NULL, 1, PROT_READ, MAP_PRIVATE, elf_file_fd(ef), 0);
+	FILE *f = page != MAP_FAILED ? fopen("/proc/self/maps", "re") : NULL;
+	dev_t sdev;
+	ino_t sino;
 
-	elf_file_identity(ef, &dev, &ino);
-	return (uint64_t)ino;
+	elf_file_identity(ef, &sdev, &sino);
+	*dev = sdev;
+	*ino = sino;
+	while (f && fgets(line, sizeof(line), f)) {
+		struct maps_line ml;
+
+		if (target_maps_line(line, &ml) || ml.start != (uint64_t)(uintptr_t)page)
+			continue;
+		*dev = ml.dev;
+		*ino = ml.inode;
+		break;
+	}
+	if (f)
+		fclose(f);
+	if (page != MAP_FAILED)
+		munmap(page, 1);
+}
+
+/* Is `ef` the file mapped? Inode numbers are per device: both must match. */
+static bool is_mapped_file(const struct elf_file *ef, const struct target_mapping *m)
+{
+	uint64_t dev, ino;
+
+	mapped_identity(ef, &dev, &ino);
+	return dev == m->dev && ino == m->inode;
 }
 
 struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, char *err,
 				     size_t errlen)
 {
-	char link[96], shown[PATH_MAX + 64];
+	char link[96], shown[PATH_MAX + 64], first[256];
 	size_t len = strlen(m->file);
 	struct elf_file *ef;
 
@@ -154,23 +198,40 @@ struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, 
 			 link);
 		return NULL;
 	}
-	ef = elf_file_open(shown, err, errlen);
 	/*
 	 * maps names a file as the reader sees it: inside the process's root
 	 * for its own mount tree, but from our root for a process merely
-	 * chrooted. The inode tells which name is the file mapped.
+	 * chrooted (its name in its root may not exist, or be a file it
+	 * put there). Device and inode tell which name is the file mapped:
+	 * the inode alone would take a file of another filesystem with the
+	 * same number, which a process gets by creating files on a tmpfs of
+	 * its own (numbered 2, 3, ... per mount), and which from our root
+	 * may be one of the host's.
 	 */
-	if (!ef || !m->inode || inode_of(ef) == m->inode)
+	ef = elf_file_open(shown, err, errlen);
+	if (ef && (!m->inode || is_mapped_file(ef, m)))
 		return ef;
-	elf_file_close(ef);
-	ef = elf_file_open(m->file, err, errlen);
-	if (ef && inode_of(ef) != m->inode) {
-		snprintf(err, errlen, "neither %s nor %s is the file mapped (inode %llu)", shown,
-			 m->file, (unsigned long long)m->inode);
-		elf_file_close(ef);
+	if (!ef && !m->inode)
 		return NULL;
-	}
-	return ef;
+	if (ef)
+		snprintf(first, sizeof(first), "another file than the one mapped (device %u:%u, inode %llu)",
+			 major((dev_t)m->dev), minor((dev_t)m->dev), (unsigned long long)m->inode);
+	else
+		snprintf(first, sizeof(first), "%s", err);
+	elf_file_close(ef);
+	errno = 0;
+	ef = elf_file_open(m->file, err, errlen);
+	if (ef && is_mapped_file(ef, m))
+		return ef;
+	if (ef)
+		snprintf(err, errlen, "neither %s nor %s is the file mapped (device %u:%u, inode %llu)",
+			 shown, m->file, major((dev_t)m->dev), minor((dev_t)m->dev),
+			 (unsigned long long)m->inode);
+	else if (errno == ENOENT)
+		snprintf(err, errlen, "%s", first); /* not in our root either: the first reason */
+	/* else why the file there failed (a FIFO, not an ELF file) */
+	elf_file_close(ef);
+	return NULL;
 }
 
 static bool is_file(const char *p)

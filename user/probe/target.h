@@ -20,6 +20,7 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 /* One line of /proc/PID/maps. */
 struct maps_line {
 	uint64_t start, end, offset, inode;
+	uint64_t dev;     /* makedev(major, minor) of the file's device */
 	char perms[5];    /* "r-xp" */
 	const char *file; /* in the line (cut at its newline), or NULL: anonymous, [heap]... */
 };
@@ -30,6 +31,7 @@ int target_maps_line(char *line, struct maps_line *out);
 struct target_mapping {
 	uint64_t start, end;  /* its addresses: its name in /proc/PID/map_files */
 	uint64_t inode;       /* the file's inode, as maps shows it */
+	uint64_t dev;         /* and its device (inode numbers are per device) */
 	char file[PATH_MAX];  /* the file's name, which the process controls */
 };
 
@@ -38,14 +40,16 @@ struct target_mapping {
  * Returns 0, or -1 when there is no i-th.
  */
 int target_pid_mapping(pid_t pid, size_t i, struct target_mapping *out);
+/* The mapping a maps line describes (its file, which must not be NULL). */
+void target_mapping_from(const struct maps_line *ml, struct target_mapping *out);
 /* Its name for messages: /proc/PID/root<file>. */
 void target_mapping_shown(pid_t pid, const struct target_mapping *m, char *out, size_t outsz);
 /*
  * Opens the file mapped there: through /proc/PID/map_files, the very file
  * mapped, whatever its name leads to now. Without the capability for that,
  * by its name inside the process's root, or (a process merely chrooted,
- * whose maps show names from our root) by its name in ours when only that
- * file has the mapped inode. NULL with `err` set.
+ * whose maps show names from our root) by its name in ours, either taken
+ * only if it has the device and inode maps names. NULL with `err` set.
  */
 struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, char *err,
 				     size_t errlen);

@@ -77,10 +77,7 @@ static int next_mapping(FILE *f, struct mapping *m)
 		m->start = ml.start;
 		m->offset = ml.offset;
 		snprintf(m->path, sizeof(m->path), "%s", ml.file);
-		m->tm.start = ml.start;
-		m->tm.end = ml.end;
-		m->tm.inode = ml.inode;
-		snprintf(m->tm.file, sizeof(m->tm.file), "%s", ml.file);
+		target_mapping_from(&ml, &m->tm);
 		return 1;
 	}
 	return 0;
