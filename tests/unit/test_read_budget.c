@@ -129,6 +129,27 @@ static void test_thread_cycle_caught(void **state)
 	}
 }
 
+/*
+ * An interpreter that is its own next: without the guard, its threads are
+ * walked 64 times and their calls counted 64 times in one reading.
+ */
+static void test_interpreter_cycle_caught(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < py_layouts_count; i++) {
+		const struct py_layout *L = &py_layouts[i];
+		struct fake *f = fake_new(L, 1);
+		struct py_walk_stats st;
+
+		put(f->interp, L->interp_next, f->interp);
+		assert_int_equal(walk(L, f, 100000, &st), PROC_BUDGET_CYCLE);
+		if (st.threads > 2)
+			fail_msg("3.%d: %llu threads walked before the loop was caught", L->minor,
+				 (unsigned long long)st.threads);
+		free(f);
+	}
+}
+
 /* A long list, well formed but longer than the budget allows, stops at the budget. */
 static void test_budget_stops_walk(void **state)
 {
@@ -196,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_well_formed_list_walked_whole),
 		cmocka_unit_test(test_frame_cycle_caught),
 		cmocka_unit_test(test_thread_cycle_caught),
+		cmocka_unit_test(test_interpreter_cycle_caught),
 		cmocka_unit_test(test_budget_stops_walk),
 		cmocka_unit_test(test_budget_counts_reads),
 		cmocka_unit_test(test_list_guard),
