@@ -144,10 +144,61 @@ static void test_answers_with_idle_connections(void **state)
 	health_stop(h);
 }
 
+/*
+ * A client that sends part of a request and then nothing is closed at its
+ * deadline (2 s after it was accepted), not held until 16 newer ones push
+ * it out: its slot and descriptor are freed. Waits on the server's EOF,
+ * bounded by the probe timeout.
+ */
+static void test_partial_request_closed_at_deadline(void **state)
+{
+	char addr[32], err[256];
+	int port = free_port(), fd;
+	int64_t start, deadline;
+	struct health *h;
+	bool closed = false;
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	h = health_start(addr, 1000, err, sizeof(err));
+	if (!h)
+		fail_msg("%s", err);
+	assert_int_equal(health_serve(h, err, sizeof(err)), 0);
+	health_set_ready(h, true, NULL);
+	health_tick(h);
+
+	fd = connect_nb(port);
+	start = now_ms();
+	deadline = start + PROBE_TIMEOUT_MS;
+	while (!closed && now_ms() < deadline) {
+		struct pollfd p = { fd, POLLOUT, 0 };
+
+		if (poll(&p, 1, (int)(deadline - now_ms())) == 1)
+			break;
+	}
+	assert_int_equal(write(fd, "GET /hea", 8), 8);
+	while (!closed && now_ms() < deadline) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		char c;
+
+		if (poll(&p, 1, (int)(deadline - now_ms())) == 1)
+			closed = read(fd, &c, 1) <= 0;
+	}
+	if (!closed)
+		fail_msg("the partial request's connection is still open after %d ms",
+			 PROBE_TIMEOUT_MS);
+	/* the server's deadline, not an error: it did not close at once */
+	assert_true(now_ms() - start >= 1000);
+	assert_int_equal(probe(port, "/healthz"), 200);
+	close(fd);
+	health_stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers_with_idle_connections),
+		cmocka_unit_test(test_partial_request_closed_at_deadline),
 	};
 
 	return cmocka_run_group_tests_name("health endpoint", tests, NULL, NULL);
