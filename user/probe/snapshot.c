@@ -17,7 +17,21 @@ struct counts_reader {
 	uint64_t *entered;
 	char **names;      /* by chain id, filled as ids appear */
 	uint64_t *cgroups; /* by chain id, with the names */
+	void (*test_step)(void *ctx); /* tests: runs between the passes */
+	void *test_ctx;
 };
+
+void counts_reader_test_steps(struct counts_reader *r, void (*fn)(void *ctx), void *ctx)
+{
+	r->test_step = fn;
+	r->test_ctx = ctx;
+}
+
+static void step(const struct counts_reader *r)
+{
+	if (r->test_step)
+		r->test_step(r->test_ctx);
+}
 
 struct counts_reader *counts_reader_new(const struct counts_maps *maps)
 {
@@ -107,6 +121,7 @@ static void sum_one(const struct counts_reader *r, uint32_t id, uint64_t *entere
 		*returned += r->m.exits[slot * 2];
 		*released += r->m.exits[slot * 2 + 1];
 	}
+	step(r);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	for (uint32_t cpu = 0; cpu < r->m.ncpus; cpu++)
 		*entered += r->m.entries[(size_t)cpu * r->m.id_space + id];
@@ -132,6 +147,7 @@ static bool reread_one(struct counts_reader *r, uint32_t id)
 
 	for (int i = 0; i < CONSISTENT_READ_TRIES; i++) {
 		sum_one(r, id, &e, &ret, &rel);
+		step(r);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		ret2 = rel2 = 0;
 		for (uint32_t cpu = 0; cpu < r->m.ncpus; cpu++) {
@@ -255,8 +271,10 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 	 * reading in 250 000 read high, by up to thousands): read it again.
 	 */
 	percpu_sum(r->m.exits, r->m.ncpus, r->m.id_space, 2, used, r->exits);
+	step(r);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	percpu_sum(r->m.entries, r->m.ncpus, r->m.id_space, 1, used, r->entered);
+	step(r);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	percpu_sum(r->m.exits, r->m.ncpus, r->m.id_space, 2, used, r->exits_after);
 	for (uint32_t id = 0; id < used; id++) {

@@ -56,6 +56,12 @@ struct counts_reader *counts_reader_new(const struct counts_maps *maps);
 void counts_reader_free(struct counts_reader *r);
 /* Fills `out` (its chains array is reused across calls). 0 or -errno. */
 int counts_reader_read(struct counts_reader *r, struct snapshot *out);
+/*
+ * Tests only: `fn(ctx)` runs between a reading's passes over the counters
+ * (after the exits, after the entries, and within each re-read), where the
+ * BPF side may count calls that start and end: a test places them there.
+ */
+void counts_reader_test_steps(struct counts_reader *r, void (*fn)(void *ctx), void *ctx);
 
 /*
  * Retires the chain ids `ids`, whose cgroups are gone, for the BPF side to
