@@ -162,6 +162,51 @@ static void test_pid_finds_library(void **state)
 	expect_chain(o, "found", 0, 1, 1);
 }
 
+/*
+ * Once the process has mapped its library, the library's name inside its
+ * root leads to another copy (a bind mount in its own mount namespace, as a
+ * container can make). The probes go on the file it mapped, opened through
+ * map_files and attached by that descriptor, never by the name: on the
+ * copy, which nothing runs, they would count nothing.
+ */
+static void test_pid_library_name_moved(void **state)
+{
+	char dir[] = "/tmp/inflight-moved-XXXXXX", exe[64], cmd[512];
+	char *argv[] = { "unshare", "--mount", "--propagation", "private", exe, NULL };
+	struct observer_config cfg = test_config(NULL, RETURN_AUTO);
+	struct worker_proc *w;
+	struct observer *o;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	snprintf(exe, sizeof(exe), "%s/native_worker_shared", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' '%s/' && cp '%s' '%s/copy.so'",
+		 worker_path("native_worker_shared"), worker_path("libworker_handler.so"), dir,
+		 worker_path("libworker_handler.so"), dir);
+	assert_int_equal(system(cmd), 0);
+	w = worker_start(argv);
+	worker_send(w, "burst warmup 1");
+	worker_expect(w, "B");
+	snprintf(cmd, sizeof(cmd), "nsenter -t %d -m mount --bind '%s/copy.so' '%s/libworker_handler.so'",
+		 (int)w->pid, dir, dir);
+	assert_int_equal(system(cmd), 0);
+
+	cfg.pid = w->pid;
+	o = test_observe(&cfg);
+	assert_non_null(strstr(observer_info(o)->binary, "libworker_handler.so"));
+	worker_send(w, "park moved 2");
+	worker_expect(w, "EE");
+	expect_chain(o, "moved", 2, 2, 0);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	expect_chain(o, "moved", 0, 2, 2);
+	worker_stop(w);
+	test_unobserve(o);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A USDT entry/return pair, the chain from the probe's first argument. */
 static void test_usdt(void **state)
 {
@@ -528,6 +573,7 @@ int main(void)
 		T(test_mount_namespace),
 		T(test_shared_library),
 		T(test_pid_finds_library),
+		T(test_pid_library_name_moved),
 		T(test_usdt),
 		T(test_cxx_throw),
 		T(test_cxx_uretprobe_kills),
