@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -343,6 +344,62 @@ static void test_request_deadline(void **state)
 	http_server_stop(s);
 }
 
+static int64_t cpu_ms(void)
+{
+	struct rusage ru;
+
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/*
+ * Out of fds, accept fails and the connection stays queued: the server
+ * rests instead of spinning on its readable listener, and takes the
+ * connection once fds are back.
+ */
+static void test_out_of_fds_no_spin(void **state)
+{
+	char addr[32], err[256], text[64];
+	int port = free_port(), l, fd, next;
+	struct http_server *s = http_server_new();
+	struct rlimit old, low;
+	int64_t cpu0;
+	size_t len;
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	l = http_server_listen(s, "--a", "127.0.0.1:1", addr, err, sizeof(err));
+	assert_int_equal(http_server_route(s, l, "/x", reply_small, "x\n"), 0);
+	assert_int_equal(http_server_serve(s, err, sizeof(err)), 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	/* the lowest free fd number becomes the limit: no new fd can be made */
+	next = dup(0);
+	assert_true(next >= 0);
+	close(next);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = (struct rlimit){ .rlim_cur = (rlim_t)next, .rlim_max = old.rlim_max };
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	{
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
+			fail_msg("connect: %s", strerror(errno));
+	}
+	send_req(fd, "GET /x");
+	/* half a second out of fds: a spinning thread would burn about all of it */
+	cpu0 = cpu_ms();
+	poll(NULL, 0, 500);
+	if (cpu_ms() - cpu0 > 200)
+		fail_msg("%lld ms of CPU in 500 ms out of fds", (long long)(cpu_ms() - cpu0));
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(read_all(fd, &len, text, sizeof(text)), 200);
+	assert_string_equal(text, "x\n");
+	http_server_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_large_reply_beside_others),
 		cmocka_unit_test(test_stalled_reader_dropped),
 		cmocka_unit_test(test_request_deadline),
+		cmocka_unit_test(test_out_of_fds_no_spin),
 	};
 
 	return cmocka_run_group_tests_name("http server", tests, setup, teardown);

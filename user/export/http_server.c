@@ -17,6 +17,9 @@
 #include "export/http_server.h"
 #include "util/clock.h"
 
+/* How long a listener rests when accept runs out of fds or memory. */
+#define HTTP_ACCEPT_PAUSE_MS 100
+
 struct route {
 	char path[32];
 	http_handler_fn fn;
@@ -27,6 +30,7 @@ struct listener {
 	int fd;
 	struct sockaddr_in sa;
 	const char *flag; /* the option that asked for it, for errors */
+	uint64_t paused_until_ms; /* out of fds: not polled until then */
 	int nroutes;
 	struct route routes[HTTP_MAX_ROUTES];
 };
@@ -210,8 +214,15 @@ static void accept_all(struct http_server *s, int li, uint64_t now)
 		int c = accept4(s->l[li].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *k;
 
-		if (c < 0)
+		if (c < 0) {
+			/*
+			 * Out of fds or memory: the connection stays queued and the
+			 * listener readable; polling it again at once would spin.
+			 */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				s->l[li].paused_until_ms = now + HTTP_ACCEPT_PAUSE_MS;
 			return;
+		}
 		k = take_slot(s);
 		k->fd = c;
 		k->listener = li;
@@ -235,8 +246,15 @@ static void *run(void *arg)
 		int timeout = -1, np = 0, nc = 0;
 
 		p[np++] = (struct pollfd){ .fd = s->wake, .events = POLLIN };
-		for (int i = 0; i < s->nl; i++)
-			p[np++] = (struct pollfd){ .fd = s->l[i].fd, .events = POLLIN };
+		for (int i = 0; i < s->nl; i++) {
+			struct listener *l = &s->l[i];
+			bool paused = l->paused_until_ms > now;
+
+			/* a negative fd: poll skips it */
+			p[np++] = (struct pollfd){ .fd = paused ? -1 : l->fd, .events = POLLIN };
+			if (paused && (timeout < 0 || l->paused_until_ms - now < (uint64_t)timeout))
+				timeout = (int)(l->paused_until_ms - now);
+		}
 		for (int i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
 			struct conn *k = &s->conns[i];
 
