@@ -4,9 +4,16 @@
  * (Debian's): PromQL over its HTTP API sees the exact number of calls
  * parked in a worker, then 0 once they return; the names are the ones the
  * OpenTelemetry-to-Prometheus rules give; with OTLP on as well, both carry
- * the same values.
+ * the same values. Served beside the health endpoint on one port, /metrics
+ * stays answered while idle clients hold connections and while a scraper
+ * stops reading a reply larger than the socket buffers.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,26 +165,436 @@ static void test_prometheus_with_otlp(void **state)
 	prometheus_wait_vector(&prom, "conserver_vcons_inflight", "chain_name", "beta=0,gone=0");
 }
 
+/* A kubelet's or scraper's patience, with room for a loaded machine. */
+#define PROBE_TIMEOUT_MS 5000
+#define IDLE 50
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A non-blocking connection under way to 127.0.0.1:port; `rcvbuf` > 0 sets SO_RCVBUF first. */
+static int connect_nb(int port, int rcvbuf)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	if (rcvbuf > 0)
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
+		fail_msg("connect: %s", strerror(errno));
+	return fd;
+}
+
+/* Sends GET `path` (Accept: `accept` if not NULL) once `fd` is connected. */
+static void send_get(int fd, const char *path, const char *accept)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+	char req[512];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s\r\n", path,
+			 accept ? "Accept: " : "", accept ? accept : "", accept ? "\r\n" : "");
+
+	assert_int_equal(poll(&p, 1, PROBE_TIMEOUT_MS), 1);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+}
+
+struct reply {
+	int status; /* 0: no (complete) answer in time */
+	char ctype[128];
+	long content_length;
+	char *raw, *body; /* body: into raw, NUL-terminated */
+	size_t len;       /* of body */
+};
+
+static void reply_free(struct reply *r)
+{
+	free(r->raw);
+	*r = (struct reply){ 0 };
+}
+
+/* Reads the reply on `fd` until the server closes it, within PROBE_TIMEOUT_MS; closes `fd`. */
+static void read_reply(int fd, struct reply *r)
+{
+	int64_t deadline = mono_ms() + PROBE_TIMEOUT_MS;
+	size_t got = 0, cap = 65536;
+	const char *v;
+
+	*r = (struct reply){ .content_length = -1, .raw = malloc(cap) };
+	assert_non_null(r->raw);
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int64_t left = deadline - mono_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) != 1)
+			break;
+		if (got + 1 == cap) {
+			r->raw = realloc(r->raw, cap *= 2);
+			assert_non_null(r->raw);
+		}
+		n = read(fd, r->raw + got, cap - 1 - got);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n <= 0) {
+			/* EOF: the whole reply is in */
+			r->raw[got] = '\0';
+			r->body = strstr(r->raw, "\r\n\r\n");
+			if (r->body && sscanf(r->raw, "HTTP/1.1 %d", &r->status) == 1) {
+				r->body += 4;
+				r->len = got - (size_t)(r->body - r->raw);
+			} else {
+				r->status = 0;
+			}
+			break;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	if (!r->status)
+		return;
+	v = strstr(r->raw, "Content-Length: ");
+	if (v && v < r->body)
+		r->content_length = atol(v + 16);
+	v = strstr(r->raw, "Content-Type: ");
+	if (v && v < r->body)
+		snprintf(r->ctype, sizeof(r->ctype), "%.*s", (int)strcspn(v + 14, "\r\n"), v + 14);
+}
+
+/* GET http://127.0.0.1:port/path: the status, the reply in `r` (to free). */
+static int http_get(int port, const char *path, const char *accept, struct reply *r)
+{
+	int fd = connect_nb(port, 0);
+
+	send_get(fd, path, accept);
+	read_reply(fd, r);
+	return r->status;
+}
+
+/* conserver_vcons_inflight{chain_name="chain",...} in a scrape, or -1 if absent. */
+static long chain_value(const struct reply *r, const char *chain)
+{
+	char key[128];
+	const char *l, *end;
+
+	snprintf(key, sizeof(key), "\nconserver_vcons_inflight{chain_name=\"%s\",", chain);
+	l = r->body ? strstr(r->body, key) : NULL;
+	if (!l)
+		return -1;
+	end = strchr(l + 1, '\n');
+	assert_non_null(end);
+	while (end > l && end[-1] != ' ')
+		end--;
+	return atol(end);
+}
+
+/* Scrapes until `chain` reads `want` (a collection every 100 ms). */
+static void wait_chain(int port, const char *chain, long want)
+{
+	int64_t deadline = mono_ms() + 10000;
+	struct reply r;
+	long v;
+
+	for (;;) {
+		assert_int_equal(http_get(port, "/metrics", NULL, &r), 200);
+		v = chain_value(&r, chain);
+		reply_free(&r);
+		if (v == want)
+			return;
+		if (mono_ms() > deadline)
+			fail_msg("/metrics: %s reads %ld, expected %ld", chain, v, want);
+		poll(NULL, 0, 50);
+	}
+}
+
+/* Connections the server has closed (EOF waiting on our side). */
+static int closed_by_server(const int *fds, int n)
+{
+	int closed = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = { fds[i], POLLIN, 0 };
+		char c;
+
+		if (poll(&p, 1, 0) == 1 && read(fds[i], &c, 1) == 0)
+			closed++;
+	}
+	return closed;
+}
+
+/* Both endpoints at `addr`: one port, with extra env; waits for the first collection. */
+static void start_both(const char *addr, char *const env[])
+{
+	char *args[] = { "run", "--no-pin", "--binary", (char *)worker_path("native_worker"),
+			 "--func", "worker_handle", "--chain", "+0(%di):string",
+			 "--health-address", (char *)addr, "--prometheus-address", (char *)addr,
+			 "--interval", "100ms", NULL };
+
+	inflight_start(&run, args, env);
+	/* said by the first collection: after the endpoints answer, and ready */
+	inflight_wait_stderr(&run, "no calls seen yet");
+}
+
+/*
+ * --health-address and --prometheus-address at one HOST:PORT: one
+ * listener answers /healthz, /readyz and /metrics, the last with the exact
+ * counts of the calls parked, in both formats, then 0.
+ */
+static void test_health_and_metrics_one_port(void **state)
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	char *env[] = { "OTEL_SERVICE_NAME=conserver", NULL };
+	int port = free_port();
+	struct worker_proc *w;
+	struct reply r;
+	char addr[32];
+
+	(void)state;
+	REQUIRE_BPF();
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	w = worker_start(wargv);
+	start_both(addr, env);
+	assert_int_equal(http_get(port, "/healthz", NULL, &r), 200);
+	assert_string_equal(r.body, "ok\n");
+	reply_free(&r);
+	assert_int_equal(http_get(port, "/readyz", NULL, &r), 200);
+	assert_string_equal(r.body, "ready\n");
+	reply_free(&r);
+
+	worker_send(w, "park alpha 3");
+	worker_send(w, "park beta 1");
+	worker_expect(w, "EEEE");
+	wait_chain(port, "alpha", 3);
+	wait_chain(port, "beta", 1);
+	assert_int_equal(http_get(port, "/metrics", NULL, &r), 200);
+	assert_string_equal(r.ctype, "text/plain; version=0.0.4; charset=utf-8");
+	assert_int_equal(chain_value(&r, "alpha"), 3);
+	assert_int_equal(chain_value(&r, "beta"), 1);
+	assert_int_equal(r.content_length, (long)r.len);
+	reply_free(&r);
+	/* the scraper's format negotiation works on the shared port too */
+	assert_int_equal(http_get(port, "/metrics?x=1",
+				  "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;q=0.2",
+				  &r),
+			 200);
+	assert_non_null(strstr(r.ctype, "application/openmetrics-text"));
+	assert_int_equal(chain_value(&r, "alpha"), 3);
+	assert_true(r.len >= 6 && !strcmp(r.body + r.len - 6, "# EOF\n"));
+	reply_free(&r);
+	/* an unknown path: 404, naming the three */
+	assert_int_equal(http_get(port, "/nothing", NULL, &r), 404);
+	assert_string_equal(r.body, "GET /healthz, /readyz, /metrics\n");
+	reply_free(&r);
+
+	worker_send(w, "release");
+	worker_expect(w, "RRRR");
+	wait_chain(port, "alpha", 0);
+	wait_chain(port, "beta", 0);
+	assert_int_equal(http_get(port, "/healthz", NULL, &r), 200);
+	reply_free(&r);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	run.pid = 0;
+	assert_null(strstr(run.err, "error"));
+}
+
+/*
+ * 50 clients connect and send nothing: /metrics is still answered at once,
+ * with the exact count, and the oldest idle ones made room.
+ */
+static void test_metrics_with_idle_connections(void **state)
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	char *env[] = { "OTEL_SERVICE_NAME=conserver", NULL };
+	int idle[IDLE], port = free_port();
+	struct worker_proc *w;
+	struct reply r;
+	char addr[32];
+
+	(void)state;
+	REQUIRE_BPF();
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	w = worker_start(wargv);
+	start_run(addr, env);
+	worker_send(w, "park alpha 2");
+	worker_expect(w, "EE");
+	wait_chain(port, "alpha", 2);
+
+	for (int i = 0; i < IDLE; i++)
+		idle[i] = connect_nb(port, 0);
+	/* one scrape, within the probe timeout */
+	assert_int_equal(http_get(port, "/metrics", NULL, &r), 200);
+	assert_int_equal(chain_value(&r, "alpha"), 2);
+	reply_free(&r);
+	/* at most 16 held (HTTP_MAX_CONNECTIONS) */
+	assert_true(closed_by_server(idle, IDLE) >= IDLE - 16);
+	for (int i = 0; i < IDLE; i++)
+		close(idle[i]);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	wait_chain(port, "alpha", 0);
+}
+
+/* The fd number, in `pid`, of its socket listening on 127.0.0.1:port; -1 if none. */
+static int listener_fd(pid_t pid, int port)
+{
+	char line[512], path[320], want[64], link[64], local[64];
+	unsigned long inode = 0;
+	struct dirent *e;
+	int fd = -1;
+	FILE *f = fopen("/proc/net/tcp", "r");
+	DIR *d;
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want), "0100007F:%04X", port);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned st;
+		unsigned long ino;
+
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, "%*s %63s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &ino) == 3 &&
+		    st == 0x0A && !strcmp(local, want))
+			inode = ino;
+	}
+	fclose(f);
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while (inode && (e = readdir(d))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (!strcmp(link, want))
+			fd = atoi(e->d_name);
+	}
+	closedir(d);
+	return fd;
+}
+
+/*
+ * Shrinks the send buffer of the collector's listening socket (its accepted
+ * connections inherit it), through a copy of its fd (pidfd_getfd, as root):
+ * a reply then outgrows the buffers with hundreds of series, where the
+ * default (autotuned up to tcp_wmem's 4 MB) would need tens of thousands.
+ * The size set.
+ */
+static int shrink_sndbuf(pid_t pid, int port)
+{
+	int lfd = listener_fd(pid, port), pidfd, fd, size = 4096;
+	socklen_t len = sizeof(size);
+
+	assert_true(lfd >= 0);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		fail_msg("pidfd_open: %s", strerror(errno));
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, lfd, 0);
+	if (fd < 0)
+		fail_msg("pidfd_getfd: %s", strerror(errno));
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len), 0);
+	close(fd);
+	close(pidfd);
+	return size;
+}
+
+/*
+ * A scraper that asks for /metrics and stops reading, its reply larger
+ * than both socket buffers: /healthz and another scrape are answered while
+ * it waits, and once it reads, it gets the whole reply.
+ */
+static void test_metrics_slow_reader_one_port(void **state)
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	char *env[] = { "OTEL_SERVICE_NAME=conserver", NULL };
+	int port = free_port(), slow, sndbuf, rcvbuf;
+	socklen_t len = sizeof(rcvbuf);
+	struct worker_proc *w;
+	struct reply r, full;
+	struct pollfd p;
+	char addr[32];
+
+	(void)state;
+	REQUIRE_BPF();
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	w = worker_start(wargv);
+	start_both(addr, env);
+	/* 800 chains, s0..s799, their calls returned: 800 series at 0 (the cap is 1024) */
+	worker_send(w, "stress 1 800 800");
+	worker_expect(w, "S");
+	wait_chain(port, "s799", 0);
+	worker_send(w, "park alpha 2");
+	worker_expect(w, "EE");
+	wait_chain(port, "alpha", 2);
+
+	sndbuf = shrink_sndbuf(run.pid, port);
+	slow = connect_nb(port, 4096);
+	assert_int_equal(getsockopt(slow, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len), 0);
+	send_get(slow, "/metrics", NULL);
+	/* the reply has begun; the rest waits on us */
+	p = (struct pollfd){ slow, POLLIN, 0 };
+	assert_int_equal(poll(&p, 1, PROBE_TIMEOUT_MS), 1);
+
+	assert_int_equal(http_get(port, "/healthz", NULL, &r), 200);
+	reply_free(&r);
+	assert_int_equal(http_get(port, "/readyz", NULL, &r), 200);
+	reply_free(&r);
+	assert_int_equal(http_get(port, "/metrics", NULL, &full), 200);
+	assert_int_equal(chain_value(&full, "alpha"), 2);
+	/*
+	 * more than twice what both buffers hold (their sizes count the
+	 * kernel's overhead too): the server had to wait for the slow reader
+	 */
+	if (full.len <= 2 * (size_t)(sndbuf + rcvbuf))
+		fail_msg("a body of %zu bytes fits the buffers (%d + %d)", full.len, sndbuf, rcvbuf);
+
+	read_reply(slow, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.content_length, (long)r.len);
+	assert_int_equal(chain_value(&r, "alpha"), 2);
+	assert_int_equal(chain_value(&r, "s0"), 0);
+	assert_true(r.len >= full.len / 2);
+	reply_free(&r);
+	reply_free(&full);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+}
+
 /* Bad addresses: exit 2 naming the flag; nothing attached. */
 static void test_prometheus_address_errors(void **state)
 {
 	char *bad[] = { "run", "--binary", (char *)worker_path("native_worker"), "--func",
 			"worker_handle", "--prometheus-address", "localhost", NULL };
-	char *same[] = { "run", "--binary", (char *)worker_path("native_worker"), "--func",
-			 "worker_handle", "--prometheus-address", "127.0.0.1:19999",
-			 "--health-address", "127.0.0.1:19999", NULL };
+	char any[32], loopback[32];
+	/* one port, two addresses: two sockets that cannot both bind */
+	char *same_port[] = { "run", "--binary", (char *)worker_path("native_worker"), "--func",
+			      "worker_handle", "--health-address", any, "--prometheus-address",
+			      loopback, NULL };
 	char *env_bad[] = { "INFLIGHT_PROMETHEUS_ADDRESS=127.0.0.1:99999", NULL };
 	char *from_env[] = { "run", "--binary", (char *)worker_path("native_worker"), "--func",
 			     "worker_handle", NULL };
 	struct inflight_proc p;
+	int port;
 
 	(void)state;
 	inflight_start(&p, bad, NULL);
 	assert_int_equal(WEXITSTATUS(inflight_stop(&p, 0)), 2);
 	assert_non_null(strstr(p.err, "--prometheus-address localhost: expected HOST:PORT"));
-	inflight_start(&p, same, NULL);
+	port = free_port();
+	snprintf(any, sizeof(any), "0.0.0.0:%d", port);
+	snprintf(loopback, sizeof(loopback), "127.0.0.1:%d", port);
+	inflight_start(&p, same_port, NULL);
 	assert_int_equal(WEXITSTATUS(inflight_stop(&p, 0)), 2);
-	assert_non_null(strstr(p.err, "the health endpoint listens there already"));
+	assert_non_null(strstr(p.err, "cannot listen: Address already in use (--health-address "
+				      "listens on that port: give both the same HOST:PORT"));
 	inflight_start(&p, from_env, env_bad);
 	assert_int_equal(WEXITSTATUS(inflight_stop(&p, 0)), 2);
 	assert_non_null(strstr(p.err, "127.0.0.1:99999: expected an IPv4 HOST:PORT"));
@@ -186,6 +606,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_prometheus_scrapes_parked_calls, teardown),
 		cmocka_unit_test_teardown(test_prometheus_with_otlp, teardown),
+		cmocka_unit_test_teardown(test_health_and_metrics_one_port, teardown),
+		cmocka_unit_test_teardown(test_metrics_with_idle_connections, teardown),
+		cmocka_unit_test_teardown(test_metrics_slow_reader_one_port, teardown),
 		cmocka_unit_test_teardown(test_prometheus_address_errors, teardown),
 	};
 

@@ -117,14 +117,16 @@ static void test_answers_with_idle_connections(void **state)
 {
 	char addr[32], err[256];
 	int idle[IDLE], port = free_port();
+	struct http_server *srv = http_server_new();
 	struct health *h;
 
 	(void)state;
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	h = health_start(addr, 1000, err, sizeof(err));
+	assert_non_null(srv);
+	h = health_start(srv, addr, 1000, err, sizeof(err));
 	if (!h)
 		fail_msg("%s", err);
-	assert_int_equal(health_serve(h, err, sizeof(err)), 0);
+	assert_int_equal(http_server_serve(srv, err, sizeof(err)), 0);
 	health_set_ready(h, true, NULL);
 	health_tick(h);
 	assert_int_equal(probe(port, "/healthz"), 200);
@@ -135,12 +137,13 @@ static void test_answers_with_idle_connections(void **state)
 	assert_int_equal(probe(port, "/healthz"), 200);
 	assert_int_equal(probe(port, "/readyz"), 200);
 	assert_int_equal(probe(port, "/nothing"), 404);
-	/* the oldest idle ones made room: at most HEALTH_MAX_CONNECTIONS stay open */
-	assert_true(closed_by_server(idle, IDLE) >= IDLE - HEALTH_MAX_CONNECTIONS);
+	/* the oldest idle ones made room: at most HTTP_MAX_CONNECTIONS stay open */
+	assert_true(closed_by_server(idle, IDLE) >= IDLE - HTTP_MAX_CONNECTIONS);
 	for (int i = 0; i < IDLE; i++)
 		close(idle[i]);
 	health_set_ready(h, false, "exports failing: HTTP 503");
 	assert_int_equal(probe(port, "/readyz"), 503);
+	http_server_stop(srv);
 	health_stop(h);
 }
 
@@ -155,15 +158,17 @@ static void test_partial_request_closed_at_deadline(void **state)
 	char addr[32], err[256];
 	int port = free_port(), fd;
 	int64_t start, deadline;
+	struct http_server *srv = http_server_new();
 	struct health *h;
 	bool closed = false;
 
 	(void)state;
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	h = health_start(addr, 1000, err, sizeof(err));
+	assert_non_null(srv);
+	h = health_start(srv, addr, 1000, err, sizeof(err));
 	if (!h)
 		fail_msg("%s", err);
-	assert_int_equal(health_serve(h, err, sizeof(err)), 0);
+	assert_int_equal(http_server_serve(srv, err, sizeof(err)), 0);
 	health_set_ready(h, true, NULL);
 	health_tick(h);
 
@@ -191,6 +196,7 @@ static void test_partial_request_closed_at_deadline(void **state)
 	assert_true(now_ms() - start >= 1000);
 	assert_int_equal(probe(port, "/healthz"), 200);
 	close(fd);
+	http_server_stop(srv);
 	health_stop(h);
 }
 

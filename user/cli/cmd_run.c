@@ -20,6 +20,7 @@
 #include "export/export_config.h"
 #include "export/gzip.h"
 #include "run/health.h"
+#include "export/http_server.h"
 #include "run/k8s_meta.h"
 #include "export/exporter.h"
 #include "util/log.h"
@@ -125,13 +126,13 @@ static const struct argp_option options[] = {
 	{ "certificate", OPT_CERTIFICATE, "FILE", 0, "CA bundle for https (OTEL_EXPORTER_OTLP_CERTIFICATE)", 6 },
 	{ "client-certificate", OPT_CLIENT_CERTIFICATE, "FILE", 0, "Client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)", 6 },
 	{ "client-key", OPT_CLIENT_KEY, "FILE", 0, "Client key (OTEL_EXPORTER_OTLP_CLIENT_KEY)", 6 },
-	{ "prometheus-address", OPT_PROMETHEUS, "HOST:PORT", 0, "Also serve GET /metrics there for Prometheus to scrape, the values of the last collection (INFLIGHT_PROMETHEUS_ADDRESS; off by default; alone, the console export is off)", 6 },
+	{ "prometheus-address", OPT_PROMETHEUS, "HOST:PORT", 0, "Also serve GET /metrics there for Prometheus to scrape, the values of the last collection (INFLIGHT_PROMETHEUS_ADDRESS; off by default; alone, the console export is off; at the --health-address HOST:PORT, one port serves all three paths)", 6 },
 	{ "config", OPT_CONFIG, "FILE", 0, "Several targets in one collector: a [target NAME] section each, holding the target options by long name (INFLIGHT_CONFIG; see the README)", 1 },
 	{ NULL, 0, NULL, 0, "Restarts (the probes and counts outlive the collector):", 8 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "bpffs directory for this target's state (INFLIGHT_PIN_DIR; default /sys/fs/bpf/inflight/<target hash>)", 8 },
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Pin nothing: the probes detach when the collector exits", 8 },
 	{ "user", OPT_USER, "USER", 0, "Once attached, run as USER (INFLIGHT_USER); every capability is dropped either way", 8 },
-	{ "health-address", OPT_HEALTH, "HOST:PORT", 0, "Serve GET /healthz and /readyz there (INFLIGHT_HEALTH_ADDRESS; off by default: no listening socket)", 8 },
+	{ "health-address", OPT_HEALTH, "HOST:PORT", 0, "Serve GET /healthz and /readyz there (INFLIGHT_HEALTH_ADDRESS; off by default: no listening socket; may be the --prometheus-address HOST:PORT)", 8 },
 	{ NULL, 0, NULL, 0, "What is exported:", 7 },
 	{ "k8s-attributes", OPT_K8S, NULL, 0, "A series per chain and container, with container.id, k8s.pod.uid, k8s.pod.name, k8s.namespace.name, k8s.container.name from the caller's cgroup and the kubelet's log links (INFLIGHT_K8S_ATTRIBUTES=true)", 7 },
 	{ "cgroup-root", OPT_CGROUP_ROOT, "DIR", 0, "The host's cgroup v2 hierarchy (INFLIGHT_CGROUP_ROOT; default: where cgroup2 is mounted)", 7 },
@@ -229,6 +230,7 @@ struct collector {
 	struct exporter *exporter;
 	struct buf encoded, compressed;
 	struct gzipper gz;
+	struct http_server *http; /* the health and Prometheus endpoints' listeners, one thread */
 	struct health *health;
 	struct prom_server *prom;
 	struct k8s_meta *k8s;
@@ -509,28 +511,33 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	/*
+	 * Before the capabilities go: a port below 1024 needs
+	 * CAP_NET_BIND_SERVICE. Both at one address: one listener answers
+	 * /healthz, /readyz and /metrics.
+	 */
 	{
 		const char *addr = a.health ? a.health : getenv("INFLIGHT_HEALTH_ADDRESS");
 
+		if ((addr && *addr) || a.prometheus) {
+			c.http = http_server_new();
+			if (!c.http) {
+				log_error("out of memory");
+				rc = EXIT_RUNTIME;
+				goto out;
+			}
+		}
 		if (addr && *addr) {
-			c.health = health_start(addr, c.cfg.interval_ms, err, sizeof(err));
+			c.health = health_start(c.http, addr, c.cfg.interval_ms, err, sizeof(err));
 			if (!c.health) {
 				log_error("%s", err);
 				rc = EXIT_USAGE;
 				goto out;
 			}
 		}
-		/* one listener per port: the two endpoints cannot share one */
-		if (addr && *addr && a.prometheus && !strcmp(addr, a.prometheus)) {
-			log_error("--prometheus-address %s: the health endpoint listens there already: give each its own port",
-				  a.prometheus);
-			rc = EXIT_USAGE;
-			goto out;
-		}
 	}
-	/* before the capabilities go: a port below 1024 needs CAP_NET_BIND_SERVICE */
 	if (a.prometheus) {
-		c.prom = prom_server_start(a.prometheus, err, sizeof(err));
+		c.prom = prom_server_start(c.http, a.prometheus, err, sizeof(err));
 		if (!c.prom) {
 			log_error("%s", err);
 			rc = EXIT_USAGE;
@@ -600,7 +607,7 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (health_serve(c.health, err, sizeof(err)) || prom_server_serve(c.prom, err, sizeof(err))) {
+	if (http_server_serve(c.http, err, sizeof(err))) {
 		log_error("%s", err);
 		rc = EXIT_RUNTIME;
 		goto out;
@@ -670,6 +677,8 @@ out:
 			  (unsigned long long)st.superseded, (unsigned long long)st.attempts);
 		curl_lib_unload();
 	}
+	/* the thread first: the routes use health and prom until it is gone */
+	http_server_stop(c.http);
 	health_stop(c.health);
 	prom_server_stop(c.prom);
 	collector_free(&c);

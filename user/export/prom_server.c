@@ -1,29 +1,22 @@
 // SPDX-License-Identifier: MIT
-#define _GNU_SOURCE /* accept4 */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include "util/buf.h"
 #include "export/prom_encode.h"
 #include "export/prom_server.h"
 
+/* A rendered body, shared by the scrapes sending it: freed by the last one. */
+struct body {
+	int refs; /* atomic: taken under mu, dropped from any thread */
+	struct buf b;
+};
+
 struct prom_server {
-	int fd;
-	pthread_t thread;
 	pthread_mutex_t mu;
-	struct buf body[2]; /* by enum prom_format, under mu */
-	struct buf scratch[2];
-	bool running; /* its thread started */
-	volatile bool stop;
+	struct body *body[2]; /* by enum prom_format, under mu; NULL before the first collection */
 };
 
 int prom_accepts_openmetrics(const char *accept)
@@ -76,177 +69,97 @@ int prom_request_format(const char *req, enum prom_format *f)
 	return 0;
 }
 
-static void send_all(int c, const void *p, size_t n)
+static void body_unref(void *arg)
 {
-	const char *s = p;
+	struct body *b = arg;
 
-	while (n) {
-		ssize_t w = send(c, s, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return; /* the scraper went away or stalled past SO_SNDTIMEO */
-		s += w;
-		n -= (size_t)w;
+	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		buf_free(&b->b);
+		free(b);
 	}
 }
 
-static void reply(int c, const char *status, const char *ctype, const void *body, size_t len)
+static void metrics(void *ctx, const char *req, struct http_reply *r)
 {
-	char head[256];
-	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			 "Connection: close\r\n\r\n",
-			 status, ctype, len);
-
-	send_all(c, head, (size_t)n);
-	send_all(c, body, len);
-}
-
-static void serve(struct prom_server *s, int c)
-{
-	struct timeval tv = { .tv_sec = 1 };
-	char req[8192];
-	size_t n = 0;
+	struct prom_server *s = ctx;
 	enum prom_format f;
-	struct buf *out;
+	struct body *b;
 
-	/* a client that never sends (or never reads) cannot hold the thread */
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (n < sizeof(req) - 1) {
-		ssize_t r = read(c, req + n, sizeof(req) - 1 - n);
-
-		if (r <= 0)
-			return;
-		n += (size_t)r;
-		req[n] = '\0';
-		if (strstr(req, "\r\n\r\n"))
-			break;
-	}
-	req[n] = '\0';
 	if (prom_request_format(req, &f)) {
-		static const char msg[] = "GET /metrics\n";
-
-		reply(c, "404 Not Found", "text/plain", msg, sizeof(msg) - 1);
+		http_reply_text(r, 404, "GET /metrics\n");
 		return;
 	}
-	/* copied out, so a slow scraper never holds up the collection loop */
-	out = &s->scratch[f];
-	buf_reset(out);
+	/* a reference, not a copy: a slow scraper costs no memory per scrape, nor holds mu */
 	pthread_mutex_lock(&s->mu);
-	buf_append(out, s->body[f].data, s->body[f].len);
+	b = s->body[f];
+	if (b)
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&s->mu);
-	if (out->oom) {
-		static const char msg[] = "out of memory\n";
-
-		reply(c, "503 Service Unavailable", "text/plain", msg, sizeof(msg) - 1);
-		return;
+	r->status = 200;
+	r->content_type = prom_content_type(f);
+	if (b) {
+		r->body = b->b.data;
+		r->len = b->b.len;
+		r->release = body_unref;
+		r->release_arg = b;
 	}
-	reply(c, "200 OK", prom_content_type(f), out->data, out->len);
 }
 
-static void *run(void *arg)
+struct prom_server *prom_server_start(struct http_server *srv, const char *address, char *err,
+				      size_t errlen)
 {
-	struct prom_server *s = arg;
+	struct prom_server *s = calloc(1, sizeof(*s));
+	int l;
 
-	while (!s->stop) {
-		struct pollfd p = { s->fd, POLLIN, 0 };
-		int c;
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
-			continue;
-		serve(s, c);
-		close(c);
-	}
-	return NULL;
-}
-
-struct prom_server *prom_server_start(const char *address, char *err, size_t errlen)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	const char *colon = strrchr(address, ':');
-	struct prom_server *s;
-	unsigned long port;
-	char host[64], *end;
-	int one = 1;
-
-	if (!colon || colon == address || (size_t)(colon - address) >= sizeof(host)) {
-		snprintf(err, errlen, "--prometheus-address %s: expected HOST:PORT (e.g. 0.0.0.0:9464)",
-			 address);
-		return NULL;
-	}
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - address), address);
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || port == 0 || port > 65535 ||
-	    inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		snprintf(err, errlen,
-			 "--prometheus-address %s: expected an IPv4 HOST:PORT (e.g. 0.0.0.0:9464)",
-			 address);
-		return NULL;
-	}
-	sa.sin_port = htons((uint16_t)port);
-	s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(s->fd, 16)) {
-		snprintf(err, errlen, "--prometheus-address %s: cannot listen: %s%s", address,
-			 strerror(errno),
-			 errno == EADDRINUSE ? " (the health endpoint needs a port of its own)" : "");
+	l = http_server_listen(srv, "--prometheus-address", "0.0.0.0:9464", address, err, errlen);
+	if (l < 0)
+		goto fail;
+	if (http_server_route(srv, l, "/metrics", metrics, s)) {
+		snprintf(err, errlen, "--prometheus-address %s: no room for its route", address);
 		goto fail;
 	}
 	return s;
 fail:
-	if (s->fd >= 0)
-		close(s->fd);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 	return NULL;
 }
 
-int prom_server_serve(struct prom_server *s, char *err, size_t errlen)
-{
-	if (!s)
-		return 0;
-	int rc = pthread_create(&s->thread, NULL, run, s);
-
-	if (rc) {
-		snprintf(err, errlen, "cannot start the Prometheus endpoint's thread");
-		return -rc;
-	}
-	s->running = true;
-	return 0;
-}
-
 int prom_server_publish(struct prom_server *s, const struct otlp_export *e)
 {
-	struct buf next[2] = { { 0 } };
+	struct body *next[2] = { NULL, NULL };
 	int rc = 0;
 
 	if (!s)
 		return 0;
 	/* rendered outside the lock; swapped in whole, so a scrape sees one collection */
-	for (int f = 0; f < 2 && !rc; f++)
-		rc = prom_encode(e, (enum prom_format)f, &next[f]);
+	for (int f = 0; f < 2 && !rc; f++) {
+		next[f] = calloc(1, sizeof(*next[f]));
+		if (!next[f]) {
+			rc = -1;
+			break;
+		}
+		next[f]->refs = 1; /* the server's */
+		rc = prom_encode(e, (enum prom_format)f, &next[f]->b);
+	}
 	if (!rc) {
 		pthread_mutex_lock(&s->mu);
 		for (int f = 0; f < 2; f++) {
-			struct buf old = s->body[f];
+			struct body *old = s->body[f];
 
 			s->body[f] = next[f];
 			next[f] = old;
 		}
 		pthread_mutex_unlock(&s->mu);
 	}
-	buf_free(&next[0]);
-	buf_free(&next[1]);
+	/* the replaced bodies, or the unused new ones: freed unless a scrape still sends them */
+	body_unref(next[0]);
+	body_unref(next[1]);
 	return rc;
 }
 
@@ -254,14 +167,8 @@ void prom_server_stop(struct prom_server *s)
 {
 	if (!s)
 		return;
-	s->stop = true;
-	if (s->running)
-		pthread_join(s->thread, NULL);
-	close(s->fd);
 	pthread_mutex_destroy(&s->mu);
-	for (int f = 0; f < 2; f++) {
-		buf_free(&s->body[f]);
-		buf_free(&s->scratch[f]);
-	}
+	for (int f = 0; f < 2; f++)
+		body_unref(s->body[f]);
 	free(s);
 }
