@@ -123,7 +123,6 @@ static void test_protobuf_export(void **state)
 	uint64_t t, alpha_start;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), NULL, env);
 	worker_send(worker, "park alpha 3");
@@ -182,7 +181,6 @@ static void test_json_gzip_headers(void **state)
 	uint64_t t;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), args, env);
 	worker_send(worker, "park j 2");
@@ -211,7 +209,6 @@ static void test_sdk_parity(void **state)
 	uint64_t t;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/metrics", rx.port);
 	snprintf(cmd, sizeof(cmd), "node tests/receiver/sdk_reference.js --endpoint %s", url);
@@ -246,7 +243,6 @@ static void test_receiver_down_then_up(void **state)
 	const struct rec_request *q;
 
 	(void)state;
-	REQUIRE_BPF();
 	start_run(endpoint_of(port), NULL, NULL);
 	worker_send(worker, "park late 2");
 	worker_expect(worker, "EE");
@@ -266,7 +262,6 @@ static void test_503_retry_after(void **state)
 	const struct rec_request *q;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":503,\"headers\":{\"Retry-After\":\"1\"},"
 				"\"status_message\":\"overloaded\"}]}");
@@ -294,7 +289,6 @@ static void test_429_backoff(void **state)
 	int64_t t1, t2;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":429}]}");
 	start_run(endpoint_of(rx.port), NULL, NULL);
@@ -318,7 +312,6 @@ static void test_400_not_retried(void **state)
 	const struct rec_request *a, *b;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":400,\"status_message\":\"bad things\"}]}");
 	start_run(endpoint_of(rx.port), NULL, NULL);
@@ -354,7 +347,6 @@ static void test_slow_receiver(void **state)
 	char *env[] = { "OTEL_EXPORTER_OTLP_TIMEOUT=300", NULL };
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":200,\"delayMs\":3000}]}");
 	start_run(endpoint_of(rx.port), NULL, env);
@@ -373,7 +365,6 @@ static void test_partial_success(void **state)
 	const struct rec_request *a, *b;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":200,\"partial\":{\"rejectedDataPoints\":2,"
 				"\"errorMessage\":\"too old\"}}]}");
@@ -396,7 +387,6 @@ static void test_sigterm_final_export(void **state)
 	int status;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), NULL, env);
 	worker_send(worker, "park final 2");
@@ -418,7 +408,6 @@ static void test_overflow_series(void **state)
 	long long named = 0;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), args, NULL);
 	worker_send(worker, "park a 1");
@@ -449,7 +438,6 @@ static void test_overflow_series(void **state)
 static void test_no_points_not_sent(void **state)
 {
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), NULL, NULL);
 	/* said at the first collection, which had no series */
@@ -495,7 +483,6 @@ static void test_mutual_tls(void **state)
 	const struct rec_request *q;
 
 	(void)state;
-	REQUIRE_BPF();
 	make_certs(dir);
 	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
 	snprintf(key, sizeof(key), "%s/server.key", dir);
@@ -531,7 +518,6 @@ static void test_tls_untrusted(void **state)
 	const char *args[6];
 
 	(void)state;
-	REQUIRE_BPF();
 	make_certs(dir);
 	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
 	snprintf(key, sizeof(key), "%s/server.key", dir);
@@ -634,7 +620,6 @@ static void test_health_endpoint(void **state)
 	int port = free_port();
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), NULL, NULL);
 	assert_int_equal(listening(run.pid), 0);
@@ -724,8 +709,9 @@ int main(void)
 		T(test_health_endpoint),
 		T(test_tls_untrusted),
 	};
+	static const CMUnitTestFunction bpf_free[] = { test_config_errors, NULL };
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("inflight run: OTLP export against a real receiver",
-					   tests, NULL, NULL);
+	return bpf_run_group_tests_name("inflight run: OTLP export against a real receiver",
+					tests, bpf_free, NULL, NULL);
 }

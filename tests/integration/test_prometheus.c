@@ -64,7 +64,6 @@ static void test_prometheus_scrapes_parked_calls(void **state)
 	struct worker_proc *w;
 
 	(void)state;
-	REQUIRE_BPF();
 	if (!prometheus_available())
 		skip();
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
@@ -126,7 +125,6 @@ static void test_prometheus_with_otlp(void **state)
 	uint64_t t;
 
 	(void)state;
-	REQUIRE_BPF();
 	if (!prometheus_available())
 		skip();
 	receiver_start(&rx, 0);
@@ -188,8 +186,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_prometheus_with_otlp, teardown),
 		cmocka_unit_test_teardown(test_prometheus_address_errors, teardown),
 	};
+	static const CMUnitTestFunction bpf_free[] = { test_prometheus_address_errors, NULL };
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("prometheus: scraped by a real Prometheus", tests, NULL,
-					   NULL);
+	return bpf_run_group_tests_name("prometheus: scraped by a real Prometheus",
+					tests, bpf_free, NULL, NULL);
 }

@@ -58,7 +58,6 @@ static void test_reuse_pinned(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	pin_remove(PIN_DIR);
 	cfg.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
@@ -93,7 +92,6 @@ static void test_replace_incompatible(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	pin_remove(PIN_DIR);
 	cfg.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
@@ -122,7 +120,6 @@ static void test_pin_dir_not_bpffs(void **state)
 	int status;
 
 	(void)state;
-	REQUIRE_BPF();
 	inflight_start(&run, args, NULL);
 	status = inflight_stop(&run, 0);
 	assert_int_equal(WEXITSTATUS(status), 2);
@@ -175,7 +172,6 @@ static void test_bpffs_not_mounted(void **state)
 	int seq = 1, status;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
 		 recv.port);
@@ -215,7 +211,6 @@ static void test_sigkill_restart(void **state)
 	int seq = 1, status;
 
 	(void)state;
-	REQUIRE_BPF();
 	pin_remove(PIN_DIR);
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
@@ -289,7 +284,6 @@ static void test_upgrade(void **state)
 	int seq = 1;
 
 	(void)state;
-	REQUIRE_BPF();
 	pin_remove(PIN_DIR);
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
@@ -353,5 +347,5 @@ int main(void)
 	};
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("restarts: pinned probes and counts", tests, NULL, NULL);
+	return bpf_run_group_tests_name("restarts: pinned probes and counts", tests, NULL, NULL, NULL);
 }
