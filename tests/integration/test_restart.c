@@ -43,6 +43,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Nothing pinned before the test: what an earlier, killed run may have left is gone. */
+static int unpinned(void **state)
+{
+	(void)state;
+	pin_remove(PIN_DIR);
+	return 0;
+}
+
 static struct worker_proc *start_worker(void)
 {
 	char *argv[] = { (char *)worker_path("native_worker"), NULL };
@@ -58,7 +66,6 @@ static void test_reuse_pinned(void **state)
 	struct observer *o;
 
 	(void)state;
-	pin_remove(PIN_DIR);
 	cfg.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
 	assert_false(observer_info(o)->reused);
@@ -92,7 +99,6 @@ static void test_replace_incompatible(void **state)
 	struct observer *o;
 
 	(void)state;
-	pin_remove(PIN_DIR);
 	cfg.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
 	w = start_worker();
@@ -211,7 +217,6 @@ static void test_sigkill_restart(void **state)
 	int seq = 1, status;
 
 	(void)state;
-	pin_remove(PIN_DIR);
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
 		 recv.port);
@@ -284,7 +289,6 @@ static void test_upgrade(void **state)
 	int seq = 1;
 
 	(void)state;
-	pin_remove(PIN_DIR);
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
 		 recv.port);
@@ -337,13 +341,15 @@ static void test_upgrade(void **state)
 int main(void)
 {
 #define T(t) cmocka_unit_test_teardown(t, teardown)
+/* the tests that pin, from an empty pin directory */
+#define P(t) cmocka_unit_test_setup_teardown(t, unpinned, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_reuse_pinned),
-		T(test_replace_incompatible),
+		P(test_reuse_pinned),
+		P(test_replace_incompatible),
 		T(test_pin_dir_not_bpffs),
-		T(test_sigkill_restart),
+		P(test_sigkill_restart),
 		T(test_bpffs_not_mounted),
-		T(test_upgrade),
+		P(test_upgrade),
 	};
 
 	apply_test_filter();
