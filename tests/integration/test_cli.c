@@ -177,6 +177,62 @@ static void test_help_and_version(void **state)
 	assert_int_equal(exit_code(&r), 0);
 }
 
+/*
+ * The commands come from one table in main.c: 'inflight --help' lists them,
+ * each answers its own --help, and an unknown command names the same list,
+ * in the same order, and exits 2.
+ */
+static void test_commands_from_one_table(void **state)
+{
+	static const char *const want[] = { "run", "top", "list", "detach" };
+	char names[4][16], expected[128] = "expected: ", heading[128];
+	const char *p, *end;
+	size_t n = 0;
+	struct run r;
+
+	(void)state;
+	run_inflight(&r, "--help", NULL);
+	assert_int_equal(exit_code(&r), 0);
+	p = strstr(r.out, "\nCommands:\n");
+	assert_non_null(p);
+	p += strlen("\nCommands:\n");
+	/* the list ends at the blank line before Examples */
+	end = strstr(p, "\n\n");
+	assert_non_null(end);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p) + 1);
+		size_t len;
+
+		if (strncmp(p, "  ", 2) != 0)
+			fail_msg("command line without its indent: %.*s", (int)(eol - p), p);
+		p += 2;
+		len = strcspn(p, " ");
+		if (n == 4 || len == 0 || len >= sizeof(names[0]))
+			fail_msg("unexpected command line in the usage: %.*s", (int)(eol - p), p);
+		memcpy(names[n], p, len);
+		names[n][len] = '\0';
+		n++;
+		p = eol + 1;
+	}
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(names[i], want[i]);
+		run_inflight(&r, names[i], "--help", NULL);
+		assert_int_equal(exit_code(&r), 0);
+		snprintf(heading, sizeof(heading), "Usage: inflight %s [OPTION...]\n", names[i]);
+		assert_true(strncmp(r.out, heading, strlen(heading)) == 0);
+		strcat(expected, names[i]);
+		strcat(expected, i + 1 < n ? ", " : ";");
+	}
+	/* no usage on stdout, one line on stderr naming the same list */
+	run_inflight(&r, "frobnicate", NULL);
+	expect_usage_error(&r, "unknown command 'frobnicate'");
+	assert_non_null(strstr(r.err, expected));
+	assert_string_equal(r.out, "");
+	/* one line: its newline is the last byte */
+	assert_ptr_equal(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+}
+
 static void test_bad_flags(void **state)
 {
 	const char *w = worker_path("native_worker");
@@ -411,6 +467,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_commands_from_one_table),
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_bad_fetch_spec),
 		cmocka_unit_test(test_bad_targets),

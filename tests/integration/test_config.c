@@ -80,7 +80,6 @@ static void test_two_targets(void **state)
 	struct worker_proc *a, *b;
 
 	(void)state;
-	REQUIRE_BPF();
 	write_conf("# two kinds of worker on one node\n"
 		   "[target jobs]\n"
 		   "binary = %s\n"
@@ -139,7 +138,6 @@ static void test_all_or_nothing(void **state)
 	int status;
 
 	(void)state;
-	REQUIRE_BPF();
 	write_conf("[target good]\n"
 		   "binary = %s\n"
 		   "func = worker_handle\n"
@@ -219,8 +217,9 @@ int main(void)
 		T(test_all_or_nothing),
 		T(test_bad_config),
 	};
+	static const CMUnitTestFunction bpf_free[] = { test_bad_config, NULL };
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("config: several targets in one collector", tests, NULL,
-					   NULL);
+	return bpf_run_group_tests_name("config: several targets in one collector",
+					tests, bpf_free, NULL, NULL);
 }

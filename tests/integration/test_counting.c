@@ -40,7 +40,6 @@ static void test_parked_threads(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	assert_int_equal(observer_info(o)->mode, mode_of(state));
 	w = start_native();
@@ -75,7 +74,6 @@ static void test_recursion(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -106,7 +104,6 @@ static void test_longjmp(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -139,7 +136,6 @@ static void test_siglongjmp_idle(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -176,7 +172,6 @@ static void test_longjmp_caught_inside(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -208,7 +203,6 @@ static void test_thread_exit(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -241,7 +235,6 @@ static void test_fork(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -269,7 +262,6 @@ static void test_exec(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -299,7 +291,6 @@ static void test_sigkill(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -332,7 +323,6 @@ static void test_stress_exact(void **state)
 	/* insn mode single-steps each exit: fewer calls keep the test short */
 	long calls = mode_of(state) == RETURN_INSN ? 4000 : 20000;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 
@@ -365,7 +355,6 @@ static void test_live_readings(void **state)
 	int64_t worst = 0;
 	bool done = false;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_native();
 	worker_send(w, "stress 2 %ld 1", calls);
@@ -441,7 +430,6 @@ static void test_exit_kinds(void **state)
 {
 	enum return_mode mode = mode_of(state);
 
-	REQUIRE_BPF();
 	park_variant(mode, "worker_handle_switch", 3, 2);
 	park_variant(mode, "worker_handle_tail", 1, mode == RETURN_INSN ? 0 : 2);
 	park_variant(mode, "worker_handle_indirect", 2, mode == RETURN_INSN ? 0 : 2);
@@ -458,7 +446,6 @@ static void test_cet_worker(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	assert_true(observer_info(o)->after_endbr);
 	w = worker_start(argv);
@@ -499,6 +486,6 @@ int main(void)
 	};
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("counting rules (native worker, uretprobe and insn)",
-					   tests, NULL, NULL);
+	return bpf_run_group_tests_name("counting rules (native worker, uretprobe and insn)",
+					tests, NULL, NULL, NULL);
 }

@@ -108,7 +108,6 @@ static void test_found_at_exec(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	assert_int_equal(observer_info(o)->probes, 0);
 	assert_true(observer_event_fd(o) >= 0);
@@ -137,7 +136,6 @@ static void test_one_attachment_per_file(void **state)
 	size_t probes;
 
 	(void)state;
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	a = start_answered(argv);
 	observer_poll(o);
@@ -178,7 +176,6 @@ static void test_other_namespaces(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	snprintf(script, sizeof(script),
 		 "mount -t tmpfs inflight-test /mnt && cp '%s' /mnt/inflight-ns-worker && exec /mnt/inflight-ns-worker",
 		 worker_copy);
@@ -207,7 +204,6 @@ static void test_exec_releases(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_answered(argv);
 	observer_poll(o);
@@ -236,7 +232,6 @@ static void test_cmdline_and_fork(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	k = start_answered(keep);
 	x = start_answered(other);
@@ -273,7 +268,6 @@ static void test_renamed_stay_watched(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	k = start_answered(keep);
 	observer_poll(o);
@@ -316,7 +310,6 @@ static void test_leader_exit(void **state)
 	size_t probes;
 
 	(void)state;
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start_answered(argv);
 	observer_poll(o);
@@ -359,7 +352,6 @@ static void test_pinned_restart(void **state)
 	DIR *dir;
 
 	(void)state;
-	REQUIRE_BPF();
 	pin_remove(PIN_DIR);
 	cfg.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
@@ -412,7 +404,6 @@ static void test_run_finds_new_worker(void **state)
 	struct worker_proc *w;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&rx, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
 		 rx.port);
@@ -482,8 +473,9 @@ int main(void)
 		T(test_run_finds_new_worker),
 		T(test_bad_input),
 	};
+	static const CMUnitTestFunction bpf_free[] = { test_bad_input, NULL };
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("discovery: workers found by matching processes", tests,
-					   setup_group, teardown_group);
+	return bpf_run_group_tests_name("discovery: workers found by matching processes",
+					tests, bpf_free, setup_group, teardown_group);
 }

@@ -56,6 +56,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A test's receiver, listening before the test begins; teardown stops it. */
+static int start_receiver(void **state)
+{
+	(void)state;
+	receiver_start(&rx, 0);
+	return 0;
+}
+
 /* Starts the native worker, then `inflight run` on it with extra args/env. */
 static void start_run(const char *endpoint_env, char *const extra_args[], char *const extra_env[])
 {
@@ -123,8 +131,6 @@ static void test_protobuf_export(void **state)
 	uint64_t t, alpha_start;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), NULL, env);
 	worker_send(worker, "park alpha 3");
 	worker_send(worker, "park caf\\xc3\\xa9 1");
@@ -182,8 +188,6 @@ static void test_json_gzip_headers(void **state)
 	uint64_t t;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), args, env);
 	worker_send(worker, "park j 2");
 	worker_expect(worker, "EE");
@@ -211,8 +215,6 @@ static void test_sdk_parity(void **state)
 	uint64_t t;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/metrics", rx.port);
 	snprintf(cmd, sizeof(cmd), "node tests/receiver/sdk_reference.js --endpoint %s", url);
 	assert_int_equal(system(cmd), 0);
@@ -246,7 +248,6 @@ static void test_receiver_down_then_up(void **state)
 	const struct rec_request *q;
 
 	(void)state;
-	REQUIRE_BPF();
 	start_run(endpoint_of(port), NULL, NULL);
 	worker_send(worker, "park late 2");
 	worker_expect(worker, "EE");
@@ -266,8 +267,6 @@ static void test_503_retry_after(void **state)
 	const struct rec_request *q;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":503,\"headers\":{\"Retry-After\":\"1\"},"
 				"\"status_message\":\"overloaded\"}]}");
 	start_run(endpoint_of(rx.port), NULL, NULL);
@@ -294,8 +293,6 @@ static void test_429_backoff(void **state)
 	int64_t t1, t2;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":429}]}");
 	start_run(endpoint_of(rx.port), NULL, NULL);
 	worker_send(worker, "park throttled 1");
@@ -318,8 +315,6 @@ static void test_400_not_retried(void **state)
 	const struct rec_request *a, *b;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":400,\"status_message\":\"bad things\"}]}");
 	start_run(endpoint_of(rx.port), NULL, NULL);
 	worker_send(worker, "park refused 1");
@@ -354,8 +349,6 @@ static void test_slow_receiver(void **state)
 	char *env[] = { "OTEL_EXPORTER_OTLP_TIMEOUT=300", NULL };
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":200,\"delayMs\":3000}]}");
 	start_run(endpoint_of(rx.port), NULL, env);
 	worker_send(worker, "park slow 2");
@@ -373,8 +366,6 @@ static void test_partial_success(void **state)
 	const struct rec_request *a, *b;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	receiver_control(&rx, "{\"responses\":[{\"status\":200,\"partial\":{\"rejectedDataPoints\":2,"
 				"\"errorMessage\":\"too old\"}}]}");
 	start_run(endpoint_of(rx.port), NULL, NULL);
@@ -396,8 +387,6 @@ static void test_sigterm_final_export(void **state)
 	int status;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), NULL, env);
 	worker_send(worker, "park final 2");
 	worker_expect(worker, "EE");
@@ -418,8 +407,6 @@ static void test_overflow_series(void **state)
 	long long named = 0;
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), args, NULL);
 	worker_send(worker, "park a 1");
 	worker_send(worker, "park b 1");
@@ -449,8 +436,6 @@ static void test_overflow_series(void **state)
 static void test_no_points_not_sent(void **state)
 {
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), NULL, NULL);
 	/* said at the first collection, which had no series */
 	inflight_wait_stderr(&run, "no calls seen yet: nothing is exported");
@@ -495,7 +480,6 @@ static void test_mutual_tls(void **state)
 	const struct rec_request *q;
 
 	(void)state;
-	REQUIRE_BPF();
 	make_certs(dir);
 	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
 	snprintf(key, sizeof(key), "%s/server.key", dir);
@@ -531,7 +515,6 @@ static void test_tls_untrusted(void **state)
 	const char *args[6];
 
 	(void)state;
-	REQUIRE_BPF();
 	make_certs(dir);
 	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
 	snprintf(key, sizeof(key), "%s/server.key", dir);
@@ -634,8 +617,6 @@ static void test_health_endpoint(void **state)
 	int port = free_port();
 
 	(void)state;
-	REQUIRE_BPF();
-	receiver_start(&rx, 0);
 	start_run(endpoint_of(rx.port), NULL, NULL);
 	assert_int_equal(listening(run.pid), 0);
 	inflight_stop(&run, SIGTERM);
@@ -706,26 +687,29 @@ static void test_config_errors(void **state)
 int main(void)
 {
 #define T(t) cmocka_unit_test_teardown(t, teardown)
+/* the tests whose receiver listens on a port of its choosing from the start */
+#define R(t) cmocka_unit_test_setup_teardown(t, start_receiver, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_protobuf_export),
-		T(test_json_gzip_headers),
-		T(test_sdk_parity),
+		R(test_protobuf_export),
+		R(test_json_gzip_headers),
+		R(test_sdk_parity),
 		T(test_receiver_down_then_up),
-		T(test_503_retry_after),
-		T(test_429_backoff),
-		T(test_400_not_retried),
-		T(test_slow_receiver),
-		T(test_partial_success),
-		T(test_sigterm_final_export),
-		T(test_overflow_series),
-		T(test_no_points_not_sent),
+		R(test_503_retry_after),
+		R(test_429_backoff),
+		R(test_400_not_retried),
+		R(test_slow_receiver),
+		R(test_partial_success),
+		R(test_sigterm_final_export),
+		R(test_overflow_series),
+		R(test_no_points_not_sent),
 		T(test_config_errors),
 		T(test_mutual_tls),
-		T(test_health_endpoint),
+		R(test_health_endpoint),
 		T(test_tls_untrusted),
 	};
+	static const CMUnitTestFunction bpf_free[] = { test_config_errors, NULL };
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("inflight run: OTLP export against a real receiver",
-					   tests, NULL, NULL);
+	return bpf_run_group_tests_name("inflight run: OTLP export against a real receiver",
+					tests, bpf_free, NULL, NULL);
 }

@@ -109,7 +109,6 @@ static void test_go_parked(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = observe_go(state);
 	w = start_go(state);
 
@@ -168,7 +167,6 @@ static void test_go_goexit(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = observe_go(state);
 	w = start_go(state);
 
@@ -207,7 +205,6 @@ static void test_go_recovered_panic(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = observe_go(state);
 	w = start_go(state);
 
@@ -240,7 +237,6 @@ static void test_go_process_exit(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = observe_go(state);
 	w = start_go(state);
 
@@ -267,7 +263,6 @@ static void test_go_exec(void **state)
 	struct worker_proc *w;
 	struct observer *o;
 
-	REQUIRE_BPF();
 	o = observe_go(state);
 	w = start_go(state);
 
@@ -299,7 +294,6 @@ static void test_go_refuses_uretprobe(void **state)
 	char err[1024] = "";
 	struct observer *o;
 
-	REQUIRE_BPF();
 	cfg.return_mode = RETURN_URETPROBE;
 	o = observer_start(&cfg, err, sizeof(err));
 	if (o)
@@ -325,7 +319,6 @@ static void test_go_unknown_version(void **state)
 	char *bi, *v;
 	int fd;
 
-	REQUIRE_BPF();
 	f = fopen(worker_path(go_1_22), "rb");
 	assert_non_null(f);
 	n = fread(bytes, 1, sizeof(bytes), f);
@@ -368,6 +361,6 @@ int main(void)
 	};
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("Go workers (goroutines, Go 1.19 and 1.22)", tests,
-					   NULL, NULL);
+	return bpf_run_group_tests_name("Go workers (goroutines, Go 1.19 and 1.22)",
+					tests, NULL, NULL, NULL);
 }

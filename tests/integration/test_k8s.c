@@ -183,7 +183,6 @@ static void test_series_per_container(void **state)
 	struct worker_proc *in_pod, *outside;
 
 	(void)state;
-	REQUIRE_BPF();
 	make_pod();
 	start_collector(args, "attached");
 	in_pod = worker_start(wargv);
@@ -279,7 +278,6 @@ static void test_pod_churn(void **state)
 	int seq = 1;
 
 	(void)state;
-	REQUIRE_BPF();
 	pin_remove(CHURN_PIN_DIR);
 	make_pod();
 	start_collector(args, "attached");
@@ -489,7 +487,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_pod_churn, churn_teardown),
 		cmocka_unit_test_teardown(test_python_series_per_container, python_teardown),
 	};
+	static const CMUnitTestFunction bpf_free[] = { test_python_series_per_container, NULL };
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("k8s attributes from cgroups", tests, NULL, NULL);
+	return bpf_run_group_tests_name("k8s attributes from cgroups", tests, bpf_free, NULL, NULL);
 }

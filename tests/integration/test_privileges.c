@@ -118,7 +118,6 @@ static void test_documented_set_is_enough(void **state)
 	struct worker_proc *w;
 
 	(void)state;
-	REQUIRE_BPF();
 	inflight_start_argv(&run, argv, NULL);
 	inflight_wait_stderr(&run, "attached");
 	w = worker_start(wargv);
@@ -135,7 +134,6 @@ static void test_documented_set_is_enough(void **state)
 static void test_missing_capability_named(void **state)
 {
 	(void)state;
-	REQUIRE_BPF();
 	assert_int_equal(top_as_nobody("+bpf,+perfmon", &run), 2);
 	assert_non_null(strstr(run.err, "CAP_SYS_ADMIN"));
 	assert_int_equal(top_as_nobody("+perfmon", &run), 2);
@@ -163,7 +161,6 @@ static void test_unreadable_proc(void **state)
 	int status;
 
 	(void)state;
-	REQUIRE_BPF();
 	w = worker_start(wargv);
 	/* it answered: it runs the worker, as root */
 	worker_send(w, "burst x 1");
@@ -193,7 +190,6 @@ static void test_run_drops_everything(void **state)
 			 "+0(%di):string", "--interval", "100ms", NULL };
 
 	(void)state;
-	REQUIRE_BPF();
 	inflight_start(&run, args, NULL);
 	inflight_wait_stderr(&run, "attached");
 	expect_nobody_still_counting("dropped", 2);
@@ -313,7 +309,6 @@ static void test_every_thread_dropped(void **state)
 			      "--chain-name", "x", "--interval", "100ms", NULL };
 
 	(void)state;
-	REQUIRE_BPF();
 	/* main, exporter, and the HTTP thread serving health and Prometheus */
 	snprintf(health, sizeof(health), "127.0.0.1:%d", free_port());
 	snprintf(prom, sizeof(prom), "127.0.0.1:%d", free_port());
@@ -347,7 +342,6 @@ static void test_daemonset_set(void **state)
 			 "--chain", "+0(%di):string", "--interval", "100ms", NULL };
 
 	(void)state;
-	REQUIRE_BPF();
 	pin_remove(PIN_DIR);
 	inflight_start_argv(&run, argv, NULL);
 	inflight_wait_stderr(&run, "attached");
@@ -394,7 +388,6 @@ static void test_discovery_pins_after_drop(void **state)
 	struct worker_proc *w;
 
 	(void)state;
-	REQUIRE_BPF();
 	assert_non_null(mkdtemp(dir));
 	snprintf(worker, sizeof(worker), "%s/%s", dir, DISC_WORKER);
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0755 '%s'", worker_path("native_worker"),
@@ -450,5 +443,5 @@ int main(void)
 	};
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("least privilege", tests, NULL, NULL);
+	return bpf_run_group_tests_name("least privilege", tests, NULL, NULL, NULL);
 }

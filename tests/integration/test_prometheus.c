@@ -74,7 +74,6 @@ static void test_prometheus_scrapes_parked_calls(void **state)
 	struct worker_proc *w;
 
 	(void)state;
-	REQUIRE_BPF();
 	if (!prometheus_available())
 		skip();
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
@@ -136,7 +135,6 @@ static void test_prometheus_with_otlp(void **state)
 	uint64_t t;
 
 	(void)state;
-	REQUIRE_BPF();
 	if (!prometheus_available())
 		skip();
 	receiver_start(&rx, 0);
@@ -355,7 +353,6 @@ static void test_health_and_metrics_one_port(void **state)
 	char addr[32];
 
 	(void)state;
-	REQUIRE_BPF();
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
 	w = worker_start(wargv);
 	start_both(addr, env);
@@ -416,7 +413,6 @@ static void test_metrics_with_idle_connections(void **state)
 	char addr[32];
 
 	(void)state;
-	REQUIRE_BPF();
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
 	w = worker_start(wargv);
 	start_run(addr, env);
@@ -523,7 +519,6 @@ static void test_metrics_slow_reader_one_port(void **state)
 	char addr[32];
 
 	(void)state;
-	REQUIRE_BPF();
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
 	w = worker_start(wargv);
 	start_both(addr, env);
@@ -611,8 +606,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_metrics_slow_reader_one_port, teardown),
 		cmocka_unit_test_teardown(test_prometheus_address_errors, teardown),
 	};
+	static const CMUnitTestFunction bpf_free[] = { test_prometheus_address_errors, NULL };
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("prometheus: scraped by a real Prometheus", tests, NULL,
-					   NULL);
+	return bpf_run_group_tests_name("prometheus: scraped by a real Prometheus",
+					tests, bpf_free, NULL, NULL);
 }

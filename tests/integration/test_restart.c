@@ -43,6 +43,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Nothing pinned before the test: what an earlier, killed run may have left is gone. */
+static int unpinned(void **state)
+{
+	(void)state;
+	pin_remove(PIN_DIR);
+	return 0;
+}
+
 static struct worker_proc *start_worker(void)
 {
 	char *argv[] = { (char *)worker_path("native_worker"), NULL };
@@ -58,8 +66,6 @@ static void test_reuse_pinned(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
-	pin_remove(PIN_DIR);
 	cfg.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
 	assert_false(observer_info(o)->reused);
@@ -93,8 +99,6 @@ static void test_replace_incompatible(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
-	pin_remove(PIN_DIR);
 	cfg.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
 	w = start_worker();
@@ -122,7 +126,6 @@ static void test_pin_dir_not_bpffs(void **state)
 	int status;
 
 	(void)state;
-	REQUIRE_BPF();
 	inflight_start(&run, args, NULL);
 	status = inflight_stop(&run, 0);
 	assert_int_equal(WEXITSTATUS(status), 2);
@@ -175,7 +178,6 @@ static void test_bpffs_not_mounted(void **state)
 	int seq = 1, status;
 
 	(void)state;
-	REQUIRE_BPF();
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
 		 recv.port);
@@ -215,8 +217,6 @@ static void test_sigkill_restart(void **state)
 	int seq = 1, status;
 
 	(void)state;
-	REQUIRE_BPF();
-	pin_remove(PIN_DIR);
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
 		 recv.port);
@@ -289,8 +289,6 @@ static void test_upgrade(void **state)
 	int seq = 1;
 
 	(void)state;
-	REQUIRE_BPF();
-	pin_remove(PIN_DIR);
 	receiver_start(&recv, 0);
 	snprintf(endpoint, sizeof(endpoint), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d",
 		 recv.port);
@@ -343,15 +341,17 @@ static void test_upgrade(void **state)
 int main(void)
 {
 #define T(t) cmocka_unit_test_teardown(t, teardown)
+/* the tests that pin, from an empty pin directory */
+#define P(t) cmocka_unit_test_setup_teardown(t, unpinned, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_reuse_pinned),
-		T(test_replace_incompatible),
+		P(test_reuse_pinned),
+		P(test_replace_incompatible),
 		T(test_pin_dir_not_bpffs),
-		T(test_sigkill_restart),
+		P(test_sigkill_restart),
 		T(test_bpffs_not_mounted),
-		T(test_upgrade),
+		P(test_upgrade),
 	};
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("restarts: pinned probes and counts", tests, NULL, NULL);
+	return bpf_run_group_tests_name("restarts: pinned probes and counts", tests, NULL, NULL, NULL);
 }

@@ -49,7 +49,6 @@ static void test_pid_filter(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	mine = start("native_worker");
 	other = start("native_worker");
 	/* the worker's image is running once it answers */
@@ -85,7 +84,6 @@ static void test_mount_namespace(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	assert_non_null(mkdtemp(dir));
 	snprintf(script, sizeof(script),
 		 "mount -t tmpfs tmpfs %s && cp %s %s/private_worker && exec %s/private_worker",
@@ -124,7 +122,6 @@ static void test_shared_library(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	o = test_observe(&cfg);
 	w = start("native_worker_shared");
 	worker_send(w, "park lib 2");
@@ -147,7 +144,6 @@ static void test_pid_finds_library(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	w = start("native_worker_shared");
 	worker_send(w, "burst warmup 1");
 	worker_expect(w, "B");
@@ -178,7 +174,6 @@ static void test_pid_library_name_moved(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	assert_non_null(mkdtemp(dir));
 	snprintf(exe, sizeof(exe), "%s/native_worker_shared", dir);
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' '%s/' && cp '%s' '%s/copy.so'",
@@ -216,7 +211,6 @@ static void test_usdt(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	cfg.func = NULL;
 	cfg.usdt = "inflight_test:handle_entry,inflight_test:handle_return";
 	cfg.fetch = &f;
@@ -246,7 +240,6 @@ static void test_cxx_throw(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	cfg.func = "cxx_handle";
 	o = test_observe(&cfg);
 	assert_int_equal(observer_info(o)->mode, RETURN_INSN);
@@ -287,7 +280,6 @@ static void test_cxx_uretprobe_kills(void **state)
 	int status;
 
 	(void)state;
-	REQUIRE_BPF();
 	cfg.func = "cxx_handle";
 	o = test_observe(&cfg);
 	w = start("cxx_worker");
@@ -312,7 +304,6 @@ static void test_chain_cap(void **state)
 	int named = 0, overflow = 0;
 
 	(void)state;
-	REQUIRE_BPF();
 	cfg.max_chains = 3;
 	o = test_observe(&cfg);
 	w = start("native_worker");
@@ -355,7 +346,6 @@ static void test_chain_ids_no_wrap(void **state)
 	volatile __u32 *next_id;
 
 	(void)state;
-	REQUIRE_BPF();
 	cfg.max_chains = 3;
 	o = test_observe(&cfg);
 	w = start("native_worker");
@@ -419,7 +409,6 @@ static void test_binary_replaced(void **state)
 	enum return_mode modes[] = { RETURN_URETPROBE, RETURN_INSN };
 
 	(void)state;
-	REQUIRE_BPF();
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/worker", dir);
 	for (int m = 0; m < 2; m++) {
@@ -478,7 +467,6 @@ static void test_numeric_chain(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	cfg.fetch = &f;
 	o = test_observe(&cfg);
 	w = start("native_worker");
@@ -500,7 +488,6 @@ static void test_constant_chain(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	cfg.fetch = NULL;
 	cfg.chain_name = "jobs";
 	o = test_observe(&cfg);
@@ -525,7 +512,6 @@ static void test_unreadable_chain(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	cfg.fetch = &f;
 	o = test_observe(&cfg);
 	w = start("native_worker");
@@ -547,7 +533,6 @@ static void test_names_sanitised(void **state)
 	struct observer *o;
 
 	(void)state;
-	REQUIRE_BPF();
 	memset(longname, 'n', 100);
 	longname[100] = '\0';
 	o = test_observe(&cfg);
@@ -587,5 +572,5 @@ int main(void)
 	};
 
 	apply_test_filter();
-	return cmocka_run_group_tests_name("targets and chains", tests, NULL, NULL);
+	return bpf_run_group_tests_name("targets and chains", tests, NULL, NULL, NULL);
 }

@@ -10,17 +10,25 @@
 const char *argp_program_version = "inflight " INFLIGHT_VERSION;
 const char *argp_program_bug_address = NULL;
 
-static const char usage[] =
+/* in the order 'inflight --help' lists them and the unknown-command error names them */
+static const struct command commands[] = {
+	{ "run", cmd_run, "the collector: export over OTLP, for Prometheus or to the console" },
+	{ "top", cmd_top, "live per-chain table (--once, --json for scripts)" },
+	{ "list", cmd_list, "functions and USDT probes a binary or process offers" },
+	{ "detach", cmd_detach, "remove the probes and counts `run` pinned for its successor" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char usage_head[] =
 	"Usage: inflight COMMAND [OPTION...]\n"
 	"\n"
 	"Counts, per chain, the calls of a worker's handle function that are in\n"
 	"flight right now, from outside the worker (eBPF uprobes).\n"
 	"\n"
-	"Commands:\n"
-	"  run    the collector: export over OTLP, for Prometheus or to the console\n"
-	"  top    live per-chain table (--once, --json for scripts)\n"
-	"  list   functions and USDT probes a binary or process offers\n"
-	"  detach remove the probes and counts `run` pinned for its successor\n"
+	"Commands:\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Examples:\n"
 	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 \\\n"
@@ -30,39 +38,77 @@ static const char usage[] =
 	"\n"
 	"'inflight COMMAND --help' for a command's options; 'inflight --version'.\n";
 
+/* The usage, its command list from the table, summaries aligned one past the longest name. */
+static void print_usage(FILE *f)
+{
+	int width = 0;
+
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		int len = (int)strlen(commands[i].name);
+
+		if (len > width)
+			width = len;
+	}
+	fputs(usage_head, f);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-*s %s\n", width, commands[i].name, commands[i].summary);
+	fputs(usage_tail, f);
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* "run, top, list, detach": the names the unknown-command error offers. */
+static void command_names(char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < N_COMMANDS && len < size; i++) {
+		int n = snprintf(out + len, size - len, "%s%s", i ? ", " : "", commands[i].name);
+
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
+	const char *name = argc > 1 ? argv[1] : NULL;
+	const struct command *cmd;
+	/*
+	 * static: argv[0] may be read after main's frame is gone (an atexit
+	 * handler, a thread still running at exit)
+	 */
+	static char prog[64];
+	char names[128];
 
 	/* a usage error exits 2, like every other bad input */
 	argp_err_exit_status = EXIT_USAGE;
 	log_route_libbpf();
 
-	if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-		fputs(usage, cmd ? stdout : stderr);
-		return cmd ? 0 : EXIT_USAGE;
+	if (!name || !strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		print_usage(name ? stdout : stderr);
+		return name ? 0 : EXIT_USAGE;
 	}
-	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
 		printf("%s\n", argp_program_version);
 		return 0;
 	}
+	cmd = find_command(name);
+	if (!cmd) {
+		command_names(names, sizeof(names));
+		log_error("unknown command '%s' (expected: %s; see inflight --help)", name, names);
+		return EXIT_USAGE;
+	}
 	/* argv[0] becomes "inflight top" in argp's messages */
-	if (!strcmp(cmd, "top")) {
-		argv[1] = "inflight top";
-		return cmd_top(argc - 1, argv + 1);
-	}
-	if (!strcmp(cmd, "run")) {
-		argv[1] = "inflight run";
-		return cmd_run(argc - 1, argv + 1);
-	}
-	if (!strcmp(cmd, "detach")) {
-		argv[1] = "inflight detach";
-		return cmd_detach(argc - 1, argv + 1);
-	}
-	if (!strcmp(cmd, "list")) {
-		argv[1] = "inflight list";
-		return cmd_list(argc - 1, argv + 1);
-	}
-	log_error("unknown command '%s' (expected: run, top, list, detach; see inflight --help)", cmd);
-	return EXIT_USAGE;
+	snprintf(prog, sizeof(prog), "inflight %s", cmd->name);
+	argv[1] = prog;
+	return cmd->fn(argc - 1, argv + 1);
 }
