@@ -555,9 +555,9 @@ static uint64_t expect_maps_zero(uint64_t *released_catch, uint64_t *released_ex
 	uint64_t entered = 0;
 
 	assert_int_equal(fetch_spec_parse(WORKER_CHAIN_SPEC, false, &fetch, &ferr), 0);
-	cfg.fetch = &fetch;
-	cfg.func = FUNC;
-	cfg.pin_dir = PIN_DIR;
+	cfg.target.fetch = &fetch;
+	cfg.target.func = FUNC;
+	cfg.target.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
 	if (!observer_info(o)->reused)
 		fail_msg("the pinned state in %s was not picked up", PIN_DIR);

@@ -398,7 +398,7 @@ static void park_variant(enum return_mode mode, const char *func, int variant,
 	struct worker_proc *w;
 	struct observer *o;
 
-	cfg.func = func;
+	cfg.target.func = func;
 	o = test_observe(&cfg);
 	w = start_native();
 	worker_send(w, "park v%d 2 %d", variant, variant);

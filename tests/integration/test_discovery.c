@@ -79,10 +79,10 @@ static struct observer_config disc_config(const char *exe, const char *cmdline)
 {
 	struct observer_config cfg = test_config(NULL, RETURN_AUTO);
 
-	cfg.binary = NULL;
-	cfg.match_exe = exe;
-	cfg.match_cmdline = cmdline;
-	cfg.rescan_ms = NEVER_RESCAN; /* found at exec, or by an explicit rescan */
+	cfg.target.binary = NULL;
+	cfg.target.match_exe = exe;
+	cfg.target.match_cmdline = cmdline;
+	cfg.target.rescan_ms = NEVER_RESCAN; /* found at exec, or by an explicit rescan */
 	return cfg;
 }
 
@@ -353,7 +353,7 @@ static void test_pinned_restart(void **state)
 
 	(void)state;
 	pin_remove(PIN_DIR);
-	cfg.pin_dir = PIN_DIR;
+	cfg.target.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
 	w = start_answered(argv);
 	observer_poll(o);

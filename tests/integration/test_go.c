@@ -40,10 +40,10 @@ static struct observer_config go_config(void **state)
 	struct fetch_spec_error err;
 
 	assert_int_equal(fetch_spec_parse("%ax:gostring", false, &go_fetch, &err), 0);
-	c.binary = worker_path(worker_of(state));
-	c.func = "main.handle";
-	c.fetch = &go_fetch;
-	c.return_mode = RETURN_AUTO;
+	c.target.binary = worker_path(worker_of(state));
+	c.target.func = "main.handle";
+	c.target.fetch = &go_fetch;
+	c.target.return_mode = RETURN_AUTO;
 	return c;
 }
 
@@ -294,7 +294,7 @@ static void test_go_refuses_uretprobe(void **state)
 	char err[1024] = "";
 	struct observer *o;
 
-	cfg.return_mode = RETURN_URETPROBE;
+	cfg.target.return_mode = RETURN_URETPROBE;
 	o = observer_start(&cfg, err, sizeof(err));
 	if (o)
 		observer_stop(o);
@@ -334,7 +334,7 @@ static void test_go_unknown_version(void **state)
 	assert_int_equal(write(fd, bytes, n), (ssize_t)n);
 	close(fd);
 
-	cfg.binary = path;
+	cfg.target.binary = path;
 	o = observer_start(&cfg, err, sizeof(err));
 	unlink(path);
 	if (o)

@@ -465,7 +465,7 @@ static void test_discovered_in_namespace(void **state)
 	if (access("/usr/bin/python3.11", X_OK))
 		fail_msg("/usr/bin/python3.11: %s (Debian 12's python3 provides it)", strerror(errno));
 	cfg.python = true;
-	cfg.match_cmdline = "^/mnt/py tests/python/conserver_standin\\.py";
+	cfg.target.match_cmdline = "^/mnt/py tests/python/conserver_standin\\.py";
 	obs = observer_start(&cfg, err, sizeof(err));
 	if (!obs)
 		fail_msg("observer_start: %s", err);

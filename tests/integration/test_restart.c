@@ -66,7 +66,7 @@ static void test_reuse_pinned(void **state)
 	struct observer *o;
 
 	(void)state;
-	cfg.pin_dir = PIN_DIR;
+	cfg.target.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
 	assert_false(observer_info(o)->reused);
 	w = start_worker();
@@ -99,7 +99,7 @@ static void test_replace_incompatible(void **state)
 	struct observer *o;
 
 	(void)state;
-	cfg.pin_dir = PIN_DIR;
+	cfg.target.pin_dir = PIN_DIR;
 	o = test_observe(&cfg);
 	w = start_worker();
 	worker_send(w, "park old 1");
@@ -107,7 +107,7 @@ static void test_replace_incompatible(void **state)
 	expect_chain(o, "old", 1, 1, 0);
 	test_unobserve(o);
 	/* a different chain cap: the same directory, another identity */
-	cfg.max_chains = 7;
+	cfg.target.max_chains = 7;
 	o = test_observe(&cfg);
 	assert_false(observer_info(o)->reused);
 	expect_no_chain(o, "old");

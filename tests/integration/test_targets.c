@@ -54,7 +54,7 @@ static void test_pid_filter(void **state)
 	/* the worker's image is running once it answers */
 	worker_send(mine, "burst warmup 1");
 	worker_expect(mine, "B");
-	cfg.pid = mine->pid;
+	cfg.target.pid = mine->pid;
 	o = test_observe(&cfg);
 	assert_non_null(strstr(observer_info(o)->binary, "/root/"));
 
@@ -100,7 +100,7 @@ static void test_mount_namespace(void **state)
 	snprintf(hidden, sizeof(hidden), "%s/private_worker", dir);
 	assert_int_not_equal(access(hidden, F_OK), 0);
 
-	cfg.pid = w->pid;
+	cfg.target.pid = w->pid;
 	o = test_observe(&cfg);
 	assert_non_null(strstr(observer_info(o)->binary, "/private_worker"));
 	worker_send(w, "park isolated 3");
@@ -147,7 +147,7 @@ static void test_pid_finds_library(void **state)
 	w = start("native_worker_shared");
 	worker_send(w, "burst warmup 1");
 	worker_expect(w, "B");
-	cfg.pid = w->pid;
+	cfg.target.pid = w->pid;
 	o = test_observe(&cfg);
 	assert_non_null(strstr(observer_info(o)->binary, "libworker_handler.so"));
 	worker_send(w, "park found 1");
@@ -187,7 +187,7 @@ static void test_pid_library_name_moved(void **state)
 		 (int)w->pid, dir, dir);
 	assert_int_equal(system(cmd), 0);
 
-	cfg.pid = w->pid;
+	cfg.target.pid = w->pid;
 	o = test_observe(&cfg);
 	assert_non_null(strstr(observer_info(o)->binary, "libworker_handler.so"));
 	worker_send(w, "park moved 2");
@@ -211,9 +211,9 @@ static void test_usdt(void **state)
 	struct observer *o;
 
 	(void)state;
-	cfg.func = NULL;
-	cfg.usdt = "inflight_test:handle_entry,inflight_test:handle_return";
-	cfg.fetch = &f;
+	cfg.target.func = NULL;
+	cfg.target.usdt = "inflight_test:handle_entry,inflight_test:handle_return";
+	cfg.target.fetch = &f;
 	o = test_observe(&cfg);
 	w = start("native_worker");
 	worker_send(w, "park marked 2");
@@ -240,7 +240,7 @@ static void test_cxx_throw(void **state)
 	struct observer *o;
 
 	(void)state;
-	cfg.func = "cxx_handle";
+	cfg.target.func = "cxx_handle";
 	o = test_observe(&cfg);
 	assert_int_equal(observer_info(o)->mode, RETURN_INSN);
 	assert_true(observer_info(o)->catch_probe);
@@ -280,7 +280,7 @@ static void test_cxx_uretprobe_kills(void **state)
 	int status;
 
 	(void)state;
-	cfg.func = "cxx_handle";
+	cfg.target.func = "cxx_handle";
 	o = test_observe(&cfg);
 	w = start("cxx_worker");
 	worker_send(w, "throw doomed 1");
@@ -304,7 +304,7 @@ static void test_chain_cap(void **state)
 	int named = 0, overflow = 0;
 
 	(void)state;
-	cfg.max_chains = 3;
+	cfg.target.max_chains = 3;
 	o = test_observe(&cfg);
 	w = start("native_worker");
 	for (int i = 1; i <= 5; i++)
@@ -346,7 +346,7 @@ static void test_chain_ids_no_wrap(void **state)
 	volatile __u32 *next_id;
 
 	(void)state;
-	cfg.max_chains = 3;
+	cfg.target.max_chains = 3;
 	o = test_observe(&cfg);
 	w = start("native_worker");
 	worker_send(w, "park parked 1");
@@ -467,7 +467,7 @@ static void test_numeric_chain(void **state)
 	struct observer *o;
 
 	(void)state;
-	cfg.fetch = &f;
+	cfg.target.fetch = &f;
 	o = test_observe(&cfg);
 	w = start("native_worker");
 	worker_send(w, "recurse ignored 3");
@@ -488,8 +488,8 @@ static void test_constant_chain(void **state)
 	struct observer *o;
 
 	(void)state;
-	cfg.fetch = NULL;
-	cfg.chain_name = "jobs";
+	cfg.target.fetch = NULL;
+	cfg.target.chain_name = "jobs";
 	o = test_observe(&cfg);
 	w = start("native_worker");
 	worker_send(w, "park a 2");
@@ -512,7 +512,7 @@ static void test_unreadable_chain(void **state)
 	struct observer *o;
 
 	(void)state;
-	cfg.fetch = &f;
+	cfg.target.fetch = &f;
 	o = test_observe(&cfg);
 	w = start("native_worker");
 	worker_send(w, "park x 2");

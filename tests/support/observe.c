@@ -21,10 +21,10 @@ struct observer_config test_config(const char *binary, enum return_mode mode)
 	worker_fetch.reg = INFLIGHT_REG_DI;
 	worker_fetch.type = INFLIGHT_T_STRING;
 	worker_fetch.nderef = 1;
-	c.binary = binary;
-	c.func = "worker_handle";
-	c.fetch = &worker_fetch;
-	c.return_mode = mode;
+	c.target.binary = binary;
+	c.target.func = "worker_handle";
+	c.target.fetch = &worker_fetch;
+	c.target.return_mode = mode;
 	return c;
 }
 

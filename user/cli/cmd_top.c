@@ -151,10 +151,10 @@ int cmd_top(int argc, char **argv)
 		else
 			shown_lines = render_table(stdout, &snap, observer_info(o), tty, shown_lines);
 		/* an empty table forever would look like an idle worker */
-		if (a.target.cfg.pid && pid_exited(a.target.cfg.pid)) {
+		if (a.target.cfg.target.pid && pid_exited(a.target.cfg.target.pid)) {
 			fflush(stdout);
 			log_error("--pid %d: the process has exited; nothing more to show",
-				  (int)a.target.cfg.pid);
+				  (int)a.target.cfg.target.pid);
 			rc = EXIT_USAGE;
 			break;
 		}

@@ -47,25 +47,6 @@ struct observer {
 	} u;
 };
 
-static void spec_of(const struct observer_config *cfg, struct target_spec *s)
-{
-	*s = (struct target_spec){
-		.binary = cfg->binary,
-		.pid = cfg->pid,
-		.func = cfg->func,
-		.usdt = cfg->usdt,
-		.fetch = cfg->fetch,
-		.chain_name = cfg->chain_name,
-		.return_mode = cfg->return_mode,
-		.max_chains = cfg->max_chains,
-		.match_exe = cfg->match_exe,
-		.match_cmdline = cfg->match_cmdline,
-		.rescan_ms = cfg->rescan_ms,
-		.by_cgroup = cfg->by_cgroup,
-		.pin_dir = cfg->pin_dir,
-	};
-}
-
 /* Native backends: series of ids whose cgroup is gone and that hold no frame. */
 static size_t native_retire(struct observer *o, const struct snapshot *s,
 			    bool (*gone)(void *ctx, uint64_t cgroup), void *ctx, uint32_t *ids,
@@ -248,10 +229,10 @@ static int start_python(struct observer *o, const struct observer_config *cfg, c
 {
 	struct py_observer_config pc = {
 		.pids = cfg->pids, .npids = cfg->npids, .exe_pattern = cfg->python_exe,
-		.match_exe = cfg->match_exe, .match_cmdline = cfg->match_cmdline,
+		.match_exe = cfg->target.match_exe, .match_cmdline = cfg->target.match_cmdline,
 		.func = cfg->py_func, .file = cfg->py_file, .chain = cfg->py_chain,
-		.max_chains = cfg->max_chains,
-		.cgroup_key = cfg->by_cgroup ? cfg->cgroup_key : NULL,
+		.max_chains = cfg->target.max_chains,
+		.cgroup_key = cfg->target.by_cgroup ? cfg->cgroup_key : NULL,
 		.cgroup_ctx = cfg->cgroup_ctx,
 	};
 
@@ -260,8 +241,8 @@ static int start_python(struct observer *o, const struct observer_config *cfg, c
 		return -1;
 	snprintf(o->info.binary, sizeof(o->info.binary), "python:%s",
 		 cfg->python_exe ? cfg->python_exe
-		 : cfg->match_exe ? cfg->match_exe
-		 : cfg->match_cmdline ? cfg->match_cmdline : "pid");
+		 : cfg->target.match_exe ? cfg->target.match_exe
+		 : cfg->target.match_cmdline ? cfg->target.match_cmdline : "pid");
 	snprintf(o->info.what, sizeof(o->info.what), "%s(%s)",
 		 cfg->py_func ? cfg->py_func : PY_DEFAULT_FUNC,
 		 cfg->py_chain ? cfg->py_chain : PY_DEFAULT_CHAIN);
@@ -273,25 +254,23 @@ static int start_python(struct observer *o, const struct observer_config *cfg, c
 struct observer *observer_start(const struct observer_config *cfg, char *err, size_t errlen)
 {
 	struct observer *o = calloc(1, sizeof(*o));
-	struct target_spec spec;
 
 	if (!o) {
 		errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
-	spec_of(cfg, &spec);
 	if (cfg->python) {
 		o->ops = &py_ops;
 		if (start_python(o, cfg, err, errlen))
 			goto fail;
-	} else if (cfg->match_exe || cfg->match_cmdline) {
+	} else if (cfg->target.match_exe || cfg->target.match_cmdline) {
 		o->ops = &disc_ops;
-		o->u.disc = discovery_start(&spec, &o->info, err, errlen);
+		o->u.disc = discovery_start(&cfg->target, &o->info, err, errlen);
 		if (!o->u.disc)
 			goto fail;
 	} else {
 		o->ops = &named_ops;
-		o->u.named = named_target_start(&spec, &o->info, err, errlen);
+		o->u.named = named_target_start(&cfg->target, &o->info, err, errlen);
 		if (!o->u.named)
 			goto fail;
 	}
@@ -389,10 +368,7 @@ int observer_pin_dirfd(const struct observer *o)
 
 void observer_default_pin_dir(const struct observer_config *cfg, char *out, size_t size)
 {
-	struct target_spec spec;
-
-	spec_of(cfg, &spec);
-	pin_default_dir(&spec, out, size);
+	pin_default_dir(&cfg->target, out, size);
 }
 
 int observers_wait_tick(struct observer *const *o, size_t n, struct ticker *t)

@@ -18,38 +18,28 @@
 #include "probe/target_spec.h"
 
 struct observer_config {
-	const char *binary;   /* --binary: path or library name */
-	pid_t pid;            /* --pid: 0 for every process mapping the binary */
-	const char *func;     /* --func: symbol of the handle function */
-	const char *usdt;     /* --usdt "PROVIDER:ENTRY,PROVIDER:RETURN" */
-	/* the chain: a parsed fetch spec, or a constant name */
-	const struct inflight_fetch *fetch;
-	const char *chain_name;
-	enum return_mode return_mode;
-	unsigned max_chains;
+	/*
+	 * What the options name: a file and function or USDT pair, or the
+	 * processes discovery matches (also which processes --python reads,
+	 * its chain cap, by_cgroup, and where to pin).
+	 */
+	struct target_spec target;
 	/* CPython workers: frames are read instead of probes attached */
 	bool python;
 	const pid_t *pids;       /* --pid, repeatable with --python */
 	size_t npids;
 	const char *python_exe;  /* --python-exe PATTERN */
 	const char *py_func, *py_file, *py_chain;
-	/* discovery: the workers are the processes matching these */
-	const char *match_exe;     /* --match-exe GLOB */
-	const char *match_cmdline; /* --match-cmdline REGEX */
-	unsigned rescan_ms;        /* --rescan: full /proc scans (0: default) */
 	/*
-	 * A series per chain and cgroup, for k8s attributes. Native targets
-	 * key series by cgroup id; CPython targets by `cgroup_key` of the
-	 * process's cgroup path (required with by_cgroup and python).
+	 * With target.by_cgroup, a series per chain and cgroup, for k8s
+	 * attributes: native targets key series by cgroup id; CPython targets
+	 * by `cgroup_key` of the process's cgroup path (required then).
 	 */
-	bool by_cgroup;
 	uint64_t (*cgroup_key)(void *ctx, const char *path);
 	void *cgroup_ctx;
-	/* bpffs directory to pin the maps and probes in, NULL for none */
-	const char *pin_dir;
 };
 
-/* What was attached, for the operator (probe/target_spec.h). */
+/* What was attached: struct target_info (probe/target_spec.h). */
 struct observer;
 
 /*

@@ -104,7 +104,7 @@ static void retire_gone(struct collector *c)
 		uint32_t ids[256];
 		size_t n;
 
-		if (!t->opt->cfg.by_cgroup)
+		if (!t->opt->cfg.target.by_cgroup)
 			continue;
 		n = observer_retire_gone(t->obs, &t->snap, k8s_cgroup_gone, c->k8s, ids, 256);
 		for (size_t k = 0; k < n; k++) {
@@ -328,7 +328,7 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 	for (size_t i = 0; i < c.targets.n; i++) {
 		struct run_target *t = &c.targets.v[i];
 
-		if (!t->opt->cfg.by_cgroup)
+		if (!t->opt->cfg.target.by_cgroup)
 			continue;
 		t->series.extra = series_k8s_attrs;
 		t->series.extra_ctx = c.k8s;

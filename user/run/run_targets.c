@@ -145,7 +145,7 @@ static void stop_all(struct run_targets *rt)
 		observer_stop(t->obs);
 		t->obs = NULL;
 		if (t->created_pins)
-			pin_remove(t->opt->cfg.pin_dir);
+			pin_remove(t->opt->cfg.target.pin_dir);
 		t->created_pins = false;
 	}
 }
@@ -173,7 +173,7 @@ int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_
 		const struct target_info *info;
 
 		/* the file's k8s-attributes, else the flag */
-		cfg->by_cgroup = (t->k8s ? t->k8s > 0 : k8s) && meta;
+		cfg->target.by_cgroup = (t->k8s ? t->k8s > 0 : k8s) && meta;
 		/* CPython processes are read from userspace: keyed by cgroup path */
 		cfg->cgroup_key = cgroup_path_key;
 		cfg->cgroup_ctx = meta;
@@ -184,7 +184,7 @@ int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_
 				observer_default_pin_dir(cfg, t->pin_buf, sizeof(t->pin_buf));
 				t->pin_dir = t->pin_buf;
 			}
-			cfg->pin_dir = t->pin_dir;
+			cfg->target.pin_dir = t->pin_dir;
 		}
 		t->obs = observer_start(cfg, err, sizeof(err));
 		if (!t->obs) {
@@ -206,7 +206,7 @@ uint64_t run_targets_caps_to_keep(const struct run_targets *rt)
 
 	for (size_t i = 0; i < rt->n; i++) {
 		const struct observer_config *cfg = &rt->v[i].opt->cfg;
-		bool discovery = cfg->match_exe || cfg->match_cmdline;
+		bool discovery = cfg->target.match_exe || cfg->target.match_cmdline;
 
 		/*
 		 * CPython targets read process memory at every reading; discovery

@@ -77,7 +77,7 @@ static int set_option(struct target_options *t, int key, const char *arg, const 
 
 	switch (key) {
 	case 'b':
-		t->cfg.binary = arg;
+		t->cfg.target.binary = arg;
 		break;
 	case 'p':
 		if (parse_u32(arg, 1, 0x3fffffff, &v))
@@ -85,7 +85,7 @@ static int set_option(struct target_options *t, int key, const char *arg, const 
 		if (t->cfg.npids == MAX_PIDS)
 			BAD("at most " "64" " processes");
 		t->pids[t->cfg.npids++] = (pid_t)v;
-		t->cfg.pid = t->pids[0];
+		t->cfg.target.pid = t->pids[0];
 		break;
 	case OPT_PYTHON:
 		if (!flag && strcmp(arg, "true") && strcmp(arg, "false"))
@@ -109,44 +109,44 @@ static int set_option(struct target_options *t, int key, const char *arg, const 
 	case 'f':
 		if (!*arg)
 			BAD("a symbol name");
-		t->cfg.func = arg;
+		t->cfg.target.func = arg;
 		break;
 	case 'u':
-		t->cfg.usdt = arg;
+		t->cfg.target.usdt = arg;
 		break;
 	case 'c':
 		t->chain_spec = arg;
 		break;
 	case 'n':
-		t->cfg.chain_name = arg;
+		t->cfg.target.chain_name = arg;
 		break;
 	case OPT_RETURN:
 		m = return_mode_parse(arg);
 		if (m < 0)
 			BAD("auto, uretprobe or insn");
-		t->cfg.return_mode = (enum return_mode)m;
+		t->cfg.target.return_mode = (enum return_mode)m;
 		break;
 	case OPT_MAX_CHAINS:
 		if (parse_u32(arg, 1, 1u << 20, &v))
 			BAD("a number from 1 to 1048576");
-		t->cfg.max_chains = v;
+		t->cfg.target.max_chains = v;
 		break;
 	case OPT_MATCH_EXE:
 		if (!*arg)
 			BAD("a glob, e.g. '*/worker'");
-		t->cfg.match_exe = arg;
+		t->cfg.target.match_exe = arg;
 		break;
 	case OPT_MATCH_CMDLINE:
 		if (!*arg)
 			BAD("a regular expression");
-		t->cfg.match_cmdline = arg;
+		t->cfg.target.match_cmdline = arg;
 		break;
 	case OPT_RESCAN: {
 		uint64_t ms;
 
 		if (parse_duration_ms(arg, &ms) || ms < 100 || ms > 3600000)
 			BAD("a duration from 100ms to 1h, e.g. 5s");
-		t->cfg.rescan_ms = (unsigned)ms;
+		t->cfg.target.rescan_ms = (unsigned)ms;
 		break;
 	}
 	case OPT_LOG_LEVEL:
@@ -351,22 +351,22 @@ int target_options_finish(struct target_options *t)
 	t->cfg.pids = t->pids;
 	if (t->cfg.python_exe)
 		t->cfg.python = true;
-	if ((t->cfg.match_exe || t->cfg.match_cmdline) &&
-	    (t->cfg.binary || t->cfg.npids || t->cfg.python_exe)) {
+	if ((t->cfg.target.match_exe || t->cfg.target.match_cmdline) &&
+	    (t->cfg.target.binary || t->cfg.npids || t->cfg.python_exe)) {
 		target_error(t, "--match-exe/--match-cmdline find the processes themselves: give no --binary, --pid or --python-exe with them");
 		return EXIT_USAGE;
 	}
-	if (t->cfg.rescan_ms && !t->cfg.match_exe && !t->cfg.match_cmdline) {
+	if (t->cfg.target.rescan_ms && !t->cfg.target.match_exe && !t->cfg.target.match_cmdline) {
 		target_error(t, "--rescan goes with --match-exe or --match-cmdline");
 		return EXIT_USAGE;
 	}
 	if (t->cfg.python) {
-		if (t->cfg.func || t->cfg.usdt || t->cfg.binary || t->chain_spec || t->cfg.chain_name) {
+		if (t->cfg.target.func || t->cfg.target.usdt || t->cfg.target.binary || t->chain_spec || t->cfg.target.chain_name) {
 			target_error(t, "--python reads Python frames: --binary, --func, --usdt, --chain and --chain-name do not apply (use --py-func, --py-chain)");
 			return EXIT_USAGE;
 		}
-		if (!t->cfg.npids && !t->cfg.python_exe && !t->cfg.match_exe &&
-		    !t->cfg.match_cmdline) {
+		if (!t->cfg.npids && !t->cfg.python_exe && !t->cfg.target.match_exe &&
+		    !t->cfg.target.match_cmdline) {
 			target_error(t, "--python needs --pid PID (repeatable), --match-exe GLOB, --match-cmdline REGEX or --python-exe PATTERN");
 			return EXIT_USAGE;
 		}
@@ -380,43 +380,43 @@ int target_options_finish(struct target_options *t)
 		target_error(t, "several --pid go with --python; a native target takes one");
 		return EXIT_USAGE;
 	}
-	if (!t->cfg.binary && !t->cfg.pid && !t->cfg.match_exe && !t->cfg.match_cmdline) {
+	if (!t->cfg.target.binary && !t->cfg.target.pid && !t->cfg.target.match_exe && !t->cfg.target.match_cmdline) {
 		target_error(t, "no target: give --binary PATH, --pid PID, or --match-exe GLOB / --match-cmdline REGEX (see --help)");
 		return EXIT_USAGE;
 	}
-	if ((t->cfg.match_exe || t->cfg.match_cmdline) && t->cfg.usdt) {
+	if ((t->cfg.target.match_exe || t->cfg.target.match_cmdline) && t->cfg.target.usdt) {
 		target_error(t, "--match-exe/--match-cmdline work with --func (a USDT target takes --binary)");
 		return EXIT_USAGE;
 	}
-	if (!t->cfg.func && !t->cfg.usdt) {
+	if (!t->cfg.target.func && !t->cfg.target.usdt) {
 		target_error(t, "nothing to probe: give --func SYMBOL or --usdt PROVIDER:ENTRY,PROVIDER:RETURN");
 		return EXIT_USAGE;
 	}
-	if (t->cfg.func && t->cfg.usdt) {
+	if (t->cfg.target.func && t->cfg.target.usdt) {
 		target_error(t, "--func and --usdt exclude each other: give one");
 		return EXIT_USAGE;
 	}
-	if (t->chain_spec && t->cfg.chain_name) {
+	if (t->chain_spec && t->cfg.target.chain_name) {
 		target_error(t, "--chain and --chain-name exclude each other: give one");
 		return EXIT_USAGE;
 	}
 	if (t->chain_spec) {
-		if (fetch_spec_parse(t->chain_spec, t->cfg.usdt != NULL, &t->fetch, &e)) {
+		if (fetch_spec_parse(t->chain_spec, t->cfg.target.usdt != NULL, &t->fetch, &e)) {
 			target_error(t, "--chain '%s': %s at column %d", t->chain_spec, e.msg, e.column);
 			fprintf(stderr, "  %s\n  %*s^\n", t->chain_spec, e.column - 1, "");
 			return EXIT_USAGE;
 		}
-		t->cfg.fetch = &t->fetch;
-	} else if (!t->cfg.chain_name) {
+		t->cfg.target.fetch = &t->fetch;
+	} else if (!t->cfg.target.chain_name) {
 		/* the function's name, or the USDT provider's */
-		const char *base = t->cfg.func ? t->cfg.func : t->cfg.usdt;
-		size_t n = strcspn(base, t->cfg.func ? "" : ":,");
+		const char *base = t->cfg.target.func ? t->cfg.target.func : t->cfg.target.usdt;
+		size_t n = strcspn(base, t->cfg.target.func ? "" : ":,");
 
 		if (n >= sizeof(t->default_chain))
 			n = sizeof(t->default_chain) - 1;
 		memcpy(t->default_chain, base, n);
 		t->default_chain[n] = '\0';
-		t->cfg.chain_name = t->default_chain;
+		t->cfg.target.chain_name = t->default_chain;
 	}
 	return 0;
 }
