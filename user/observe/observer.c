@@ -4,6 +4,7 @@
  * rest of the program never asks which backend it holds, and this is the
  * one file that branches on it.
  */
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,12 @@
 #include "util/clock.h"
 #include "util/errmsg.h"
 #include "util/log.h"
+#include "util/privileges.h"
 #include "util/ticker.h"
 
 struct observer_ops {
+	/* the capabilities it needs once attached */
+	uint64_t caps;
 	int (*read)(struct observer *o, struct snapshot *out);
 	void (*stop)(struct observer *o);
 	void (*describe)(const struct observer *o, char *buf, size_t size);
@@ -177,6 +181,9 @@ static struct probe *disc_probe(const struct observer *o)
 }
 
 static const struct observer_ops disc_ops = {
+	/* reads /proc/PID of other processes and attaches to new files */
+	.caps = CAP_MASK(CAP_SYS_PTRACE) | CAP_MASK(CAP_SYS_ADMIN) | CAP_MASK(CAP_BPF) |
+		CAP_MASK(CAP_PERFMON),
 	.read = disc_read,
 	.stop = disc_stop,
 	.describe = disc_describe,
@@ -218,6 +225,8 @@ static size_t py_retire(struct observer *o, const struct snapshot *s,
 }
 
 static const struct observer_ops py_ops = {
+	/* reads process memory at every reading */
+	.caps = CAP_MASK(CAP_SYS_PTRACE),
 	.read = py_read,
 	.stop = py_stop,
 	.describe = py_describe,
@@ -364,6 +373,16 @@ uint64_t observer_poll_in_ms(const struct observer *o)
 int observer_pin_dirfd(const struct observer *o)
 {
 	return o->ops->pin_dirfd ? o->ops->pin_dirfd(o) : -1;
+}
+
+bool observer_config_pins(const struct observer_config *cfg)
+{
+	return !cfg->python;
+}
+
+uint64_t observer_caps_needed(const struct observer *o)
+{
+	return o->ops->caps;
 }
 
 void observer_default_pin_dir(const struct observer_config *cfg, char *out, size_t size)

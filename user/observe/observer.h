@@ -60,6 +60,11 @@ void observer_describe(const struct observer *o, char *buf, size_t size);
  */
 uint64_t observer_series_start(struct observer *o, uint32_t id, uint64_t now_ns);
 
+/* Whether such a target keeps state worth pinning (probes and counters: not CPython frames). */
+bool observer_config_pins(const struct observer_config *cfg);
+/* The capabilities it still needs once attached (CAP_MASK bits). */
+uint64_t observer_caps_needed(const struct observer *o);
+
 /* PIN_ROOT/<hash of the target>: one directory per observed target. */
 void observer_default_pin_dir(const struct observer_config *cfg, char *out, size_t size);
 

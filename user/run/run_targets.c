@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,7 +178,7 @@ int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_
 		cfg->cgroup_ctx = meta;
 
 		/* pinned by default: a collector restart must not lose entries or exits */
-		if (!no_pin && !cfg->python) {
+		if (!no_pin && observer_config_pins(cfg)) {
 			if (!t->pin_dir) {
 				observer_default_pin_dir(cfg, t->pin_buf, sizeof(t->pin_buf));
 				t->pin_dir = t->pin_buf;
@@ -204,19 +203,8 @@ uint64_t run_targets_caps_to_keep(const struct run_targets *rt)
 {
 	uint64_t keep = 0;
 
-	for (size_t i = 0; i < rt->n; i++) {
-		const struct observer_config *cfg = &rt->v[i].opt->cfg;
-		bool discovery = cfg->target.match_exe || cfg->target.match_cmdline;
-
-		/*
-		 * CPython targets read process memory at every reading; discovery
-		 * reads /proc/PID of other processes and attaches to new files.
-		 */
-		if (cfg->python || discovery)
-			keep |= CAP_MASK(CAP_SYS_PTRACE);
-		if (discovery && !cfg->python)
-			keep |= CAP_MASK(CAP_SYS_ADMIN) | CAP_MASK(CAP_BPF) | CAP_MASK(CAP_PERFMON);
-	}
+	for (size_t i = 0; i < rt->n; i++)
+		keep |= observer_caps_needed(rt->v[i].obs);
 	return keep;
 }
 
