@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "util/array_size.h"
 
 /*
  * Returns true when BPF tests can run. Otherwise: under CI=true the test
@@ -40,7 +41,7 @@ int bpf_run_group_tests(const char *name, const struct CMUnitTest *tests, size_t
 			CMFixtureFunction group_teardown);
 
 #define bpf_run_group_tests_name(name, tests, bpf_free, group_setup, group_teardown)    \
-	bpf_run_group_tests(name, tests, sizeof(tests) / sizeof((tests)[0]), bpf_free, \
+	bpf_run_group_tests(name, tests, ARRAY_SIZE(tests), bpf_free, \
 			    group_setup, group_teardown)
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "util/array_size.h"
 #include "util/exit_code.h"
 #include "util/log.h"
 
@@ -18,7 +19,7 @@ static const struct command commands[] = {
 	{ "detach", cmd_detach, "remove the probes and counts `run` pinned for its successor" },
 };
 
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define N_COMMANDS ARRAY_SIZE(commands)
 
 static const char usage_head[] =
 	"Usage: inflight COMMAND [OPTION...]\n"
