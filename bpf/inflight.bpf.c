@@ -11,15 +11,15 @@
  * frames placed by depth below the goroutine stack's top; a goroutine's end
  * and a recovered panic release frames too.
  *
- * Counters have a slot per CPU and chain ([cpu][chain] in plain arrays the
- * collector maps into its memory, so a collection makes no syscall) and are
- * bumped atomically: uprobe programs run with migration disabled but may be
- * preempted, so a plain ++ could be lost to another task on the same CPU.
+ * This file holds the maps, the settings and the programs; each job is an
+ * inline helper header of its own (as libbpf-tools keeps maps.bpf.h), handed
+ * the maps and settings it works on, so it stays one object:
  *
- * One object: the chain fetch (fetch_spec.bpf.h) and instruction mode's
- * exit-site decision (exit_site.bpf.h) are inline helpers in headers of
- * their own, as libbpf-tools keeps maps.bpf.h; the maps and the read-only
- * settings stay here and are passed to them.
+ *   counters.bpf.h    per-CPU counter slots (entries, exits, stats)
+ *   chain_ids.bpf.h   a call's chain key and its id
+ *   fetch_spec.bpf.h  the chain fetch (--chain)
+ *   frames.bpf.h      the stack of pending frames: push, pop, release
+ *   exit_site.bpf.h   instruction mode's exit-site decision
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,7 +28,9 @@
 #include <bpf/usdt.bpf.h>
 #include "inflight.h"
 #include "user_access.bpf.h"
-#include "fetch_spec.bpf.h"
+#include "counters.bpf.h"
+#include "chain_ids.bpf.h"
+#include "frames.bpf.h"
 #include "exit_site.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -182,193 +184,29 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } execs SEC(".maps");
 
-/* This CPU's slot for chain `id` (or stat `id`, with `per_cpu` stats). */
-static __always_inline __u32 cpu_slot(__u32 id, __u32 per_cpu)
-{
-	return bpf_get_smp_processor_id() * per_cpu + id;
-}
-
-static __always_inline void stat_add(__u32 which, __u64 n)
-{
-	__u32 slot = cpu_slot(which, INFLIGHT_STAT__COUNT);
-	__u64 *v;
-
-	if (!n)
-		return;
-	v = bpf_map_lookup_elem(&stats, &slot);
-	if (v)
-		__sync_fetch_and_add(v, n);
-}
-
-static __always_inline void stat_inc(__u32 which)
-{
-	stat_add(which, 1);
-}
-
-/* Finds or assigns the chain id for `key`; id 0 once the cap is reached. */
-static __always_inline __u32 chain_id(struct inflight_chain_key *key)
-{
-	__u32 *found, id;
-	long err;
-
-	found = bpf_map_lookup_elem(&chain_ids, key);
-	if (found)
-		return *found;
-
-	/* a retired id first (only ever pushed when split by cgroup) */
-	if (by_cgroup && !bpf_map_pop_elem(&free_ids, &id)) {
-		struct inflight_id_state *st = bpf_map_lookup_elem(&id_states, &id);
-
-		if (st)
-			st->retired = 0;
-		err = bpf_map_update_elem(&chain_ids, key, &id, BPF_NOEXIST);
-		if (!err)
-			return id;
-		/* another CPU added the key, or the table is full: the id goes back */
-		if (st)
-			st->retired = 1;
-		bpf_map_push_elem(&free_ids, &id, 0);
-		found = bpf_map_lookup_elem(&chain_ids, key);
-		if (found)
-			return *found;
-		goto overflow;
-	}
-
-	/*
-	 * Past the cap no id is taken: next_id would otherwise climb with every
-	 * new key and, after 2^32 of them, wrap onto ids in use. Concurrent
-	 * takers can pass id_space by at most one each, never wrap.
-	 */
-	if (*(volatile __u32 *)&next_id >= id_space)
-		goto overflow;
-	id = __sync_fetch_and_add(&next_id, 1);
-	if (id >= id_space)
-		goto overflow;
-	err = bpf_map_update_elem(&chain_ids, key, &id, BPF_NOEXIST);
-	if (!err)
-		return id;
-	/* another CPU inserted it first: use theirs (our id stays unused) */
-	found = bpf_map_lookup_elem(&chain_ids, key);
-	if (found)
-		return *found;
-overflow:
-	stat_inc(INFLIGHT_STAT_OVERFLOW);
-	return INFLIGHT_OVERFLOW_ID;
-}
-
-static __always_inline bool same_key(const __u64 *a, const __u64 *b)
-{
-	bool same = true;
-
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_KEY_WORDS; i++)
-		same = same && a[i] == b[i];
-	return same;
-}
-
-static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt,
-					   struct inflight_pending *p)
-{
-	struct inflight_chain_key key = {};
-	const __u64 *w = (const __u64 *)&key;
-	struct inflight_recent_chain *r;
-	__u32 id, slot;
-
-	if (fetch.base == INFLIGHT_BASE_CONST) {
-		if (!by_cgroup)
-			return INFLIGHT_CONST_ID;
-		__builtin_memcpy(key.name, (const void *)const_chain, sizeof(key.name));
-	} else if (fetch_spec_eval(ctx, &fetch, usdt, &key)) {
-		__builtin_memset(&key, 0, sizeof(key));
-		key.name[1] = INFLIGHT_KEY_UNREADABLE;
-		stat_inc(INFLIGHT_STAT_FETCH_FAULT);
-	}
-	if (by_cgroup)
-		key.cgroup = bpf_get_current_cgroup_id();
-	/* one of the thread's recent chains? then no hash lookup */
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_THREAD_CHAINS; i++) {
-		r = &p->recent[i];
-		if (r->valid && same_key(w, r->key)) {
-			if (r->id == INFLIGHT_OVERFLOW_ID)
-				stat_inc(INFLIGHT_STAT_OVERFLOW);
-			return r->id;
-		}
-	}
-	id = chain_id(&key);
-	slot = p->next_recent % INFLIGHT_THREAD_CHAINS;
-	p->next_recent = slot + 1;
-	r = &p->recent[slot];
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_KEY_WORDS; i++)
-		r->key[i] = w[i];
-	r->id = id;
-	r->valid = 1;
-	return id;
-}
-
-static __always_inline void count_exit(__u32 chain, bool returned)
-{
-	__u32 slot = cpu_slot(chain, id_space);
-	struct inflight_exits *e = bpf_map_lookup_elem(&exits, &slot);
-
-	if (!e)
-		return;
-	if (returned)
-		__sync_fetch_and_add(&e->returned, 1);
-	else
-		__sync_fetch_and_add(&e->released, 1);
-}
-
-/* Pops the innermost frame, counting it as returned or released. */
-static __always_inline void pop_frame(struct inflight_pending *p, bool returned)
-{
-	__u32 d = p->depth;
-
-	if (d == 0 || d > INFLIGHT_MAX_DEPTH)
-		return;
-	p->depth = d - 1;
-	count_exit(p->frames[d - 1].chain, returned);
-}
-
 /*
- * Releases frames whose entry sp is below `sp` (or equal, if `inclusive`):
- * the stack has been unwound past them without a return probe seeing it.
+ * What the helpers work on: this object's maps and settings, handed over as
+ * libbpf-tools' maps.bpf.h takes its map. Constant and only ever passed to
+ * inlined helpers, so each field folds to the map or global itself and no
+ * copy of these is emitted.
  */
-static __always_inline __u32 release_below(struct inflight_pending *p, __u64 sp,
-					   bool inclusive)
-{
-	__u32 released = 0;
+static const struct counters counters = {
+	.stats = &stats,
+	.entries = &entries,
+	.exits = &exits,
+	.id_space = &id_space,
+};
 
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
-		__u32 d = p->depth;
-		__u64 fsp;
-
-		if (d == 0 || d > INFLIGHT_MAX_DEPTH)
-			break;
-		fsp = p->frames[d - 1].sp;
-		if (fsp > sp || (fsp == sp && !inclusive))
-			break;
-		pop_frame(p, false);
-		released++;
-	}
-	return released;
-}
-
-static __always_inline void release_all(struct inflight_pending *p, __u32 stat)
-{
-	__u32 released = 0;
-
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
-		if (p->depth == 0)
-			break;
-		pop_frame(p, false);
-		released++;
-	}
-	stat_add(stat, released);
-}
+static const struct chain_table chains = {
+	.ids = &chain_ids,
+	.free_ids = &free_ids,
+	.id_states = &id_states,
+	.next_id = &next_id,
+	.fetch = &fetch,
+	.by_cgroup = &by_cgroup,
+	.const_chain = const_chain,
+	.counters = &counters,
+};
 
 static __always_inline struct inflight_pending *thread_state(bool create)
 {
@@ -389,37 +227,6 @@ static __always_inline bool process_observed(void)
 	return true;
 }
 
-/* Pushes a frame entered at `sp` onto `p` (a thread's or a goroutine's). */
-static __always_inline int push_frame(struct pt_regs *ctx, bool usdt,
-				      struct inflight_pending *p, __u64 sp)
-{
-	__u32 d, chain, stale;
-
-	/* a frame at or below this entry's sp can no longer be live */
-	stale = release_below(p, sp, true);
-	stat_add(INFLIGHT_STAT_RELEASED_STALE, stale);
-
-	d = p->depth;
-	if (d >= INFLIGHT_MAX_DEPTH) {
-		stat_inc(INFLIGHT_STAT_DEPTH_FULL);
-		return 0;
-	}
-
-	chain = resolve_chain(ctx, usdt, p);
-	{
-		__u32 slot = cpu_slot(chain, id_space);
-		__u64 *n = bpf_map_lookup_elem(&entries, &slot);
-
-		if (!n)
-			return 0;
-		__sync_fetch_and_add(n, 1);
-	}
-	p->frames[d].sp = sp;
-	p->frames[d].chain = chain;
-	p->depth = d + 1;
-	return 0;
-}
-
 static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 {
 	struct inflight_pending *p;
@@ -429,39 +236,15 @@ static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 		return 0;
 	p = thread_state(true);
 	if (!p) {
-		stat_inc(INFLIGHT_STAT_THREADS_FULL);
+		counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
 		return 0;
 	}
-	return push_frame(ctx, usdt, p, sp);
-}
-
-/*
- * A return whose function was entered with stack pointer `entry_sp`: frames
- * deeper than it were unwound without a return (longjmp, exceptions) and are
- * released; the frame at exactly entry_sp is the one returning.
- */
-static __always_inline void pop_returning(struct inflight_pending *p, __u64 entry_sp)
-{
-	__u32 d, stale;
-
-	if (!p || p->depth == 0)
-		goto unmatched;
-
-	stale = release_below(p, entry_sp, false);
-	stat_add(INFLIGHT_STAT_RELEASED_STALE, stale);
-
-	d = p->depth;
-	if (d == 0 || d > INFLIGHT_MAX_DEPTH || p->frames[d - 1].sp != entry_sp)
-		goto unmatched;
-	pop_frame(p, true);
-	return;
-unmatched:
-	stat_inc(INFLIGHT_STAT_UNMATCHED);
+	return frames_push(&chains, ctx, usdt, p, sp);
 }
 
 static __always_inline int on_return(__u64 entry_sp)
 {
-	pop_returning(thread_state(false), entry_sp);
+	frames_pop_returning(&counters, thread_state(false), entry_sp);
 	return 0;
 }
 
@@ -502,8 +285,8 @@ int BPF_KPROBE(handle_catch)
 
 	if (!p)
 		return 0;
-	n = release_below(p, ctx->sp, true);
-	stat_add(INFLIGHT_STAT_RELEASED_CATCH, n);
+	n = frames_release_below(&counters, p, ctx->sp, true);
+	counters_stat_add(&counters, INFLIGHT_STAT_RELEASED_CATCH, n);
 	return 0;
 }
 
@@ -536,8 +319,8 @@ int BPF_KPROBE(handle_longjmp)
 	/* the target must lie above this call: else it is no jmp_buf of ours */
 	if (sp <= ctx->sp)
 		return 0;
-	n = release_below(p, sp, false);
-	stat_add(INFLIGHT_STAT_RELEASED_LONGJMP, n);
+	n = frames_release_below(&counters, p, sp, false);
+	counters_stat_add(&counters, INFLIGHT_STAT_RELEASED_LONGJMP, n);
 	return 0;
 }
 
@@ -557,10 +340,10 @@ int BPF_USDT(usdt_return)
 	struct inflight_pending *p = thread_state(false);
 
 	if (!p || p->depth == 0) {
-		stat_inc(INFLIGHT_STAT_UNMATCHED);
+		counters_stat_inc(&counters, INFLIGHT_STAT_UNMATCHED);
 		return 0;
 	}
-	pop_frame(p, true);
+	frames_pop(&counters, p, true);
 	return 0;
 }
 
@@ -611,7 +394,7 @@ int BPF_KPROBE(go_entry)
 	if (!process_observed())
 		return 0;
 	if (go_where(ctx, &key, &pos)) {
-		stat_inc(INFLIGHT_STAT_THREADS_FULL);
+		counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
 		return 0;
 	}
 	p = bpf_map_lookup_elem(&go_pending, &key);
@@ -619,11 +402,11 @@ int BPF_KPROBE(go_entry)
 		bpf_map_update_elem(&go_pending, &key, &go_empty, BPF_NOEXIST);
 		p = bpf_map_lookup_elem(&go_pending, &key);
 		if (!p) {
-			stat_inc(INFLIGHT_STAT_THREADS_FULL);
+			counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
 			return 0;
 		}
 	}
-	push_frame(ctx, false, p, pos);
+	frames_push(&chains, ctx, false, p, pos);
 	go_forget_if_idle(&key, p);
 	return 0;
 }
@@ -639,7 +422,7 @@ int BPF_KPROBE(go_exit_insn)
 		return 0;
 	if (!go_where(ctx, &key, &pos))
 		p = bpf_map_lookup_elem(&go_pending, &key);
-	pop_returning(p, pos);
+	frames_pop_returning(&counters, p, pos);
 	if (p)
 		go_forget_if_idle(&key, p);
 	return 0;
@@ -658,7 +441,7 @@ int BPF_KPROBE(go_goexit)
 	p = bpf_map_lookup_elem(&go_pending, &key);
 	if (!p)
 		return 0;
-	release_all(p, INFLIGHT_STAT_RELEASED_GOEXIT);
+	frames_release_all(&counters, p, INFLIGHT_STAT_RELEASED_GOEXIT);
 	bpf_map_delete_elem(&go_pending, &key);
 	return 0;
 }
@@ -680,7 +463,7 @@ int BPF_KPROBE(go_deferreturn)
 	p = bpf_map_lookup_elem(&go_pending, &key);
 	if (!p)
 		return 0;
-	stat_add(INFLIGHT_STAT_RELEASED_RECOVER, release_below(p, pos, true));
+	counters_stat_add(&counters, INFLIGHT_STAT_RELEASED_RECOVER, frames_release_below(&counters, p, pos, true));
 	go_forget_if_idle(&key, p);
 	return 0;
 }
@@ -711,10 +494,10 @@ static long go_sweep_one(struct bpf_map *map, struct inflight_go_key *key,
 	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
 		if (i >= d)
 			break;
-		count_exit(chains[i], false);
+		counters_exit(&counters, chains[i], false);
 		n++;
 	}
-	stat_add(w->stat, n);
+	counters_stat_add(&counters, w->stat, n);
 	return 0;
 }
 
@@ -733,7 +516,7 @@ static __always_inline void release_thread(__u32 stat)
 	struct inflight_pending *p = thread_state(false);
 
 	if (p)
-		release_all(p, stat);
+		frames_release_all(&counters, p, stat);
 }
 
 /* raw tracepoints attach by name: no tracefs to mount or to be allowed into */
