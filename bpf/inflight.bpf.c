@@ -20,6 +20,7 @@
  *   fetch_spec.bpf.h  the chain fetch (--chain)
  *   frames.bpf.h      the stack of pending frames: push, pop, release
  *   exit_site.bpf.h   instruction mode's exit-site decision
+ *   go.bpf.h          goroutine keys, positions and the process-exit sweep
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -27,11 +28,11 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "inflight.h"
-#include "user_access.bpf.h"
 #include "counters.bpf.h"
 #include "chain_ids.bpf.h"
 #include "frames.bpf.h"
 #include "exit_site.bpf.h"
+#include "go.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /*
@@ -347,43 +348,7 @@ int BPF_USDT(usdt_return)
 	return 0;
 }
 
-/*
- * Go (amd64 ABIInternal): %r14 holds the current g at function entry and at
- * every return. Frames are kept per goroutine and placed by their depth
- * below the goroutine stack's top, g.stack.hi - sp, which a stack copy
- * keeps: "sp" in a Go frame is GO_TOP - depth, ordered as sp is, so the
- * native frame logic (stale frames, matching returns) applies unchanged.
- */
-#define GO_STACK_HI_OFF 8 /* g.stack is g's first field: {lo, hi} */
-#define GO_TOP (1ULL << 62)
-
-/* The current goroutine's key, and `sp` as a depth-based position. */
-static __always_inline int go_where(struct pt_regs *ctx, struct inflight_go_key *key,
-				    __u64 *pos)
-{
-	__u64 g = ctx->r14, hi, goid, sp = ctx->sp;
-
-	if (user_read_uint(g + GO_STACK_HI_OFF, 8, &hi) ||
-	    user_read_uint(g + go_goid_off, 8, &goid))
-		return -1;
-	/* not on this goroutine's stack (a system stack): not a goroutine's frame */
-	if (sp > hi || hi - sp >= GO_TOP)
-		return -1;
-	key->tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
-	key->_pad = 0;
-	key->goid = (__s64)goid;
-	*pos = GO_TOP - (hi - sp);
-	return 0;
-}
-
-/* The goroutine's entry goes with its last frame: the map holds only live calls. */
-static __always_inline void go_forget_if_idle(struct inflight_go_key *key,
-					      struct inflight_pending *p)
-{
-	if (p->depth == 0)
-		bpf_map_delete_elem(&go_pending, key);
-}
-
+/* Go: frames per goroutine (go.bpf.h), in go_pending. */
 SEC("uprobe")
 int BPF_KPROBE(go_entry)
 {
@@ -393,21 +358,17 @@ int BPF_KPROBE(go_entry)
 
 	if (!process_observed())
 		return 0;
-	if (go_where(ctx, &key, &pos)) {
+	if (go_where(ctx, &go_goid_off, &key, &pos)) {
 		counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
 		return 0;
 	}
-	p = bpf_map_lookup_elem(&go_pending, &key);
+	p = go_frames_get(&go_pending, &key, &go_empty);
 	if (!p) {
-		bpf_map_update_elem(&go_pending, &key, &go_empty, BPF_NOEXIST);
-		p = bpf_map_lookup_elem(&go_pending, &key);
-		if (!p) {
-			counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
-			return 0;
-		}
+		counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
+		return 0;
 	}
 	frames_push(&chains, ctx, false, p, pos);
-	go_forget_if_idle(&key, p);
+	go_forget_if_idle(&go_pending, &key, p);
 	return 0;
 }
 
@@ -420,11 +381,11 @@ int BPF_KPROBE(go_exit_insn)
 
 	if (!exit_site_leaves(ctx, &exit_sites))
 		return 0;
-	if (!go_where(ctx, &key, &pos))
+	if (!go_where(ctx, &go_goid_off, &key, &pos))
 		p = bpf_map_lookup_elem(&go_pending, &key);
 	frames_pop_returning(&counters, p, pos);
 	if (p)
-		go_forget_if_idle(&key, p);
+		go_forget_if_idle(&go_pending, &key, p);
 	return 0;
 }
 
@@ -436,7 +397,7 @@ int BPF_KPROBE(go_goexit)
 	struct inflight_pending *p;
 	__u64 pos;
 
-	if (go_where(ctx, &key, &pos))
+	if (go_where(ctx, &go_goid_off, &key, &pos))
 		return 0;
 	p = bpf_map_lookup_elem(&go_pending, &key);
 	if (!p)
@@ -458,47 +419,25 @@ int BPF_KPROBE(go_deferreturn)
 	struct inflight_pending *p;
 	__u64 pos;
 
-	if (go_where(ctx, &key, &pos))
+	if (go_where(ctx, &go_goid_off, &key, &pos))
 		return 0;
 	p = bpf_map_lookup_elem(&go_pending, &key);
 	if (!p)
 		return 0;
-	counters_stat_add(&counters, INFLIGHT_STAT_RELEASED_RECOVER, frames_release_below(&counters, p, pos, true));
-	go_forget_if_idle(&key, p);
+	counters_stat_add(&counters, INFLIGHT_STAT_RELEASED_RECOVER,
+			  frames_release_below(&counters, p, pos, true));
+	go_forget_if_idle(&go_pending, &key, p);
 	return 0;
 }
 
-struct go_sweep {
-	__u32 tgid;
-	__u32 stat;
-};
-
 /*
- * Several of a dying process's threads may find it dead (signal->live is
- * read, not decremented, here): whoever deletes an entry releases its
- * frames, from a copy taken before, so none is released twice.
+ * bpf_for_each_map_elem's callback over go_pending: a subprogram the kernel
+ * calls, with no argument to carry the maps, so it stays beside them.
  */
 static long go_sweep_one(struct bpf_map *map, struct inflight_go_key *key,
 			 struct inflight_pending *p, struct go_sweep *w)
 {
-	__u32 chains[INFLIGHT_MAX_DEPTH], d = p->depth, n = 0;
-
-	if (key->tgid != w->tgid)
-		return 0;
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++)
-		chains[i] = p->frames[i].chain;
-	if (bpf_map_delete_elem(map, key))
-		return 0;
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
-		if (i >= d)
-			break;
-		counters_exit(&counters, chains[i], false);
-		n++;
-	}
-	counters_stat_add(&counters, w->stat, n);
-	return 0;
+	return go_sweep_entry(&counters, map, key, p, w);
 }
 
 /* A Go process's goroutines are gone with it (its last thread's exit, exec). */
