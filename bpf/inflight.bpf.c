@@ -20,6 +20,7 @@
  *   fetch_spec.bpf.h  the chain fetch (--chain)
  *   frames.bpf.h      the stack of pending frames: push, pop, release
  *   exit_site.bpf.h   instruction mode's exit-site decision
+ *   longjmp.bpf.h     the frames a glibc longjmp unwinds
  *   go.bpf.h          goroutine keys, positions and the process-exit sweep
  */
 #include "vmlinux.h"
@@ -32,6 +33,7 @@
 #include "chain_ids.bpf.h"
 #include "frames.bpf.h"
 #include "exit_site.bpf.h"
+#include "longjmp.bpf.h"
 #include "go.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -291,37 +293,15 @@ int BPF_KPROBE(handle_catch)
 	return 0;
 }
 
-/*
- * glibc's longjmp, siglongjmp, _longjmp and __longjmp_chk (env in %di): the
- * stack goes back to the sp saved by setjmp, so every pending frame entered
- * below it is gone. glibc stores that sp mangled (PTR_MANGLE: xor with the
- * thread's pointer guard, tcbhead_t.pointer_guard at %fs:0x30, then rol
- * 0x11); it is unmangled here with the guard read from the thread's TCB.
- */
-#define JB_RSP 6
-#define TCB_POINTER_GUARD 0x30
-
+/* glibc's longjmp family: frames below the setjmp's sp are gone (longjmp.bpf.h). */
 SEC("uprobe")
 int BPF_KPROBE(handle_longjmp)
 {
 	struct inflight_pending *p = thread_state(false);
-	struct task_struct *task;
-	__u64 mangled, guard, sp, fsbase;
-	__u32 n;
 
 	if (!p || p->depth == 0)
 		return 0;
-	task = bpf_get_current_task_btf();
-	fsbase = BPF_CORE_READ(task, thread.fsbase);
-	if (bpf_probe_read_user(&mangled, sizeof(mangled), (void *)(ctx->di + JB_RSP * 8)) ||
-	    bpf_probe_read_user(&guard, sizeof(guard), (void *)(fsbase + TCB_POINTER_GUARD)))
-		return 0;
-	sp = ((mangled >> 0x11) | (mangled << (64 - 0x11))) ^ guard;
-	/* the target must lie above this call: else it is no jmp_buf of ours */
-	if (sp <= ctx->sp)
-		return 0;
-	n = frames_release_below(&counters, p, sp, false);
-	counters_stat_add(&counters, INFLIGHT_STAT_RELEASED_LONGJMP, n);
+	longjmp_release(&counters, ctx, p);
 	return 0;
 }
 
