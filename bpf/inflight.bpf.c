@@ -11,15 +11,17 @@
  * frames placed by depth below the goroutine stack's top; a goroutine's end
  * and a recovered panic release frames too.
  *
- * Counters have a slot per CPU and chain ([cpu][chain] in plain arrays the
- * collector maps into its memory, so a collection makes no syscall) and are
- * bumped atomically: uprobe programs run with migration disabled but may be
- * preempted, so a plain ++ could be lost to another task on the same CPU.
+ * This file holds the maps, the settings and the programs; each job is an
+ * inline helper header of its own (as libbpf-tools keeps maps.bpf.h), handed
+ * the maps and settings it works on, so it stays one object:
  *
- * One object: the chain fetch (fetch_spec.bpf.h) and instruction mode's
- * exit-site decision (exit_site.bpf.h) are inline helpers in headers of
- * their own, as libbpf-tools keeps maps.bpf.h; the maps and the read-only
- * settings stay here and are passed to them.
+ *   counters.bpf.h    per-CPU counter slots (entries, exits, stats)
+ *   chain_ids.bpf.h   a call's chain key and its id
+ *   fetch_spec.bpf.h  the chain fetch (--chain)
+ *   frames.bpf.h      the stack of pending frames: push, pop, release
+ *   exit_site.bpf.h   instruction mode's exit-site decision
+ *   longjmp.bpf.h     the frames a glibc longjmp unwinds
+ *   go.bpf.h          goroutine keys, positions and the process-exit sweep
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -27,9 +29,12 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "inflight.h"
-#include "user_access.bpf.h"
-#include "fetch_spec.bpf.h"
+#include "counters.bpf.h"
+#include "chain_ids.bpf.h"
+#include "frames.bpf.h"
 #include "exit_site.bpf.h"
+#include "longjmp.bpf.h"
+#include "go.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /*
@@ -182,193 +187,29 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } execs SEC(".maps");
 
-/* This CPU's slot for chain `id` (or stat `id`, with `per_cpu` stats). */
-static __always_inline __u32 cpu_slot(__u32 id, __u32 per_cpu)
-{
-	return bpf_get_smp_processor_id() * per_cpu + id;
-}
-
-static __always_inline void stat_add(__u32 which, __u64 n)
-{
-	__u32 slot = cpu_slot(which, INFLIGHT_STAT__COUNT);
-	__u64 *v;
-
-	if (!n)
-		return;
-	v = bpf_map_lookup_elem(&stats, &slot);
-	if (v)
-		__sync_fetch_and_add(v, n);
-}
-
-static __always_inline void stat_inc(__u32 which)
-{
-	stat_add(which, 1);
-}
-
-/* Finds or assigns the chain id for `key`; id 0 once the cap is reached. */
-static __always_inline __u32 chain_id(struct inflight_chain_key *key)
-{
-	__u32 *found, id;
-	long err;
-
-	found = bpf_map_lookup_elem(&chain_ids, key);
-	if (found)
-		return *found;
-
-	/* a retired id first (only ever pushed when split by cgroup) */
-	if (by_cgroup && !bpf_map_pop_elem(&free_ids, &id)) {
-		struct inflight_id_state *st = bpf_map_lookup_elem(&id_states, &id);
-
-		if (st)
-			st->retired = 0;
-		err = bpf_map_update_elem(&chain_ids, key, &id, BPF_NOEXIST);
-		if (!err)
-			return id;
-		/* another CPU added the key, or the table is full: the id goes back */
-		if (st)
-			st->retired = 1;
-		bpf_map_push_elem(&free_ids, &id, 0);
-		found = bpf_map_lookup_elem(&chain_ids, key);
-		if (found)
-			return *found;
-		goto overflow;
-	}
-
-	/*
-	 * Past the cap no id is taken: next_id would otherwise climb with every
-	 * new key and, after 2^32 of them, wrap onto ids in use. Concurrent
-	 * takers can pass id_space by at most one each, never wrap.
-	 */
-	if (*(volatile __u32 *)&next_id >= id_space)
-		goto overflow;
-	id = __sync_fetch_and_add(&next_id, 1);
-	if (id >= id_space)
-		goto overflow;
-	err = bpf_map_update_elem(&chain_ids, key, &id, BPF_NOEXIST);
-	if (!err)
-		return id;
-	/* another CPU inserted it first: use theirs (our id stays unused) */
-	found = bpf_map_lookup_elem(&chain_ids, key);
-	if (found)
-		return *found;
-overflow:
-	stat_inc(INFLIGHT_STAT_OVERFLOW);
-	return INFLIGHT_OVERFLOW_ID;
-}
-
-static __always_inline bool same_key(const __u64 *a, const __u64 *b)
-{
-	bool same = true;
-
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_KEY_WORDS; i++)
-		same = same && a[i] == b[i];
-	return same;
-}
-
-static __always_inline __u32 resolve_chain(struct pt_regs *ctx, bool usdt,
-					   struct inflight_pending *p)
-{
-	struct inflight_chain_key key = {};
-	const __u64 *w = (const __u64 *)&key;
-	struct inflight_recent_chain *r;
-	__u32 id, slot;
-
-	if (fetch.base == INFLIGHT_BASE_CONST) {
-		if (!by_cgroup)
-			return INFLIGHT_CONST_ID;
-		__builtin_memcpy(key.name, (const void *)const_chain, sizeof(key.name));
-	} else if (fetch_spec_eval(ctx, &fetch, usdt, &key)) {
-		__builtin_memset(&key, 0, sizeof(key));
-		key.name[1] = INFLIGHT_KEY_UNREADABLE;
-		stat_inc(INFLIGHT_STAT_FETCH_FAULT);
-	}
-	if (by_cgroup)
-		key.cgroup = bpf_get_current_cgroup_id();
-	/* one of the thread's recent chains? then no hash lookup */
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_THREAD_CHAINS; i++) {
-		r = &p->recent[i];
-		if (r->valid && same_key(w, r->key)) {
-			if (r->id == INFLIGHT_OVERFLOW_ID)
-				stat_inc(INFLIGHT_STAT_OVERFLOW);
-			return r->id;
-		}
-	}
-	id = chain_id(&key);
-	slot = p->next_recent % INFLIGHT_THREAD_CHAINS;
-	p->next_recent = slot + 1;
-	r = &p->recent[slot];
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_KEY_WORDS; i++)
-		r->key[i] = w[i];
-	r->id = id;
-	r->valid = 1;
-	return id;
-}
-
-static __always_inline void count_exit(__u32 chain, bool returned)
-{
-	__u32 slot = cpu_slot(chain, id_space);
-	struct inflight_exits *e = bpf_map_lookup_elem(&exits, &slot);
-
-	if (!e)
-		return;
-	if (returned)
-		__sync_fetch_and_add(&e->returned, 1);
-	else
-		__sync_fetch_and_add(&e->released, 1);
-}
-
-/* Pops the innermost frame, counting it as returned or released. */
-static __always_inline void pop_frame(struct inflight_pending *p, bool returned)
-{
-	__u32 d = p->depth;
-
-	if (d == 0 || d > INFLIGHT_MAX_DEPTH)
-		return;
-	p->depth = d - 1;
-	count_exit(p->frames[d - 1].chain, returned);
-}
-
 /*
- * Releases frames whose entry sp is below `sp` (or equal, if `inclusive`):
- * the stack has been unwound past them without a return probe seeing it.
+ * What the helpers work on: this object's maps and settings, handed over as
+ * libbpf-tools' maps.bpf.h takes its map. Constant and only ever passed to
+ * inlined helpers, so each field folds to the map or global itself and no
+ * copy of these is emitted.
  */
-static __always_inline __u32 release_below(struct inflight_pending *p, __u64 sp,
-					   bool inclusive)
-{
-	__u32 released = 0;
+static const struct counters counters = {
+	.stats = &stats,
+	.entries = &entries,
+	.exits = &exits,
+	.id_space = &id_space,
+};
 
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
-		__u32 d = p->depth;
-		__u64 fsp;
-
-		if (d == 0 || d > INFLIGHT_MAX_DEPTH)
-			break;
-		fsp = p->frames[d - 1].sp;
-		if (fsp > sp || (fsp == sp && !inclusive))
-			break;
-		pop_frame(p, false);
-		released++;
-	}
-	return released;
-}
-
-static __always_inline void release_all(struct inflight_pending *p, __u32 stat)
-{
-	__u32 released = 0;
-
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
-		if (p->depth == 0)
-			break;
-		pop_frame(p, false);
-		released++;
-	}
-	stat_add(stat, released);
-}
+static const struct chain_table chains = {
+	.ids = &chain_ids,
+	.free_ids = &free_ids,
+	.id_states = &id_states,
+	.next_id = &next_id,
+	.fetch = &fetch,
+	.by_cgroup = &by_cgroup,
+	.const_chain = const_chain,
+	.counters = &counters,
+};
 
 static __always_inline struct inflight_pending *thread_state(bool create)
 {
@@ -389,37 +230,6 @@ static __always_inline bool process_observed(void)
 	return true;
 }
 
-/* Pushes a frame entered at `sp` onto `p` (a thread's or a goroutine's). */
-static __always_inline int push_frame(struct pt_regs *ctx, bool usdt,
-				      struct inflight_pending *p, __u64 sp)
-{
-	__u32 d, chain, stale;
-
-	/* a frame at or below this entry's sp can no longer be live */
-	stale = release_below(p, sp, true);
-	stat_add(INFLIGHT_STAT_RELEASED_STALE, stale);
-
-	d = p->depth;
-	if (d >= INFLIGHT_MAX_DEPTH) {
-		stat_inc(INFLIGHT_STAT_DEPTH_FULL);
-		return 0;
-	}
-
-	chain = resolve_chain(ctx, usdt, p);
-	{
-		__u32 slot = cpu_slot(chain, id_space);
-		__u64 *n = bpf_map_lookup_elem(&entries, &slot);
-
-		if (!n)
-			return 0;
-		__sync_fetch_and_add(n, 1);
-	}
-	p->frames[d].sp = sp;
-	p->frames[d].chain = chain;
-	p->depth = d + 1;
-	return 0;
-}
-
 static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 {
 	struct inflight_pending *p;
@@ -429,39 +239,15 @@ static __always_inline int on_entry(struct pt_regs *ctx, bool usdt)
 		return 0;
 	p = thread_state(true);
 	if (!p) {
-		stat_inc(INFLIGHT_STAT_THREADS_FULL);
+		counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
 		return 0;
 	}
-	return push_frame(ctx, usdt, p, sp);
-}
-
-/*
- * A return whose function was entered with stack pointer `entry_sp`: frames
- * deeper than it were unwound without a return (longjmp, exceptions) and are
- * released; the frame at exactly entry_sp is the one returning.
- */
-static __always_inline void pop_returning(struct inflight_pending *p, __u64 entry_sp)
-{
-	__u32 d, stale;
-
-	if (!p || p->depth == 0)
-		goto unmatched;
-
-	stale = release_below(p, entry_sp, false);
-	stat_add(INFLIGHT_STAT_RELEASED_STALE, stale);
-
-	d = p->depth;
-	if (d == 0 || d > INFLIGHT_MAX_DEPTH || p->frames[d - 1].sp != entry_sp)
-		goto unmatched;
-	pop_frame(p, true);
-	return;
-unmatched:
-	stat_inc(INFLIGHT_STAT_UNMATCHED);
+	return frames_push(&chains, ctx, usdt, p, sp);
 }
 
 static __always_inline int on_return(__u64 entry_sp)
 {
-	pop_returning(thread_state(false), entry_sp);
+	frames_pop_returning(&counters, thread_state(false), entry_sp);
 	return 0;
 }
 
@@ -502,42 +288,20 @@ int BPF_KPROBE(handle_catch)
 
 	if (!p)
 		return 0;
-	n = release_below(p, ctx->sp, true);
-	stat_add(INFLIGHT_STAT_RELEASED_CATCH, n);
+	n = frames_release_below(&counters, p, ctx->sp, true);
+	counters_stat_add(&counters, INFLIGHT_STAT_RELEASED_CATCH, n);
 	return 0;
 }
 
-/*
- * glibc's longjmp, siglongjmp, _longjmp and __longjmp_chk (env in %di): the
- * stack goes back to the sp saved by setjmp, so every pending frame entered
- * below it is gone. glibc stores that sp mangled (PTR_MANGLE: xor with the
- * thread's pointer guard, tcbhead_t.pointer_guard at %fs:0x30, then rol
- * 0x11); it is unmangled here with the guard read from the thread's TCB.
- */
-#define JB_RSP 6
-#define TCB_POINTER_GUARD 0x30
-
+/* glibc's longjmp family: frames below the setjmp's sp are gone (longjmp.bpf.h). */
 SEC("uprobe")
 int BPF_KPROBE(handle_longjmp)
 {
 	struct inflight_pending *p = thread_state(false);
-	struct task_struct *task;
-	__u64 mangled, guard, sp, fsbase;
-	__u32 n;
 
 	if (!p || p->depth == 0)
 		return 0;
-	task = bpf_get_current_task_btf();
-	fsbase = BPF_CORE_READ(task, thread.fsbase);
-	if (bpf_probe_read_user(&mangled, sizeof(mangled), (void *)(ctx->di + JB_RSP * 8)) ||
-	    bpf_probe_read_user(&guard, sizeof(guard), (void *)(fsbase + TCB_POINTER_GUARD)))
-		return 0;
-	sp = ((mangled >> 0x11) | (mangled << (64 - 0x11))) ^ guard;
-	/* the target must lie above this call: else it is no jmp_buf of ours */
-	if (sp <= ctx->sp)
-		return 0;
-	n = release_below(p, sp, false);
-	stat_add(INFLIGHT_STAT_RELEASED_LONGJMP, n);
+	longjmp_release(&counters, ctx, p);
 	return 0;
 }
 
@@ -557,50 +321,14 @@ int BPF_USDT(usdt_return)
 	struct inflight_pending *p = thread_state(false);
 
 	if (!p || p->depth == 0) {
-		stat_inc(INFLIGHT_STAT_UNMATCHED);
+		counters_stat_inc(&counters, INFLIGHT_STAT_UNMATCHED);
 		return 0;
 	}
-	pop_frame(p, true);
+	frames_pop(&counters, p, true);
 	return 0;
 }
 
-/*
- * Go (amd64 ABIInternal): %r14 holds the current g at function entry and at
- * every return. Frames are kept per goroutine and placed by their depth
- * below the goroutine stack's top, g.stack.hi - sp, which a stack copy
- * keeps: "sp" in a Go frame is GO_TOP - depth, ordered as sp is, so the
- * native frame logic (stale frames, matching returns) applies unchanged.
- */
-#define GO_STACK_HI_OFF 8 /* g.stack is g's first field: {lo, hi} */
-#define GO_TOP (1ULL << 62)
-
-/* The current goroutine's key, and `sp` as a depth-based position. */
-static __always_inline int go_where(struct pt_regs *ctx, struct inflight_go_key *key,
-				    __u64 *pos)
-{
-	__u64 g = ctx->r14, hi, goid, sp = ctx->sp;
-
-	if (user_read_uint(g + GO_STACK_HI_OFF, 8, &hi) ||
-	    user_read_uint(g + go_goid_off, 8, &goid))
-		return -1;
-	/* not on this goroutine's stack (a system stack): not a goroutine's frame */
-	if (sp > hi || hi - sp >= GO_TOP)
-		return -1;
-	key->tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
-	key->_pad = 0;
-	key->goid = (__s64)goid;
-	*pos = GO_TOP - (hi - sp);
-	return 0;
-}
-
-/* The goroutine's entry goes with its last frame: the map holds only live calls. */
-static __always_inline void go_forget_if_idle(struct inflight_go_key *key,
-					      struct inflight_pending *p)
-{
-	if (p->depth == 0)
-		bpf_map_delete_elem(&go_pending, key);
-}
-
+/* Go: frames per goroutine (go.bpf.h), in go_pending. */
 SEC("uprobe")
 int BPF_KPROBE(go_entry)
 {
@@ -610,21 +338,17 @@ int BPF_KPROBE(go_entry)
 
 	if (!process_observed())
 		return 0;
-	if (go_where(ctx, &key, &pos)) {
-		stat_inc(INFLIGHT_STAT_THREADS_FULL);
+	if (go_where(ctx, &go_goid_off, &key, &pos)) {
+		counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
 		return 0;
 	}
-	p = bpf_map_lookup_elem(&go_pending, &key);
+	p = go_frames_get(&go_pending, &key, &go_empty);
 	if (!p) {
-		bpf_map_update_elem(&go_pending, &key, &go_empty, BPF_NOEXIST);
-		p = bpf_map_lookup_elem(&go_pending, &key);
-		if (!p) {
-			stat_inc(INFLIGHT_STAT_THREADS_FULL);
-			return 0;
-		}
+		counters_stat_inc(&counters, INFLIGHT_STAT_THREADS_FULL);
+		return 0;
 	}
-	push_frame(ctx, false, p, pos);
-	go_forget_if_idle(&key, p);
+	frames_push(&chains, ctx, false, p, pos);
+	go_forget_if_idle(&go_pending, &key, p);
 	return 0;
 }
 
@@ -637,11 +361,11 @@ int BPF_KPROBE(go_exit_insn)
 
 	if (!exit_site_leaves(ctx, &exit_sites))
 		return 0;
-	if (!go_where(ctx, &key, &pos))
+	if (!go_where(ctx, &go_goid_off, &key, &pos))
 		p = bpf_map_lookup_elem(&go_pending, &key);
-	pop_returning(p, pos);
+	frames_pop_returning(&counters, p, pos);
 	if (p)
-		go_forget_if_idle(&key, p);
+		go_forget_if_idle(&go_pending, &key, p);
 	return 0;
 }
 
@@ -653,12 +377,12 @@ int BPF_KPROBE(go_goexit)
 	struct inflight_pending *p;
 	__u64 pos;
 
-	if (go_where(ctx, &key, &pos))
+	if (go_where(ctx, &go_goid_off, &key, &pos))
 		return 0;
 	p = bpf_map_lookup_elem(&go_pending, &key);
 	if (!p)
 		return 0;
-	release_all(p, INFLIGHT_STAT_RELEASED_GOEXIT);
+	frames_release_all(&counters, p, INFLIGHT_STAT_RELEASED_GOEXIT);
 	bpf_map_delete_elem(&go_pending, &key);
 	return 0;
 }
@@ -675,47 +399,25 @@ int BPF_KPROBE(go_deferreturn)
 	struct inflight_pending *p;
 	__u64 pos;
 
-	if (go_where(ctx, &key, &pos))
+	if (go_where(ctx, &go_goid_off, &key, &pos))
 		return 0;
 	p = bpf_map_lookup_elem(&go_pending, &key);
 	if (!p)
 		return 0;
-	stat_add(INFLIGHT_STAT_RELEASED_RECOVER, release_below(p, pos, true));
-	go_forget_if_idle(&key, p);
+	counters_stat_add(&counters, INFLIGHT_STAT_RELEASED_RECOVER,
+			  frames_release_below(&counters, p, pos, true));
+	go_forget_if_idle(&go_pending, &key, p);
 	return 0;
 }
 
-struct go_sweep {
-	__u32 tgid;
-	__u32 stat;
-};
-
 /*
- * Several of a dying process's threads may find it dead (signal->live is
- * read, not decremented, here): whoever deletes an entry releases its
- * frames, from a copy taken before, so none is released twice.
+ * bpf_for_each_map_elem's callback over go_pending: a subprogram the kernel
+ * calls, with no argument to carry the maps, so it stays beside them.
  */
 static long go_sweep_one(struct bpf_map *map, struct inflight_go_key *key,
 			 struct inflight_pending *p, struct go_sweep *w)
 {
-	__u32 chains[INFLIGHT_MAX_DEPTH], d = p->depth, n = 0;
-
-	if (key->tgid != w->tgid)
-		return 0;
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++)
-		chains[i] = p->frames[i].chain;
-	if (bpf_map_delete_elem(map, key))
-		return 0;
-#pragma unroll
-	for (int i = 0; i < INFLIGHT_MAX_DEPTH; i++) {
-		if (i >= d)
-			break;
-		count_exit(chains[i], false);
-		n++;
-	}
-	stat_add(w->stat, n);
-	return 0;
+	return go_sweep_entry(&counters, map, key, p, w);
 }
 
 /* A Go process's goroutines are gone with it (its last thread's exit, exec). */
@@ -733,7 +435,7 @@ static __always_inline void release_thread(__u32 stat)
 	struct inflight_pending *p = thread_state(false);
 
 	if (p)
-		release_all(p, stat);
+		frames_release_all(&counters, p, stat);
 }
 
 /* raw tracepoints attach by name: no tracefs to mount or to be allowed into */
