@@ -5,6 +5,7 @@
  * with the file and line: unknown keys, keys outside a section, duplicate
  * keys and targets, bad headers, empty targets, no targets.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -72,7 +73,7 @@ static void expect_error(const char *text, const char *msg)
 	struct config_file c;
 	char err[512] = "";
 
-	if (parse(text, &c, err, sizeof(err)) != -1)
+	if (parse(text, &c, err, sizeof(err)) != -EINVAL)
 		fail_msg("parsed, expected '%s'", msg);
 	if (strcmp(err, msg))
 		fail_msg("error '%s', expected '%s'", err, msg);
