@@ -108,7 +108,7 @@ static void test_limits(void **state)
 	(void)state;
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(parse(big, &c, err, sizeof(err)), -1);
+	assert_int_equal(parse(big, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "t.conf:1: line longer than"));
 	for (int i = 0; i <= CONFIG_MAX_TARGETS; i++) {
 		char s[64];
@@ -116,7 +116,7 @@ static void test_limits(void **state)
 		snprintf(s, sizeof(s), "[target t%d]\nfunc = f\n", i);
 		strcat(many, s);
 	}
-	assert_int_equal(parse(many, &c, err, sizeof(err)), -1);
+	assert_int_equal(parse(many, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "more than 16 targets"));
 }
 
