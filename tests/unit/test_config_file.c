@@ -5,6 +5,7 @@
  * with the file and line: unknown keys, keys outside a section, duplicate
  * keys and targets, bad headers, empty targets, no targets.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -72,7 +73,7 @@ static void expect_error(const char *text, const char *msg)
 	struct config_file c;
 	char err[512] = "";
 
-	if (parse(text, &c, err, sizeof(err)) != -1)
+	if (parse(text, &c, err, sizeof(err)) != -EINVAL)
 		fail_msg("parsed, expected '%s'", msg);
 	if (strcmp(err, msg))
 		fail_msg("error '%s', expected '%s'", err, msg);
@@ -107,7 +108,7 @@ static void test_limits(void **state)
 	(void)state;
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(parse(big, &c, err, sizeof(err)), -1);
+	assert_int_equal(parse(big, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "t.conf:1: line longer than"));
 	for (int i = 0; i <= CONFIG_MAX_TARGETS; i++) {
 		char s[64];
@@ -115,7 +116,7 @@ static void test_limits(void **state)
 		snprintf(s, sizeof(s), "[target t%d]\nfunc = f\n", i);
 		strcat(many, s);
 	}
-	assert_int_equal(parse(many, &c, err, sizeof(err)), -1);
+	assert_int_equal(parse(many, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "more than 16 targets"));
 }
 

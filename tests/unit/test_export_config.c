@@ -6,6 +6,7 @@
  * starts and ends with all the variables below unset, so nothing leaks
  * between tests or out of the process.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -165,11 +166,11 @@ static void test_endpoint_must_be_http(void **state)
 	char err[256];
 
 	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "c:4318", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_EXPORTER_OTLP_ENDPOINT=c:4318: expected an http:// or https:// URL");
 	unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
 	setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "grpc://m:4317", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=grpc://m:4317: expected an "
 				 "http:// or https:// URL");
 }
@@ -268,7 +269,7 @@ static void test_bad_headers_error(void **state)
 	char err[256];
 
 	setenv("OTEL_EXPORTER_OTLP_HEADERS", "a=1,nokey", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	/* headers hold credentials: the message must not echo them */
 	assert_string_equal(err, "OTEL_EXPORTER_OTLP_HEADERS: expected key=value,key2=value2, "
 				 "percent-encoded (value not shown: it may hold credentials)");
@@ -281,15 +282,15 @@ static void test_protocol(void **state)
 	char err[256];
 
 	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: gRPC is not supported: expected "
 				 "http/protobuf or http/json");
 	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/xml", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_EXPORTER_OTLP_PROTOCOL=http/xml: expected http/protobuf or http/json");
 	unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
 	setenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"));
 	setenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json", 1);
 	assert_int_equal(from_env(c, err, sizeof(err)), 0);
@@ -302,7 +303,7 @@ static void test_compression_invalid(void **state)
 	char err[256];
 
 	setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_EXPORTER_OTLP_COMPRESSION=zstd: expected gzip or none");
 }
 
@@ -313,27 +314,27 @@ static void test_interval_and_timeouts(void **state)
 	char err[256];
 
 	setenv("OTEL_METRIC_EXPORT_INTERVAL", "abc", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_METRIC_EXPORT_INTERVAL=abc: expected milliseconds, a positive integer");
 	assert_int_equal(c->interval_ms, 60000);
 
 	/* a variable does not take units */
 	setenv("OTEL_METRIC_EXPORT_INTERVAL", "5s", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_METRIC_EXPORT_INTERVAL=5s: expected milliseconds, a positive integer");
 	setenv("OTEL_METRIC_EXPORT_INTERVAL", "0", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	setenv("OTEL_METRIC_EXPORT_INTERVAL", "-5", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	unsetenv("OTEL_METRIC_EXPORT_INTERVAL");
 
 	setenv("OTEL_METRIC_EXPORT_TIMEOUT", "x", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_METRIC_EXPORT_TIMEOUT=x: expected milliseconds, a positive integer");
 	unsetenv("OTEL_METRIC_EXPORT_TIMEOUT");
 
 	setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2s", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_EXPORTER_OTLP_TIMEOUT=2s: expected milliseconds, a positive integer");
 	setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "250", 1);
 	assert_int_equal(from_env(c, err, sizeof(err)), 0);
@@ -377,7 +378,7 @@ static void test_metrics_exporter(void **state)
 		assert_true(c->exporter_set);
 	}
 	setenv("OTEL_METRICS_EXPORTER", "prometheus", 1);
-	assert_int_equal(from_env(c, err, sizeof(err)), -1);
+	assert_int_equal(from_env(c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "OTEL_METRICS_EXPORTER=prometheus: expected otlp, console or none");
 }
 
@@ -536,7 +537,7 @@ static void set_fails(struct export_config *c, enum export_setting what, const c
 {
 	char err[256] = "";
 
-	assert_int_equal(export_config_set(c, what, value, source, err, sizeof(err)), -1);
+	assert_int_equal(export_config_set(c, what, value, source, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, expected_err);
 }
 
@@ -725,7 +726,7 @@ static void test_kv_list_parse_errors(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(parse_kv(bad[i].in, &l, err, sizeof(err)), -1);
+		assert_int_equal(parse_kv(bad[i].in, &l, err, sizeof(err)), -EINVAL);
 		assert_string_equal(err, bad[i].err);
 		assert_int_equal(l.n, 1);
 		assert_string_equal(l.v[0].key, "old");

@@ -4,6 +4,7 @@
  * operator writes with --chain. The parsed struct is what the BPF side
  * evaluates, so every field is checked, not just the return code.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -35,7 +36,7 @@ static void expect_error(const char *spec, bool usdt, int column, const char *ms
 	struct inflight_fetch f;
 	struct fetch_spec_error err;
 
-	assert_int_equal(fetch_spec_parse(spec, usdt, &f, &err), -1);
+	assert_int_equal(fetch_spec_parse(spec, usdt, &f, &err), -EINVAL);
 	if (err.column != column || !strstr(err.msg, msg))
 		print_error("'%s': column %d, msg '%s'; wanted column %d, msg with '%s'\n",
 			    spec, err.column, err.msg, column, msg);

@@ -5,6 +5,7 @@
  * the entry probe skips. Byte sequences are the ones go1.19-go1.23 emit
  * (objdump of build/workers/go_worker_*).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -45,21 +46,21 @@ static void test_buildinfo_version(void **state)
 	assert_int_equal(go_buildinfo_version(exact, n, v, sizeof(v)), 0);
 	assert_string_equal(v, "go1.22.12");
 	/* cut short: the version's bytes are not all there */
-	assert_int_equal(go_buildinfo_version(exact, n - 1, v, sizeof(v)), -1);
+	assert_int_equal(go_buildinfo_version(exact, n - 1, v, sizeof(v)), -EINVAL);
 	free(exact);
 	/* before Go 1.18 the strings are behind pointers: not read */
 	make_buildinfo(buf, sizeof(buf), 0, "go1.17.13");
-	assert_int_equal(go_buildinfo_version(buf, sizeof(buf), v, sizeof(v)), -1);
+	assert_int_equal(go_buildinfo_version(buf, sizeof(buf), v, sizeof(v)), -EINVAL);
 	/* not a buildinfo */
 	make_buildinfo(buf, sizeof(buf), 2, "go1.22.12");
 	buf[1] = 'X';
-	assert_int_equal(go_buildinfo_version(buf, sizeof(buf), v, sizeof(v)), -1);
+	assert_int_equal(go_buildinfo_version(buf, sizeof(buf), v, sizeof(v)), -EINVAL);
 	/* too long for the caller's buffer */
 	make_buildinfo(buf, sizeof(buf), 2, "go1.22.12");
-	assert_int_equal(go_buildinfo_version(buf, sizeof(buf), v, 9), -1);
+	assert_int_equal(go_buildinfo_version(buf, sizeof(buf), v, 9), -ERANGE);
 	/* a varint that never ends */
 	memset(buf + 32, 0xff, sizeof(buf) - 32);
-	assert_int_equal(go_buildinfo_version(buf, sizeof(buf), v, sizeof(v)), -1);
+	assert_int_equal(go_buildinfo_version(buf, sizeof(buf), v, sizeof(v)), -EINVAL);
 }
 
 static void test_goid_offsets(void **state)

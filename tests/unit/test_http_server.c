@@ -212,7 +212,7 @@ static void test_routes_per_listener(void **state)
 	assert_int_equal(la, 0);
 	assert_int_equal(lb, 1);
 	assert_int_equal(http_server_listen(s, "--c", "127.0.0.1:1", a, err, sizeof(err)), la);
-	assert_int_equal(http_server_listen(s, "--d", "127.0.0.1:1", "nowhere", err, sizeof(err)), -1);
+	assert_int_equal(http_server_listen(s, "--d", "127.0.0.1:1", "nowhere", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "--d nowhere: expected HOST:PORT (e.g. 127.0.0.1:1)");
 	assert_int_equal(http_server_route(s, la, "/one", reply_small, "one\n"), 0);
 	assert_int_equal(http_server_route(s, la, "/three", reply_small, "three\n"), 0);

@@ -4,6 +4,7 @@
  * the kubelet and runtimes make (systemd and cgroupfs drivers; containerd,
  * CRI-O, Docker), and the names a kubelet log link carries.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -56,12 +57,12 @@ static void test_cgroup_layouts(void **state)
 	/* conmon is CRI-O's monitor, not the container */
 	expect_path("/kubepods.slice/kubepods-pod" UID_ ".slice/crio-conmon-" CID ".scope", "", UID);
 	/* nothing */
-	assert_int_equal(k8s_parse_cgroup_path("/", c, u), -1);
-	assert_int_equal(k8s_parse_cgroup_path("/user.slice/user-0.slice/session-1.scope", c, u), -1);
+	assert_int_equal(k8s_parse_cgroup_path("/", c, u), -ENOENT);
+	assert_int_equal(k8s_parse_cgroup_path("/user.slice/user-0.slice/session-1.scope", c, u), -ENOENT);
 	/* not quite: 63 hex, an uppercase id, a uid with a wrong separator */
-	assert_int_equal(k8s_parse_cgroup_path("/system.slice/docker-" CID "x.scope", c, u), -1);
-	assert_int_equal(k8s_parse_cgroup_path("/x/ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789", c, u), -1);
-	assert_int_equal(k8s_parse_cgroup_path("/kubepods/pod5f0c7a1e+2b3d-4c5e-8f90-a1b2c3d4e5f6", c, u), -1);
+	assert_int_equal(k8s_parse_cgroup_path("/system.slice/docker-" CID "x.scope", c, u), -ENOENT);
+	assert_int_equal(k8s_parse_cgroup_path("/x/ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789", c, u), -ENOENT);
+	assert_int_equal(k8s_parse_cgroup_path("/kubepods/pod5f0c7a1e+2b3d-4c5e-8f90-a1b2c3d4e5f6", c, u), -ENOENT);
 }
 
 static void test_log_names(void **state)
@@ -78,22 +79,22 @@ static void test_log_names(void **state)
 	/* another container's link, or not a link name at all */
 	assert_int_equal(k8s_parse_log_name("web_shop_other-ffff.log", CID, pod, sizeof(pod), ns,
 					    sizeof(ns), cont, sizeof(cont)),
-			 -1);
+			 -EINVAL);
 	assert_int_equal(k8s_parse_log_name("web_shop-" CID ".log", CID, pod, sizeof(pod), ns,
 					    sizeof(ns), cont, sizeof(cont)),
-			 -1);
+			 -EINVAL);
 	assert_int_equal(k8s_parse_log_name("a_b_c_d-" CID ".log", CID, pod, sizeof(pod), ns,
 					    sizeof(ns), cont, sizeof(cont)),
-			 -1);
+			 -EINVAL);
 	assert_int_equal(k8s_parse_log_name("_shop_c-" CID ".log", CID, pod, sizeof(pod), ns,
 					    sizeof(ns), cont, sizeof(cont)),
-			 -1);
+			 -EINVAL);
 	assert_int_equal(k8s_parse_log_name("web_shop_c-" CID ".txt", CID, pod, sizeof(pod), ns,
 					    sizeof(ns), cont, sizeof(cont)),
-			 -1);
+			 -EINVAL);
 	assert_int_equal(k8s_parse_log_name(CID ".log", CID, pod, sizeof(pod), ns, sizeof(ns), cont,
 					    sizeof(cont)),
-			 -1);
+			 -EINVAL);
 }
 
 /*

@@ -8,6 +8,7 @@
  *   node -e 'const R=require("/work/main/tests/receiver/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root").opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse; console.log(Buffer.from(R.encode(R.fromObject({partialSuccess:{rejectedDataPoints:2,errorMessage:"too old"}})).finish()).toString("hex"))'
  * prints 0a0b08021207746f6f206f6c64.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -210,23 +211,23 @@ static void test_pb_malformed(void **state)
 
 	(void)state;
 	/* partial_success length past the end */
-	assert_int_equal(PB(SUCCESS, &r, 0x0a, 0x05, 0x08), -1);
+	assert_int_equal(PB(SUCCESS, &r, 0x0a, 0x05, 0x08), -EBADMSG);
 	/* inside partial_success: truncated varint */
-	assert_int_equal(PB(SUCCESS, &r, 0x0a, 0x02, 0x08, 0x80), -1);
+	assert_int_equal(PB(SUCCESS, &r, 0x0a, 0x02, 0x08, 0x80), -EBADMSG);
 	/* inside partial_success: message length past its end */
-	assert_int_equal(PB(SUCCESS, &r, 0x0a, 0x03, 0x12, 0x05, 'x'), -1);
+	assert_int_equal(PB(SUCCESS, &r, 0x0a, 0x03, 0x12, 0x05, 'x'), -EBADMSG);
 	/* a group wire type */
-	assert_int_equal(PB(SUCCESS, &r, 0x0b), -1);
+	assert_int_equal(PB(SUCCESS, &r, 0x0b), -EBADMSG);
 	/* trailing garbage after a good field */
-	assert_int_equal(PB(SUCCESS, &r, 0x0a, 0x00, 0xff), -1);
+	assert_int_equal(PB(SUCCESS, &r, 0x0a, 0x00, 0xff), -EBADMSG);
 	/* Status: truncated code, message past the end, 11-byte varint */
-	assert_int_equal(PB(STATUS, &r, 0x08, 0x80), -1);
-	assert_int_equal(PB(STATUS, &r, 0x08, 0x03, 0x12, 0x0b, 'b', 'a', 'd'), -1);
+	assert_int_equal(PB(STATUS, &r, 0x08, 0x80), -EBADMSG);
+	assert_int_equal(PB(STATUS, &r, 0x08, 0x03, 0x12, 0x0b, 'b', 'a', 'd'), -EBADMSG);
 	assert_int_equal(PB(STATUS, &r, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			    0x01),
-			 -1);
+			 -EBADMSG);
 	/* HTML error page sent as if protobuf */
-	assert_int_equal(parse(STATUS, "<html>", 6, false, &r), -1);
+	assert_int_equal(parse(STATUS, "<html>", 6, false, &r), -EBADMSG);
 }
 
 /* A message longer than the 511 bytes kept is cut, NUL-terminated, in every form. */

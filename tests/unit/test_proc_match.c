@@ -5,6 +5,7 @@
  * the arguments joined by spaces; both given, both must hold. Bad values are
  * refused naming the flag.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -65,11 +66,11 @@ static void test_bad_values(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(proc_match_init(&m, NULL, "a(b", err, sizeof(err)), -1);
+	assert_int_equal(proc_match_init(&m, NULL, "a(b", err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--match-cmdline 'a(b': not a POSIX extended regular expression"));
-	assert_int_equal(proc_match_init(&m, "", NULL, err, sizeof(err)), -1);
+	assert_int_equal(proc_match_init(&m, "", NULL, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--match-exe"));
-	assert_int_equal(proc_match_init(&m, NULL, "", err, sizeof(err)), -1);
+	assert_int_equal(proc_match_init(&m, NULL, "", err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--match-cmdline"));
 }
 
@@ -93,7 +94,7 @@ static void test_reads_proc(void **state)
 	assert_int_equal(proc_match_init(&m, "*nothing-like-this", NULL, err, sizeof(err)), 0);
 	assert_int_equal(proc_match_pid(&m, getpid(), &p), 0);
 	/* no such process */
-	assert_int_equal(proc_match_pid(&m, 0x3ffffffe, &p), -1);
+	assert_int_equal(proc_match_pid(&m, 0x3ffffffe, &p), -ENOENT);
 	proc_match_free(&m);
 }
 

@@ -5,6 +5,7 @@
  * pb_end reserve one length byte and shift the body when the length needs
  * more, which is where an off-by-one would corrupt every larger export.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -301,37 +302,37 @@ static void test_malformed(void **state)
 {
 	(void)state;
 	/* truncated varint value: continuation bit set on the last byte */
-	assert_int_equal(READ_ALL(0x08, 0x80), -1);
-	assert_int_equal(READ_ALL(0x08, 0xff, 0xff), -1);
+	assert_int_equal(READ_ALL(0x08, 0x80), -EBADMSG);
+	assert_int_equal(READ_ALL(0x08, 0xff, 0xff), -EBADMSG);
 	/* varint field with no value at all */
-	assert_int_equal(READ_ALL(0x08), -1);
+	assert_int_equal(READ_ALL(0x08), -EBADMSG);
 	/* truncated key */
-	assert_int_equal(READ_ALL(0x80), -1);
+	assert_int_equal(READ_ALL(0x80), -EBADMSG);
 	/* length past the end (by one, and wildly) */
-	assert_int_equal(READ_ALL(0x0a, 0x05, 'a', 'b', 'c', 'd'), -1);
-	assert_int_equal(READ_ALL(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 'a'), -1);
+	assert_int_equal(READ_ALL(0x0a, 0x05, 'a', 'b', 'c', 'd'), -EBADMSG);
+	assert_int_equal(READ_ALL(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 'a'), -EBADMSG);
 	/* a length of 2^64-1: must not wrap the pointer */
 	assert_int_equal(READ_ALL(0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
-			 -1);
+			 -EBADMSG);
 	/* truncated length varint */
-	assert_int_equal(READ_ALL(0x0a, 0x80), -1);
+	assert_int_equal(READ_ALL(0x0a, 0x80), -EBADMSG);
 	/* 11-byte varint: longer than any 64-bit value */
 	assert_int_equal(READ_ALL(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 				  0x01),
-			 -1);
+			 -EBADMSG);
 	/* 11-byte key */
 	assert_int_equal(READ_ALL(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00),
-			 -1);
+			 -EBADMSG);
 	/* truncated fixed64 and fixed32 */
-	assert_int_equal(READ_ALL(0x09, 1, 2, 3, 4, 5, 6, 7), -1);
-	assert_int_equal(READ_ALL(0x0d, 1, 2, 3), -1);
+	assert_int_equal(READ_ALL(0x09, 1, 2, 3, 4, 5, 6, 7), -EBADMSG);
+	assert_int_equal(READ_ALL(0x0d, 1, 2, 3), -EBADMSG);
 	/* wire types 3, 4 (groups), 6, 7 are not supported */
-	assert_int_equal(READ_ALL(0x0b), -1);
-	assert_int_equal(READ_ALL(0x0c), -1);
-	assert_int_equal(READ_ALL(0x0e, 0x00), -1);
-	assert_int_equal(READ_ALL(0x0f, 0x00), -1);
+	assert_int_equal(READ_ALL(0x0b), -EBADMSG);
+	assert_int_equal(READ_ALL(0x0c), -EBADMSG);
+	assert_int_equal(READ_ALL(0x0e, 0x00), -EBADMSG);
+	assert_int_equal(READ_ALL(0x0f, 0x00), -EBADMSG);
 	/* a good field followed by garbage: the garbage is still reported */
-	assert_int_equal(READ_ALL(0x08, 0x01, 0x0a, 0x03, 'x'), -1);
+	assert_int_equal(READ_ALL(0x08, 0x01, 0x0a, 0x03, 'x'), -EBADMSG);
 	/* exactly fitting inputs are fine */
 	assert_int_equal(READ_ALL(0x0a, 0x01, 'x'), 0);
 	assert_int_equal(READ_ALL(0x09, 1, 2, 3, 4, 5, 6, 7, 8), 0);

@@ -5,6 +5,7 @@
  * out as each version's headers lay them out (the table's `debug`), with
  * the values a real interpreter holds; then one thing at a time is broken.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -149,27 +150,27 @@ static void test_refused_by_name(void **state)
 	/* no cookie: not debug offsets at all */
 	s = blob(15, py_layout_for(15));
 	memcpy(raw, "xdebugpz", 8);
-	expect_refused(15, s, -1, "cookie");
+	expect_refused(15, s, -EINVAL, "cookie");
 	/* another version than Py_Version said */
 	s = blob(15, py_layout_for(15));
 	put(s, PY_DBG_VERSION, 0x030e0af0);
-	expect_refused(15, s, -1, "version 0x30e0af0");
+	expect_refused(15, s, -EINVAL, "version 0x30e0af0");
 	/* an offset outside its struct (a schema that does not fit) */
 	s = blob(15, py_layout_for(15));
 	put(s, PY_DBG_FRAME_LOCALSPLUS, 4096);
-	expect_refused(15, s, -1, "frame localsplus at 4096");
+	expect_refused(15, s, -EINVAL, "frame localsplus at 4096");
 	/* a frame header larger than the walker reads */
 	s = blob(15, py_layout_for(15));
 	put(s, PY_DBG_FRAME_SIZE, 1024);
 	put(s, PY_DBG_FRAME_LOCALSPLUS, 1000);
-	expect_refused(15, s, -1, "larger than inflight reads");
+	expect_refused(15, s, -EINVAL, "larger than inflight reads");
 	/* too short a read */
 	s = blob(15, py_layout_for(15));
 	{
 		struct py_layout out;
 		char why[256] = "";
 
-		assert_int_equal(py_layout_from_debug(15, s, raw, 64, &out, why, sizeof(why)), -1);
+		assert_int_equal(py_layout_from_debug(15, s, raw, 64, &out, why, sizeof(why)), -EINVAL);
 	}
 }
 

@@ -7,6 +7,7 @@
  * CPython's runtime -> interpreter -> thread -> frames, read through
  * process_vm_readv like any other.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -179,7 +180,7 @@ static void test_budget_counts_reads(void **state)
 	proc_budget_start(10);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(proc_read(&m, (uint64_t)(uintptr_t)&word, &v, sizeof(v)), 0);
-	assert_int_equal(proc_read(&m, (uint64_t)(uintptr_t)&word, &v, sizeof(v)), -1);
+	assert_int_equal(proc_read(&m, (uint64_t)(uintptr_t)&word, &v, sizeof(v)), -EAGAIN);
 	assert_int_equal(m.reads, 10);
 	assert_int_equal(proc_budget_end(), PROC_BUDGET_SPENT);
 	/* no budget: no limit */

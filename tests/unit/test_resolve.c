@@ -4,6 +4,7 @@
  * resolves to, and the messages for inputs that do not resolve, against
  * the test workers (build/workers, plain -O2 builds).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -78,7 +79,7 @@ static void test_no_such_function(void **state)
 
 	f->spec.binary = worker_path("native_worker");
 	f->spec.func = "no_such_handler";
-	assert_int_equal(resolve_target(&f->spec, &f->r, &f->info, f->err, sizeof(f->err)), -1);
+	assert_int_equal(resolve_target(&f->spec, &f->r, &f->info, f->err, sizeof(f->err)), -ENOENT);
 	snprintf(want, sizeof(want), "--func no_such_handler: no such function in %s (see: inflight list --binary %s)",
 		 f->info.binary, f->info.binary);
 	assert_string_equal(f->err, want);
@@ -90,7 +91,7 @@ static void test_no_such_file(void **state)
 
 	f->spec.binary = "/nonexistent/worker";
 	f->spec.func = "worker_handle";
-	assert_int_equal(resolve_target(&f->spec, &f->r, &f->info, f->err, sizeof(f->err)), -1);
+	assert_int_equal(resolve_target(&f->spec, &f->r, &f->info, f->err, sizeof(f->err)), -ENOENT);
 	assert_non_null(strstr(f->err, "--binary /nonexistent/worker: "));
 }
 
@@ -115,7 +116,7 @@ static void test_usdt_missing_probe(void **state)
 
 	f->spec.binary = worker_path("native_worker");
 	f->spec.usdt = "inflight_test:handle_entry,inflight_test:nope";
-	assert_int_equal(resolve_usdt(&f->spec, &f->r, &f->info, f->err, sizeof(f->err)), -1);
+	assert_int_equal(resolve_usdt(&f->spec, &f->r, &f->info, f->err, sizeof(f->err)), -ENOENT);
 	snprintf(want, sizeof(want), "--usdt: no probe inflight_test:nope in %s (see: inflight list --binary %s)",
 		 f->info.binary, f->info.binary);
 	assert_string_equal(f->err, want);
@@ -135,7 +136,7 @@ static void test_usdt_spec_syntax(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&f->r, 0, sizeof(f->r));
-		assert_int_equal(resolve_parse_usdt(bad[i].spec, &f->r, f->err, sizeof(f->err)), -1);
+		assert_int_equal(resolve_parse_usdt(bad[i].spec, &f->r, f->err, sizeof(f->err)), -EINVAL);
 		assert_string_equal(f->err, bad[i].err);
 	}
 }
@@ -146,16 +147,16 @@ static void test_chain_options(void **state)
 	static const struct inflight_fetch fetch;
 	char longname[INFLIGHT_CHAIN_LEN + 1];
 
-	assert_int_equal(target_spec_check_chain(&f->spec, f->err, sizeof(f->err)), -1);
+	assert_int_equal(target_spec_check_chain(&f->spec, f->err, sizeof(f->err)), -EINVAL);
 	assert_string_equal(f->err, "give exactly one of --chain SPEC or --chain-name NAME");
 	f->spec.fetch = &fetch;
 	f->spec.chain_name = "x";
-	assert_int_equal(target_spec_check_chain(&f->spec, f->err, sizeof(f->err)), -1);
+	assert_int_equal(target_spec_check_chain(&f->spec, f->err, sizeof(f->err)), -EINVAL);
 	f->spec.fetch = NULL;
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	f->spec.chain_name = longname;
-	assert_int_equal(target_spec_check_chain(&f->spec, f->err, sizeof(f->err)), -1);
+	assert_int_equal(target_spec_check_chain(&f->spec, f->err, sizeof(f->err)), -EINVAL);
 	f->spec.chain_name = "ok";
 	assert_int_equal(target_spec_check_chain(&f->spec, f->err, sizeof(f->err)), 0);
 }

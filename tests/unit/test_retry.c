@@ -4,6 +4,7 @@
  * wait (delta-seconds and the three HTTP-date forms of RFC 9110), and the
  * jittered exponential backoff used otherwise.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -28,14 +29,15 @@ static void test_retryable_statuses(void **state)
 		assert_false(retry_status_retryable(no[i]));
 }
 
-/* Parses `v` at `now`; returns the delay, or -1 (and the output untouched). */
+/* Parses `v` at `now`; returns the delay, or the negative errno (and the output untouched). */
 static int64_t after(const char *v, time_t now)
 {
 	uint64_t ms = 0xdeadbeef;
+	int rc = retry_after_parse(v, now, &ms);
 
-	if (retry_after_parse(v, now, &ms)) {
+	if (rc) {
 		assert_true(ms == 0xdeadbeef);
-		return -1;
+		return rc;
 	}
 	return (int64_t)ms;
 }
@@ -50,25 +52,25 @@ static void test_retry_after_seconds(void **state)
 	assert_int_equal(after("007", RFC_DATE), 7000);
 	/* one year is the most accepted */
 	assert_int_equal(after("31536000", RFC_DATE), 31536000000ll);
-	assert_int_equal(after("31536001", RFC_DATE), -1);
-	assert_int_equal(after("99999999999999999999999", RFC_DATE), -1); /* ERANGE */
+	assert_int_equal(after("31536001", RFC_DATE), -ERANGE);
+	assert_int_equal(after("99999999999999999999999", RFC_DATE), -ERANGE); /* ERANGE */
 }
 
 static void test_retry_after_rejects(void **state)
 {
 	(void)state;
-	assert_int_equal(after("abc", RFC_DATE), -1);
-	assert_int_equal(after("-1", RFC_DATE), -1);
-	assert_int_equal(after("+5", RFC_DATE), -1);
-	assert_int_equal(after("", RFC_DATE), -1);
-	assert_int_equal(after("   ", RFC_DATE), -1);
-	assert_int_equal(after("1.5", RFC_DATE), -1);
-	assert_int_equal(after("7s", RFC_DATE), -1);
-	assert_int_equal(after("7 8", RFC_DATE), -1);
+	assert_int_equal(after("abc", RFC_DATE), -EINVAL);
+	assert_int_equal(after("-1", RFC_DATE), -EINVAL);
+	assert_int_equal(after("+5", RFC_DATE), -EINVAL);
+	assert_int_equal(after("", RFC_DATE), -EINVAL);
+	assert_int_equal(after("   ", RFC_DATE), -EINVAL);
+	assert_int_equal(after("1.5", RFC_DATE), -EINVAL);
+	assert_int_equal(after("7s", RFC_DATE), -EINVAL);
+	assert_int_equal(after("7 8", RFC_DATE), -EINVAL);
 	/* dates: not GMT, trailing garbage, cut short */
-	assert_int_equal(after("Sun, 06 Nov 1994 08:49:37 UTC", RFC_DATE), -1);
-	assert_int_equal(after("Sun, 06 Nov 1994 08:49:37 GMT x", RFC_DATE), -1);
-	assert_int_equal(after("Sun, 06 Nov 1994 08:49", RFC_DATE), -1);
+	assert_int_equal(after("Sun, 06 Nov 1994 08:49:37 UTC", RFC_DATE), -EINVAL);
+	assert_int_equal(after("Sun, 06 Nov 1994 08:49:37 GMT x", RFC_DATE), -EINVAL);
+	assert_int_equal(after("Sun, 06 Nov 1994 08:49", RFC_DATE), -EINVAL);
 }
 
 /* The three HTTP-date forms, all naming the same instant, 30 s from now. */

@@ -4,6 +4,7 @@
  * unwind the stack (a uretprobe frame would kill or corrupt it), and an
  * explicit --return always wins. Names round-trip through parse/name.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -109,7 +110,7 @@ static void test_parse_rejects_bad_names(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(return_mode_parse(bad[i]), -1);
+		assert_int_equal(return_mode_parse(bad[i]), -EINVAL);
 }
 
 int main(void)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* `inflight list`: what can be attached in a binary or a process. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "util/errmsg.h"
 #include "util/exit_code.h"
 #include "util/usage_error.h"
 #include "util/parse_number.h"
@@ -66,17 +68,20 @@ static const char doc[] =
 
 static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
 
-/* Lists `ef` (NULL: opening it failed for `why`) and closes it. */
-static int list_file(struct elf_file *ef, const char *shown, const char *why, const char *match)
+/*
+ * Lists `ef` and closes it. NULL: opening it failed for `why`: the errno
+ * the opener left (nothing runs between), negative, with `err` for the
+ * caller to print.
+ */
+static int list_file(struct elf_file *ef, const char *shown, const char *why, const char *match,
+		     char *err, size_t errlen)
 {
 	const struct elf_func *funcs;
 	const struct usdt_note *notes;
 	size_t n, shown_n = 0;
 
-	if (!ef) {
-		log_error("%s: %s", shown, why);
-		return -1;
-	}
+	if (!ef)
+		return errmsg_errno(err, errlen, errno, "%s: %s", shown, why);
 	printf("# %s\n", shown);
 	n = elf_file_funcs(ef, &funcs);
 	for (size_t i = 0; i < n; i++) {
@@ -106,7 +111,7 @@ static int list_file(struct elf_file *ef, const char *shown, const char *why, co
 int cmd_list(int argc, char **argv)
 {
 	struct list_args a = { 0 };
-	char path[PATH_MAX], why[256], link[64];
+	char path[PATH_MAX], why[256], link[64], err[PATH_MAX + 512];
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	if (!!a.binary == !!a.pid) {
@@ -122,7 +127,12 @@ int cmd_list(int argc, char **argv)
 			log_error("--binary %s: %s", a.binary, why);
 			return EXIT_USAGE;
 		}
-		return list_file(elf_file_open(path, why, sizeof(why)), path, why, a.match) ? EXIT_USAGE : 0;
+		if (list_file(elf_file_open(path, why, sizeof(why)), path, why, a.match, err,
+			      sizeof(err))) {
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+		return 0;
 	}
 	if (target_pid_exe(a.pid, path, sizeof(path), why, sizeof(why))) {
 		log_error("--pid %d: %s", (int)a.pid, why);
@@ -130,8 +140,11 @@ int cmd_list(int argc, char **argv)
 	}
 	/* the file it runs, not what its path leads to inside its root now */
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)a.pid);
-	if (list_file(elf_file_open_as(link, path, why, sizeof(why)), path, why, a.match))
+	if (list_file(elf_file_open_as(link, path, why, sizeof(why)), path, why, a.match, err,
+		      sizeof(err))) {
+		log_error("%s", err);
 		return EXIT_USAGE;
+	}
 	if (a.libs) {
 		char exe[PATH_MAX], shown[PATH_MAX + 64];
 		struct target_mapping m;
@@ -142,7 +155,10 @@ int cmd_list(int argc, char **argv)
 			if (!strcmp(shown, exe))
 				continue;
 			putchar('\n');
-			list_file(target_open_mapping(a.pid, &m, why, sizeof(why)), shown, why, a.match);
+			/* a library that cannot be opened is said, and the listing goes on */
+			if (list_file(target_open_mapping(a.pid, &m, why, sizeof(why)), shown, why,
+				      a.match, err, sizeof(err)))
+				log_error("%s", err);
 		}
 	}
 	return 0;

@@ -4,6 +4,7 @@
  * --config file's), then the collector (run/collector.c), which exports
  * the counts as an OTLP UpDownCounter (cumulative Sum, not monotonic).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,7 +230,7 @@ int cmd_run(int argc, char **argv)
 	static struct run_args a; /* large: keep it off the stack */
 	struct run_targets targets = { 0 };
 	struct collector_settings s = { 0 };
-	char err[256];
+	char err[1024];
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
@@ -251,9 +252,11 @@ int cmd_run(int argc, char **argv)
 	if (a.config) {
 		const char *given;
 
-		rc = target_options_logging(&a.target);
-		if (rc)
+		if (target_options_logging(&a.target, err, sizeof(err))) {
+			log_error("%s", err);
+			rc = EXIT_USAGE;
 			goto out;
+		}
 		given = target_options_any_given(&a.target);
 		if (given) {
 			log_error("--config %s: %s%s is given too: with a config file the targets come from it alone",
@@ -267,11 +270,18 @@ int cmd_run(int argc, char **argv)
 			rc = EXIT_USAGE;
 			goto out;
 		}
-		rc = run_targets_from_file(&targets, a.config);
+		rc = run_targets_from_file(&targets, a.config, err, sizeof(err));
+		if (rc < 0) {
+			if (err[0])
+				log_error("%s", err);
+			rc = rc == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+		}
 	} else {
 		rc = target_options_finish(&a.target);
-		if (!rc)
-			rc = run_targets_from_cli(&targets, &a.target, a.pin_dir);
+		if (!rc && run_targets_from_cli(&targets, &a.target, a.pin_dir)) {
+			log_error("out of memory");
+			rc = EXIT_RUNTIME;
+		}
 	}
 	if (rc)
 		goto out;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "export/curl_lib.h"
@@ -11,16 +12,19 @@ struct curl_lib curl_fn;
 		*(void **)&curl_fn.field = dlsym(curl_fn.lib, symbol);       \
 		if (!curl_fn.field) {                                        \
 			snprintf(err, errlen, "libcurl.so.4 lacks %s", symbol); \
+			rc = -ELIBBAD;                                       \
 			goto fail;                                           \
 		}                                                            \
 	} while (0)
 
 int curl_lib_load(const char *url, char *err, size_t errlen)
 {
+	int rc;
+
 	curl_fn.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 	if (!curl_fn.lib) {
 		snprintf(err, errlen, "cannot load libcurl (libcurl4): %s", dlerror());
-		return -1;
+		return -ELIBACC;
 	}
 	LOAD(global_init, "curl_global_init");
 	LOAD(global_cleanup, "curl_global_cleanup");
@@ -34,13 +38,14 @@ int curl_lib_load(const char *url, char *err, size_t errlen)
 	LOAD(slist_free_all, "curl_slist_free_all");
 	if (curl_fn.global_init(strncmp(url, "https:", 6) ? CURL_GLOBAL_NOTHING : CURL_GLOBAL_DEFAULT)) {
 		snprintf(err, errlen, "libcurl failed to initialise");
+		rc = -EIO;
 		goto fail;
 	}
 	return 0;
 fail:
 	dlclose(curl_fn.lib);
 	memset(&curl_fn, 0, sizeof(curl_fn));
-	return -1;
+	return rc;
 }
 
 void curl_lib_unload(void)

@@ -28,7 +28,8 @@ extern struct curl_lib curl_fn;
 
 /*
  * Loads libcurl.so.4 and runs curl_global_init; TLS is set up only for an
- * https URL. 0, or -1 with `err` set.
+ * https URL. 0, or with `err` set -ELIBACC (no libcurl.so.4), -ELIBBAD (a
+ * function missing) or -EIO (its initialisation failed).
  */
 int curl_lib_load(const char *url, char *err, size_t errlen);
 void curl_lib_unload(void);

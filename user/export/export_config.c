@@ -56,7 +56,7 @@ int kv_list_set(struct kv_list *l, const char *key, const char *value)
 	char *v = strdup(value), *k;
 
 	if (!v)
-		return -1;
+		return -ENOMEM;
 	for (size_t i = 0; i < l->n; i++) {
 		if (!strcmp(l->v[i].key, key)) {
 			free(l->v[i].value);
@@ -69,7 +69,7 @@ int kv_list_set(struct kv_list *l, const char *key, const char *value)
 	if (!grown) {
 		free(k);
 		free(v);
-		return -1;
+		return -ENOMEM;
 	}
 	l->v = grown;
 	l->v[l->n].key = k;
@@ -130,6 +130,7 @@ int kv_list_parse(const char *s, struct kv_list *out, char *err, size_t errlen)
 {
 	struct kv_list l = { 0 };
 	const char *p = s;
+	int rc = -EINVAL;
 
 	while (*p) {
 		const char *end = strchr(p, ','), *eq;
@@ -156,6 +157,7 @@ int kv_list_parse(const char *s, struct kv_list *out, char *err, size_t errlen)
 			}
 			if (kv_list_set(&l, k, v)) {
 				snprintf(err, errlen, "out of memory");
+				rc = -ENOMEM;
 				free(k);
 				free(v);
 				goto fail;
@@ -170,7 +172,7 @@ int kv_list_parse(const char *s, struct kv_list *out, char *err, size_t errlen)
 	return 0;
 fail:
 	kv_list_free(&l);
-	return -1;
+	return rc;
 }
 
 static int set_string(char **dst, const char *value)
@@ -178,7 +180,7 @@ static int set_string(char **dst, const char *value)
 	char *v = strdup(value);
 
 	if (!v)
-		return -1;
+		return -ENOMEM;
 	free(*dst);
 	*dst = v;
 	return 0;
@@ -188,11 +190,13 @@ static int set_string(char **dst, const char *value)
 static int parse_ms(const char *value, bool flag, uint64_t *out)
 {
 	uint32_t v;
+	int rc;
 
 	if (flag)
 		return parse_duration_ms(value, out);
-	if (parse_u32(value, 1, UINT32_MAX, &v))
-		return -1;
+	rc = parse_u32(value, 1, UINT32_MAX, &v);
+	if (rc)
+		return rc;
 	*out = v;
 	return 0;
 }
@@ -211,7 +215,8 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 	char why[256];
 	uint64_t ms;
 
-#define BAD(...)                                                                    \
+/* the message in err, and -e */
+#define BAD_E(e, ...)                                                               \
 	do {                                                                        \
 		char _m[512];                                                       \
 		snprintf(_m, sizeof(_m), __VA_ARGS__);                              \
@@ -222,8 +227,9 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 			snprintf(err, errlen, "%s '%s': %s", source, value, _m);    \
 		else                                                                \
 			snprintf(err, errlen, "%s=%s: %s", source, value, _m);      \
-		return -1;                                                          \
+		return -(e);                                                        \
 	} while (0)
+#define BAD(...) BAD_E(EINVAL, __VA_ARGS__)
 
 	switch (what) {
 	case SET_ENDPOINT: {
@@ -234,7 +240,7 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 			BAD("expected an http:// or https:// URL");
 		url = malloc(n + sizeof("/v1/metrics"));
 		if (!url)
-			BAD("out of memory");
+			BAD_E(ENOMEM, "out of memory");
 		/* the base URL's path gets v1/metrics appended, one slash between */
 		snprintf(url, n + sizeof("/v1/metrics"), "%.*s/v1/metrics",
 			 (int)(n && value[n - 1] == '/' ? n - 1 : n), value);
@@ -364,6 +370,7 @@ int export_config_set(struct export_config *c, enum export_setting what, const c
 		break;
 	}
 #undef BAD
+#undef BAD_E
 	return 0;
 }
 
@@ -400,12 +407,14 @@ int export_config_from_env(struct export_config *c, char *err, size_t errlen)
 
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
 		const char *v = getenv(vars[i].name);
+		int rc;
 
 		/* an empty variable is as good as unset */
 		if (!v || !*v)
 			continue;
-		if (export_config_set(c, vars[i].what, v, vars[i].name, err, errlen))
-			return -1;
+		rc = export_config_set(c, vars[i].what, v, vars[i].name, err, errlen);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

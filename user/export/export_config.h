@@ -74,12 +74,13 @@ void export_config_free(struct export_config *c);
  * Applies one setting. `source` names where it came from ("--timeout",
  * "OTEL_EXPORTER_OTLP_TIMEOUT") for messages; durations from flags take
  * units (500ms, 2s), from variables plain milliseconds, as the spec says.
- * Returns 0, or -1 with `err` naming the source and what was expected.
+ * Returns 0, or -EINVAL (-ENOMEM) with `err` naming the source and what was
+ * expected.
  */
 int export_config_set(struct export_config *c, enum export_setting what, const char *value,
 		      const char *source, char *err, size_t errlen);
 
-/* Reads every OTEL_* variable that applies, generic ones first. */
+/* Reads every OTEL_* variable that applies, generic ones first; as export_config_set. */
 int export_config_from_env(struct export_config *c, char *err, size_t errlen);
 
 /* Fills in what depends on the rest (the default exporter and URL). */
@@ -87,11 +88,11 @@ void export_config_finish(struct export_config *c);
 
 /*
  * Parses "k1=v1,k2=v2" with percent-decoding (OTEL_RESOURCE_ATTRIBUTES,
- * OTEL_EXPORTER_OTLP_HEADERS). Returns 0, or -1 with the reason in `err`;
- * on error `out` is left unchanged.
+ * OTEL_EXPORTER_OTLP_HEADERS). Returns 0, or -EINVAL (-ENOMEM) with the
+ * reason in `err`; on error `out` is left unchanged.
  */
 int kv_list_parse(const char *s, struct kv_list *out, char *err, size_t errlen);
-/* Sets key to value, replacing an existing entry. */
+/* Sets key to value, replacing an existing entry. 0 or -ENOMEM. */
 int kv_list_set(struct kv_list *l, const char *key, const char *value);
 const char *kv_list_get(const struct kv_list *l, const char *key);
 void kv_list_free(struct kv_list *l);

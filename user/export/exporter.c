@@ -283,7 +283,7 @@ int exporter_stop(struct exporter *e, uint64_t timeout_ms, struct exporter_stats
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
 	pthread_join(e->thread, NULL);
-	rc = e->unsent || e->has_waiting ? -1 : 0;
+	rc = e->unsent || e->has_waiting ? -ETIMEDOUT : 0;
 	if (stats)
 		*stats = e->stats;
 	otlp_http_free(e->http);

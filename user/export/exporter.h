@@ -42,7 +42,7 @@ bool exporter_healthy(struct exporter *e, char *why, size_t size);
 /*
  * Sends what is waiting, retrying until `timeout_ms` from now at most, then
  * stops the thread and frees everything. Returns 0 if nothing was left
- * unsent.
+ * unsent, else -ETIMEDOUT.
  */
 int exporter_stop(struct exporter *e, uint64_t timeout_ms, struct exporter_stats *stats);
 

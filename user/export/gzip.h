@@ -16,7 +16,7 @@ struct gzipper {
 	bool ready;
 };
 
-/* Replaces `out` with `in` gzip-compressed. 0 or -1. */
+/* Replaces `out` with `in` gzip-compressed. 0, -ENOMEM, or -EINVAL/-EIO from zlib. */
 int gzipper_compress(struct gzipper *g, const struct buf *in, struct buf *out);
 void gzipper_free(struct gzipper *g);
 

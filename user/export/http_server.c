@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "export/http_server.h"
 #include "util/clock.h"
+#include "util/errmsg.h"
 
 /* How long a listener rests when accept runs out of fds or memory. */
 #define HTTP_ACCEPT_PAUSE_MS 100
@@ -316,27 +317,24 @@ int http_server_listen(struct http_server *s, const char *flag, const char *exam
 	int one = 1, e;
 
 	if (!colon || colon == address || (size_t)(colon - address) >= sizeof(host)) {
-		snprintf(err, errlen, "%s %s: expected HOST:PORT (e.g. %s)", flag, address, example);
-		return -1;
+		return errmsg(err, errlen, "%s %s: expected HOST:PORT (e.g. %s)", flag, address,
+			      example);
 	}
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - address), address);
 	port = strtoul(colon + 1, &end, 10);
 	if (*end || !colon[1] || port == 0 || port > 65535 ||
-	    inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		snprintf(err, errlen, "%s %s: expected an IPv4 HOST:PORT (e.g. %s)", flag, address,
-			 example);
-		return -1;
-	}
+	    inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return errmsg(err, errlen, "%s %s: expected an IPv4 HOST:PORT (e.g. %s)", flag,
+			      address, example);
 	sa.sin_port = htons((uint16_t)port);
 	/* the same address again: its routes join the listener already there */
 	for (int i = 0; i < s->nl; i++)
 		if (s->l[i].sa.sin_port == sa.sin_port &&
 		    s->l[i].sa.sin_addr.s_addr == sa.sin_addr.s_addr)
 			return i;
-	if (s->nl == HTTP_MAX_LISTENERS) {
-		snprintf(err, errlen, "%s %s: no more addresses can be listened on", flag, address);
-		return -1;
-	}
+	if (s->nl == HTTP_MAX_LISTENERS)
+		return errmsg_errno(err, errlen, ENOSPC, "%s %s: no more addresses can be listened on",
+				    flag, address);
 	l = &s->l[s->nl];
 	*l = (struct listener){ .sa = sa, .flag = flag };
 	l->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -357,7 +355,7 @@ int http_server_listen(struct http_server *s, const char *flag, const char *exam
 			snprintf(err, errlen, "%s %s: cannot listen: %s", flag, address, strerror(e));
 		if (l->fd >= 0)
 			close(l->fd);
-		return -1;
+		return -e;
 	}
 	return s->nl++;
 }
@@ -368,10 +366,12 @@ int http_server_route(struct http_server *s, int l, const char *path, http_handl
 	struct listener *ln;
 
 	if (l < 0 || l >= s->nl)
-		return -1;
+		return -EINVAL;
 	ln = &s->l[l];
-	if (ln->nroutes == HTTP_MAX_ROUTES || strlen(path) >= sizeof(ln->routes[0].path))
-		return -1;
+	if (strlen(path) >= sizeof(ln->routes[0].path))
+		return -ENAMETOOLONG;
+	if (ln->nroutes == HTTP_MAX_ROUTES)
+		return -ENOSPC;
 	ln->routes[ln->nroutes] = (struct route){ .fn = fn, .ctx = ctx };
 	snprintf(ln->routes[ln->nroutes].path, sizeof(ln->routes[0].path), "%s", path);
 	ln->nroutes++;
@@ -380,18 +380,23 @@ int http_server_route(struct http_server *s, int l, const char *path, http_handl
 
 int http_server_serve(struct http_server *s, char *err, size_t errlen)
 {
+	int rc;
+
 	if (!s || !s->nl)
 		return 0;
 	s->wake = eventfd(0, EFD_CLOEXEC);
 	if (s->wake < 0) {
-		snprintf(err, errlen, "cannot start the HTTP server: eventfd: %s", strerror(errno));
-		return -1;
+		int e = errno;
+
+		return errmsg_errno(err, errlen, e, "cannot start the HTTP server: eventfd: %s",
+				    strerror(e));
 	}
-	if (pthread_create(&s->thread, NULL, run, s)) {
+	rc = pthread_create(&s->thread, NULL, run, s);
+	if (rc) {
 		snprintf(err, errlen, "cannot start the HTTP server's thread");
 		close(s->wake);
 		s->wake = -1;
-		return -1;
+		return -rc; /* pthread_create returns the errno */
 	}
 	s->running = true;
 	return 0;

@@ -49,17 +49,22 @@ struct http_server *http_server_new(void);
 /*
  * Listens on `address` (IPv4 HOST:PORT), before the privileges are dropped
  * (a port below 1024). The same address twice shares one listener. Errors
- * name `flag` and show `example`. The listener's index, or -1 with `err`.
+ * name `flag` and show `example`. The listener's index, or a negative errno with `err`
+ * (-EINVAL: not an IPv4 HOST:PORT, -ENOSPC: no more listeners, else the
+ * socket call's).
  */
 int http_server_listen(struct http_server *s, const char *flag, const char *example,
 		       const char *address, char *err, size_t errlen);
-/* GET `path` (a query string aside) on listener `l` calls `fn`. 0, or -1 when full. */
+/*
+ * GET `path` (a query string aside) on listener `l` calls `fn`. 0, or
+ * -ENOSPC when full (-EINVAL: no such listener, -ENAMETOOLONG: `path`).
+ */
 int http_server_route(struct http_server *s, int l, const char *path, http_handler_fn fn,
 		      void *ctx);
 /*
  * Starts answering, from one thread: after the capability drop, which
  * covers only the threads that exist. Nothing to serve (no listener, or
- * `s` NULL): no thread. 0, or -1 with `err` set.
+ * `s` NULL): no thread. 0, or a negative errno with `err` set.
  */
 int http_server_serve(struct http_server *s, char *err, size_t errlen);
 /* Stops the thread, closes every socket, releases every reply's body. */

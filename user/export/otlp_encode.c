@@ -3,6 +3,7 @@
  * Field numbers from opentelemetry-proto (collector/metrics/v1,
  * metrics/v1, common/v1, resource/v1).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include "export/otlp_encode.h"
 #include "export/protobuf.h"
@@ -96,7 +97,7 @@ int otlp_encode_protobuf(const struct otlp_export *e, struct buf *out)
 		pb_metric(out, &e->metrics[i]);
 	pb_end(out, sm);
 	pb_end(out, rm);
-	return out->oom ? -1 : 0;
+	return out->oom ? -ENOMEM : 0;
 }
 
 static void json_attrs(struct buf *b, const struct otlp_attr *attrs, size_t n)
@@ -164,5 +165,5 @@ int otlp_encode_json(const struct otlp_export *e, struct buf *out)
 			   OTLP_TEMPORALITY_CUMULATIVE, m->monotonic ? "true" : "false");
 	}
 	buf_puts(out, "]}]}]}");
-	return out->oom ? -1 : 0;
+	return out->oom ? -ENOMEM : 0;
 }

@@ -10,7 +10,7 @@
 #include "util/buf.h"
 #include "export/otlp_model.h"
 
-/* Both return 0, or -1 if memory ran out (the buffer is then incomplete). */
+/* Both return 0, or -ENOMEM (the buffer is then incomplete). */
 int otlp_encode_protobuf(const struct otlp_export *e, struct buf *out);
 int otlp_encode_json(const struct otlp_export *e, struct buf *out);
 

@@ -171,9 +171,9 @@ int otlp_response_parse_success(const void *body, size_t len, bool json, struct 
 				copy_text(r->message, sizeof(r->message), g.data, g.len);
 		}
 		if (rc < 0)
-			return -1;
+			return rc;
 	}
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? rc : 0;
 }
 
 int otlp_response_parse_status(const void *body, size_t len, bool json, struct otlp_response *r)
@@ -199,5 +199,5 @@ int otlp_response_parse_status(const void *body, size_t len, bool json, struct o
 		else if (f.number == STATUS_MESSAGE && f.wire == PB_LEN)
 			copy_text(r->message, sizeof(r->message), f.data, f.len);
 	}
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? rc : 0;
 }

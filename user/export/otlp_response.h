@@ -18,7 +18,7 @@ struct otlp_response {
 	int32_t code;        /* Status.code */
 };
 
-/* `json`: the body is JSON, else protobuf. Returns 0, or -1 if unparseable. */
+/* `json`: the body is JSON, else protobuf. Returns 0, or -EBADMSG if unparseable. */
 int otlp_response_parse_success(const void *body, size_t len, bool json, struct otlp_response *r);
 int otlp_response_parse_status(const void *body, size_t len, bool json, struct otlp_response *r);
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,5 +352,5 @@ int prom_encode(const struct otlp_export *e, enum prom_format f, struct buf *out
 	}
 	if (f == PROM_OPENMETRICS)
 		buf_puts(out, "# EOF\n");
-	return out->oom ? -1 : 0;
+	return out->oom ? -ENOMEM : 0;
 }

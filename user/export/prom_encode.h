@@ -24,7 +24,7 @@ enum prom_format {
 /* The Content-Type header value of a format. */
 const char *prom_content_type(enum prom_format f);
 
-/* Appends the whole exposition of `e` to `out`. 0, or -1 when out of memory. */
+/* Appends the whole exposition of `e` to `out`. 0, or -ENOMEM. */
 int prom_encode(const struct otlp_export *e, enum prom_format f, struct buf *out);
 
 /*

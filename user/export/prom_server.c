@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ int prom_request_format(const char *req, enum prom_format *f)
 	char accept[1024];
 
 	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13))
-		return -1;
+		return -ENOENT;
 	header_value(req, "Accept", accept, sizeof(accept));
 	*f = prom_accepts_openmetrics(accept) ? PROM_OPENMETRICS : PROM_TEXT_004;
 	return 0;
@@ -141,7 +142,7 @@ int prom_server_publish(struct prom_server *s, const struct otlp_export *e)
 	for (int f = 0; f < 2 && !rc; f++) {
 		next[f] = calloc(1, sizeof(*next[f]));
 		if (!next[f]) {
-			rc = -1;
+			rc = -ENOMEM;
 			break;
 		}
 		next[f]->refs = 1; /* the server's */

@@ -26,14 +26,14 @@ struct prom_server;
  */
 struct prom_server *prom_server_start(struct http_server *srv, const char *address, char *err,
 				      size_t errlen);
-/* Renders `e` for the next scrapes. 0, or -1 when out of memory (the last body stays). */
+/* Renders `e` for the next scrapes. 0, or -ENOMEM (the last body stays). */
 int prom_server_publish(struct prom_server *s, const struct otlp_export *e);
 /* After http_server_stop: the route uses it until then. */
 void prom_server_stop(struct prom_server *s);
 
 /* Whether an Accept header value asks for OpenMetrics (exported for the tests). */
 int prom_accepts_openmetrics(const char *accept);
-/* A request (headers, NUL-terminated): 0 and its format for GET /metrics, else -1. */
+/* A request (headers, NUL-terminated): 0 and its format for GET /metrics, else -ENOENT. */
 int prom_request_format(const char *req, enum prom_format *f);
 
 #endif

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <string.h>
 #include "export/protobuf.h"
 
@@ -89,14 +90,14 @@ static int read_varint(struct pb_reader *r, uint64_t *out)
 
 	for (int shift = 0; shift < 64; shift += 7) {
 		if (r->p >= r->end)
-			return -1;
+			return -EBADMSG;
 		v |= (uint64_t)(*r->p & 0x7f) << shift;
 		if (!(*r->p++ & 0x80)) {
 			*out = v;
 			return 0;
 		}
 	}
-	return -1;
+	return -EBADMSG;
 }
 
 int pb_next(struct pb_reader *r, struct pb_field *f)
@@ -106,19 +107,19 @@ int pb_next(struct pb_reader *r, struct pb_field *f)
 	if (r->p >= r->end)
 		return 0;
 	if (read_varint(r, &key))
-		return -1;
+		return -EBADMSG;
 	memset(f, 0, sizeof(*f));
 	f->number = (uint32_t)(key >> 3);
 	f->wire = (enum pb_wire)(key & 7);
 	switch (f->wire) {
 	case PB_VARINT:
-		return read_varint(r, &f->varint) ? -1 : 1;
+		return read_varint(r, &f->varint) ? -EBADMSG : 1;
 	case PB_I64:
 	case PB_I32: {
 		size_t n = f->wire == PB_I64 ? 8 : 4;
 
 		if ((size_t)(r->end - r->p) < n)
-			return -1;
+			return -EBADMSG;
 		for (size_t i = 0; i < n; i++)
 			f->varint |= (uint64_t)r->p[i] << (8 * i);
 		r->p += n;
@@ -126,12 +127,12 @@ int pb_next(struct pb_reader *r, struct pb_field *f)
 	}
 	case PB_LEN:
 		if (read_varint(r, &len) || len > (uint64_t)(r->end - r->p))
-			return -1;
+			return -EBADMSG;
 		f->data = r->p;
 		f->len = (size_t)len;
 		r->p += len;
 		return 1;
 	default:
-		return -1;
+		return -EBADMSG;
 	}
 }

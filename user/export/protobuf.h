@@ -40,7 +40,7 @@ struct pb_field {
 	const uint8_t *data;  /* PB_LEN */
 	size_t len;
 };
-/* 1 with a field, 0 at the end, -1 on malformed input. */
+/* 1 with a field, 0 at the end, -EBADMSG on malformed input. */
 int pb_next(struct pb_reader *r, struct pb_field *f);
 
 #endif

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static int read_machine_id(const char *path, char *out, size_t size)
 		if (strlen(out) >= 16)
 			return 0;
 	}
-	return -1;
+	return -ENOENT;
 }
 
 int resource_build(const struct export_config *c, const char *machine_id_path,
@@ -85,5 +86,5 @@ int resource_build(const struct export_config *c, const char *machine_id_path,
 		err |= kv_list_set(out, "service.name", c->service_name);
 	else if (!kv_list_get(out, "service.name"))
 		err |= kv_list_set(out, "service.name", "unknown_service:inflight");
-	return err ? -1 : 0;
+	return err ? -ENOMEM : 0; /* kv_list_set's only failure */
 }

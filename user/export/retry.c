@@ -32,8 +32,10 @@ int retry_after_parse(const char *value, time_t now, uint64_t *delay_ms)
 		s = strtoull(p, &end, 10);
 		while (isspace((unsigned char)*end))
 			end++;
-		if (errno || *end || s > 86400ull * 365)
-			return -1;
+		if (*end)
+			return -EINVAL;
+		if (errno || s > 86400ull * 365)
+			return -ERANGE;
 		*delay_ms = s * 1000;
 		return 0;
 	}
@@ -53,7 +55,7 @@ int retry_after_parse(const char *value, time_t now, uint64_t *delay_ms)
 		*delay_ms = when > now ? (uint64_t)(when - now) * 1000 : 0;
 		return 0;
 	}
-	return -1;
+	return -EINVAL;
 }
 
 uint64_t retry_backoff_ms(unsigned attempt, uint32_t random)

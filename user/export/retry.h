@@ -19,7 +19,8 @@ bool retry_status_retryable(long http_status);
 
 /*
  * Parses a Retry-After value: delta-seconds, or an HTTP-date (IMF-fixdate,
- * RFC 850, asctime). Returns 0 with the delay from `now`, or -1.
+ * RFC 850, asctime). Returns 0 with the delay from `now`, -ERANGE for more
+ * than a year of seconds, or -EINVAL.
  */
 int retry_after_parse(const char *value, time_t now, uint64_t *delay_ms);
 

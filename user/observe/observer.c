@@ -4,6 +4,7 @@
  * rest of the program never asks which backend it holds, and this is the
  * one file that branches on it.
  */
+#include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,7 +248,7 @@ static int start_python(struct observer *o, const struct observer_config *cfg, c
 
 	o->u.py = py_observer_start(&pc, err, errlen);
 	if (!o->u.py)
-		return -1;
+		return -EINVAL; /* `err` says why: an option (or, rarely, memory) */
 	snprintf(o->info.binary, sizeof(o->info.binary), "python:%s",
 		 cfg->python_exe ? cfg->python_exe
 		 : cfg->target.match_exe ? cfg->target.match_exe

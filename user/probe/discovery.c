@@ -133,10 +133,13 @@ static int pin_file(struct discovery *d, unsigned slot, char *err, size_t errlen
 	/* through the fd opened before the drop: its root-only parents need not be searchable */
 	snprintf(dir, sizeof(dir), "/proc/self/fd/%d", d->pin_dirfd);
 	for (size_t i = 0; i < f->links.n; i++) {
+		int rc;
+
 		pin_name(name, sizeof(name), slot, f, i);
-		if (probe_links_pin_one(&f->links, i, dir, name, why, sizeof(why)))
-			return errmsg(err, errlen, "--pin-dir %s: cannot pin %s: %s", d->info->pin_dir,
-				      name, strerror(errno));
+		rc = probe_links_pin_one(&f->links, i, dir, name, why, sizeof(why));
+		if (rc)
+			return errmsg_errno(err, errlen, -rc, "--pin-dir %s: cannot pin %s: %s",
+					    d->info->pin_dir, name, strerror(-rc));
 		f->npinned = i + 1;
 	}
 	/* the pins hold them now: a file detaches by unlinking */
@@ -303,7 +306,8 @@ static void full_scan(struct discovery *d)
 		switch (proc_match_pid(&d->match, pid, &p)) {
 		case 1:
 			break;
-		case -2:
+		case -EACCES:
+		case -EPERM:
 			if (!denied++)
 				first_denied = p;
 			/* fallthrough */

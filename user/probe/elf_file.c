@@ -50,13 +50,13 @@ static int add_sym(struct elf_file *ef, const char *name, const GElf_Sym *s, siz
 		*cap = *cap ? *cap * 2 : 256;
 		n = realloc(ef->syms, *cap * sizeof(*n));
 		if (!n)
-			return -1;
+			return -ENOMEM;
 		ef->syms = n;
 	}
 	n = &ef->syms[ef->nsyms];
 	n->name = strdup(name);
 	if (!n->name)
-		return -1;
+		return -ENOMEM;
 	n->value = s->st_value;
 	n->size = s->st_size;
 	n->type = GELF_ST_TYPE(s->st_info);
@@ -78,8 +78,10 @@ static int load_symbols(struct elf_file *ef, Elf_Scn *scn, GElf_Shdr *sh, size_t
 
 		if (!gelf_getsym(data, (int)i, &s))
 			continue;
-		if (add_sym(ef, elf_strptr(ef->elf, sh->sh_link, s.st_name), &s, cap))
-			return -1;
+		int rc = add_sym(ef, elf_strptr(ef->elf, sh->sh_link, s.st_name), &s, cap);
+
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -104,11 +106,11 @@ static int load_needed(struct elf_file *ef, Elf_Scn *scn, GElf_Shdr *sh)
 			continue;
 		grown = realloc(ef->needed, (ef->nneeded + 1) * sizeof(*grown));
 		if (!grown)
-			return -1;
+			return -ENOMEM;
 		ef->needed = grown;
 		ef->needed[ef->nneeded] = strdup(name);
 		if (!ef->needed[ef->nneeded])
-			return -1;
+			return -ENOMEM;
 		ef->nneeded++;
 	}
 	return 0;
@@ -146,7 +148,7 @@ static int load_notes(struct elf_file *ef, Elf_Scn *scn)
 			continue;
 		grown = realloc(ef->notes, (ef->nnotes + 1) * sizeof(*grown));
 		if (!grown)
-			return -1;
+			return -ENOMEM;
 		ef->notes = grown;
 		memcpy(&grown[ef->nnotes].pc, desc, 8);
 		grown[ef->nnotes].provider = prov;
@@ -175,7 +177,8 @@ static size_t in_root_rest(const char *path, char *root, size_t rootsz)
  * resolved with that root as "/" (RESOLVE_IN_ROOT): a symlink there cannot
  * lead out of the container, nor through a /proc magic link. /proc/PID/exe
  * and /proc/PID/map_files/... are magic links to the very file the process
- * runs: they are followed (O_NOFOLLOW would refuse them with ELOOP).
+ * runs: they are followed (O_NOFOLLOW would refuse them with ELOOP). The
+ * fd, or a negative errno with `err` (-EINVAL: not a regular file).
  */
 static int open_regular(const char *path, struct stat *st, char *err, size_t errlen)
 {
@@ -190,8 +193,10 @@ static int open_regular(const char *path, struct stat *st, char *err, size_t err
 		int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 		if (dir < 0) {
-			snprintf(err, errlen, "cannot open %s: %s", root, strerror(errno));
-			return -1;
+			int e = errno;
+
+			snprintf(err, errlen, "cannot open %s: %s", root, strerror(e));
+			return -e;
 		}
 		fd = (int)syscall(SYS_openat2, dir, path + rest + 1, &how, sizeof(how));
 		close(dir);
@@ -199,8 +204,10 @@ static int open_regular(const char *path, struct stat *st, char *err, size_t err
 		fd = open(path, flags);
 	}
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		return -1;
+		int e = errno;
+
+		snprintf(err, errlen, "cannot open: %s", strerror(e));
+		return -e;
 	}
 	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
 		const char *what = S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISDIR(st->st_mode) ? "a directory"
@@ -209,8 +216,7 @@ static int open_regular(const char *path, struct stat *st, char *err, size_t err
 
 		snprintf(err, errlen, "%s, expected a regular file: refused", what);
 		close(fd);
-		errno = EINVAL;
-		return -1;
+		return -EINVAL;
 	}
 	return fd;
 }
@@ -226,26 +232,27 @@ struct elf_file *elf_file_open_as(const char *path, const char *shown, char *err
 	size_t shstrndx, cap = 0;
 	Elf_Scn *scn = NULL;
 	struct stat st;
+	int e = ENOEXEC; /* errno for a failure past the open: the file's content */
 
 	elf_version(EV_CURRENT);
 	ef = calloc(1, sizeof(*ef));
 	if (!ef) {
 		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	ef->fd = -1;
 	ef->path = strdup(shown);
 	if (!ef->path) {
 		snprintf(err, errlen, "out of memory");
+		e = ENOMEM;
 		goto fail;
 	}
 	ef->fd = open_regular(path, &st, err, errlen);
 	if (ef->fd < 0) {
-		int e = errno;
-
-		elf_file_close(ef);
-		errno = e; /* callers tell EPERM from the rest */
-		return NULL;
+		e = -ef->fd;
+		ef->fd = -1;
+		goto fail;
 	}
 	ef->dev = st.st_dev;
 	ef->ino = st.st_ino;
@@ -284,12 +291,14 @@ struct elf_file *elf_file_open_as(const char *path, const char *shown, char *err
 			rc = load_notes(ef, scn);
 		if (rc) {
 			snprintf(err, errlen, "out of memory reading symbols");
+			e = -rc;
 			goto fail;
 		}
 	}
 	return ef;
 fail:
 	elf_file_close(ef);
+	errno = e; /* callers tell EPERM from the rest */
 	return NULL;
 }
 
@@ -339,7 +348,7 @@ int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t
 	size_t n;
 
 	if (elf_getphdrnum(ef->elf, &n))
-		return -1;
+		return -ENOEXEC;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
@@ -351,7 +360,7 @@ int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t
 			return 0;
 		}
 	}
-	return -1;
+	return -ENOENT;
 }
 
 static bool is_func(const struct sym *s)
@@ -427,7 +436,9 @@ int elf_file_read(const struct elf_file *ef, uint64_t offset, void *buf, size_t 
 {
 	ssize_t n = pread(ef->fd, buf, len, (off_t)offset);
 
-	return n == (ssize_t)len ? 0 : -1;
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO; /* short: the file ends (or shrank) before */
 }
 
 int elf_file_symbol(const struct elf_file *ef, const char *name, uint64_t *value)
@@ -446,7 +457,7 @@ int elf_file_first_load(const struct elf_file *ef, uint64_t *vaddr, uint64_t *of
 	size_t n;
 
 	if (elf_getphdrnum(ef->elf, &n))
-		return -1;
+		return -ENOEXEC;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
@@ -456,7 +467,7 @@ int elf_file_first_load(const struct elf_file *ef, uint64_t *vaddr, uint64_t *of
 			return 0;
 		}
 	}
-	return -1;
+	return -ENOENT;
 }
 
 bool elf_file_defines(const struct elf_file *ef, const char *name)

@@ -19,7 +19,9 @@ struct elf_func {
 
 /*
  * Opens `path` as an x86-64 ELF executable or shared object. On failure
- * returns NULL with a reason in `err` ("not an ELF file", ...). Only a
+ * returns NULL with a reason in `err` ("not an ELF file", ...) and errno
+ * set (the open's, EINVAL for a file that is not regular, ENOEXEC for
+ * content that is not a usable ELF file, ENOMEM). Only a
  * regular file is accepted, and opening never blocks: a watched process
  * can put a FIFO where a file is expected. A path inside /proc/PID/root
  * resolves its symlinks inside that root.
@@ -50,16 +52,19 @@ int elf_file_find_func(const struct elf_file *ef, const char *name, struct elf_f
 /* Every defined function with a size, sorted by name, duplicates removed. */
 size_t elf_file_funcs(const struct elf_file *ef, const struct elf_func **out);
 
-/* Reads file bytes at a file offset; 0 or -1. */
+/* Reads file bytes at a file offset; 0, -EIO if the file is shorter, or pread's errno. */
 int elf_file_read(const struct elf_file *ef, uint64_t offset, void *buf, size_t len);
 
-/* Converts a virtual address to a file offset; 0 or -1 if unmapped. */
+/*
+ * Converts a virtual address to a file offset; 0, or -ENOENT if unmapped
+ * (-ENOEXEC: the program headers cannot be read).
+ */
 int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *offset);
 
 /* The value of a defined symbol of any type; 0, or -ENOENT. */
 int elf_file_symbol(const struct elf_file *ef, const char *name, uint64_t *value);
 
-/* The first PT_LOAD segment's virtual address and file offset: 0 or -1. */
+/* The first PT_LOAD segment's virtual address and file offset: 0, -ENOENT or -ENOEXEC. */
 int elf_file_first_load(const struct elf_file *ef, uint64_t *vaddr, uint64_t *offset);
 
 /* A symbol of that name is defined here (any type). */

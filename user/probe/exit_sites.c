@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <capstone/capstone.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ static int capstone_load(struct capstone *c, char *err, size_t errlen)
 	c->lib = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
 	if (!c->lib) {
 		snprintf(err, errlen, "cannot load capstone (libcapstone4): %s", dlerror());
-		return -1;
+		return -ELIBACC;
 	}
 	c->open = (cs_err(*)(cs_arch, cs_mode, csh *))dlsym(c->lib, "cs_open");
 	c->option = (cs_err(*)(csh, cs_opt_type, size_t))dlsym(c->lib, "cs_option");
@@ -39,7 +40,7 @@ static int capstone_load(struct capstone *c, char *err, size_t errlen)
 	if (!c->open || !c->option || !c->malloc_insn || !c->disasm_iter || !c->free || !c->close) {
 		snprintf(err, errlen, "libcapstone.so.4 lacks the functions inflight uses");
 		dlclose(c->lib);
-		return -1;
+		return -ELIBBAD;
 	}
 	return 0;
 }
@@ -65,7 +66,7 @@ static int map_reg(x86_reg r)
 	case X86_REG_R15: return INFLIGHT_REG_R15;
 	case X86_REG_RIP: return INFLIGHT_REG_IP;
 	case X86_REG_INVALID: return INFLIGHT_NO_REG;
-	default: return -1;
+	default: return -ENOENT; /* a register BPF cannot read */
 	}
 }
 
@@ -88,7 +89,7 @@ static int jcc_code(unsigned id)
 	case X86_INS_JGE: return INFLIGHT_CC_GE;
 	case X86_INS_JLE: return INFLIGHT_CC_LE;
 	case X86_INS_JG: return INFLIGHT_CC_G;
-	default: return -1;
+	default: return -ENOENT; /* not a Jcc */
 	}
 }
 
@@ -136,7 +137,10 @@ static struct exit_site *push(struct site_list *l, const struct code_part *parts
 	return s;
 }
 
-/* Classifies one instruction; returns 1 if it was an exit, 0 if not, -1 on error. */
+/*
+ * Classifies one instruction; returns 1 if it was an exit, 0 if not,
+ * -ENOMEM (`err` left empty), or -EOPNOTSUPP with `err` set.
+ */
 static int classify(const struct code_part *parts, size_t nparts, const cs_insn *in,
 		    uint64_t offset, struct site_list *l, char *err, size_t errlen)
 {
@@ -146,7 +150,7 @@ static int classify(const struct code_part *parts, size_t nparts, const cs_insn 
 	int cc = -1;
 
 	if (in->id == X86_INS_RET || in->id == X86_INS_RETF || in->id == X86_INS_RETFQ)
-		return push(l, parts, nparts, in, offset) ? 1 : -1;
+		return push(l, parts, nparts, in, offset) ? 1 : -ENOMEM;
 	/* from here on, every exit found is a jump out of the function */
 	if (in->id == X86_INS_JMP) {
 		if (!op)
@@ -154,11 +158,11 @@ static int classify(const struct code_part *parts, size_t nparts, const cs_insn 
 		if (op->type == X86_OP_IMM) {
 			if (inside(parts, nparts, (uint64_t)op->imm))
 				return 0;
-			return push(l, parts, nparts, in, offset) ? 1 : -1;
+			return push(l, parts, nparts, in, offset) ? 1 : -ENOMEM;
 		}
 		s = push(l, parts, nparts, in, offset);
 		if (!s)
-			return -1;
+			return -ENOMEM;
 		if (op->type == X86_OP_REG) {
 			int r = map_reg(op->reg);
 
@@ -196,11 +200,11 @@ static int classify(const struct code_part *parts, size_t nparts, const cs_insn 
 		if (cc < 0) {
 			snprintf(err, errlen, "%s at 0x%" PRIx64 " leaves the function on a condition inflight cannot evaluate",
 				 in->mnemonic, in->address);
-			return -1;
+			return -EOPNOTSUPP;
 		}
 		s = push(l, parts, nparts, in, offset);
 		if (!s)
-			return -1;
+			return -ENOMEM;
 		s->rt.kind = INFLIGHT_SITE_JCC;
 		s->rt.cc = (uint8_t)cc;
 		return 1;
@@ -209,7 +213,7 @@ static int classify(const struct code_part *parts, size_t nparts, const cs_insn 
 unsupported:
 	snprintf(err, errlen, "cannot follow '%s %s' at 0x%" PRIx64, in->mnemonic, in->op_str,
 		 in->address);
-	return -1;
+	return -EOPNOTSUPP;
 }
 
 int exit_sites_find(const struct code_part *parts, size_t nparts,
@@ -219,18 +223,20 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 	struct capstone c;
 	cs_insn *in = NULL;
 	csh cs = 0;
-	int rc = -1;
+	int rc;
 
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';
-	if (capstone_load(&c, err, errlen))
-		return -1;
+	rc = capstone_load(&c, err, errlen);
+	if (rc)
+		return rc;
 	if (c.open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		snprintf(err, errlen, "capstone cannot open an x86-64 disassembler");
 		dlclose(c.lib);
-		return -1;
+		return -ELIBBAD;
 	}
+	rc = -ENOMEM;
 	c.option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	in = c.malloc_insn(cs);
 	if (!in) {
@@ -241,6 +247,7 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 		if (parts[p].size > EXIT_SITES_MAX_CODE) {
 			snprintf(err, errlen, "%zu bytes of code, more than the %u inflight disassembles",
 				 parts[p].size, EXIT_SITES_MAX_CODE);
+			rc = -E2BIG;
 			goto cleanup;
 		}
 	}
@@ -254,10 +261,12 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 
 			if (!c.disasm_iter(cs, &code, &left, &addr, in)) {
 				snprintf(err, errlen, "cannot decode the instruction at 0x%" PRIx64, at);
+				rc = -EILSEQ;
 				goto cleanup;
 			}
-			if (classify(parts, nparts, in, parts[p].offset + (at - parts[p].addr), &l,
-				     err, errlen) < 0) {
+			rc = classify(parts, nparts, in, parts[p].offset + (at - parts[p].addr), &l, err,
+				      errlen);
+			if (rc < 0) {
 				if (errlen && !err[0])
 					snprintf(err, errlen, "out of memory");
 				goto cleanup;
@@ -266,18 +275,21 @@ int exit_sites_find(const struct code_part *parts, size_t nparts,
 			if (l.n > EXIT_SITES_MAX) {
 				snprintf(err, errlen, "more than %d exits, the most inflight probes",
 					 EXIT_SITES_MAX);
+				rc = -E2BIG;
 				goto cleanup;
 			}
 		}
 	}
 	if (!l.n) {
 		snprintf(err, errlen, "no return or tail jump found: the function never returns");
+		rc = -ENOENT;
 		goto cleanup;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		if (l.v[i].addr == parts[0].addr) {
 			snprintf(err, errlen, "the first instruction already leaves the function ('%s'): probe its target instead",
 				 l.v[i].text);
+			rc = -EOPNOTSUPP;
 			goto cleanup;
 		}
 	}

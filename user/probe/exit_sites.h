@@ -43,9 +43,12 @@ struct exit_site {
 
 /*
  * Finds the exit sites of a function made of `nparts` parts (1 or 2).
- * Returns the number found (*out malloc'ed) or -1 with `err` set when the
- * code cannot be decoded completely, or when the function is nothing but an
- * exit at its first instruction (a thunk: probe its target instead).
+ * Returns the number found (*out malloc'ed) or a negative errno with `err`
+ * set when the code cannot be decoded completely (-EILSEQ, -EOPNOTSUPP for
+ * an exit inflight cannot follow, -E2BIG past the bounds below, -ENOENT for
+ * no exit), or when the function is nothing but an exit at its first
+ * instruction (-EOPNOTSUPP: a thunk, probe its target instead); -ELIBACC or
+ * -ELIBBAD when capstone cannot be used, -ENOMEM.
  */
 int exit_sites_find(const struct code_part *parts, size_t nparts,
 		    struct exit_site **out, char *err, size_t errlen);

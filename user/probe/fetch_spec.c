@@ -67,7 +67,7 @@ static int fail(struct parser *p, size_t pos, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
 	va_end(ap);
-	return -1;
+	return -EINVAL;
 }
 
 const char *fetch_reg_name(unsigned reg)
@@ -120,7 +120,7 @@ static int parse_deref(struct parser *p, int depth)
 		return fail(p, p->pos, "expected '(' after the offset");
 	p->pos++;
 	if (parse_arg(p, depth + 1))
-		return -1;
+		return -EINVAL;
 	if (p->s[p->pos] != ')')
 		return fail(p, p->pos, "expected ')'");
 	p->pos++;
@@ -269,14 +269,14 @@ int fetch_spec_parse(const char *spec, bool usdt, struct inflight_fetch *out,
 	memset(err, 0, sizeof(*err));
 	out->type = INFLIGHT_T_U64;
 	if (parse_arg(&p, 0))
-		return -1;
+		return -EINVAL;
 	if (spec[p.pos] == ':') {
 		size_t type_pos = ++p.pos;
 
 		if (parse_type(&p))
-			return -1;
+			return -EINVAL;
 		if (out->type == INFLIGHT_T_GOSTRING && check_gostring(&p, type_pos))
-			return -1;
+			return -EINVAL;
 	}
 	if (spec[p.pos] != '\0')
 		return fail(&p, p.pos, "unexpected '%c' after the argument", spec[p.pos]);

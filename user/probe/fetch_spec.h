@@ -24,7 +24,7 @@ struct fetch_spec_error {
 
 /*
  * Parses `spec` into `out`. `usdt` selects what $argN means. On error returns
- * -1 and fills `err`.
+ * -EINVAL and fills `err`.
  */
 int fetch_spec_parse(const char *spec, bool usdt, struct inflight_fetch *out,
 		     struct fetch_spec_error *err);

@@ -29,17 +29,19 @@ int go_buildinfo_version(const uint8_t *data, size_t len, char *out, size_t outl
 
 	/* flags bit 1: strings inline after the 32-byte header (Go 1.18+) */
 	if (len < 33 || memcmp(data, buildinfo_magic, sizeof(buildinfo_magic)) || !(data[15] & 2))
-		return -1;
+		return -EINVAL;
 	for (;;) {
 		if (pos >= len || shift > 28)
-			return -1;
+			return -EINVAL;
 		n |= (uint64_t)(data[pos] & 0x7f) << shift;
 		shift += 7;
 		if (!(data[pos++] & 0x80))
 			break;
 	}
-	if (n == 0 || n >= outlen || n > len - pos)
-		return -1;
+	if (n == 0 || n > len - pos)
+		return -EINVAL;
+	if (n >= outlen)
+		return -ERANGE;
 	memcpy(out, data + pos, n);
 	out[n] = '\0';
 	return 0;
@@ -94,7 +96,7 @@ static int runtime_func(const struct elf_file *ef, const char *name, uint64_t *o
 
 	if (elf_file_find_func(ef, name, &f)) {
 		snprintf(why, whylen, "no %s in the binary (stripped?)", name);
-		return -1;
+		return -ENOENT;
 	}
 	n = f.size < sizeof(code) ? (size_t)f.size : sizeof(code);
 	*out = f.offset;
@@ -107,16 +109,18 @@ int go_binary_inspect(const struct elf_file *ef, struct go_binary *out, char *wh
 {
 	uint64_t off, size;
 	uint8_t *data = NULL;
-	int rc = -1;
+	int rc = -EINVAL;
 
 	memset(out, 0, sizeof(*out));
 	if (elf_file_section(ef, ".go.buildinfo", &off, &size) || size < 33) {
 		snprintf(why, whylen, "no .go.buildinfo section: its Go version is unknown");
-		return -1;
+		return -ENOENT;
 	}
 	if (size > 4096)
 		size = 4096; /* the version comes first */
 	data = malloc(size);
+	if (!data)
+		rc = -ENOMEM;
 	if (!data || elf_file_read(ef, off, data, size) ||
 	    go_buildinfo_version(data, size, out->version, sizeof(out->version))) {
 		snprintf(why, whylen, "cannot read the Go version in .go.buildinfo (Go 1.18 or later writes it)");
@@ -126,10 +130,13 @@ int go_binary_inspect(const struct elf_file *ef, struct go_binary *out, char *wh
 	if (!out->goid_offset) {
 		snprintf(why, whylen, "built with %s, whose goroutine layout inflight does not know (known: go1.19, go1.21-go1.24)",
 			 out->version);
+		rc = -EOPNOTSUPP;
 		goto cleanup;
 	}
-	if (runtime_func(ef, "runtime.goexit1", &out->goexit1, why, whylen) ||
-	    runtime_func(ef, "runtime.deferreturn", &out->deferreturn, why, whylen))
+	rc = runtime_func(ef, "runtime.goexit1", &out->goexit1, why, whylen);
+	if (!rc)
+		rc = runtime_func(ef, "runtime.deferreturn", &out->deferreturn, why, whylen);
+	if (rc)
 		goto cleanup;
 	rc = 0;
 cleanup:

@@ -21,14 +21,17 @@ struct go_binary {
 };
 
 /*
- * Reads the Go facts of `ef` (a Go binary). 0, or -1 with `why` saying
- * what is missing (an unknown Go version is named).
+ * Reads the Go facts of `ef` (a Go binary). 0, or a negative errno with
+ * `why` saying what is missing: -ENOENT (no .go.buildinfo, no runtime
+ * function), -EINVAL (the version unreadable), -EOPNOTSUPP (an unknown Go
+ * version, named), -ENOMEM.
  */
 int go_binary_inspect(const struct elf_file *ef, struct go_binary *out, char *why, size_t whylen);
 
 /*
  * The version string inside a .go.buildinfo section's bytes (Go 1.18 and
- * later write it inline): 0, or -1.
+ * later write it inline): 0, -EINVAL (not one, or cut short), or -ERANGE
+ * (longer than `outlen`).
  */
 int go_buildinfo_version(const uint8_t *data, size_t len, char *out, size_t outlen);
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include "util/errmsg.h"
 #include "util/log.h"
 #include "probe/pin.h"
 
@@ -32,7 +33,7 @@ int pin_prepare_dir(const char *dir, char *err, size_t errlen)
 				 "--pin-dir %s: /sys/fs/bpf is no bpf filesystem and mounting one failed: %s%s",
 				 dir, strerror(e),
 				 e == EPERM ? " (CAP_SYS_ADMIN is needed to mount it; or mount bpffs on the node, or run with --no-pin)" : "");
-			return -1;
+			return -e;
 		}
 		log_info("mounted a bpf filesystem at /sys/fs/bpf (there was none) for pinned state");
 	}
@@ -42,20 +43,22 @@ int pin_prepare_dir(const char *dir, char *err, size_t errlen)
 			continue;
 		*p = '\0';
 		if (mkdir(path, 0700) && errno != EEXIST) {
-			snprintf(err, errlen, "--pin-dir %s: cannot create %s: %s", dir, path,
-				 strerror(errno));
-			return -1;
+			int e = errno;
+
+			return errmsg_errno(err, errlen, e, "--pin-dir %s: cannot create %s: %s", dir,
+					    path, strerror(e));
 		}
 		*p = '/';
 	}
 	if (mkdir(path, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "--pin-dir %s: cannot create it: %s", dir, strerror(errno));
-		return -1;
+		int e = errno;
+
+		return errmsg_errno(err, errlen, e, "--pin-dir %s: cannot create it: %s", dir,
+				    strerror(e));
 	}
-	if (!on_bpffs(dir)) {
-		snprintf(err, errlen, "--pin-dir %s: not on a bpf filesystem (mount -t bpf bpf DIR)", dir);
-		return -1;
-	}
+	if (!on_bpffs(dir))
+		return errmsg_errno(err, errlen, ENOTSUP,
+				    "--pin-dir %s: not on a bpf filesystem (mount -t bpf bpf DIR)", dir);
 	return 0;
 }
 
@@ -75,23 +78,23 @@ int pin_remove(const char *dir)
 	int rc = 0;
 
 	if (!dd)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT ? 0 : -errno;
 	while ((d = readdir(dd))) {
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 		if (unlink(path))
-			rc = -1;
+			rc = -errno;
 	}
 	closedir(dd);
-	if (rmdir(dir))
-		rc = -1;
+	if (rmdir(dir) && !rc)
+		rc = -errno;
 	return rc;
 }
 
 int pin_path(char *out, size_t size, const char *dir, const char *name)
 {
-	return snprintf(out, size, "%s/%s", dir, name) < (int)size ? 0 : -1;
+	return snprintf(out, size, "%s/%s", dir, name) < (int)size ? 0 : -ENAMETOOLONG;
 }
 
 int pin_map_path(char *out, size_t size, const char *dir, const char *map_name)

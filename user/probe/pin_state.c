@@ -20,11 +20,18 @@ int pin_meta_read(int fd, struct inflight_meta *m)
 		struct inflight_meta m;
 		char raw[1024];
 	} v;
+	int rc;
 
 	memset(&v, 0, sizeof(v));
-	if (bpf_obj_get_info_by_fd(fd, &mi, &len) || mi.value_size > sizeof(v.raw) ||
-	    bpf_map_lookup_elem(fd, &zero, v.raw))
-		return -1;
+	/* libbpf returns the negative errno */
+	rc = bpf_obj_get_info_by_fd(fd, &mi, &len);
+	if (rc)
+		return rc;
+	if (mi.value_size > sizeof(v.raw))
+		return -EOVERFLOW;
+	rc = bpf_map_lookup_elem(fd, &zero, v.raw);
+	if (rc)
+		return rc;
 	*m = v.m;
 	m->identity[sizeof(m->identity) - 1] = '\0';
 	m->version[sizeof(m->version) - 1] = '\0';
@@ -36,11 +43,12 @@ int pin_meta_read_dir(const char *dir, struct inflight_meta *m)
 	char path[PATH_MAX];
 	int fd, rc;
 
-	if (pin_path(path, sizeof(path), dir, "meta"))
-		return -1;
+	rc = pin_path(path, sizeof(path), dir, "meta");
+	if (rc)
+		return rc;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return -1;
+		return fd; /* libbpf: the negative errno */
 	rc = pin_meta_read(fd, m);
 	close(fd);
 	return rc;
@@ -67,9 +75,14 @@ bool pin_adoptable(const char *dir, const struct inflight_meta *m, const char *i
 int pin_replace(const char *dir, char *err, size_t errlen)
 {
 	/* another layout or target (said by the caller): replaced, the series start anew */
-	if (pin_remove(dir) || pin_prepare_dir(dir, err, errlen))
-		return errmsg(err, errlen, "--pin-dir %s: cannot replace the pinned state: %s", dir,
-			      strerror(errno));
+	int rc = pin_remove(dir);
+
+	if (!rc)
+		rc = pin_prepare_dir(dir, err, errlen);
+	if (rc)
+		return errmsg_errno(err, errlen, -rc,
+				    "--pin-dir %s: cannot replace the pinned state: %s", dir,
+				    strerror(errno));
 	return 0;
 }
 

@@ -14,16 +14,23 @@
 #include "probe/resolve.h"
 #include "probe/target_spec.h"
 
-/* The pinned meta map's value, by its fd (a shorter, older one's missing fields read 0). 0 or -1. */
+/*
+ * The pinned meta map's value, by its fd (a shorter, older one's missing
+ * fields read 0). 0, or libbpf's negative errno (-EOVERFLOW: a value larger
+ * than any layout).
+ */
 int pin_meta_read(int fd, struct inflight_meta *m);
-/* The same, of DIR/meta. 0, or -1 when absent or unreadable. */
+/* The same, of DIR/meta. 0, or a negative errno when absent (-ENOENT) or unreadable. */
 int pin_meta_read_dir(const char *dir, struct inflight_meta *m);
 /*
  * Whether the pinned state in `dir` (its meta `m`) is adopted: the same pin
  * layout and target. Warns naming what is lost when not.
  */
 bool pin_adoptable(const char *dir, const struct inflight_meta *m, const char *identity);
-/* Pinned state of another identity or layout: removed, the directory made anew. 0 or -1 with `err`. */
+/*
+ * Pinned state of another identity or layout: removed, the directory made
+ * anew. 0, or a negative errno with `err`.
+ */
 int pin_replace(const char *dir, char *err, size_t errlen);
 
 /*

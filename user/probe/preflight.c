@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <linux/capability.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -7,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "probe/preflight.h"
+#include "util/errmsg.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -21,7 +23,7 @@ static int effective_caps(uint64_t *caps)
 	struct __user_cap_data_struct data[2] = { 0 };
 
 	if (syscall(SYS_capget, &hdr, data))
-		return -1;
+		return -errno;
 	*caps = (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
 	return 0;
 }
@@ -36,33 +38,30 @@ int preflight_check(char *err, size_t errlen)
 	/* tests point this elsewhere to see the messages for kernels we lack */
 	const char *sys = getenv("INFLIGHT_PREFLIGHT_SYSFS");
 	char path[512];
-	uint64_t caps;
+	uint64_t caps = 0;
+	int rc;
 
 	if (!sys || !*sys)
 		sys = "/sys";
 	snprintf(path, sizeof(path), "%s/kernel/btf/vmlinux", sys);
-	if (access(path, R_OK)) {
-		snprintf(err, errlen, "kernel has no BTF (%s): CONFIG_DEBUG_INFO_BTF=y is required", path);
-		return -1;
-	}
+	if (access(path, R_OK))
+		return errmsg_errno(err, errlen, errno,
+				    "kernel has no BTF (%s): CONFIG_DEBUG_INFO_BTF=y is required", path);
 	snprintf(path, sizeof(path), "%s/bus/event_source/devices/uprobe/type", sys);
-	if (access(path, R_OK)) {
-		snprintf(err, errlen, "kernel has no uprobe support (%s): CONFIG_UPROBE_EVENTS=y is required", path);
-		return -1;
-	}
-	if (effective_caps(&caps)) {
-		snprintf(err, errlen, "cannot read our capabilities (capget)");
-		return -1;
-	}
+	if (access(path, R_OK))
+		return errmsg_errno(err, errlen, errno,
+				    "kernel has no uprobe support (%s): CONFIG_UPROBE_EVENTS=y is required",
+				    path);
+	rc = effective_caps(&caps);
+	if (rc)
+		return errmsg_errno(err, errlen, -rc, "cannot read our capabilities (capget)");
 	if (has(caps, CAP_SYS_ADMIN))
 		return 0;
-	if (!has(caps, CAP_BPF)) {
-		snprintf(err, errlen, "missing capability CAP_BPF (needed: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON where the kernel lets those attach uprobes; run as root)");
-		return -1;
-	}
-	if (!has(caps, CAP_PERFMON)) {
-		snprintf(err, errlen, "missing capability CAP_PERFMON (needed: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON where the kernel lets those attach uprobes; run as root)");
-		return -1;
-	}
+	if (!has(caps, CAP_BPF))
+		return errmsg_errno(err, errlen, EPERM,
+				    "missing capability CAP_BPF (needed: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON where the kernel lets those attach uprobes; run as root)");
+	if (!has(caps, CAP_PERFMON))
+		return errmsg_errno(err, errlen, EPERM,
+				    "missing capability CAP_PERFMON (needed: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON where the kernel lets those attach uprobes; run as root)");
 	return 0;
 }

@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 /*
- * Checks BTF, the uprobe PMU and capabilities. Returns 0, or -1 with one
- * line in `err` naming what is missing.
+ * Checks BTF, the uprobe PMU and capabilities. Returns 0, or a negative
+ * errno with one line in `err` naming what is missing (access's errno for a
+ * kernel feature, -EPERM for a capability).
  */
 int preflight_check(char *err, size_t errlen);
 

@@ -137,13 +137,18 @@ int probe_reuse_maps(struct probe *p, const char *dir, char *err, size_t errlen)
 			continue;
 		pin_map_path(path, sizeof(path), dir, bpf_map__name(m));
 		fd = bpf_obj_get(path);
-		if (fd < 0)
-			return errmsg(err, errlen, "--pin-dir %s: cannot open %s: %s", dir, path,
-				      strerror(errno));
+		if (fd < 0) {
+			int e = errno;
+
+			return errmsg_errno(err, errlen, e, "--pin-dir %s: cannot open %s: %s", dir,
+					    path, strerror(e));
+		}
 		if (bpf_map__reuse_fd(m, fd)) {
+			int e = errno;
+
 			close(fd);
-			return errmsg(err, errlen, "--pin-dir %s: cannot reuse %s: %s", dir, path,
-				      strerror(errno));
+			return errmsg_errno(err, errlen, e, "--pin-dir %s: cannot reuse %s: %s", dir,
+					    path, strerror(e));
 		}
 		close(fd); /* the map holds its own duplicate */
 	}
@@ -155,16 +160,21 @@ int probe_load(struct probe *p, const char *chain_name, char *err, size_t errlen
 	int rc = inflight_bpf__load(p->skel);
 
 	if (rc)
-		return errmsg(err, errlen, "the kernel refused the BPF programs: %s (run with -v for libbpf's log)",
-			      strerror(-rc));
+		return errmsg_errno(err, errlen, -rc,
+				    "the kernel refused the BPF programs: %s (run with -v for libbpf's log)",
+				    strerror(-rc));
 	if (chain_name) {
 		struct inflight_chain_key key = { 0 };
 		__u32 id = INFLIGHT_CONST_ID;
 
 		memcpy(key.name, chain_name, strlen(chain_name));
 		if (bpf_map__update_elem(p->skel->maps.chain_ids, &key, sizeof(key), &id,
-					 sizeof(id), BPF_ANY))
-			return errmsg(err, errlen, "cannot register --chain-name: %s", strerror(errno));
+					 sizeof(id), BPF_ANY)) {
+			int e = errno;
+
+			return errmsg_errno(err, errlen, e, "cannot register --chain-name: %s",
+					    strerror(e));
+		}
 	}
 	return 0;
 }
@@ -184,6 +194,7 @@ int probe_pin(struct probe *p, const char *dir, bool every_map, const struct pro
 	char path[PATH_MAX];
 	size_t n = 0;
 	__u32 zero = 0;
+	int e;
 
 	if (every_map) {
 		/* discovery: its successor reuses every map, so none is made anew */
@@ -191,7 +202,8 @@ int probe_pin(struct probe *p, const char *dir, bool every_map, const struct pro
 			if (probe_load_time_map(m) || m == s->maps.meta)
 				continue;
 			if (n == ARRAY_SIZE(maps))
-				return errmsg(err, errlen, "--pin-dir: more maps than %zu to pin", n);
+				return errmsg_errno(err, errlen, E2BIG,
+						    "--pin-dir: more maps than %zu to pin", n);
 			maps[n++] = m;
 		}
 	} else {
@@ -223,23 +235,26 @@ int probe_pin(struct probe *p, const char *dir, bool every_map, const struct pro
 	p->pinned = true;
 	return 0;
 fail:
-	errmsg(err, errlen, "--pin-dir %s: cannot pin %s: %s", dir, path, strerror(errno));
+	e = errno;
+	errmsg(err, errlen, "--pin-dir %s: cannot pin %s: %s", dir, path, strerror(e));
 	pin_remove(dir);
-	return -1;
+	return e > 0 ? -e : -EIO;
 }
 
 static int open_pinned(struct probe *p, const char *dir, const char *name)
 {
 	char path[PATH_MAX];
-	int fd;
+	int fd, rc;
 
-	if (pin_path(path, sizeof(path), dir, name))
-		return -1;
+	rc = pin_path(path, sizeof(path), dir, name);
+	if (rc)
+		return rc;
 	fd = bpf_obj_get(path);
-	if (fd < 0 || p->nfds == ARRAY_SIZE(p->fds)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if (fd < 0)
+		return -errno;
+	if (p->nfds == ARRAY_SIZE(p->fds)) {
+		close(fd);
+		return -EMFILE;
 	}
 	p->fds[p->nfds++] = fd;
 	return fd;
@@ -253,7 +268,7 @@ int probe_adopt(struct probe **out, const char *dir, const char *identity, size_
 	struct probe *p = probe_alloc();
 	struct dirent *d;
 	DIR *dd;
-	int meta;
+	int meta, rc;
 
 	*out = NULL;
 	if (!p)
@@ -279,9 +294,10 @@ int probe_adopt(struct probe **out, const char *dir, const char *identity, size_
 		.free_ids = open_pinned(p, dir, "free_ids"),
 		.pending = open_pinned(p, dir, "pending"),
 	};
-	if (probe_open_reader(p, &fds, m.id_space, err, errlen)) {
+	rc = probe_open_reader(p, &fds, m.id_space, err, errlen);
+	if (rc) {
 		probe_free(p);
-		return -1;
+		return rc;
 	}
 	*links = 0;
 	dd = opendir(dir);

@@ -14,7 +14,8 @@
  *
  * or probe_adopt: a reader over another collector's pinned state, whose
  * probes never stopped (it loads nothing and cannot attach more).
- * Functions that can fail return 0, or -1 with `err` naming what failed.
+ * Functions that can fail return 0, or a negative errno with `err` naming
+ * what failed.
  */
 #ifndef INFLIGHT_PROBE_H
 #define INFLIGHT_PROBE_H
@@ -47,10 +48,13 @@ int probe_links_add(struct probe_links *ll, struct bpf_link *l);
 void probe_links_destroy(struct probe_links *ll, bool keep_pinned);
 /* Detaches the links past the first `n` (a file half attached). */
 void probe_links_truncate(struct probe_links *ll, size_t n);
-/* Pins link `i` of `ll` as DIR/NAME. 0 or -1 with `err`. */
+/* Pins link `i` of `ll` as DIR/NAME. 0 or a negative errno with `err`. */
 int probe_links_pin_one(const struct probe_links *ll, size_t i, const char *dir, const char *name,
 			char *err, size_t errlen);
-/* Pins links [from, n) as DIR/link-NNN, numbered by their index. 0 or -1 with `err`. */
+/*
+ * Pins links [from, n) as DIR/link-NNN, numbered by their index. 0 or a
+ * negative errno with `err`.
+ */
 int probe_links_pin(const struct probe_links *ll, size_t from, const char *dir, char *err,
 		    size_t errlen);
 
@@ -100,7 +104,7 @@ int probe_start_reading(struct probe *p, char *err, size_t errlen);
  * The state pinned in `dir` by a collector before, if `identity` may adopt
  * it: 0 with `*out` reading it (`links`: its pinned probes, `since_ns`: when
  * it was first attached), 1 when it is of another target or layout (said),
- * -1 with `err`.
+ * a negative errno with `err`.
  */
 int probe_adopt(struct probe **out, const char *dir, const char *identity, size_t *links,
 		uint64_t *since_ns, char *err, size_t errlen);
@@ -125,7 +129,7 @@ int probe_pending_frames(const struct probe *p, uint64_t *frames, char *where, s
 uint64_t probe_pending_goroutines(const struct probe *p, uint64_t *frames);
 volatile uint32_t *probe_test_next_id(struct probe *p);
 
-/* Discovery's maps. Watching `tgid`: 0 newly, 1 already, -1 on error. */
+/* Discovery's maps. Watching `tgid`: 0 newly, 1 already, a negative errno on error. */
 int probe_watch(struct probe *p, pid_t tgid);
 /* Watched processes gone are let go of; `alive` is called for the others. */
 void probe_watched_sweep(struct probe *p, void (*alive)(void *ctx, pid_t tgid), void *ctx);

@@ -62,13 +62,14 @@ int probe_links_pin_one(const struct probe_links *ll, size_t i, const char *dir,
 	char path[PATH_MAX];
 
 	if (pin_path(path, sizeof(path), dir, name))
-		return errmsg(err, errlen, "cannot pin %s/%s: %s", dir, name, strerror(ENAMETOOLONG));
+		return errmsg_errno(err, errlen, ENAMETOOLONG, "cannot pin %s/%s: %s", dir, name,
+				    strerror(ENAMETOOLONG));
 	if (bpf_link__pin(ll->v[i], path)) {
 		int e = errno;
 
 		errmsg(err, errlen, "cannot pin %s: %s", path, strerror(e));
 		errno = e; /* for a caller's own message */
-		return -1;
+		return e > 0 ? -e : -EIO;
 	}
 	return 0;
 }
@@ -78,10 +79,12 @@ int probe_links_pin(const struct probe_links *ll, size_t from, const char *dir, 
 {
 	for (size_t i = from; i < ll->n; i++) {
 		char name[32];
+		int rc;
 
 		snprintf(name, sizeof(name), "link-%03zu", i);
-		if (probe_links_pin_one(ll, i, dir, name, err, errlen))
-			return -1;
+		rc = probe_links_pin_one(ll, i, dir, name, err, errlen);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -117,9 +120,12 @@ int probe_attach_tracepoints(struct probe *p, struct probe_links *ll, bool fork,
 	for (size_t i = 0; i < ARRAY_SIZE(progs) && progs[i]; i++) {
 		struct bpf_link *l = bpf_program__attach(progs[i]);
 
-		if (!l || probe_links_add(ll, l))
-			return errmsg(err, errlen, "cannot attach to raw tracepoint %s: %s", names[i],
-				      strerror(errno));
+		if (!l || probe_links_add(ll, l)) {
+			int e = errno;
+
+			return errmsg_errno(err, errlen, e, "cannot attach to raw tracepoint %s: %s",
+					    names[i], strerror(e));
+		}
 	}
 	return 0;
 }
@@ -147,12 +153,12 @@ int probe_attach_usdt(struct probe *p, struct probe_links *ll, pid_t pid, const 
 	rc = attach_usdt(ll, s->progs.usdt_return, pid, path, r->usdt_provider, r->usdt_return,
 			 info);
 	if (rc)
-		return errmsg(err, errlen, "--usdt %s:%s: cannot attach in %s: %s", r->usdt_provider,
-			      r->usdt_return, shown, strerror(-rc));
+		return errmsg_errno(err, errlen, -rc, "--usdt %s:%s: cannot attach in %s: %s",
+				    r->usdt_provider, r->usdt_return, shown, strerror(-rc));
 	rc = attach_usdt(ll, s->progs.usdt_entry, pid, path, r->usdt_provider, r->usdt_entry, info);
 	if (rc)
-		return errmsg(err, errlen, "--usdt %s:%s: cannot attach in %s: %s", r->usdt_provider,
-			      r->usdt_entry, shown, strerror(-rc));
+		return errmsg_errno(err, errlen, -rc, "--usdt %s:%s: cannot attach in %s: %s",
+				    r->usdt_provider, r->usdt_entry, shown, strerror(-rc));
 	return 0;
 }
 
@@ -173,8 +179,9 @@ int probe_attach_file(struct probe *p, struct probe_links *ll, const char *func,
 		rc = rc ?: attach_uprobe(ll, s->progs.go_deferreturn, pid, path, r->gob.deferreturn,
 					 false, 0, info);
 		if (rc)
-			return errmsg(err, errlen, "--func %s: cannot probe the Go runtime (runtime.goexit1, runtime.deferreturn) in %s: %s",
-				      func, shown, strerror(-rc));
+			return errmsg_errno(err, errlen, -rc,
+					    "--func %s: cannot probe the Go runtime (runtime.goexit1, runtime.deferreturn) in %s: %s",
+					    func, shown, strerror(-rc));
 	}
 	if (r->cxx_catch_path) {
 		rc = attach_uprobe(ll, s->progs.handle_catch, pid, r->cxx_catch_path, r->catch_offset,
@@ -202,8 +209,9 @@ int probe_attach_file(struct probe *p, struct probe_links *ll, const char *func,
 		rc = attach_uprobe(ll, s->progs.handle_return, pid, path, r->entry_offset, true, 0,
 				   info);
 		if (rc)
-			return errmsg(err, errlen, "--func %s: cannot attach a uretprobe in %s: %s",
-				      func, shown, strerror(-rc));
+			return errmsg_errno(err, errlen, -rc,
+					    "--func %s: cannot attach a uretprobe in %s: %s", func, shown,
+					    strerror(-rc));
 	} else {
 		for (int i = 0; i < r->nsites; i++) {
 			const struct exit_site *site = &r->sites[i];
@@ -213,21 +221,26 @@ int probe_attach_file(struct probe *p, struct probe_links *ll, const char *func,
 				__u32 key = site_base + (__u32)i + 1;
 
 				if (bpf_map__update_elem(s->maps.exit_sites, &key, sizeof(key),
-							 &site->rt, sizeof(site->rt), BPF_ANY))
-					return errmsg(err, errlen, "cannot fill the exit_sites map: %s",
-						      strerror(errno));
+							 &site->rt, sizeof(site->rt), BPF_ANY)) {
+					int e = errno;
+
+					return errmsg_errno(err, errlen, e,
+							    "cannot fill the exit_sites map: %s",
+							    strerror(e));
+				}
 				cookie = key;
 			}
 			rc = attach_uprobe(ll, exit_insn, pid, path, site->offset, false, cookie, info);
 			if (rc)
-				return errmsg(err, errlen, "--func %s: cannot attach to its exit '%s' at 0x%llx in %s: %s",
-					      func, site->text, (unsigned long long)site->addr, shown,
-					      strerror(-rc));
+				return errmsg_errno(err, errlen, -rc,
+						    "--func %s: cannot attach to its exit '%s' at 0x%llx in %s: %s",
+						    func, site->text, (unsigned long long)site->addr,
+						    shown, strerror(-rc));
 		}
 	}
 	rc = attach_uprobe(ll, entry, pid, path, r->entry_offset, false, 0, info);
 	if (rc)
-		return errmsg(err, errlen, "--func %s: cannot attach a uprobe in %s: %s", func, shown,
-			      strerror(-rc));
+		return errmsg_errno(err, errlen, -rc, "--func %s: cannot attach a uprobe in %s: %s",
+				    func, shown, strerror(-rc));
 	return 0;
 }

@@ -32,13 +32,16 @@ static int map_counters(int fd, struct mapping *out)
 	struct bpf_map_info mi = { 0 };
 	__u32 len = sizeof(mi);
 	void *addr;
+	int rc;
 
-	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
-		return -1;
+	/* libbpf returns the negative errno and sets errno (for the caller's message) */
+	rc = bpf_obj_get_info_by_fd(fd, &mi, &len);
+	if (rc)
+		return rc;
 	out->len = ((size_t)mi.value_size * mi.max_entries + page - 1) & ~(page - 1);
 	addr = mmap(NULL, out->len, PROT_READ, MAP_SHARED, fd, 0);
 	if (addr == MAP_FAILED)
-		return -1;
+		return -errno;
 	out->addr = addr;
 	return 0;
 }
@@ -65,12 +68,15 @@ int probe_open_reader(struct probe *p, const struct reader_fds *fds, uint32_t id
 		      size_t errlen)
 {
 	struct counts_maps maps;
-	int ncpus = libbpf_num_possible_cpus();
+	int ncpus = libbpf_num_possible_cpus(), rc;
 
-	if (map_counters(fds->entries, &p->entries_map) || map_counters(fds->exits, &p->exits_map) ||
-	    map_counters(fds->stats, &p->stats_map) || map_counters(fds->data, &p->data_map) ||
-	    map_counters(fds->id_states, &p->id_states_map))
-		return errmsg(err, errlen, "cannot map the counters into memory: %s", strerror(errno));
+	if ((rc = map_counters(fds->entries, &p->entries_map)) ||
+	    (rc = map_counters(fds->exits, &p->exits_map)) ||
+	    (rc = map_counters(fds->stats, &p->stats_map)) ||
+	    (rc = map_counters(fds->data, &p->data_map)) ||
+	    (rc = map_counters(fds->id_states, &p->id_states_map)))
+		return errmsg_errno(err, errlen, -rc, "cannot map the counters into memory: %s",
+				    strerror(-rc));
 	p->chain_ids_fd = fds->chain_ids;
 	p->series_start_fd = fds->series_start;
 	p->pending_fd = fds->pending;
@@ -88,7 +94,7 @@ int probe_open_reader(struct probe *p, const struct reader_fds *fds, uint32_t id
 		.ncpus = (uint32_t)ncpus,
 	};
 	p->reader = counts_reader_new(&maps);
-	return p->reader ? 0 : errmsg(err, errlen, "out of memory");
+	return p->reader ? 0 : errmsg_errno(err, errlen, ENOMEM, "out of memory");
 }
 
 int probe_start_reading(struct probe *p, char *err, size_t errlen)
@@ -252,7 +258,7 @@ int probe_watch(struct probe *p, pid_t tgid)
 	if (!bpf_map__update_elem(p->skel->maps.watched, &key, sizeof(key), &one, sizeof(one),
 				  BPF_NOEXIST))
 		return 0;
-	return errno == EEXIST ? 1 : -1;
+	return errno == EEXIST ? 1 : -errno;
 }
 
 void probe_watched_sweep(struct probe *p, void (*alive)(void *ctx, pid_t tgid), void *ctx)

@@ -10,31 +10,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "probe/proc_match.h"
+#include "util/errmsg.h"
 
 int proc_match_init(struct proc_match *m, const char *exe_glob, const char *cmdline_re,
 		    char *err, size_t errlen)
 {
 	memset(m, 0, sizeof(*m));
 	if (exe_glob && !*exe_glob) {
-		snprintf(err, errlen, "--match-exe: expected a glob (e.g. '*/worker'), got an empty value");
-		return -1;
+		return errmsg(err, errlen,
+			      "--match-exe: expected a glob (e.g. '*/worker'), got an empty value");
 	}
 	m->exe_glob = exe_glob;
 	if (cmdline_re) {
 		int rc;
 
-		if (!*cmdline_re) {
-			snprintf(err, errlen, "--match-cmdline: expected a regular expression, got an empty value");
-			return -1;
-		}
+		if (!*cmdline_re)
+			return errmsg(err, errlen,
+				      "--match-cmdline: expected a regular expression, got an empty value");
 		rc = regcomp(&m->re, cmdline_re, REG_EXTENDED | REG_NOSUB);
 		if (rc) {
 			char why[128];
 
 			regerror(rc, &m->re, why, sizeof(why));
-			snprintf(err, errlen, "--match-cmdline '%s': not a POSIX extended regular expression: %s",
-				 cmdline_re, why);
-			return -1;
+			return errmsg(err, errlen,
+				      "--match-cmdline '%s': not a POSIX extended regular expression: %s",
+				      cmdline_re, why);
 		}
 		m->has_re = true;
 	}
@@ -107,7 +107,7 @@ int proc_exe_link(pid_t pid, char *link, size_t size)
 	if (d)
 		closedir(d);
 	snprintf(link, size, "/proc/%d/exe", (int)pid);
-	return -1;
+	return -ENOENT;
 }
 
 int proc_match_pid(const struct proc_match *m, pid_t pid, struct proc_exe *out)
@@ -122,7 +122,7 @@ int proc_match_pid(const struct proc_match *m, pid_t pid, struct proc_exe *out)
 		/* kernel threads have no executable (ENOENT) */
 		out->pid = pid;
 		out->err = n < 0 ? errno : 0;
-		return n < 0 && (errno == EACCES || errno == EPERM) ? -2 : -1;
+		return n < 0 ? -out->err : -ENOENT;
 	}
 	out->shown[n] = '\0';
 	/* " (deleted)": replaced on disk since it started; match what it was */
@@ -136,7 +136,7 @@ int proc_match_pid(const struct proc_match *m, pid_t pid, struct proc_exe *out)
 		return 0;
 	/* the magic link reaches the file in any mount namespace */
 	if (stat(link, &st))
-		return -1;
+		return -errno;
 	out->pid = pid;
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;

@@ -29,7 +29,7 @@ struct proc_exe {
 	int err;              /* why it could not be read (an errno), when not */
 };
 
-/* 0, or -1 with `err` naming the flag and what is wrong with the value. */
+/* 0, or -EINVAL with `err` naming the flag and what is wrong with the value. */
 int proc_match_init(struct proc_match *m, const char *exe_glob, const char *cmdline_re,
 		    char *err, size_t errlen);
 void proc_match_free(struct proc_match *m);
@@ -39,16 +39,17 @@ bool proc_match_text(const struct proc_match *m, const char *exe, const char *cm
 
 /*
  * Reads /proc/PID and matches it: 1 with `out` filled, 0 if it does not
- * match, -1 if it cannot be read (gone, a kernel thread), -2 if reading it
- * is refused (EACCES/EPERM in out->err, with out->pid).
+ * match, a negative errno if it cannot be read: -ENOENT when gone or a
+ * kernel thread, -EACCES or -EPERM when reading it is refused (the errno
+ * also in out->err, with out->pid).
  */
 int proc_match_pid(const struct proc_match *m, pid_t pid, struct proc_exe *out);
 
 /*
  * A /proc link to the executable of `pid` into `link`: /proc/PID/exe, or,
  * once its main thread has exited while others run (the leader a zombie,
- * its exe link gone), a live thread's /proc/PID/task/TID/exe. 0, or -1 if
- * none can be read (`link` is /proc/PID/exe then).
+ * its exe link gone), a live thread's /proc/PID/task/TID/exe. 0, or
+ * -ENOENT if none can be read (`link` is /proc/PID/exe then).
  */
 int proc_exe_link(pid_t pid, char *link, size_t size);
 

@@ -76,25 +76,29 @@ static int resolve_open(const struct target_spec *cfg, struct resolved *r,
 		       struct target_info *info, char *err, size_t errlen)
 {
 	char path[PATH_MAX], why[256], root[64], link[64];
+	int rc;
 
 	target_root(cfg->pid, root, sizeof(root));
 	if (cfg->binary) {
-		if (target_find_file(cfg->binary, root, path, sizeof(path), why, sizeof(why)))
-			return errmsg(err, errlen, "--binary %s: %s%s", cfg->binary, why,
-				    cfg->pid ? " (looked up inside the process's root)" : "");
+		rc = target_find_file(cfg->binary, root, path, sizeof(path), why, sizeof(why));
+		if (rc)
+			return errmsg_errno(err, errlen, -rc, "--binary %s: %s%s", cfg->binary, why,
+					    cfg->pid ? " (looked up inside the process's root)" : "");
 		r->ef = elf_file_open(path, why, sizeof(why));
 	} else if (cfg->pid) {
-		if (target_pid_exe(cfg->pid, path, sizeof(path), why, sizeof(why)))
-			return errmsg(err, errlen, "--pid %d: %s", (int)cfg->pid, why);
+		rc = target_pid_exe(cfg->pid, path, sizeof(path), why, sizeof(why));
+		if (rc)
+			return errmsg_errno(err, errlen, -rc, "--pid %d: %s", (int)cfg->pid, why);
 		/* the file it runs, not what its path leads to inside its root now */
 		snprintf(link, sizeof(link), "/proc/%d/exe", (int)cfg->pid);
 		r->ef = elf_file_open_as(link, path, why, sizeof(why));
 	} else {
 		return errmsg(err, errlen, "no target: give --binary PATH or --pid PID");
 	}
-	if (!r->ef)
-		return errmsg(err, errlen, "%s %s: %s", cfg->binary ? "--binary" : "--pid executable",
-			    cfg->binary ? cfg->binary : path, why);
+	if (!r->ef) /* elf_file_open sets errno */
+		return errmsg_errno(err, errlen, errno, "%s %s: %s",
+				    cfg->binary ? "--binary" : "--pid executable",
+				    cfg->binary ? cfg->binary : path, why);
 
 	/* --pid alone: the function may live in a library the process mapped */
 	if (cfg->pid && !cfg->binary && !file_has_target(r->ef, cfg, r)) {
@@ -241,12 +245,15 @@ static int resolve_go(const struct target_spec *cfg, struct resolved *r,
 	char why[256];
 	uint8_t code[16];
 	size_t n = r->func.size < sizeof(code) ? (size_t)r->func.size : sizeof(code), skip;
+	int rc;
 
 	if (info->mode == RETURN_URETPROBE)
 		return errmsg(err, errlen, "--return=uretprobe: %s is a Go binary, whose goroutine stacks move: a uretprobe would corrupt them (use --return=insn or auto)",
 			    info->binary);
-	if (go_binary_inspect(r->ef, &r->gob, why, sizeof(why)))
-		return errmsg(err, errlen, "--func %s: Go binary %s: %s", cfg->func, info->binary, why);
+	rc = go_binary_inspect(r->ef, &r->gob, why, sizeof(why));
+	if (rc)
+		return errmsg_errno(err, errlen, -rc, "--func %s: Go binary %s: %s", cfg->func,
+				    info->binary, why);
 	r->go = true;
 	snprintf(info->go_version, sizeof(info->go_version), "%s", r->gob.version);
 	if (n && !elf_file_read(r->ef, r->func.offset, code, n)) {
@@ -270,11 +277,13 @@ static int resolve_function(const struct target_spec *cfg, struct resolved *r,
 
 	rc = elf_file_find_func(r->ef, cfg->func, &r->func);
 	if (rc == -ENOENT)
-		return errmsg(err, errlen, "--func %s: no such function in %s (see: inflight list --binary %s)",
-			    cfg->func, info->binary, info->binary);
+		return errmsg_errno(err, errlen, ENOENT,
+				    "--func %s: no such function in %s (see: inflight list --binary %s)",
+				    cfg->func, info->binary, info->binary);
 	if (rc == -EEXIST)
-		return errmsg(err, errlen, "--func %s: several different functions have this name in %s",
-			    cfg->func, info->binary);
+		return errmsg_errno(err, errlen, EEXIST,
+				    "--func %s: several different functions have this name in %s",
+				    cfg->func, info->binary);
 	snprintf(info->what, sizeof(info->what), "%s", cfg->func);
 	r->entry_offset = r->func.offset;
 	{
@@ -297,8 +306,11 @@ static int resolve_function(const struct target_spec *cfg, struct resolved *r,
 
 	return_mode_facts(r->ef, &facts);
 	info->mode = return_mode_choose(cfg->return_mode, &facts, &info->mode_why);
-	if (facts.go && resolve_go(cfg, r, info, err, errlen))
-		return -1;
+	if (facts.go) {
+		rc = resolve_go(cfg, r, info, err, errlen);
+		if (rc)
+			return rc;
+	}
 	if (facts.cxx)
 		find_catch(cfg, r);
 	find_longjmp(cfg, r);
@@ -314,17 +326,18 @@ static int resolve_function(const struct target_spec *cfg, struct resolved *r,
 	if (!elf_file_find_func(r->ef, cold_name, &cold) && cold.size)
 		parts[nparts++] = (struct code_part){ .addr = cold.addr, .offset = cold.offset,
 						      .size = cold.size };
-	rc = -1;
 	for (size_t i = 0; i < nparts; i++) {
 		/* st_size is the file's word: bounded before it sizes a buffer */
 		if (parts[i].size > EXIT_SITES_MAX_CODE) {
-			errmsg(err, errlen, "--func %s: its symbol%s in %s claims %zu bytes of code, more than the %u inflight reads (a damaged ELF file?) (--return=insn)",
-			     cfg->func, i ? " .cold" : "", info->binary, parts[i].size,
-			     EXIT_SITES_MAX_CODE);
+			rc = errmsg_errno(err, errlen, E2BIG,
+					  "--func %s: its symbol%s in %s claims %zu bytes of code, more than the %u inflight reads (a damaged ELF file?) (--return=insn)",
+					  cfg->func, i ? " .cold" : "", info->binary, parts[i].size,
+					  EXIT_SITES_MAX_CODE);
 			goto cleanup;
 		}
 		code[i] = malloc(parts[i].size);
-		if (!code[i] || elf_file_read(r->ef, parts[i].offset, code[i], parts[i].size)) {
+		rc = code[i] ? elf_file_read(r->ef, parts[i].offset, code[i], parts[i].size) : -ENOMEM;
+		if (rc) {
 			errmsg(err, errlen, "--func %s: cannot read its code from %s", cfg->func,
 			     info->binary);
 			goto cleanup;
@@ -333,7 +346,8 @@ static int resolve_function(const struct target_spec *cfg, struct resolved *r,
 	}
 	r->nsites = exit_sites_find(parts, nparts, &r->sites, why, sizeof(why));
 	if (r->nsites < 0) {
-		errmsg(err, errlen, "--func %s: %s (--return=insn)", cfg->func, why);
+		rc = errmsg_errno(err, errlen, -r->nsites, "--func %s: %s (--return=insn)", cfg->func,
+				  why);
 		goto cleanup;
 	}
 	info->exit_sites = (size_t)r->nsites;
@@ -354,9 +368,9 @@ cleanup:
 int resolve_target(const struct target_spec *cfg, struct resolved *r,
 		   struct target_info *info, char *err, size_t errlen)
 {
-	if (resolve_open(cfg, r, info, err, errlen))
-		return -1;
-	return resolve_function(cfg, r, info, err, errlen);
+	int rc = resolve_open(cfg, r, info, err, errlen);
+
+	return rc ? rc : resolve_function(cfg, r, info, err, errlen);
 }
 
 void resolved_free(struct resolved *r)
@@ -371,15 +385,20 @@ int resolve_usdt(const struct target_spec *cfg, struct resolved *r, struct targe
 		 char *err, size_t errlen)
 {
 	const char *names[2];
+	int rc;
 
-	if (resolve_parse_usdt(cfg->usdt, r, err, errlen) || resolve_open(cfg, r, info, err, errlen))
-		return -1;
+	rc = resolve_parse_usdt(cfg->usdt, r, err, errlen);
+	if (!rc)
+		rc = resolve_open(cfg, r, info, err, errlen);
+	if (rc)
+		return rc;
 	names[0] = r->usdt_entry;
 	names[1] = r->usdt_return;
 	for (int i = 0; i < 2; i++)
 		if (!resolve_has_usdt(r->ef, r->usdt_provider, names[i]))
-			return errmsg(err, errlen, "--usdt: no probe %s:%s in %s (see: inflight list --binary %s)",
-				      r->usdt_provider, names[i], info->binary, info->binary);
+			return errmsg_errno(err, errlen, ENOENT,
+					    "--usdt: no probe %s:%s in %s (see: inflight list --binary %s)",
+					    r->usdt_provider, names[i], info->binary, info->binary);
 	snprintf(info->what, sizeof(info->what), "%s", cfg->usdt);
 	info->mode = RETURN_AUTO;
 	info->mode_why = "USDT return probe";

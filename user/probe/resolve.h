@@ -41,17 +41,19 @@ struct resolved {
 /*
  * A function target: the file (`spec` pid's executable, or a library it
  * maps) and the function in it, its exits in instruction mode. Fills
- * `info`'s binary, what, mode and the like. 0, or -1 with `err` naming the
- * input; `r` is freed by resolved_free either way.
+ * `info`'s binary, what, mode and the like. 0, or a negative errno with
+ * `err` naming the input (-ENOENT: no such file or function, -EEXIST:
+ * several functions of the name, -EINVAL: a bad option); `r` is freed by
+ * resolved_free either way.
  */
 int resolve_target(const struct target_spec *spec, struct resolved *r, struct target_info *info,
 		   char *err, size_t errlen);
-/* A USDT pair: the file, both probes checked to be in it. 0 or -1 with `err`. */
+/* A USDT pair: the file, both probes checked to be in it. 0 or a negative errno with `err`. */
 int resolve_usdt(const struct target_spec *spec, struct resolved *r, struct target_info *info,
 		 char *err, size_t errlen);
 void resolved_free(struct resolved *r);
 
-/* "PROVIDER:ENTRY,PROVIDER:RETURN" into `r`. 0 or -1 with `err`. */
+/* "PROVIDER:ENTRY,PROVIDER:RETURN" into `r`. 0 or -EINVAL with `err`. */
 int resolve_parse_usdt(const char *spec, struct resolved *r, char *err, size_t errlen);
 
 #endif

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <string.h>
 #include "probe/elf_file.h"
 #include "probe/return_mode.h"
@@ -77,5 +78,5 @@ int return_mode_parse(const char *s)
 		return RETURN_URETPROBE;
 	if (!strcmp(s, "insn"))
 		return RETURN_INSN;
-	return -1;
+	return -EINVAL;
 }

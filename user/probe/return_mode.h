@@ -38,7 +38,7 @@ enum return_mode return_mode_choose(enum return_mode requested,
 				    const struct unwind_facts *facts, const char **why);
 
 const char *return_mode_name(enum return_mode m);
-/* Parses "auto", "uretprobe", "insn"; -1 if none. */
+/* Parses "auto", "uretprobe", "insn"; -EINVAL if none. */
 int return_mode_parse(const char *s);
 
 #endif

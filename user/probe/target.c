@@ -13,6 +13,7 @@
 #include "util/privileges.h"
 #include "probe/target.h"
 #include "util/array_size.h"
+#include "util/errmsg.h"
 
 void target_root(pid_t pid, char *out, size_t outsz)
 {
@@ -30,22 +31,19 @@ int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen)
 	size_t len;
 
 	snprintf(link, sizeof(link), "/proc/%d", (int)pid);
-	if (stat(link, &st)) {
-		snprintf(err, errlen, "no such process");
-		return -1;
-	}
+	if (stat(link, &st))
+		return errmsg_errno(err, errlen, errno, "no such process");
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	if (n < 0) {
 		char why[192];
+		int e = errno;
 
-		if (errno == ENOENT) {
-			snprintf(err, errlen, "process has no executable (a kernel thread or a zombie)");
-			return -1;
-		}
-		privileges_explain_denied(errno, why, sizeof(why));
-		snprintf(err, errlen, "cannot read %s: %s", link, why);
-		return -1;
+		if (e == ENOENT)
+			return errmsg_errno(err, errlen, e,
+					    "process has no executable (a kernel thread or a zombie)");
+		privileges_explain_denied(e, why, sizeof(why));
+		return errmsg_errno(err, errlen, e, "cannot read %s: %s", link, why);
 	}
 	exe[n] = '\0';
 	len = strlen(exe);
@@ -67,7 +65,7 @@ int target_maps_line(char *line, struct maps_line *out)
 
 	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, out->perms, &off,
 		   &major, &minor, &inode, &n) != 7 || !n || start >= end)
-		return -1;
+		return -EINVAL;
 	out->start = start;
 	out->end = end;
 	out->offset = off;
@@ -87,12 +85,12 @@ int target_pid_mapping(pid_t pid, size_t want, struct target_mapping *out)
 	char path[64], line[PATH_MAX + 128], seen[64][PATH_MAX / 16];
 	size_t nseen = 0, idx = 0;
 	FILE *f;
-	int rc = -1;
+	int rc = -ENOENT;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
-		return -1;
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		struct maps_line ml;
 		bool dup = false;
@@ -253,10 +251,8 @@ int target_find_file(const char *name, const char *root, char *out, size_t outsz
 
 	if (strchr(name, '/')) {
 		snprintf(out, outsz, "%s%s", name[0] == '/' ? root : "", name);
-		if (!is_file(out)) {
-			snprintf(err, errlen, "no such file");
-			return -1;
-		}
+		if (!is_file(out))
+			return errmsg_errno(err, errlen, ENOENT, "no such file");
 		return 0;
 	}
 	/* a bare name: the current directory first, as the operator typed it */
@@ -286,6 +282,6 @@ int target_find_file(const char *name, const char *root, char *out, size_t outsz
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "no such file here, in $PATH or in the library directories");
-	return -1;
+	return errmsg_errno(err, errlen, ENOENT,
+			    "no such file here, in $PATH or in the library directories");
 }

@@ -14,7 +14,11 @@
 
 struct elf_file;
 
-/* The process's executable as a path we can open: /proc/PID/root/<exe>. */
+/*
+ * The process's executable as a path we can open: /proc/PID/root/<exe>. 0,
+ * or a negative errno with `err` set (-ENOENT: no such process, or no
+ * executable).
+ */
 int target_pid_exe(pid_t pid, char *out, size_t outsz, char *err, size_t errlen);
 
 /* One line of /proc/PID/maps. */
@@ -24,7 +28,7 @@ struct maps_line {
 	char perms[5];    /* "r-xp" */
 	const char *file; /* in the line (cut at its newline), or NULL: anonymous, [heap]... */
 };
-/* Parses `line` (modified in place): 0, or -1 if it is not a maps line. */
+/* Parses `line` (modified in place): 0, or -EINVAL if it is not a maps line. */
 int target_maps_line(char *line, struct maps_line *out);
 
 /* A file mapped by a process, as /proc/PID/maps shows it. */
@@ -37,7 +41,7 @@ struct target_mapping {
 
 /*
  * The i-th distinct executable file mapping of the process (0-based).
- * Returns 0, or -1 when there is no i-th.
+ * Returns 0, -ENOENT when there is no i-th, or fopen's errno.
  */
 int target_pid_mapping(pid_t pid, size_t i, struct target_mapping *out);
 /* The mapping a maps line describes (its file, which must not be NULL). */
@@ -57,7 +61,7 @@ struct elf_file *target_open_mapping(pid_t pid, const struct target_mapping *m, 
 /*
  * A path the user named: used as is when it contains '/', else looked up in
  * $PATH and the standard library directories (with `root` as prefix, "" for
- * the host). Returns 0 or -1 with `err` set.
+ * the host). Returns 0 or -ENOENT with `err` set.
  */
 int target_find_file(const char *name, const char *root, char *out, size_t outsz,
 		     char *err, size_t errlen);

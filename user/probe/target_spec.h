@@ -54,7 +54,7 @@ struct target_info {
 	char catch_binary[4096];
 };
 
-/* Exactly one of --chain and --chain-name, a name that fits: 0, or -1 with `err`. */
+/* Exactly one of --chain and --chain-name, a name that fits: 0, or -EINVAL with `err`. */
 int target_spec_check_chain(const struct target_spec *spec, char *err, size_t errlen);
 
 #endif

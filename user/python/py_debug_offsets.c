@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,18 +109,18 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 
 	if (len < schema->debug[PY_DBG_END]) {
 		snprintf(why, whylen, "CPython 3.%d: _PyRuntime too short for its debug offsets", minor);
-		return -1;
+		return -EINVAL;
 	}
 	if (memcmp(raw, COOKIE, strlen(COOKIE))) {
 		snprintf(why, whylen, "CPython 3.%d: no debug offsets at the start of _PyRuntime (cookie not '%s')",
 			 minor, COOKIE);
-		return -1;
+		return -EINVAL;
 	}
 	version = word(raw, schema->debug[PY_DBG_VERSION]);
 	if ((version >> 24 & 0xff) != 3 || (int)(version >> 16 & 0xff) != minor) {
 		snprintf(why, whylen, "CPython 3.%d: its debug offsets say version %#llx", minor,
 			 (unsigned long long)version);
-		return -1;
+		return -EINVAL;
 	}
 	if (word(raw, schema->debug[PY_DBG_FREE_THREADED])) {
 		snprintf(why, whylen,
@@ -140,7 +141,7 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 			snprintf(why, whylen,
 				 "CPython 3.%d: its debug offsets put %s at %llu, outside its %llu bytes",
 				 minor, fields[i].name, (unsigned long long)v, (unsigned long long)size);
-			return -1;
+			return -EINVAL;
 		}
 		*member(out, fields[i].member) = (int)v;
 	}
@@ -154,7 +155,7 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 	    out->code_kwonlyargcount + 4 > (int)word(raw, schema->debug[PY_DBG_CODE_SIZE])) {
 		snprintf(why, whylen, "CPython 3.%d: its frame or str header is larger than inflight reads",
 			 minor);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #ifndef INFLIGHT_PY_DEBUG_OFFSETS_H
 #define INFLIGHT_PY_DEBUG_OFFSETS_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "python/py_layout.h"
@@ -25,7 +26,7 @@ const struct py_layout *py_debug_schema(int minor);
 /*
  * Fills `out` from `raw`, the first `len` bytes of the process's _PyRuntime
  * (at least schema->debug[PY_DBG_END]). 0 on success; 1 if it describes a
- * build inflight does not read (free-threaded); -1 if it cannot be trusted
+ * build inflight does not read (free-threaded); -EINVAL if it cannot be trusted
  * (no cookie, another version, offsets outside their structs). `why` says
  * which, naming the version.
  */

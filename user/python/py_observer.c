@@ -147,7 +147,7 @@ static struct tracked *track(struct py_observer *o, pid_t pid, bool explicit_pid
 }
 
 /*
- * 1 if `pid` matches the pattern, 0 if not, -1 if it has no executable:
+ * 1 if `pid` matches the pattern, 0 if not, -ENOENT if it has no executable:
  * a kernel thread, or a process that has exited (a zombie its parent has
  * not reaped yet), which is no worker any more.
  */
@@ -160,7 +160,7 @@ static int matches(struct py_observer *o, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n <= 0)
-		return -1;
+		return -ENOENT;
 	exe[n] = '\0';
 	proc_cmdline(pid, cmd, sizeof(cmd));
 	if (o->has_match)

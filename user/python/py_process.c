@@ -28,20 +28,20 @@ static int stat_field(pid_t pid, int field, unsigned long long *out)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
-		return -1;
+		return -errno;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	if (!p)
-		return -1;
+		return -EINVAL;
 	p += 2; /* field 3, the state */
 	for (int i = 3; i < field && p; i++) {
 		p = strchr(p, ' ');
 		if (p)
 			p++;
 	}
-	return p && sscanf(p, "%llu", out) == 1 ? 0 : -1;
+	return p && sscanf(p, "%llu", out) == 1 ? 0 : -EINVAL;
 }
 
 uint64_t proc_start_time(pid_t pid)
@@ -83,22 +83,23 @@ static int next_mapping(FILE *f, struct mapping *m)
 	return 0;
 }
 
-/* "python3.10", "libpython3.10.so.1.0": the minor from a file name, or -1. */
+/* "python3.10", "libpython3.10.so.1.0": the minor from a file name, or -ENOENT. */
 static int minor_from_name(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	const char *p = strstr(base ? base : path, "python3.");
 	int minor;
 
-	if (!p || sscanf(p + 8, "%d", &minor) != 1)
-		return -1;
+	if (!p || sscanf(p + 8, "%d", &minor) != 1 || minor < 0)
+		return -ENOENT;
 	return minor;
 }
 
 /*
  * The layout to walk the process with: 3.13+ describe themselves
  * (_Py_DebugOffsets at the start of _PyRuntime); 3.10 to 3.12 from the
- * table. 0, 1 (a CPython inflight does not read), -1 (unreadable).
+ * table. 0, 1 (a CPython inflight does not read), or proc_read's negative
+ * errno (unreadable).
  */
 static int py_layout_resolve(struct py_process *p, char *why, size_t whylen)
 {
@@ -117,10 +118,11 @@ static int py_layout_resolve(struct py_process *p, char *why, size_t whylen)
 		p->L = *table;
 		return 0;
 	}
-	if (schema->debug[PY_DBG_END] > sizeof(raw) ||
-	    proc_read(&mem, p->runtime, raw, schema->debug[PY_DBG_END])) {
+	rc = schema->debug[PY_DBG_END] > sizeof(raw) ? -E2BIG :
+		proc_read(&mem, p->runtime, raw, schema->debug[PY_DBG_END]);
+	if (rc) {
 		snprintf(why, whylen, "%s: cannot read _PyRuntime from pid %d", p->image, (int)p->pid);
-		return -1;
+		return rc;
 	}
 	rc = py_layout_from_debug(p->minor, schema, raw, schema->debug[PY_DBG_END], &p->L, why, whylen);
 	if (rc) {
@@ -143,7 +145,7 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 	struct mapping m;
 	uint64_t runtime = 0, vaddr, off, sym;
 	FILE *f;
-	int rc = -1;
+	int rc = -ENOENT;
 
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
@@ -154,7 +156,7 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 		snprintf(why, whylen, "process gone or /proc unreadable");
 		if (f)
 			fclose(f);
-		return -1;
+		return -ESRCH;
 	}
 	/* the first mapped file that defines _PyRuntime is the interpreter */
 	while (next_mapping(f, &m)) {
@@ -175,7 +177,7 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 	if (!ef) {
 		snprintf(why, whylen, "not a CPython process (no _PyRuntime in any mapped file)");
 		out->image[0] = '\0';
-		return -1;
+		return -ENOENT;
 	}
 	{
 		/* the offset-0 mapping sits at the first segment's page */
@@ -195,7 +197,8 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 		if (!elf_file_symbol(ef, "Py_Version", &sym)) {
 			/* PY_VERSION_HEX, exported since 3.11 */
 			errno = 0;
-			if (proc_read(&mem, bias + sym, &hex, sizeof(hex))) {
+			rc = proc_read(&mem, bias + sym, &hex, sizeof(hex));
+			if (rc) {
 				char denied[192];
 
 				privileges_explain_denied(errno ? errno : EFAULT, denied, sizeof(denied));
@@ -211,6 +214,7 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 			if (out->minor < 0) {
 				snprintf(why, whylen, "%s: a CPython whose version cannot be told (no Py_Version, no version in its name)",
 					 out->image);
+				rc = -ENOENT;
 				goto out;
 			}
 			snprintf(out->version, sizeof(out->version), "3.%d", out->minor);
@@ -219,6 +223,7 @@ int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen)
 	if (!out->unicode_type || !out->dict_type) {
 		snprintf(why, whylen, "%s (CPython %s): PyUnicode_Type or PyDict_Type not exported",
 			 out->image, out->version);
+		rc = -ENOENT;
 		goto out;
 	}
 	rc = py_layout_resolve(out, why, whylen);

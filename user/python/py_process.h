@@ -10,6 +10,7 @@
 #ifndef INFLIGHT_PY_PROCESS_H
 #define INFLIGHT_PY_PROCESS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,8 +32,10 @@ struct py_process {
 
 /*
  * Finds the interpreter in process `pid`. Returns 0 (supported), 1 (a
- * CPython of a version inflight does not read: `why` says which), or -1 (not
- * a CPython process, or unreadable: `why` says so).
+ * CPython of a version inflight does not read: `why` says which), or a
+ * negative errno (`why` says which): -ESRCH (gone), -ENOENT (not a CPython
+ * process, or its version or types cannot be found), or proc_read's (its
+ * memory unreadable).
  */
 int py_process_open(pid_t pid, struct py_process *out, char *why, size_t whylen);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/errmsg.h"
 #include "util/log.h"
 #include "python/py_walk.h"
 #include "util/utf8.h"
@@ -26,19 +28,18 @@ int py_chain_spec_parse(const char *spec, struct py_target *t, char *err, size_t
 		char *end;
 		long v = strtol(p, &end, 10);
 
-		if (v > MAX_ARGS) {
-			snprintf(err, errlen, "--py-chain '%s': argument index %ld is too large", spec, v);
-			return -1;
-		}
+		if (v > MAX_ARGS)
+			return errmsg(err, errlen, "--py-chain '%s': argument index %ld is too large",
+				      spec, v);
 		t->arg_index = (int)v;
 		p = end;
 	} else {
 		while (isalnum((unsigned char)p[n]) || p[n] == '_')
 			n++;
-		if (!n || isdigit((unsigned char)*p) || n >= sizeof(t->arg_name)) {
-			snprintf(err, errlen, "--py-chain '%s': expected an argument name or index at column 1", spec);
-			return -1;
-		}
+		if (!n || isdigit((unsigned char)*p) || n >= sizeof(t->arg_name))
+			return errmsg(err, errlen,
+				      "--py-chain '%s': expected an argument name or index at column 1",
+				      spec);
 		memcpy(t->arg_name, p, n);
 		t->arg_name[n] = '\0';
 		p += n;
@@ -47,26 +48,21 @@ int py_chain_spec_parse(const char *spec, struct py_target *t, char *err, size_t
 		char q = p[1];
 		const char *end;
 
-		if (q != '"' && q != '\'') {
-			snprintf(err, errlen, "--py-chain '%s': expected a quoted key after '[' at column %d",
-				 spec, (int)(p - spec) + 2);
-			return -1;
-		}
+		if (q != '"' && q != '\'')
+			return errmsg(err, errlen,
+				      "--py-chain '%s': expected a quoted key after '[' at column %d", spec,
+				      (int)(p - spec) + 2);
 		end = strchr(p + 2, q);
-		if (!end || end[1] != ']' || end == p + 2 || (size_t)(end - p - 2) >= sizeof(t->key)) {
-			snprintf(err, errlen, "--py-chain '%s': expected %c]%s at column %d", spec, q,
-				 end == p + 2 ? " after a non-empty key" : "", (int)(p - spec) + 3);
-			return -1;
-		}
+		if (!end || end[1] != ']' || end == p + 2 || (size_t)(end - p - 2) >= sizeof(t->key))
+			return errmsg(err, errlen, "--py-chain '%s': expected %c]%s at column %d", spec, q,
+				      end == p + 2 ? " after a non-empty key" : "", (int)(p - spec) + 3);
 		memcpy(t->key, p + 2, (size_t)(end - p - 2));
 		t->key[end - p - 2] = '\0';
 		p = end + 2;
 	}
-	if (*p) {
-		snprintf(err, errlen, "--py-chain '%s': unexpected '%c' at column %d", spec, *p,
-			 (int)(p - spec) + 1);
-		return -1;
-	}
+	if (*p)
+		return errmsg(err, errlen, "--py-chain '%s': unexpected '%c' at column %d", spec, *p,
+			      (int)(p - spec) + 1);
 	return 0;
 }
 
@@ -129,26 +125,32 @@ static int read_str(struct walker *w, uint64_t obj, char *out, size_t outsz)
 	int64_t len;
 	uint32_t state, kind;
 	size_t o = 0, want;
+	int rc;
 
-	if (proc_read(&w->mem, obj, hdr, (size_t)L->unicode_compact_data))
-		return -1;
+	rc = proc_read(&w->mem, obj, hdr, (size_t)L->unicode_compact_data);
+	if (rc)
+		return rc;
 	if (*(uint64_t *)(hdr + L->object_type) != w->p->unicode_type)
-		return -1;
+		return -EINVAL; /* not a str */
 	memcpy(&len, hdr + L->unicode_length, sizeof(len));
 	memcpy(&state, hdr + L->unicode_state, sizeof(state));
 	kind = (state >> L->state_kind_shift) & 7;
 	if (len < 0 || !((state >> L->state_compact_bit) & 1) || (kind != 1 && kind != 2 && kind != 4))
-		return -1;
+		return -EINVAL;
 	if ((state >> L->state_ascii_bit) & 1) {
 		want = (size_t)len < CHAIN_MAX ? (size_t)len : CHAIN_MAX;
-		if (want >= outsz || (want && proc_read(&w->mem, obj + (uint64_t)L->unicode_ascii_data, out, want)))
-			return -1;
+		if (want >= outsz)
+			return -ERANGE;
+		rc = want ? proc_read(&w->mem, obj + (uint64_t)L->unicode_ascii_data, out, want) : 0;
+		if (rc)
+			return rc;
 		out[want] = '\0';
 		return 0;
 	}
 	want = ((size_t)len < CHAIN_MAX ? (size_t)len : CHAIN_MAX) * kind;
-	if (want && proc_read(&w->mem, obj + (uint64_t)L->unicode_compact_data, data, want))
-		return -1;
+	rc = want ? proc_read(&w->mem, obj + (uint64_t)L->unicode_compact_data, data, want) : 0;
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < want / kind; i++) {
 		uint32_t cp = kind == 1 ? data[i] : kind == 2 ? ((uint16_t *)data)[i] : ((uint32_t *)data)[i];
 		char enc[4];
@@ -467,7 +469,7 @@ next:
 /*
  * Once per process: sys.version read back through the layout (interpreter,
  * dict, str) must name the version the process said it is. 1 if it holds,
- * 0 if sys is not set up yet, -1 if the layout is wrong.
+ * 0 if sys is not set up yet, -EINVAL if the layout is wrong.
  */
 static int check_layout(struct walker *w, uint64_t interp, char *got, size_t gotsz)
 {
@@ -481,11 +483,11 @@ static int check_layout(struct walker *w, uint64_t interp, char *got, size_t got
 		return 0;
 	version = dict_get(w, sysdict, "version");
 	if (!version)
-		return proc_read_ptr(&w->mem, sysdict + (uint64_t)w->L->object_type) == w->p->dict_type ? 0 : -1;
+		return proc_read_ptr(&w->mem, sysdict + (uint64_t)w->L->object_type) == w->p->dict_type ? 0 : -EINVAL;
 	if (read_str(w, version, got, gotsz))
-		return -1;
+		return -EINVAL;
 	n = (size_t)snprintf(want, sizeof(want), "3.%d", w->L->minor);
-	return !strncmp(got, want, n) && !isdigit((unsigned char)got[n]) ? 1 : -1;
+	return !strncmp(got, want, n) && !isdigit((unsigned char)got[n]) ? 1 : -EINVAL;
 }
 
 int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
@@ -499,12 +501,12 @@ int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cac
 	memset(stats, 0, sizeof(*stats));
 	if (p->layout_bad) {
 		*reads = 0;
-		return -1;
+		return -EINVAL;
 	}
 	interp = proc_read_ptr(&w.mem, p->runtime + (uint64_t)L->runtime_interpreters_head);
 	if (!interp) {
 		*reads = w.mem.reads;
-		return -1;
+		return -EFAULT;
 	}
 	if (!p->layout_checked) {
 		char got[INFLIGHT_CHAIN_LEN];
@@ -515,7 +517,7 @@ int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cac
 			log_warn("python: pid %d: %s (CPython %s): its layout does not hold (sys.version read as '%s'): not read",
 				 (int)p->pid, p->image, p->version, got);
 			*reads = w.mem.reads;
-			return -1;
+			return rc;
 		}
 		/* not set up yet: no call of the function can be running either */
 		if (rc == 0) {

@@ -28,7 +28,7 @@ struct py_target {
 
 /*
  * Parses --py-chain: NAME or INDEX, optionally followed by ["KEY"] or
- * ['KEY'], e.g. chain_details["name"]. 0, or -1 with `err` set.
+ * ['KEY'], e.g. chain_details["name"]. 0, or -EINVAL with `err` set.
  */
 int py_chain_spec_parse(const char *spec, struct py_target *t, char *err, size_t errlen);
 
@@ -50,8 +50,10 @@ struct py_walk_stats {
 typedef void (*py_found_fn)(void *ctx, const char *chain);
 
 /*
- * Walks the process once. 0, or -1 if its runtime could not be read at all
- * or its layout does not hold (checked once, by reading sys.version back).
+ * Walks the process once. 0, or -EFAULT if its runtime could not be read at
+ * all, -EINVAL if its layout does not hold (checked once, by reading
+ * sys.version back; said once with a warning: a reading goes on without
+ * the process, so that is not an error of the caller's).
  */
 int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
 	    py_found_fn found, void *ctx, struct py_walk_stats *stats, uint64_t *reads);

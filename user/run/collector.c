@@ -147,13 +147,20 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 			.unit = t->metric_unit ? t->metric_unit : c->cfg.metric_unit,
 			.monotonic = false,
 		};
-		if (observer_read(t->obs, &t->snap))
-			return errmsg(err, errlen, "%scannot read the counters: %s", t->where,
-				      strerror(errno));
-		if (series_points(&t->series, &t->snap,
-				  t->attribute_key ? t->attribute_key : c->cfg.attribute_key, m,
-				  series_start, t->obs))
-			return errmsg(err, errlen, "%sout of memory building the series", t->where);
+		rc = observer_read(t->obs, &t->snap);
+		if (rc) {
+			/* the text as it always was: errno, which the reader's failure left */
+			int e = errno;
+
+			return errmsg_errno(err, errlen, -rc, "%scannot read the counters: %s",
+					    t->where, strerror(e));
+		}
+		rc = series_points(&t->series, &t->snap,
+				   t->attribute_key ? t->attribute_key : c->cfg.attribute_key, m,
+				   series_start, t->obs);
+		if (rc)
+			return errmsg_errno(err, errlen, -rc, "%sout of memory building the series",
+					    t->where);
 		for (int k = 0; k < INFLIGHT_STAT__COUNT; k++)
 			stats[k] += t->snap.stats[k];
 		attach_failed += t->snap.attach_failures;
@@ -181,8 +188,10 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 		memcpy(&c->metrics[nm], c->self.metrics, n * sizeof(c->metrics[0]));
 		e.nmetrics = nm + n;
 	}
-	if (prom_server_publish(c->prom, &e))
-		return errmsg(err, errlen, "out of memory rendering the Prometheus metrics");
+	rc = prom_server_publish(c->prom, &e);
+	if (rc)
+		return errmsg_errno(err, errlen, -rc,
+				    "out of memory rendering the Prometheus metrics");
 	switch (c->cfg.exporter) {
 	case EXPORTER_NONE:
 		return 0;
@@ -196,10 +205,11 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 	rc = c->cfg.protocol == OTLP_HTTP_JSON ? otlp_encode_json(&e, &c->encoded)
 					       : otlp_encode_protobuf(&e, &c->encoded);
 	if (rc)
-		return errmsg(err, errlen, "out of memory encoding the export");
+		return errmsg_errno(err, errlen, -rc, "out of memory encoding the export");
 	if (c->cfg.gzip) {
-		if (gzipper_compress(&c->gz, &c->encoded, &c->compressed))
-			return errmsg(err, errlen, "cannot gzip the export");
+		rc = gzipper_compress(&c->gz, &c->encoded, &c->compressed);
+		if (rc)
+			return errmsg_errno(err, errlen, -rc, "cannot gzip the export");
 		log_debug("export: %zu series, %zu bytes, %zu gzipped", npoints,
 			  c->encoded.len, c->compressed.len);
 		exporter_submit(c->exporter, &c->compressed);
@@ -264,8 +274,10 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 	/* the targets are ours now, freed with the rest */
 	memset(targets, 0, sizeof(*targets));
 	rc = setup_export(&c, s);
-	if (!rc)
-		rc = run_targets_check_metrics(&c.targets, c.cfg.metric_name);
+	if (!rc && run_targets_check_metrics(&c.targets, c.cfg.metric_name, err, sizeof(err))) {
+		log_error("%s", err);
+		rc = EXIT_USAGE;
+	}
 	if (rc)
 		goto out;
 	ticker_catch_signals();
@@ -321,9 +333,11 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 				goto out;
 			}
 		}
-		rc = run_targets_start(&c.targets, s->no_pin, k8s, c.k8s);
-		if (rc)
+		if (run_targets_start(&c.targets, s->no_pin, k8s, c.k8s, err, sizeof(err))) {
+			log_error("%s", err);
+			rc = EXIT_USAGE;
 			goto out;
+		}
 	}
 	for (size_t i = 0; i < c.targets.n; i++) {
 		struct run_target *t = &c.targets.v[i];

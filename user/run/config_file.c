@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "run/config_file.h"
+#include "util/errmsg.h"
 
 /* a file of targets is small: anything bigger is a mistake, not a config */
 #define MAX_FILE_SIZE (1 << 20)
@@ -22,7 +23,7 @@ static int fail(char *err, size_t errlen, const char *path, int line, const char
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(err, errlen, "%s:%d: %s", path, line, msg);
-	return -1;
+	return -EINVAL;
 }
 
 static char *trim(char *s)
@@ -52,7 +53,7 @@ static int add_entry(struct config_target *t, const char *key, const char *value
 	struct config_entry *v = realloc(t->entries, (t->n + 1) * sizeof(*v));
 
 	if (!v)
-		return -1;
+		return -ENOMEM;
 	t->entries = v;
 	v[t->n].key = strdup(key);
 	v[t->n].value = strdup(value);
@@ -60,7 +61,7 @@ static int add_entry(struct config_target *t, const char *key, const char *value
 	if (!v[t->n].key || !v[t->n].value) {
 		free(v[t->n].key);
 		free(v[t->n].value);
-		return -1;
+		return -ENOMEM;
 	}
 	t->n++;
 	return 0;
@@ -72,12 +73,14 @@ int config_parse(const char *path, const char *text, size_t len, struct config_f
 {
 	struct config_target *cur = NULL;
 	size_t pos = 0;
-	int line = 0;
+	int line = 0, rc = -EINVAL;
 
 	memset(out, 0, sizeof(*out));
 	out->path = strdup(path);
-	if (!out->path)
-		return fail(err, errlen, path, 0, "out of memory");
+	if (!out->path) {
+		fail(err, errlen, path, 0, "out of memory");
+		return -ENOMEM;
+	}
 	while (pos < len) {
 		size_t end = pos;
 		char raw[4096], *s, *eq;
@@ -134,6 +137,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config_f
 			cur->line = line;
 			if (!cur->name) {
 				fail(err, errlen, path, line, "out of memory");
+				rc = -ENOMEM;
 				goto bad;
 			}
 			continue;
@@ -171,6 +175,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config_f
 			}
 			if (add_entry(cur, key, value, line)) {
 				fail(err, errlen, path, line, "out of memory");
+				rc = -ENOMEM;
 				goto bad;
 			}
 		}
@@ -189,7 +194,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config_f
 	return 0;
 bad:
 	config_free(out);
-	return -1;
+	return rc;
 }
 
 int config_load(const char *path, struct config_file *out, int (*known)(const char *key),
@@ -201,28 +206,29 @@ int config_load(const char *path, struct config_file *out, int (*known)(const ch
 	int rc;
 
 	if (!f) {
-		snprintf(err, errlen, "--config %s: %s", path, strerror(errno));
-		return -1;
+		int e = errno;
+
+		return errmsg_errno(err, errlen, e, "--config %s: %s", path, strerror(e));
 	}
 	text = malloc(MAX_FILE_SIZE + 1);
 	if (!text) {
 		fclose(f);
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		return errmsg_errno(err, errlen, ENOMEM, "out of memory");
 	}
 	n = fread(text, 1, MAX_FILE_SIZE + 1, f);
 	if (ferror(f) || n > MAX_FILE_SIZE) {
+		int e = ferror(f) ? errno : EFBIG;
+
 		snprintf(err, errlen, "--config %s: %s", path,
-			 ferror(f) ? strerror(errno) : "larger than 1 MiB");
+			 ferror(f) ? strerror(e) : "larger than 1 MiB");
 		fclose(f);
 		free(text);
-		return -1;
+		return e > 0 ? -e : -EIO;
 	}
 	fclose(f);
 	if (memchr(text, '\0', n)) {
-		snprintf(err, errlen, "--config %s: not a text file (it holds a NUL byte)", path);
 		free(text);
-		return -1;
+		return errmsg(err, errlen, "--config %s: not a text file (it holds a NUL byte)", path);
 	}
 	rc = config_parse(path, text, n, out, known, repeatable, err, errlen);
 	free(text);

@@ -37,14 +37,17 @@ struct config_file {
 };
 
 /*
- * Parses `text` (the file's content, `path` for messages). 0, or -1 with
- * `err` as "PATH:LINE: what is wrong". `known(key)` says whether a key is
+ * Parses `text` (the file's content, `path` for messages). 0, or -EINVAL
+ * (-ENOMEM) with `err` as "PATH:LINE: what is wrong". `known(key)` says whether a key is
  * allowed; `repeatable(key)` whether it may appear more than once.
  */
 int config_parse(const char *path, const char *text, size_t len, struct config_file *out,
 		 int (*known)(const char *key), int (*repeatable)(const char *key), char *err,
 		 size_t errlen);
-/* Reads and parses a file; errors name it. */
+/*
+ * Reads and parses a file; errors name it. 0, or a negative errno: the
+ * open's or read's, -EFBIG over 1 MiB, or config_parse's.
+ */
 int config_load(const char *path, struct config_file *out, int (*known)(const char *key),
 		int (*repeatable)(const char *key), char *err, size_t errlen);
 void config_free(struct config_file *c);

@@ -95,7 +95,7 @@ int k8s_parse_cgroup_path(const char *path, char cid[K8S_ID_LEN + 1], char uid[K
 			break;
 		p = end + 1;
 	}
-	return cid[0] || uid[0] ? 0 : -1;
+	return cid[0] || uid[0] ? 0 : -ENOENT;
 }
 
 int k8s_parse_log_name(const char *name, const char *cid, char *pod, size_t podsz, char *ns,
@@ -107,14 +107,14 @@ int k8s_parse_log_name(const char *name, const char *cid, char *pod, size_t pods
 	/* "<pod>_<namespace>_<container>-<cid>.log" */
 	if (!idlen || len < idlen + 6 || strcmp(name + len - 4, ".log") ||
 	    strncmp(name + len - 4 - idlen, cid, idlen) || name[len - 5 - idlen] != '-')
-		return -1;
+		return -EINVAL;
 	pre = len - 5 - idlen;
 	u1 = memchr(name, '_', pre);
 	u2 = u1 ? memchr(u1 + 1, '_', pre - (size_t)(u1 + 1 - name)) : NULL;
 	/* none of the three names may hold '_' (DNS names): exactly two */
 	if (!u1 || !u2 || u1 == name || u2 == u1 + 1 || u2 + 1 == name + pre ||
 	    memchr(u2 + 1, '_', pre - (size_t)(u2 + 1 - name)))
-		return -1;
+		return -EINVAL;
 	snprintf(pod, podsz, "%.*s", (int)(u1 - name), name);
 	snprintf(ns, nssz, "%.*s", (int)(u2 - u1 - 1), u1 + 1);
 	snprintf(container, csz, "%.*s", (int)(name + pre - u2 - 1), u2 + 1);
@@ -126,10 +126,10 @@ static int find_cgroup2(char *out, size_t size)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
-	int rc = -1;
+	int rc = -ENOENT;
 
 	if (!f)
-		return -1;
+		return -errno;
 	while (rc && fgets(line, sizeof(line), f)) {
 		char mnt[PATH_MAX], fstype[64];
 		const char *dash = strstr(line, " - ");

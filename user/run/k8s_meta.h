@@ -19,12 +19,12 @@
 #define K8S_ID_LEN 64
 #define K8S_UID_LEN 36
 
-/* From a cgroup path: 0 with what it names (either may be ""), -1 if neither. */
+/* From a cgroup path: 0 with what it names (either may be ""), -ENOENT if neither. */
 int k8s_parse_cgroup_path(const char *path, char cid[K8S_ID_LEN + 1], char uid[K8S_UID_LEN + 1]);
 
 /*
  * From a log link's name "<pod>_<namespace>_<container>-<cid>.log": 0 if it
- * is the container `cid`'s, with the three names; -1 otherwise.
+ * is the container `cid`'s, with the three names; -EINVAL otherwise.
  */
 int k8s_parse_log_name(const char *name, const char *cid, char *pod, size_t podsz, char *ns,
 		       size_t nssz, char *container, size_t csz);

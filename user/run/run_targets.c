@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "run/k8s_meta.h"
-#include "util/log.h"
 #include "observe/observer.h"
 #include "probe/pin.h"
 #include "util/clock.h"
+#include "util/errmsg.h"
 #include "util/privileges.h"
 #include "run/run_targets.h"
 #include "util/array_size.h"
@@ -36,7 +36,7 @@ int run_targets_from_cli(struct run_targets *rt, struct target_options *opt, con
 	memset(rt, 0, sizeof(*rt));
 	rt->v = calloc(1, sizeof(*rt->v));
 	if (!rt->v)
-		return EXIT_RUNTIME;
+		return -ENOMEM;
 	rt->n = 1;
 	rt->v[0].opt = opt;
 	rt->v[0].pin_dir = pin_dir;
@@ -71,25 +71,26 @@ static int set_run_key(struct run_target *t, const struct config_entry *e, const
 	return 0;
 }
 
-int run_targets_from_file(struct run_targets *rt, const char *path)
+int run_targets_from_file(struct run_targets *rt, const char *path, char *err, size_t errlen)
 {
-	char err[1024];
+	int rc;
 
 	memset(rt, 0, sizeof(*rt));
-	if (config_load(path, &rt->file, known_key, repeatable_key, err, sizeof(err))) {
-		log_error("%s", err);
-		return EXIT_USAGE;
-	}
+	if (errlen)
+		err[0] = '\0';
+	rc = config_load(path, &rt->file, known_key, repeatable_key, err, errlen);
+	if (rc)
+		return rc;
 	rt->v = calloc(rt->file.n, sizeof(*rt->v));
 	if (!rt->v)
-		return EXIT_RUNTIME;
+		return errmsg_errno(err, errlen, ENOMEM, "out of memory");
 	for (size_t i = 0; i < rt->file.n; i++) {
 		const struct config_target *ct = &rt->file.targets[i];
 		struct run_target *t = &rt->v[rt->n++];
 
 		t->opt = calloc(1, sizeof(*t->opt));
 		if (!t->opt)
-			return EXIT_RUNTIME;
+			return errmsg_errno(err, errlen, ENOMEM, "out of memory");
 		t->own_opt = true;
 		snprintf(t->name, sizeof(t->name), "%s", ct->name);
 		snprintf(t->where, sizeof(t->where), "%s:%d [target %s]: ", path, ct->line, ct->name);
@@ -100,23 +101,21 @@ int run_targets_from_file(struct run_targets *rt, const char *path)
 			char src[600];
 
 			snprintf(src, sizeof(src), "%s:%d: %s", path, e->line, e->key);
-			if (target_option_known(e->key)) {
-				if (target_option_set(t->opt, e->key, e->value, src, err, sizeof(err))) {
-					log_error("%s", err);
-					return EXIT_USAGE;
-				}
-			} else if (set_run_key(t, e, src, err, sizeof(err))) {
-				log_error("%s", err);
-				return EXIT_USAGE;
-			}
+			rc = target_option_known(e->key)
+				     ? target_option_set(t->opt, e->key, e->value, src, err, errlen)
+				     : set_run_key(t, e, src, err, errlen);
+			if (rc)
+				return rc;
 		}
+		/* it prints its error itself (see target_options.h): `err` stays empty */
 		if (target_options_finish(t->opt))
-			return EXIT_USAGE;
+			return -EINVAL;
 	}
 	return 0;
 }
 
-int run_targets_check_metrics(const struct run_targets *rt, const char *dflt)
+int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, char *err,
+			      size_t errlen)
 {
 	for (size_t i = 0; i < rt->n; i++) {
 		const char *a = rt->v[i].metric_name ? rt->v[i].metric_name : dflt;
@@ -127,9 +126,9 @@ int run_targets_check_metrics(const struct run_targets *rt, const char *dflt)
 			if (strcmp(a, b))
 				continue;
 			/* two sources of one series would overwrite each other */
-			log_error("%starget '%s' exports %s too (%s): give each target its own metric-name",
-				  rt->v[j].where, rt->v[i].name, a, rt->v[i].where);
-			return EXIT_USAGE;
+			return errmsg(err, errlen,
+				      "%starget '%s' exports %s too (%s): give each target its own metric-name",
+				      rt->v[j].where, rt->v[i].name, a, rt->v[i].where);
 		}
 	}
 	return 0;
@@ -162,9 +161,10 @@ static uint64_t cgroup_path_key(void *ctx, const char *path)
 	return k8s_meta_path_key(ctx, path);
 }
 
-int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_meta *meta)
+int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_meta *meta,
+		      char *err, size_t errlen)
 {
-	char err[1024];
+	char why[1024];
 
 	for (size_t i = 0; i < rt->n; i++) {
 		struct run_target *t = &rt->v[i];
@@ -185,11 +185,11 @@ int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_
 			}
 			cfg->target.pin_dir = t->pin_dir;
 		}
-		t->obs = observer_start(cfg, err, sizeof(err));
+		t->obs = observer_start(cfg, why, sizeof(why));
 		if (!t->obs) {
-			log_error("%s%s", t->where, err);
+			errmsg(err, errlen, "%s%s", t->where, why);
 			stop_all(rt);
-			return EXIT_USAGE;
+			return -EINVAL; /* observer_start says why, not which errno */
 		}
 		info = observer_info(t->obs);
 		t->created_pins = info->pin_dir[0] && !info->reused;
@@ -213,9 +213,10 @@ int run_targets_share_pins(const struct run_targets *rt, const char *user, char 
 {
 	for (size_t i = 0; i < rt->n; i++) {
 		int fd = observer_pin_dirfd(rt->v[i].obs);
+		int rc = fd >= 0 ? privileges_share_dir(fd, user, err, errlen) : 0;
 
-		if (fd >= 0 && privileges_share_dir(fd, user, err, errlen))
-			return -1;
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

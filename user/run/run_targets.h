@@ -40,28 +40,33 @@ struct run_targets {
 	struct config_file file; /* owns the strings the options point to */
 };
 
-/* The command line's one target (its options stay the caller's). */
+/* The command line's one target (its options stay the caller's). 0 or -ENOMEM. */
 int run_targets_from_cli(struct run_targets *rt, struct target_options *opt, const char *pin_dir);
 
 /*
  * The targets of a file, each checked as its flags would be; the errors
- * name the file and line. Logs them; 0 or EXIT_USAGE.
+ * name the file and line. 0, or a negative errno (-ENOMEM, config_load's,
+ * -EINVAL for a bad value) with `err` set; `err` is left empty when
+ * target_options_finish printed the error itself (see target_options.h).
  */
-int run_targets_from_file(struct run_targets *rt, const char *path);
+int run_targets_from_file(struct run_targets *rt, const char *path, char *err, size_t errlen);
 
 /*
  * Distinct metric names across targets (`dflt` stands for a target without
- * its own). Logs the clash; 0 or EXIT_USAGE.
+ * its own). 0, or -EINVAL with the clash in `err`.
  */
-int run_targets_check_metrics(const struct run_targets *rt, const char *dflt);
+int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, char *err,
+			      size_t errlen);
 
 /*
  * Starts every observer (pinned unless `no_pin`; series split by cgroup if
  * `k8s`, unless a target says otherwise, resolved by `meta`, which must be
- * there for any such target). Logs; 0 or EXIT_USAGE.
+ * there for any such target). 0, or -EINVAL with `err` naming the target
+ * (the ones started are stopped first).
  */
 struct k8s_meta;
-int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_meta *meta);
+int run_targets_start(struct run_targets *rt, bool no_pin, bool k8s, struct k8s_meta *meta,
+		      char *err, size_t errlen);
 
 /* Whether any target will be split by cgroup, given the flag `k8s`. */
 bool run_targets_want_k8s(const struct run_targets *rt, bool k8s);
@@ -70,7 +75,8 @@ bool run_targets_want_k8s(const struct run_targets *rt, bool k8s);
 uint64_t run_targets_caps_to_keep(const struct run_targets *rt);
 /*
  * Before dropping to `user`: the pin directories written after the drop
- * (discovery's) are made writable for it. 0, or -1 with `err` set.
+ * (discovery's) are made writable for it. 0, or a negative errno with `err`
+ * set.
  */
 int run_targets_share_pins(const struct run_targets *rt, const char *user, char *err,
 			   size_t errlen);

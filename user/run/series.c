@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "run/series.h"
@@ -19,11 +20,11 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 		struct otlp_attr *a;
 
 		if (!p)
-			return -1;
+			return -ENOMEM;
 		t->points = p;
 		a = realloc(t->attrs, s->n * (1 + SERIES_EXTRA_ATTRS) * sizeof(*a));
 		if (!a)
-			return -1;
+			return -ENOMEM;
 		t->attrs = a;
 		t->cap = s->n;
 	}
@@ -37,7 +38,7 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 			uint64_t *grown = realloc(t->start_ns, n * sizeof(*grown));
 
 			if (!grown)
-				return -1;
+				return -ENOMEM;
 			memset(grown + t->nstart, 0, (n - t->nstart) * sizeof(*grown));
 			t->start_ns = grown;
 			t->nstart = n;

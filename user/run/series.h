@@ -42,7 +42,7 @@ typedef uint64_t (*series_start_fn)(void *ctx, uint32_t id, uint64_t now);
 
 /*
  * Fills `m->points` from `s` (the points and their attribute strings stay
- * valid until the next call or the next snapshot read). 0 or -1 (memory).
+ * valid until the next call or the next snapshot read). 0 or -ENOMEM.
  */
 int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
 		  struct otlp_metric *m, series_start_fn start_of, void *ctx);

@@ -10,6 +10,7 @@
 #include "util/usage_error.h"
 #include "probe/fetch_spec.h"
 #include "python/py_defaults.h"
+#include "util/errmsg.h"
 #include "util/log.h"
 #include "util/array_size.h"
 #include <stdbool.h>
@@ -72,7 +73,7 @@ static int set_option(struct target_options *t, int key, const char *arg, const 
 	do {                                                                             \
 		snprintf(err, errlen, "%s%s%s%s: expected %s", src, flag ? " '" : "=", arg, \
 			 flag ? "'" : "", what);                                         \
-		return -1;                                                               \
+		return -EINVAL;                                                          \
 	} while (0)
 
 	switch (key) {
@@ -214,8 +215,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 const struct argp target_argp = { options, parse_opt, NULL, NULL, NULL, NULL, NULL };
 
-/* Flag over variable; an invalid value names where it came from. */
-static int logging_from(const char *flag, const char *flag_name, const char *var)
+/* Flag over variable; an invalid value names where it came from: -EINVAL with `err`. */
+static int logging_from(const char *flag, const char *flag_name, const char *var, char *err,
+			size_t errlen)
 {
 	const char *env = getenv(var), *v = flag ? flag : env;
 	const char *src = flag ? flag_name : var;
@@ -226,18 +228,16 @@ static int logging_from(const char *flag, const char *flag_name, const char *var
 	if (level) {
 		enum log_level l;
 
-		if (log_parse_level(v, &l)) {
-			log_error("%s%s%s: expected error, warn, info or debug", src, flag ? " " : "=", v);
-			return EXIT_USAGE;
-		}
+		if (log_parse_level(v, &l))
+			return errmsg(err, errlen, "%s%s%s: expected error, warn, info or debug", src,
+				      flag ? " " : "=", v);
 		log_set_level(l);
 	} else {
 		enum log_format f;
 
-		if (log_parse_format(v, &f)) {
-			log_error("%s%s%s: expected text or json", src, flag ? " " : "=", v);
-			return EXIT_USAGE;
-		}
+		if (log_parse_format(v, &f))
+			return errmsg(err, errlen, "%s%s%s: expected text or json", src, flag ? " " : "=",
+				      v);
 		log_set_format(f);
 	}
 	return 0;
@@ -278,17 +278,16 @@ int target_option_set(struct target_options *t, const char *name, const char *va
 			break;
 		return set_option(t, o->key, value, src, err, errlen);
 	}
-	snprintf(err, errlen, "%s: not a target option", src);
-	return -1;
+	return errmsg(err, errlen, "%s: not a target option", src);
 }
 
-int target_options_logging(struct target_options *t)
+int target_options_logging(struct target_options *t, char *err, size_t errlen)
 {
-	/* the format first, so a bad level is reported in the chosen format */
-	int rc = logging_from(t->log_format, "--log-format", "INFLIGHT_LOG_FORMAT");
+	/* the format first, so a bad level is reported (by the caller) in the chosen format */
+	int rc = logging_from(t->log_format, "--log-format", "INFLIGHT_LOG_FORMAT", err, errlen);
 
 	if (!rc)
-		rc = logging_from(t->log_level, "--log-level", "INFLIGHT_LOG_LEVEL");
+		rc = logging_from(t->log_level, "--log-level", "INFLIGHT_LOG_LEVEL", err, errlen);
 	if (rc)
 		return rc;
 	if (t->verbose)
@@ -314,7 +313,6 @@ int target_options_finish(struct target_options *t)
 {
 	struct fetch_spec_error e;
 	char err[512];
-	int rc;
 
 	/* INFLIGHT_* variables for what no flag gave (a config target has none) */
 	for (size_t i = 0; !t->from_file && i < ARRAY_SIZE(env_options); i++) {
@@ -343,10 +341,9 @@ int target_options_finish(struct target_options *t)
 		}
 	}
 
-	if (!t->from_file) {
-		rc = target_options_logging(t);
-		if (rc)
-			return rc;
+	if (!t->from_file && target_options_logging(t, err, sizeof(err))) {
+		log_error("%s", err);
+		return EXIT_USAGE;
 	}
 	t->cfg.pids = t->pids;
 	if (t->cfg.python_exe)

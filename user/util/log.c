@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ int log_parse_level(const char *s, enum log_level *out)
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }
 
 int log_parse_format(const char *s, enum log_format *out)
@@ -50,7 +51,7 @@ int log_parse_format(const char *s, enum log_format *out)
 	else if (!strcmp(s, "json"))
 		*out = INFLIGHT_LOG_FORMAT_JSON;
 	else
-		return -1;
+		return -EINVAL;
 	return 0;
 }
 

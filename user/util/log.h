@@ -21,9 +21,9 @@ enum log_format { INFLIGHT_LOG_FORMAT_TEXT, INFLIGHT_LOG_FORMAT_JSON };
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_format(enum log_format f);
-/* "error", "warn" (or "warning"), "info", "debug"; 0 or -1. */
+/* "error", "warn" (or "warning"), "info", "debug"; 0 or -EINVAL. */
 int log_parse_level(const char *s, enum log_level *out);
-/* "text", "json"; 0 or -1. */
+/* "text", "json"; 0 or -EINVAL. */
 int log_parse_format(const char *s, enum log_format *out);
 /*
  * One log line, as it is printed (no newline): text, or JSON

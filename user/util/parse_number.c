@@ -10,11 +10,13 @@ int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	unsigned long long v;
 
 	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
+	if (end == s || *end)
+		return -EINVAL;
+	if (errno || v < min || v > max)
+		return -ERANGE;
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -25,11 +27,13 @@ int parse_duration_ms(const char *s, uint64_t *out_ms)
 	double v;
 
 	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
+	if (end == s || v < 0)
+		return -EINVAL;
+	if (errno)
+		return -ERANGE;
 	if (!strcmp(end, "ms"))
 		;
 	else if (!strcmp(end, "s") || !*end)
@@ -39,9 +43,9 @@ int parse_duration_ms(const char *s, uint64_t *out_ms)
 	else if (!strcmp(end, "h"))
 		v *= 3600000;
 	else
-		return -1;
+		return -EINVAL;
 	if (v < 1 || v > 86400000.0)
-		return -1;
+		return -ERANGE;
 	*out_ms = (uint64_t)v;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "util/errmsg.h"
 #include "util/privileges.h"
 
 uint64_t privileges_effective(void)
@@ -75,17 +76,15 @@ int privileges_drop(uint64_t keep, const char *user, char *err, size_t errlen)
 	 * this would keep everything. Every thread is started after the drop.
 	 */
 	if (threads != 1) {
-		snprintf(err, errlen, "cannot drop capabilities: %d threads run already (the drop covers only the calling one)",
-			 threads);
-		return -1;
+		return errmsg_errno(err, errlen, EBUSY,
+				    "cannot drop capabilities: %d threads run already (the drop covers only the calling one)",
+				    threads);
 	}
 	keep &= have;
 	if (user) {
 		pw = getpwnam(user);
-		if (!pw) {
-			snprintf(err, errlen, "--user %s: no such user", user);
-			return -1;
-		}
+		if (!pw)
+			return errmsg_errno(err, errlen, ENOENT, "--user %s: no such user", user);
 	}
 	/*
 	 * The bounding set first, while CAP_SETPCAP is still effective (after
@@ -97,42 +96,51 @@ int privileges_drop(uint64_t keep, const char *user, char *err, size_t errlen)
 			if ((keep & CAP_MASK(c)) || prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
 				continue;
 			if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0)) {
-				snprintf(err, errlen, "cannot drop capability %d from the bounding set: %s",
-					 c, strerror(errno));
-				return -1;
+				int e = errno;
+
+				return errmsg_errno(err, errlen, e,
+						    "cannot drop capability %d from the bounding set: %s", c,
+						    strerror(e));
 			}
 		}
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)) {
-		snprintf(err, errlen, "cannot clear the ambient capabilities: %s", strerror(errno));
-		return -1;
+		int e = errno;
+
+		return errmsg_errno(err, errlen, e, "cannot clear the ambient capabilities: %s",
+				    strerror(e));
 	}
 	if (pw) {
 		/* keep the capabilities across the uid change, then trim them */
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(0, NULL) ||
 		    setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
-			snprintf(err, errlen, "--user %s: cannot switch to it: %s", user, strerror(errno));
-			return -1;
+			int e = errno;
+
+			return errmsg_errno(err, errlen, e, "--user %s: cannot switch to it: %s", user,
+					    strerror(e));
 		}
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)) {
-			snprintf(err, errlen, "cannot reset keep-capabilities: %s", strerror(errno));
-			return -1;
+			int e = errno;
+
+			return errmsg_errno(err, errlen, e, "cannot reset keep-capabilities: %s",
+					    strerror(e));
 		}
 	}
 	if (set_caps(keep)) {
-		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(errno));
-		return -1;
+		int e = errno;
+
+		return errmsg_errno(err, errlen, e, "cannot drop capabilities: %s", strerror(e));
 	}
 	/* nothing exec'd by us gains privileges (setuid files, file capabilities) */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		snprintf(err, errlen, "cannot set no_new_privs: %s", strerror(errno));
-		return -1;
+		int e = errno;
+
+		return errmsg_errno(err, errlen, e, "cannot set no_new_privs: %s", strerror(e));
 	}
-	if (privileges_effective() != keep) {
-		snprintf(err, errlen, "capabilities after the drop are %016llx, not %016llx",
-			 (unsigned long long)privileges_effective(), (unsigned long long)keep);
-		return -1;
-	}
+	if (privileges_effective() != keep)
+		return errmsg_errno(err, errlen, EPERM,
+				    "capabilities after the drop are %016llx, not %016llx",
+				    (unsigned long long)privileges_effective(), (unsigned long long)keep);
 	return 0;
 }
 
@@ -140,10 +148,8 @@ int privileges_share_dir(int dirfd, const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw = getpwnam(user);
 
-	if (!pw) {
-		snprintf(err, errlen, "--user %s: no such user", user);
-		return -1;
-	}
+	if (!pw)
+		return errmsg_errno(err, errlen, ENOENT, "--user %s: no such user", user);
 	/*
 	 * The owner may give a file to a group it is in: joining the user's
 	 * group first needs CAP_SETGID only (the DaemonSet has no CAP_CHOWN).
@@ -151,9 +157,11 @@ int privileges_share_dir(int dirfd, const char *user, char *err, size_t errlen)
 	 */
 	if (setgroups(1, &pw->pw_gid) || fchown(dirfd, (uid_t)-1, pw->pw_gid) ||
 	    fchmod(dirfd, 0770)) {
-		snprintf(err, errlen, "--user %s: cannot let it write the pin directory: %s", user,
-			 strerror(errno));
-		return -1;
+		int e = errno;
+
+		return errmsg_errno(err, errlen, e,
+				    "--user %s: cannot let it write the pin directory: %s", user,
+				    strerror(e));
 	}
 	return 0;
 }

@@ -20,7 +20,9 @@ uint64_t privileges_effective(void);
 /*
  * Keeps only the capabilities in `keep` (effective, permitted, inheritable,
  * bounding and ambient), optionally as `user` (setgid/setuid to it first).
- * 0, or -1 with `err` set.
+ * 0, or a negative errno with `err` set (-EBUSY: threads run already,
+ * -ENOENT: no such user, -EPERM: the capabilities did not take, else the
+ * failed call's errno).
  */
 int privileges_drop(uint64_t keep, const char *user, char *err, size_t errlen);
 
@@ -28,7 +30,8 @@ int privileges_drop(uint64_t keep, const char *user, char *err, size_t errlen);
  * Lets `user` create and remove entries in the directory `dirfd` (a pin
  * directory made by root that the collector still writes to after the
  * drop): its group becomes the user's, group-writable. Before the drop
- * (needs CAP_SETGID, not CAP_CHOWN). 0, or -1 with `err` set.
+ * (needs CAP_SETGID, not CAP_CHOWN). 0, or a negative errno with `err` set
+ * (-ENOENT: no such user).
  */
 int privileges_share_dir(int dirfd, const char *user, char *err, size_t errlen);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE
+#include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
 #include "util/proc_mem.h"
@@ -49,20 +50,25 @@ int proc_read(struct proc_mem *m, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n;
 
 	if (!addr || !len)
-		return -1;
+		return -EINVAL;
 	if (budget.max) {
 		if (budget.state == PROC_BUDGET_CYCLE)
-			return -1;
+			return -EAGAIN;
 		if (budget.used >= budget.max) {
 			budget.state = PROC_BUDGET_SPENT;
-			return -1;
+			return -EAGAIN;
 		}
 		budget.used++;
 	}
 	m->reads++;
-	return process_vm_readv(m->pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+	n = process_vm_readv(m->pid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return -errno;
+	/* a partial read: the range crosses into an unmapped page */
+	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
 uint64_t proc_read_ptr(struct proc_mem *m, uint64_t addr)

@@ -47,7 +47,12 @@ struct list_guard {
 };
 bool list_guard_loops(struct list_guard *g, uint64_t addr);
 
-/* Reads exactly `len` bytes at `addr`; 0, or -1 if any byte is unreadable. */
+/*
+ * Reads exactly `len` bytes at `addr`; 0, or a negative errno if any byte
+ * is unreadable: -EINVAL for a null address or length, -EAGAIN when the
+ * read budget is spent (or the cycle was seen), -EFAULT for a partial read,
+ * else process_vm_readv's errno.
+ */
 int proc_read(struct proc_mem *m, uint64_t addr, void *buf, size_t len);
 /* Reads a pointer-sized word; 0 on failure (a NULL is never followed). */
 uint64_t proc_read_ptr(struct proc_mem *m, uint64_t addr);

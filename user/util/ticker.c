@@ -74,7 +74,7 @@ int ticker_wait_or(struct ticker *t, const int *fds, size_t nfds, uint64_t max_m
 		if (!n && max_ms == UINT64_MAX) {
 			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t->next, NULL);
 			if (rc && rc != EINTR)
-				return -1;
+				return -rc; /* clock_nanosleep returns the errno */
 			continue;
 		}
 		capped = max_ms < (uint64_t)left / 1000000;
@@ -84,7 +84,7 @@ int ticker_wait_or(struct ticker *t, const int *fds, size_t nfds, uint64_t max_m
 		wait.tv_nsec = (long)(left % 1000000000LL);
 		rc = ppoll(pfd, n, &wait, NULL);
 		if (rc < 0 && errno != EINTR)
-			return -1;
+			return -errno;
 		if (rc > 0 || (rc == 0 && capped))
 			return 2;
 	}

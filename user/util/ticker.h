@@ -19,7 +19,10 @@ struct ticker {
 /* SIGINT and SIGTERM end the wait (no SA_RESTART) and set the stop flag. */
 void ticker_catch_signals(void);
 void ticker_start(struct ticker *t, uint64_t interval_ms);
-/* Sleeps until the next tick: 0 on time, 1 if asked to stop, -1 on error. */
+/*
+ * Sleeps until the next tick: 0 on time, 1 if asked to stop, a negative
+ * errno on error.
+ */
 int ticker_wait(struct ticker *t);
 /*
  * The same, but returns 2 early when one of `fds` is readable or `max_ms`
