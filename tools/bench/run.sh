@@ -61,8 +61,17 @@ start_prober() { # KIND FUNC
 
 stop_prober() {
 	[ -n "$PROBER" ] || return 0
-	# SIGTERM: an async job in a script has SIGINT ignored, bpftrace keeps it so
-	kill -TERM "$PROBER" 2>/dev/null || true
+	# SIGTERM: an async job in a script has SIGINT ignored, bpftrace keeps it so.
+	# bpftrace can miss one (seen: asleep in epoll_wait minutes after it): again
+	# each second, then SIGKILL, so a run never hangs on it.
+	for _ in 1 2 3 4 5; do
+		kill -TERM "$PROBER" 2>/dev/null || break
+		for _ in $(seq 10); do
+			kill -0 "$PROBER" 2>/dev/null || break 2
+			sleep 0.1
+		done
+	done
+	kill -KILL "$PROBER" 2>/dev/null || true
 	wait "$PROBER" 2>/dev/null || true
 	PROBER=
 	# bpftrace prints its maps at exit; a slow detach must not overlap the next prober
