@@ -391,6 +391,45 @@ static void test_pinned_restart(void **state)
 }
 
 /*
+ * A collector that adopted pinned discovery state holds the files' probes
+ * and its tracepoints as one that attached them does: the pin directory
+ * cleared while it runs leaves them counting until it stops.
+ */
+static void test_adopted_holds_its_probes(void **state)
+{
+	char watching[64];
+	char *args[] = { "run", "--pin-dir", PIN_DIR, "--match-exe", "*/" WORKER_NAME, "--func",
+			 "worker_handle", "--chain", WORKER_CHAIN_SPEC, "--exporter", "none", NULL };
+	char *env[] = { NULL };
+	struct observer_config cfg = disc_config("*/" WORKER_NAME, NULL);
+	char *argv[] = { worker_copy, NULL };
+	struct worker_proc *w;
+	struct observer *o;
+
+	(void)state;
+	pin_remove(PIN_DIR);
+	w = start_answered(argv);
+	/* the first collector another process, gone: none of its fds hold the links */
+	inflight_start(&run, args, env);
+	snprintf(watching, sizeof(watching), "watching pid %d ", (int)w->pid);
+	inflight_wait_stderr(&run, watching);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	cfg.target.pin_dir = PIN_DIR;
+	o = test_observe(&cfg);
+	assert_true(observer_info(o)->reused);
+	assert_int_equal(pin_remove(PIN_DIR), 0);
+	worker_send(w, "park held 2");
+	worker_expect(w, "EE");
+	expect_chain(o, "held", 2, 2, 0);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	expect_chain(o, "held", 0, 2, 2);
+	worker_send(w, "quit");
+	worker_wait(w);
+	test_unobserve(o);
+}
+
+/*
  * The command: a worker started after `inflight run` is found at its exec
  * (no rescan due for an hour) and exported.
  */
@@ -470,6 +509,7 @@ int main(void)
 		T(test_renamed_stay_watched),
 		T(test_leader_exit),
 		T(test_pinned_restart),
+		T(test_adopted_holds_its_probes),
 		T(test_run_finds_new_worker),
 		T(test_bad_input),
 	};

@@ -338,6 +338,47 @@ static void test_upgrade(void **state)
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 }
 
+/*
+ * A collector that picked pinned probes up holds them as one that attached
+ * them does: the pin directory cleared while it runs (`inflight detach`,
+ * an rm) leaves its probes counting until it stops. It held only the maps
+ * before, and went on exporting a frozen gauge that looked exact.
+ */
+static void test_adopted_holds_its_probes(void **state)
+{
+	char *args[] = { "run", "--pin-dir", PIN_DIR, "--binary", (char *)worker_path("native_worker"),
+			 "--func", "worker_handle", "--chain", "+0(%di):string", "--exporter", "none",
+			 NULL };
+	char *env[] = { NULL };
+	struct observer_config cfg = test_config(worker_path("native_worker"), RETURN_AUTO);
+	struct worker_proc *w;
+	struct observer *o;
+
+	(void)state;
+	/* the first collector another process, gone: none of its fds hold the links */
+	inflight_start(&run, args, env);
+	inflight_wait_stderr(&run, "attached");
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	assert_true(pin_exists(PIN_DIR));
+	cfg.target.pin_dir = PIN_DIR;
+	o = test_observe(&cfg);
+	assert_true(observer_info(o)->reused);
+	assert_true(observer_info(o)->probes > 0);
+	/* the pins go while the collector runs */
+	assert_int_equal(pin_remove(PIN_DIR), 0);
+	assert_false(pin_exists(PIN_DIR));
+	w = start_worker();
+	worker_send(w, "park held 2");
+	worker_expect(w, "EE");
+	expect_chain(o, "held", 2, 2, 0);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+	expect_chain(o, "held", 0, 2, 2);
+	expect_no_pending_frames(o);
+	worker_stop(w);
+	test_unobserve(o);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_teardown(t, teardown)
@@ -345,6 +386,7 @@ int main(void)
 #define P(t) cmocka_unit_test_setup_teardown(t, unpinned, teardown)
 	const struct CMUnitTest tests[] = {
 		P(test_reuse_pinned),
+		P(test_adopted_holds_its_probes),
 		P(test_replace_incompatible),
 		T(test_pin_dir_not_bpffs),
 		P(test_sigkill_restart),

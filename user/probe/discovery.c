@@ -46,8 +46,13 @@ struct disc_file {
 	bool used;
 	dev_t dev;
 	ino_t ino;
-	struct probe_links links; /* ours; empty when adopted from pins or pinned */
+	struct probe_links links; /* attached, not pinned yet */
 	size_t npinned;         /* links pinned as f<slot>-<dev>-<ino>-<n> */
+	/*
+	 * The pinned ones, held open: a pin directory cleared while we run
+	 * does not detach them (unpinned, they come off when we let go).
+	 */
+	struct probe_links held;
 	char shown[256];
 	unsigned missed;
 	bool seen;
@@ -116,6 +121,8 @@ static void detach_file(struct discovery *d, unsigned slot)
 	}
 	d->info->probes -= f->links.n + f->npinned;
 	probe_links_destroy(&f->links, false);
+	/* unpinned above: closing the last fd detaches them */
+	probe_links_destroy(&f->held, false);
 	probe_clear_exit_sites(d->probe, slot * DISCOVERY_SITES_PER_FILE + 1, DISCOVERY_SITES_PER_FILE);
 	log_info("detached from %s (%llx:%llu): no matching process runs it any more", f->shown,
 		 (unsigned long long)f->dev, (unsigned long long)f->ino);
@@ -142,8 +149,10 @@ static int pin_file(struct discovery *d, unsigned slot, char *err, size_t errlen
 					    d->info->pin_dir, name, strerror(-rc));
 		f->npinned = i + 1;
 	}
-	/* the pins hold them now: a file detaches by unlinking */
-	probe_links_destroy(&f->links, true);
+	/* the pins hold them now, and we do while we run: a file detaches by unlinking */
+	probe_links_destroy(&f->held, true);
+	f->held = f->links;
+	memset(&f->links, 0, sizeof(f->links));
 	return 0;
 }
 
@@ -413,7 +422,13 @@ static void adopt_files(struct discovery *d)
 		unsigned long long dev, ino;
 		size_t i;
 		struct disc_file *f;
+		int rc;
 
+		/* the tracepoints' links: held as a collector holds those it attached */
+		if (!strncmp(de->d_name, "link-", 5) &&
+		    (rc = probe_links_hold_pinned(&d->links, d->info->pin_dir, de->d_name)))
+			log_warn("--pin-dir %s: cannot hold %s open: %s", d->info->pin_dir, de->d_name,
+				 strerror(-rc));
 		if (sscanf(de->d_name, "f%u-%llx-%llu-%zu", &slot, &dev, &ino, &i) != 4 ||
 		    slot >= DISCOVERY_MAX_FILES)
 			continue;
@@ -424,6 +439,10 @@ static void adopt_files(struct discovery *d)
 		snprintf(f->shown, sizeof(f->shown), "file %llx:%llu", dev, ino);
 		if (i + 1 > f->npinned)
 			f->npinned = i + 1;
+		rc = probe_links_hold_pinned(&f->held, d->info->pin_dir, de->d_name);
+		if (rc)
+			log_warn("--pin-dir %s: cannot hold %s open: %s", d->info->pin_dir, de->d_name,
+				 strerror(-rc));
 		d->info->probes++;
 	}
 	if (dir)
@@ -531,8 +550,10 @@ void discovery_stop(struct discovery *d)
 	if (!d)
 		return;
 	pinned = d->probe && probe_pinned(d->probe);
-	for (int i = 0; i < DISCOVERY_MAX_FILES; i++)
+	for (int i = 0; i < DISCOVERY_MAX_FILES; i++) {
 		probe_links_destroy(&d->files[i].links, pinned);
+		probe_links_destroy(&d->files[i].held, pinned);
+	}
 	ring_buffer__free(d->rb);
 	probe_links_destroy(&d->links, pinned);
 	probe_free(d->probe);

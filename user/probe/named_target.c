@@ -22,11 +22,13 @@ struct named_target {
 static int adopt_pinned(struct named_target *t, const char *identity, char *err, size_t errlen)
 {
 	const char *dir = t->info->pin_dir;
-	int rc = probe_adopt(&t->probe, dir, identity, &t->info->probes, &t->info->pinned_since_ns,
-			     err, errlen);
+	int rc = probe_adopt(&t->probe, dir, identity, &t->links, &t->info->pinned_since_ns, err,
+			     errlen);
 
-	if (rc == 0)
+	if (rc == 0) {
 		t->info->reused = true;
+		t->info->probes = t->links.n;
+	}
 	return rc;
 }
 

@@ -260,8 +260,8 @@ static int open_pinned(struct probe *p, const char *dir, const char *name)
 	return fd;
 }
 
-int probe_adopt(struct probe **out, const char *dir, const char *identity, size_t *links,
-		uint64_t *since_ns, char *err, size_t errlen)
+int probe_adopt(struct probe **out, const char *dir, const char *identity,
+		struct probe_links *held, uint64_t *since_ns, char *err, size_t errlen)
 {
 	struct inflight_meta m = { 0 };
 	struct reader_fds fds;
@@ -299,10 +299,21 @@ int probe_adopt(struct probe **out, const char *dir, const char *identity, size_
 		probe_free(p);
 		return rc;
 	}
-	*links = 0;
+	/* the links held open, as a collector holds those it attached itself */
 	dd = opendir(dir);
-	while (dd && (d = readdir(dd)))
-		*links += !strncmp(d->d_name, "link-", 5);
+	while (dd && (d = readdir(dd))) {
+		if (strncmp(d->d_name, "link-", 5))
+			continue;
+		rc = probe_links_hold_pinned(held, dir, d->d_name);
+		if (rc) {
+			errmsg_errno(err, errlen, -rc, "--pin-dir %s: cannot open %s: %s", dir, d->d_name,
+				     strerror(-rc));
+			closedir(dd);
+			probe_links_destroy(held, true);
+			probe_free(p);
+			return rc;
+		}
+	}
 	if (dd)
 		closedir(dd);
 	p->pinned = true;

@@ -48,6 +48,12 @@ int probe_links_add(struct probe_links *ll, struct bpf_link *l);
 void probe_links_destroy(struct probe_links *ll, bool keep_pinned);
 /* Detaches the links past the first `n` (a file half attached). */
 void probe_links_truncate(struct probe_links *ll, size_t n);
+/*
+ * Holds the link pinned as DIR/NAME open in `ll`: while held, its probe
+ * stays attached even if the pin is removed (a pin directory cleared while
+ * this collector runs), as the links it attached itself do. 0 or -errno.
+ */
+int probe_links_hold_pinned(struct probe_links *ll, const char *dir, const char *name);
 /* Pins link `i` of `ll` as DIR/NAME. 0 or a negative errno with `err`. */
 int probe_links_pin_one(const struct probe_links *ll, size_t i, const char *dir, const char *name,
 			char *err, size_t errlen);
@@ -102,12 +108,12 @@ int probe_start_reading(struct probe *p, char *err, size_t errlen);
 
 /*
  * The state pinned in `dir` by a collector before, if `identity` may adopt
- * it: 0 with `*out` reading it (`links`: its pinned probes, `since_ns`: when
- * it was first attached), 1 when it is of another target or layout (said),
+ * it: 0 with `*out` reading it (`held`: its pinned links, held open,
+ * `since_ns`: when it was first attached), 1 when it is of another target or layout (said),
  * a negative errno with `err`.
  */
-int probe_adopt(struct probe **out, const char *dir, const char *identity, size_t *links,
-		uint64_t *since_ns, char *err, size_t errlen);
+int probe_adopt(struct probe **out, const char *dir, const char *identity,
+		struct probe_links *held, uint64_t *since_ns, char *err, size_t errlen);
 
 bool probe_can_attach(const struct probe *p); /* loaded here, not adopted */
 bool probe_pinned(const struct probe *p);

@@ -74,6 +74,19 @@ int probe_links_pin_one(const struct probe_links *ll, size_t i, const char *dir,
 	return 0;
 }
 
+int probe_links_hold_pinned(struct probe_links *ll, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct bpf_link *l;
+
+	if (pin_path(path, sizeof(path), dir, name))
+		return -ENAMETOOLONG;
+	l = bpf_link__open(path);
+	if (!l)
+		return -errno;
+	return probe_links_add(ll, l);
+}
+
 int probe_links_pin(const struct probe_links *ll, size_t from, const char *dir, char *err,
 		    size_t errlen)
 {
