@@ -14,6 +14,7 @@
  * threads' timing is the kernel's, so a replay is close, not identical.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -40,7 +41,15 @@
 #include "support/worker_proc.h"
 #include "workers/chaos_shm.h"
 
-#define PIN_DIR "/sys/fs/bpf/inflight-test-chaos"
+/*
+ * This run's pin directory is PIN_PREFIX and its pid, not one fixed name:
+ * another worktree's run on the same directory would pin_remove it at its
+ * start, and a collector that picked the pinned probes up holds only their
+ * maps, not their links, so its probes would detach and its gauge freeze
+ * (a checkpoint then reads stale values as if they were exact).
+ */
+#define PIN_PREFIX "inflight-test-chaos-"
+#define BPFFS "/sys/fs/bpf"
 #define FUNC "chaos_handle"
 #define GAUGE "conserver.vcons.inflight"
 
@@ -85,6 +94,7 @@ static struct {
 	uint64_t last_time;       /* the latest point time checked */
 	char endpoint[96];
 	struct inflight_proc run;
+	char pin_dir[64];         /* BPFFS/PIN_PREFIX<pid> */
 
 	/* the figures of the summary */
 	int spawned, killed, proc_exits, restarts, exports, checkpoints;
@@ -128,7 +138,8 @@ static int teardown(void **state)
 		inflight_stop(&C.run, SIGKILL);
 	test_teardown(NULL); /* the workers, and the map reader if one is open */
 	receiver_stop(&C.rx);
-	pin_remove(PIN_DIR);
+	if (C.pin_dir[0])
+		pin_remove(C.pin_dir);
 	if (C.shm)
 		munmap(C.shm, C.shm_size);
 	if (C.shm_fd > 0)
@@ -456,9 +467,12 @@ static void checkpoint(const char *when)
 					 o ? o->value : 0, (long long)expected[k]);
 				strncat(all, one, sizeof(all) - strlen(all) - 1);
 			}
-			fail_msg("checkpoint %s (%d workers frozen): export %d says %s = %lld, the workers account %lld inside; exported/accounted:%s (seed %" PRIu64 ")",
+			/* a collector that picked the pins up detaches when they go */
+			fail_msg("checkpoint %s (%d workers frozen): export %d says %s = %lld, the workers account %lld inside; exported/accounted:%s (seed %" PRIu64 ")%s",
 				 when, C.nworkers, q->seq, chains[c], p->value, (long long)expected[c], all,
-				 C.seed);
+				 C.seed,
+				 pin_exists(C.pin_dir) ? ""
+						       : "; the pin directory is gone: something else removed it and the probes detached");
 		}
 	}
 	C.checkpoints++;
@@ -473,7 +487,7 @@ static void checkpoint(const char *when)
 
 static void start_collector(bool again)
 {
-	char *args[] = { "run", "--pin-dir", PIN_DIR, "--binary", (char *)worker_path("chaos_worker"),
+	char *args[] = { "run", "--pin-dir", C.pin_dir, "--binary", (char *)worker_path("chaos_worker"),
 			 "--func", FUNC, "--chain", WORKER_CHAIN_SPEC, "--interval", "200ms", NULL };
 	char *env[] = { C.endpoint, NULL };
 
@@ -495,7 +509,7 @@ static void restart_collector(int sig)
 			   : !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		fail_msg("the collector ended with %s after signal %d; its stderr:\n%s", what, sig,
 			 C.run.err);
-	assert_true(pin_exists(PIN_DIR));
+	assert_true(pin_exists(C.pin_dir));
 	/* the probes count on without a collector */
 	chaos_until(mono_ms() + 1000 + rnd_below(1500));
 	start_collector(true);
@@ -557,10 +571,10 @@ static uint64_t expect_maps_zero(uint64_t *released_catch, uint64_t *released_ex
 	assert_int_equal(fetch_spec_parse(WORKER_CHAIN_SPEC, false, &fetch, &ferr), 0);
 	cfg.target.fetch = &fetch;
 	cfg.target.func = FUNC;
-	cfg.target.pin_dir = PIN_DIR;
+	cfg.target.pin_dir = C.pin_dir;
 	o = test_observe(&cfg);
 	if (!observer_info(o)->reused)
-		fail_msg("the pinned state in %s was not picked up", PIN_DIR);
+		fail_msg("the pinned state in %s was not picked up", C.pin_dir);
 	assert_int_equal(observer_read(o, &s), 0);
 	if ((int)s.n != NCHAINS)
 		fail_msg("the maps hold %zu chains, expected %d", s.n, NCHAINS);
@@ -591,9 +605,35 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 	return v && *v ? strtoull(v, NULL, 0) : dflt;
 }
 
+/*
+ * The pin directories of runs that are gone (killed before their teardown):
+ * their probes stay attached until the pins go. A live run's is left alone.
+ */
+static void remove_dead_runs_pins(void)
+{
+	DIR *d = opendir(BPFFS);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[sizeof(BPFFS) + 256 + 1], *end;
+		long pid;
+
+		if (strncmp(e->d_name, PIN_PREFIX, strlen(PIN_PREFIX)))
+			continue;
+		pid = strtol(e->d_name + strlen(PIN_PREFIX), &end, 10);
+		if (*end || pid <= 0 || !(kill((pid_t)pid, 0) && errno == ESRCH))
+			continue;
+		snprintf(path, sizeof(path), BPFFS "/%s", e->d_name);
+		pin_remove(path);
+	}
+	closedir(d);
+}
+
 static void test_chaos(void **state)
 {
-	char *detach[] = { "detach", "--pin-dir", PIN_DIR, NULL };
+	char *detach[] = { "detach", "--pin-dir", C.pin_dir, NULL };
 	uint64_t seconds = env_u64("CHAOS_SECONDS", 60), seed, done_ns, entered;
 	uint64_t calls = 0, throws = 0, thread_exits = 0, released_catch, released_exit;
 	const struct rec_request *q;
@@ -607,7 +647,9 @@ static void test_chaos(void **state)
 	       seed, seconds);
 	fflush(stdout);
 	C.seed = C.rng = seed;
-	pin_remove(PIN_DIR);
+	remove_dead_runs_pins();
+	snprintf(C.pin_dir, sizeof(C.pin_dir), BPFFS "/" PIN_PREFIX "%d", (int)getpid());
+	pin_remove(C.pin_dir);
 	shm_setup();
 	receiver_start(&C.rx, 0);
 	C.port = C.rx.port;
@@ -682,8 +724,8 @@ static void test_chaos(void **state)
 	st = inflight_stop(&C.run, 0);
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		fail_msg("inflight detach --pin-dir failed: %s", C.run.err);
-	assert_false(pin_exists(PIN_DIR));
-	assert_int_not_equal(access(PIN_DIR, F_OK), 0);
+	assert_false(pin_exists(C.pin_dir));
+	assert_int_not_equal(access(C.pin_dir, F_OK), 0);
 
 	for (int s = 0; s < C.next_slot; s++) {
 		calls += C.shm->slot[s].calls;
