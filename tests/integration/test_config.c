@@ -184,6 +184,9 @@ static void test_bad_config(void **state)
 		  ":1 [target a]: no target: give --binary PATH, --pid PID" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\n[target b]\nbinary = /bin/true\nfunc = g\n",
 		  NULL, ":4 [target b]: target 'a' exports conserver.vcons.inflight too" },
+		{ "[target a]\nbinary = /bin/true\nfunc = f\n[target b]\nbinary = /bin/true\nfunc = g\n"
+		  "metric-name = conserver.vcons.inflight.handled\n",
+		  NULL, ":4 [target b]: target 'b' exports conserver.vcons.inflight.handled, the name of the handled calls of target 'a'" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\npin-dir = relative\n", NULL,
 		  ":4: pin-dir 'relative': expected an absolute path" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\n", "--func=g",

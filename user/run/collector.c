@@ -324,7 +324,8 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 	/* the targets are ours now, freed with the rest */
 	memset(targets, 0, sizeof(*targets));
 	rc = setup_export(&c, s);
-	if (!rc && run_targets_check_metrics(&c.targets, c.cfg.metric_name, err, sizeof(err))) {
+	if (!rc && run_targets_check_metrics(&c.targets, c.cfg.metric_name, !s->no_handled, err,
+					       sizeof(err))) {
 		log_error("%s", err);
 		rc = EXIT_USAGE;
 	}
