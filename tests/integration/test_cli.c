@@ -419,7 +419,7 @@ static void test_top_json(void **state)
 	worker_expect(w, "EEE");
 	t = realtime_ns();
 	json_after(&l, t, line, sizeof(line));
-	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 2, \"entered\": 2, \"exited\": 0, \"released\": 0}"));
+	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 2, \"entered\": 2, \"exited\": 0, \"released\": 0, \"rate\": "));
 	/* β then U+FFFD for the invalid byte */
 	assert_non_null(strstr(line, "{\"chain\": \"\xce\xb2\xef\xbf\xbd\", \"inflight\": 1,"));
 	assert_non_null(strstr(line, "], \"dropped\": 0}"));
@@ -428,7 +428,15 @@ static void test_top_json(void **state)
 	worker_expect(w, "RRR");
 	t = realtime_ns();
 	json_after(&l, t, line, sizeof(line));
-	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 0, \"entered\": 2, \"exited\": 2, \"released\": 0}"));
+	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 0, \"entered\": 2, \"exited\": 2, \"released\": 0, \"rate\": "));
+	/* the reading after that one: its whole interval came after the returns */
+	{
+		unsigned long long ts;
+
+		assert_int_equal(sscanf(line, "{\"ts\": %llu", &ts), 1);
+		json_after(&l, ts, line, sizeof(line));
+	}
+	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 0, \"entered\": 2, \"exited\": 2, \"released\": 0, \"rate\": 0.000}"));
 
 	/* SIGTERM: detach and exit 0 */
 	status = inflight_stop(&l, SIGTERM);

@@ -116,7 +116,14 @@ static void test_two_targets(void **state)
 		pb = more_or_first(q, "tasks.inflight", "chain.name=every-task");
 		if (!pa || !pb || pa->value != 2 || pb->value != 3)
 			continue;
-		assert_int_equal(q->nmetrics, 2);
+		/* each target's gauge and its handled calls, under its own name */
+		assert_int_equal(q->nmetrics, 4);
+		pa = rec_more_point(q, "jobs.inflight.handled", "chain.name=alpha");
+		pb = rec_more_point(q, "tasks.inflight.handled", "chain.name=every-task");
+		assert_non_null(pa);
+		assert_non_null(pb);
+		assert_int_equal(pa->value, 0);
+		assert_int_equal(pb->value, 0);
 		break;
 	}
 	worker_send(a, "release");
@@ -177,6 +184,9 @@ static void test_bad_config(void **state)
 		  ":1 [target a]: no target: give --binary PATH, --pid PID" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\n[target b]\nbinary = /bin/true\nfunc = g\n",
 		  NULL, ":4 [target b]: target 'a' exports conserver.vcons.inflight too" },
+		{ "[target a]\nbinary = /bin/true\nfunc = f\n[target b]\nbinary = /bin/true\nfunc = g\n"
+		  "metric-name = conserver.vcons.inflight.handled\n",
+		  NULL, ":4 [target b]: target 'b' exports conserver.vcons.inflight.handled, the name of the handled calls of target 'a'" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\npin-dir = relative\n", NULL,
 		  ":4: pin-dir 'relative': expected an absolute path" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\n", "--func=g",

@@ -237,6 +237,13 @@ static void test_sdk_parity(void **state)
 	rc = system(cmd);
 	if (rc)
 		fail_msg("compare.js found differences from the official SDK (see above)");
+	/* the handled calls against the SDK's Counter: beta's one call ended */
+	snprintf(cmd, sizeof(cmd),
+		 "node tests/receiver/compare.js %s/requests.jsonl --ours %d --sdk %d --metric %s",
+		 rx.dir, ours->seq, sdk_seq, "conserver.vcons.inflight.handled");
+	rc = system(cmd);
+	if (rc)
+		fail_msg("compare.js: the handled calls differ from the official SDK's Counter (see above)");
 	worker_send(worker, "release");
 	worker_expect(worker, "RRRRR");
 }
@@ -330,7 +337,8 @@ static void test_400_not_retried(void **state)
 	 * The loss is exported too. The third request is read after the first
 	 * was given up (the second may have been read while it was in flight).
 	 */
-	assert_int_equal(a->nmetrics, 1);
+	/* the gauge and its handled calls; the loss only from the third on */
+	assert_int_equal(a->nmetrics, 2);
 	{
 		const struct rec_point *f =
 			rec_more_point(receiver_request(&rx, 3), "inflight.exports.failed", "");
@@ -426,7 +434,8 @@ static void test_overflow_series(void **state)
 		assert_non_null(o);
 		assert_int_equal(o->value, 2);
 		assert_true(o->start > 0 && o->start <= o->time);
-		assert_int_equal(q->nmetrics, 2);
+		/* the gauge, inflight.calls.overflowed, the handled calls */
+		assert_int_equal(q->nmetrics, 3);
 	}
 	worker_send(worker, "release");
 	worker_expect(worker, "RRR");
@@ -647,12 +656,103 @@ static void test_health_endpoint(void **state)
 	worker_expect(worker, "R");
 }
 
+#define HANDLED "conserver.vcons.inflight.handled"
+
+/* The handled calls of `attrs` in `q`: a monotonic point of the gauge's start. */
+static void expect_handled(const struct rec_request *q, const char *attrs, long long value)
+{
+	const struct rec_point *h = rec_more_point(q, HANDLED, attrs);
+	const struct rec_point *g = rec_point(q, attrs);
+
+	if (!h)
+		fail_msg("request %d has no %s point with attributes '%s'", q->seq, HANDLED, attrs);
+	assert_non_null(g);
+	assert_string_equal(h->vtype, "asInt");
+	assert_true(h->monotonic);
+	if (h->value != value)
+		fail_msg("request %d, %s %s: value %lld, expected %lld", q->seq, HANDLED, attrs,
+			 h->value, value);
+	/* one series: the gauge's start and time */
+	assert_true(h->start == g->start);
+	assert_true(h->time == g->time);
+}
+
+/*
+ * <metric>.handled: every call a chain saw end, returned or released (a
+ * thread that exits inside the handler), from 0 and never down.
+ */
+static void test_handled_calls(void **state)
+{
+	const struct rec_request *q;
+	uint64_t alpha_start;
+
+	(void)state;
+	start_run(endpoint_of(rx.port), NULL, NULL);
+	worker_send(worker, "park alpha 3");
+	worker_send(worker, "exitthread gone");
+	worker_expect(worker, "EEEE");
+	q = export_after(realtime_ns());
+	expect_point(q, "chain.name=alpha", 3);
+	expect_handled(q, "chain.name=alpha", 0);
+	expect_handled(q, "chain.name=gone", 0);
+	alpha_start = rec_point(q, "chain.name=alpha")->start;
+
+	worker_send(worker, "release");
+	worker_expect(worker, "RRRX");
+	q = export_after(realtime_ns());
+	expect_point(q, "chain.name=alpha", 0);
+	expect_handled(q, "chain.name=alpha", 3);
+	/* released by the observer, not returned: ended all the same */
+	expect_point(q, "chain.name=gone", 0);
+	expect_handled(q, "chain.name=gone", 1);
+
+	worker_send(worker, "park alpha 1");
+	worker_expect(worker, "E");
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+	worker_send(worker, "burst alpha 1");
+	worker_expect(worker, "B");
+	q = export_after(realtime_ns());
+	expect_point(q, "chain.name=alpha", 0);
+	expect_handled(q, "chain.name=alpha", 5);
+	assert_true(rec_point(q, "chain.name=alpha")->start == alpha_start);
+	expect_handled(q, "chain.name=gone", 1);
+	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
+}
+
+/* --no-handled, or INFLIGHT_HANDLED=false: the gauge alone. */
+static void test_no_handled(void **state)
+{
+	char *args[] = { "--no-handled", NULL };
+	char *env[] = { "INFLIGHT_HANDLED=false", NULL };
+	const struct rec_request *q;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		int first = rx.nreq + 1;
+
+		start_run(endpoint_of(rx.port), i ? NULL : args, i ? env : NULL);
+		worker_send(worker, "park alpha 2");
+		worker_expect(worker, "EE");
+		worker_send(worker, "release");
+		worker_expect(worker, "RR");
+		q = export_after(realtime_ns());
+		assert_true(q->seq >= first);
+		expect_point(q, "chain.name=alpha", 0);
+		assert_null(rec_more_point(q, HANDLED, "chain.name=alpha"));
+		assert_int_equal(q->nmetrics, 1);
+		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
+		worker_stop_all();
+	}
+}
+
 /* Bad configuration: exit 2, naming the variable or flag. */
 static void test_config_errors(void **state)
 {
 	char *grpc[] = { "OTEL_EXPORTER_OTLP_PROTOCOL=grpc", NULL };
 	char *interval[] = { "OTEL_METRIC_EXPORT_INTERVAL=often", NULL };
 	char *bad_flag[] = { "--compression", "zip", NULL };
+	char *handled[] = { "INFLIGHT_HANDLED=no", NULL };
 	char *args[16];
 	struct inflight_proc p;
 	int status;
@@ -674,6 +774,11 @@ static void test_config_errors(void **state)
 	status = inflight_stop(&p, 0);
 	assert_int_equal(WEXITSTATUS(status), 2);
 	assert_non_null(strstr(p.err, "OTEL_METRIC_EXPORT_INTERVAL=often: expected milliseconds"));
+
+	inflight_start(&p, args, handled);
+	status = inflight_stop(&p, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(p.err, "INFLIGHT_HANDLED=no: expected true or false"));
 
 	args[5] = bad_flag[0];
 	args[6] = bad_flag[1];
@@ -702,6 +807,8 @@ int main(void)
 		R(test_sigterm_final_export),
 		R(test_overflow_series),
 		R(test_no_points_not_sent),
+		R(test_handled_calls),
+		R(test_no_handled),
 		T(test_config_errors),
 		T(test_mutual_tls),
 		R(test_health_endpoint),

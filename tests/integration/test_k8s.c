@@ -340,6 +340,15 @@ static void test_pod_churn(void **state)
 		/* a series of its own, not the last pod's start carried over */
 		assert_true(p->start > last_start);
 		last_start = p->start;
+		/* its handled calls from 0 on the reused id (the reader's base), its own start */
+		{
+			const struct rec_point *h =
+				rec_more_point(q, "conserver.vcons.inflight.handled", series);
+
+			assert_non_null(h);
+			assert_int_equal(h->value, 0);
+			assert_true(h->start == p->start);
+		}
 
 		if (i % 2) {
 			/* killed mid-call: the thread's exit releases the frame */
@@ -362,8 +371,16 @@ static void test_pod_churn(void **state)
 			p = rec_point(q, series);
 			if (!p)
 				break;
-			if (p->value != 0)
+			if (p->value != 0) {
 				assert_int_equal(p->value, 1); /* not yet seen ended */
+			} else {
+				/* returned or released by the thread's exit: one call ended */
+				const struct rec_point *h =
+					rec_more_point(q, "conserver.vcons.inflight.handled", series);
+
+				assert_non_null(h);
+				assert_int_equal(h->value, 1);
+			}
 		}
 		assert_int_equal(q->npoints, 1);
 	}

@@ -98,6 +98,13 @@ static void test_prometheus_scrapes_parked_calls(void **state)
 	worker_expect(w, "RRRR");
 	prometheus_wait_vector(&prom, "conserver_vcons_inflight", "chain_name",
 			       "alpha=0,caf\xc3\xa9=0");
+	/* the calls that ended: a counter, the same labels */
+	prometheus_wait_vector(&prom, "conserver_vcons_inflight_handled_total", "chain_name",
+			       "alpha=3,caf\xc3\xa9=1");
+	prometheus_get(&prom, "/api/v1/metadata?metric=conserver_vcons_inflight_handled", meta,
+		       sizeof(meta));
+	if (!strstr(meta, "\"type\":\"counter\""))
+		fail_msg("metadata of conserver_vcons_inflight_handled: %s", meta);
 	/* console export off when Prometheus alone is asked for */
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 	run.pid = 0;
@@ -274,13 +281,13 @@ static int http_get(int port, const char *path, const char *accept, struct reply
 	return r->status;
 }
 
-/* conserver_vcons_inflight{chain_name="chain",...} in a scrape, or -1 if absent. */
-static long chain_value(const struct reply *r, const char *chain)
+/* name{chain_name="chain",...} in a scrape, or -1 if absent. */
+static long sample_value(const struct reply *r, const char *name, const char *chain)
 {
-	char key[128];
+	char key[192];
 	const char *l, *end;
 
-	snprintf(key, sizeof(key), "\nconserver_vcons_inflight{chain_name=\"%s\",", chain);
+	snprintf(key, sizeof(key), "\n%s{chain_name=\"%s\",", name, chain);
 	l = r->body ? strstr(r->body, key) : NULL;
 	if (!l)
 		return -1;
@@ -289,6 +296,12 @@ static long chain_value(const struct reply *r, const char *chain)
 	while (end > l && end[-1] != ' ')
 		end--;
 	return atol(end);
+}
+
+/* conserver_vcons_inflight{chain_name="chain",...} in a scrape, or -1 if absent. */
+static long chain_value(const struct reply *r, const char *chain)
+{
+	return sample_value(r, "conserver_vcons_inflight", chain);
 }
 
 /* Scrapes until `chain` reads `want` (a collection every 100 ms). */
@@ -392,6 +405,17 @@ static void test_health_and_metrics_one_port(void **state)
 	worker_expect(w, "RRRR");
 	wait_chain(port, "alpha", 0);
 	wait_chain(port, "beta", 0);
+	/* the calls that ended, a counter with the same labels: exact once all returned */
+	assert_int_equal(http_get(port, "/metrics", NULL, &r), 200);
+	assert_int_equal(sample_value(&r, "conserver_vcons_inflight_handled_total", "alpha"), 3);
+	assert_int_equal(sample_value(&r, "conserver_vcons_inflight_handled_total", "beta"), 1);
+	assert_non_null(strstr(r.body, "\n# TYPE conserver_vcons_inflight_handled_total counter\n"));
+	reply_free(&r);
+	assert_int_equal(http_get(port, "/metrics", "application/openmetrics-text;version=1.0.0", &r),
+			 200);
+	assert_int_equal(sample_value(&r, "conserver_vcons_inflight_handled_total", "alpha"), 3);
+	assert_non_null(strstr(r.body, "\n# TYPE conserver_vcons_inflight_handled counter\n"));
+	reply_free(&r);
 	assert_int_equal(http_get(port, "/healthz", NULL, &r), 200);
 	reply_free(&r);
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);

@@ -156,6 +156,18 @@ static const struct rec_point *point_after(uint64_t after_ns, const char *attrs,
 	}
 }
 
+/* Request `seq`'s handled calls of `attrs`: `value`, from `start`. */
+static void expect_handled(int seq, const char *attrs, long long value, uint64_t start)
+{
+	const struct rec_point *h = rec_more_point(receiver_request(&recv, seq),
+						   "conserver.vcons.inflight.handled", attrs);
+
+	assert_non_null(h);
+	assert_true(h->monotonic);
+	assert_int_equal(h->value, value);
+	assert_int_equal(h->start, start);
+}
+
 /*
  * A node without bpffs at /sys/fs/bpf (here: a private mount namespace with
  * a tmpfs there): the collector mounts one, says so, and counts as usual;
@@ -240,9 +252,13 @@ static void test_sigkill_restart(void **state)
 
 		assert_int_equal(p->value, 1);
 		assert_int_equal(p->start, start);
+		/* the calls that ended while no collector ran: counted on, same start */
+		expect_handled(seq, "chain.name=crash", 2, start);
 	}
 	worker_send(w, "release");
 	worker_expect(w, "R");
+	assert_int_equal(point_after(realtime_ns(), "chain.name=crash", &seq)->value, 0);
+	expect_handled(seq, "chain.name=crash", 3, start);
 	/* SIGTERM keeps the pins for the next collector */
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 	assert_true(pin_exists(PIN_DIR));

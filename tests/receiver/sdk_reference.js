@@ -8,6 +8,8 @@
 //
 // Records on the UpDownCounter conserver.vcons.inflight
 //   alpha +3, beta +1 -1, café +2   (attribute chain.name)
+// and on the Counter conserver.vcons.inflight.handled
+//   alpha +0, beta +1, café +0
 // and exports it over http/protobuf (cumulative). The values are integers
 // (asInt), as conserver's in-process counter records whole calls; the JS
 // SDK's own default would be asDouble (--value-type double gives that). The reader's shutdown
@@ -86,6 +88,16 @@ async function main() {
   inflight.add(1, { 'chain.name': 'beta' });
   inflight.add(-1, { 'chain.name': 'beta' });
   inflight.add(2, { 'chain.name': 'caf\u00e9' });
+  // Beside it, the calls that ended per chain (inflight's <metric>.handled):
+  // a Counter (monotonic Sum) with the same attributes; beta's call ended.
+  const handled = meter.createCounter('conserver.vcons.inflight.handled', {
+    unit: '{vcon}',
+    description: "Calls counted by conserver.vcons.inflight that ended (returned, or released by the observer), since the series' start",
+    valueType: opts.valueType === 'int' ? ValueType.INT : ValueType.DOUBLE,
+  });
+  handled.add(0, { 'chain.name': 'alpha' });
+  handled.add(1, { 'chain.name': 'beta' });
+  handled.add(0, { 'chain.name': 'caf\u00e9' });
 
   await provider.forceFlush();
   await provider.shutdown();

@@ -178,6 +178,7 @@ static bool field(const char *line, const char *key, char *out, size_t size)
 static void reparse(struct receiver *r)
 {
 	char path[128], line[8192], v[512], metric[128] = "";
+	bool monotonic = false; /* of the metric whose points follow */
 	struct rec_request cur;
 	FILE *f;
 
@@ -217,6 +218,7 @@ static void reparse(struct receiver *r)
 		} else if (!strncmp(line, "metric ", 7) && cur.nmetrics++) {
 			/* a later metric: its points go to `more` */
 			field(line, "name", metric, sizeof(metric));
+			monotonic = field(line, "monotonic", v, sizeof(v)) && !strcmp(v, "true");
 		} else if (!strncmp(line, "metric ", 7)) {
 			field(line, "name", cur.metric, sizeof(cur.metric));
 			snprintf(metric, sizeof(metric), "%s", cur.metric);
@@ -224,6 +226,7 @@ static void reparse(struct receiver *r)
 			field(line, "description", cur.description, sizeof(cur.description));
 			if (field(line, "monotonic", v, sizeof(v)))
 				cur.monotonic = !strcmp(v, "true");
+			monotonic = cur.monotonic;
 			if (field(line, "temporality", v, sizeof(v)))
 				cur.temporality = atoi(v);
 		} else if (!strncmp(line, "point ", 6) &&
@@ -232,6 +235,7 @@ static void reparse(struct receiver *r)
 							      : &cur.points[cur.npoints++];
 
 			snprintf(p->metric, sizeof(p->metric), "%s", metric);
+			p->monotonic = monotonic;
 			if (field(line, "start", v, sizeof(v)))
 				p->start = strtoull(v, NULL, 10);
 			if (field(line, "time", v, sizeof(v)))

@@ -24,6 +24,7 @@ struct rec_point {
 	long long value;
 	char attrs[256]; /* "k=v,k2=v2", sorted by key */
 	char metric[128]; /* the metric it belongs to */
+	bool monotonic;   /* that metric's sum.isMonotonic */
 };
 
 struct rec_request {

@@ -305,6 +305,56 @@ static void test_clock_stepped_back(void **state)
 	series_free(&u);
 }
 
+/*
+ * The handled calls beside the gauge: returned + released per series, the
+ * gauge's attributes and start; a series on a forgotten (retired) id
+ * starts anew; a frame snapshot (CPython) has none.
+ */
+static void test_handled_points(void **state)
+{
+	struct chain_stat c[] = {
+		{ .id = 2, .name = "alpha", .entered = 5, .returned = 2, .released = 1, .inflight = 2 },
+		{ .id = 3, .name = "beta", .entered = 4, .returned = 4, .inflight = 0 },
+	};
+	struct series_table t = { 0 };
+	struct otlp_metric m = { 0 }, h = { 0 };
+	struct snapshot s = snap(T0, c, 2);
+
+	(void)state;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	series_handled_points(&t, &s, &h);
+	assert_int_equal(h.npoints, 2);
+	assert_chain_point(&h.points[0], "chain.name", "alpha", T0, T0, 3);
+	assert_chain_point(&h.points[1], "chain.name", "beta", T0, T0, 4);
+	/* the gauge is left as it was */
+	assert_chain_point(&m.points[0], "chain.name", "alpha", T0, T0, 2);
+
+	/* later: the counts go on, the start stays */
+	c[0].returned = 5;
+	c[0].inflight = 0;
+	s = snap(T0 + 1000, c, 2);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	series_handled_points(&t, &s, &h);
+	assert_chain_point(&h.points[0], "chain.name", "alpha", T0, T0 + 1000, 6);
+
+	/* beta's id retired and reused: the reader bases the counts, a new start */
+	series_forget(&t, 3);
+	c[1] = (struct chain_stat){ .id = 3, .name = "gamma", .entered = 1, .returned = 1 };
+	s = snap(T0 + 2000, c, 2);
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	series_handled_points(&t, &s, &h);
+	assert_chain_point(&h.points[1], "chain.name", "gamma", T0 + 2000, T0 + 2000, 1);
+
+	/* a frame snapshot sees no call end: no points */
+	s.gauge_only = true;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	series_handled_points(&t, &s, &h);
+	assert_int_equal(h.npoints, 0);
+	assert_null(h.points);
+	assert_int_equal(m.npoints, 2);
+	series_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_empty_snapshot),
 		cmocka_unit_test(test_extra_attributes),
 		cmocka_unit_test(test_clock_stepped_back),
+		cmocka_unit_test(test_handled_points),
 	};
 
 	return cmocka_run_group_tests_name("series: snapshot to cumulative OTLP points", tests, NULL,

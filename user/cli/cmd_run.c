@@ -31,6 +31,7 @@ struct run_args {
 	const char *prometheus;
 	const char *k8s, *cgroup_root, *k8s_log_dir;
 	bool no_pin;
+	const char *handled; /* "false" for --no-handled */
 	struct export_flag flags[MAX_FLAGS];
 	size_t nflags;
 };
@@ -63,6 +64,7 @@ enum {
 	OPT_CGROUP_ROOT,
 	OPT_K8S_LOG_DIR,
 	OPT_PROMETHEUS,
+	OPT_NO_HANDLED,
 };
 
 static const struct {
@@ -121,6 +123,7 @@ static const struct argp_option options[] = {
 	{ "metric-unit", OPT_METRIC_UNIT, "UNIT", 0, "Default {vcon}", 7 },
 	{ "metric-description", OPT_METRIC_DESCRIPTION, "TEXT", 0, "The metric's description", 7 },
 	{ "attribute-key", OPT_ATTRIBUTE_KEY, "KEY", 0, "The chain's attribute key, default chain.name", 7 },
+	{ "no-handled", OPT_NO_HANDLED, NULL, 0, "Leave out NAME.handled, the calls each chain ended (a monotonic Sum beside each gauge; INFLIGHT_HANDLED=false)", 7 },
 	{ 0 },
 };
 
@@ -157,6 +160,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_K8S:
 		a->k8s = "true";
 		return 0;
+	case OPT_NO_HANDLED:
+		a->handled = "false";
+		return 0;
 	case OPT_CGROUP_ROOT:
 		a->cgroup_root = arg;
 		return 0;
@@ -191,7 +197,8 @@ static const char doc[] =
 	"  inflight run --pid 4242 --func handle --chain-name jobs --interval 5s   # to the console\n"
 	"\vThe metric is a cumulative, non-monotonic Sum of integers, one series per\n"
 	"chain (attribute chain.name), the series past the chain cap marked\n"
-	"otel.metric.overflow=true. The probes and counts are pinned in bpffs: a\n"
+	"otel.metric.overflow=true; beside it NAME.handled, a monotonic Sum of the\n"
+	"calls each series saw end (not for CPython targets). The probes and counts are pinned in bpffs: a\n"
 	"restarted collector (upgrade, crash) picks them up with nothing lost, and the\n"
 	"series keep their start times; `inflight detach` removes them. SIGTERM or\n"
 	"SIGINT: one last export, exit 0 (with --no-pin, the probes detach).\n"
@@ -208,9 +215,12 @@ static int settings_from(const struct run_args *a, struct collector_settings *s,
 	const char *k8s = a->k8s ? a->k8s : getenv("INFLIGHT_K8S_ATTRIBUTES");
 	const char *root = a->cgroup_root ? a->cgroup_root : getenv("INFLIGHT_CGROUP_ROOT");
 	const char *logs = a->k8s_log_dir ? a->k8s_log_dir : getenv("INFLIGHT_K8S_LOG_DIR");
+	const char *handled = a->handled ? a->handled : getenv("INFLIGHT_HANDLED");
 
 	if (k8s && *k8s && strcmp(k8s, "true") && strcmp(k8s, "false"))
 		return errmsg(err, errlen, "INFLIGHT_K8S_ATTRIBUTES=%s: expected true or false", k8s);
+	if (handled && *handled && strcmp(handled, "true") && strcmp(handled, "false"))
+		return errmsg(err, errlen, "INFLIGHT_HANDLED=%s: expected true or false", handled);
 	*s = (struct collector_settings){
 		.flags = a->flags,
 		.nflags = a->nflags,
@@ -221,6 +231,7 @@ static int settings_from(const struct run_args *a, struct collector_settings *s,
 		.cgroup_root = root && *root ? root : NULL,
 		.k8s_log_dir = logs && *logs ? logs : NULL,
 		.no_pin = a->no_pin,
+		.no_handled = handled && !strcmp(handled, "false"),
 	};
 	return 0;
 }

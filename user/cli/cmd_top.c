@@ -12,6 +12,7 @@
 #include "util/usage_error.h"
 #include "util/parse_number.h"
 #include "util/log.h"
+#include "cli/rate.h"
 #include "cli/render.h"
 #include "util/ticker.h"
 
@@ -111,6 +112,7 @@ int cmd_top(int argc, char **argv)
 {
 	struct top_args a = { .interval_ms = 1000 };
 	struct snapshot snap = { 0 };
+	struct rate_table rates = { 0 };
 	struct observer *o = NULL;
 	struct ticker tick;
 	char err[1024];
@@ -146,10 +148,16 @@ int cmd_top(int argc, char **argv)
 			rc = EXIT_RUNTIME;
 			break;
 		}
-		if (a.json)
-			render_json(stdout, &snap);
-		else
-			shown_lines = render_table(stdout, &snap, observer_info(o), tty, shown_lines);
+		{
+			/* out of memory for the rates: shown as unknown, the rest as ever */
+			const double *r = rate_update(&rates, &snap) ? NULL : rates.rate;
+
+			if (a.json)
+				render_json(stdout, &snap, r);
+			else
+				shown_lines = render_table(stdout, &snap, r, observer_info(o), tty,
+							   shown_lines);
+		}
 		/* an empty table forever would look like an idle worker */
 		if (a.target.cfg.target.pid && pid_exited(a.target.cfg.target.pid)) {
 			fflush(stdout);
@@ -160,6 +168,7 @@ int cmd_top(int argc, char **argv)
 		}
 	}
 	snapshot_free(&snap);
+	rate_free(&rates);
 	observer_stop(o);
 	return rc;
 }

@@ -8,16 +8,22 @@
 #include "observe/observer.h"
 #include "probe/snapshot.h"
 
+/*
+ * `rates[i]`: chain i's calls ended per second since the last reading, or
+ * RATE_UNKNOWN (cli/rate.h); `rates` NULL: all unknown.
+ */
+
 /* One JSON object on one line:
- * {"ts":NS,"chains":[{"chain":"..","inflight":N,"entered":N,"exited":N,"released":N}],"dropped":N} */
-void render_json(FILE *out, const struct snapshot *s);
+ * {"ts":NS,"chains":[{"chain":"..","inflight":N,"entered":N,"exited":N,"released":N,
+ *  "rate":X|null}],"dropped":N} */
+void render_json(FILE *out, const struct snapshot *s, const double *rates);
 
 /*
  * The table. On a terminal, `erase_lines` is what the previous call
  * returned: those lines are overwritten in place, anything printed above
  * them stays. Returns the number of lines written.
  */
-int render_table(FILE *out, const struct snapshot *s, const struct target_info *info,
-		 bool tty, int erase_lines);
+int render_table(FILE *out, const struct snapshot *s, const double *rates,
+		 const struct target_info *info, bool tty, int erase_lines);
 
 #endif

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
+#include "cli/rate.h"
 #include "cli/render.h"
 #include "util/text_width.h"
 
@@ -50,8 +51,8 @@ static const char *const stat_names[INFLIGHT_STAT__COUNT] = {
 	[INFLIGHT_STAT_RELEASED_RECOVER] = "released: Go panic recovered",
 };
 
-int render_table(FILE *out, const struct snapshot *s, const struct target_info *info,
-		 bool tty, int erase_lines)
+int render_table(FILE *out, const struct snapshot *s, const double *rates,
+		 const struct target_info *info, bool tty, int erase_lines)
 {
 	int lines = 0;
 	char when[32];
@@ -66,19 +67,26 @@ int render_table(FILE *out, const struct snapshot *s, const struct target_info *
 	if (tty && erase_lines > 0)
 		fprintf(out, "\033[%dA\033[J", erase_lines);
 	fprintf(out, "inflight %s  %s:%s  %s\n", when, info->binary, info->what, info->mode_label);
-	fprintf(out, "%-*s %10s %12s %12s\n", NAME_COLS, "CHAIN", "IN FLIGHT", "ENTERED", "EXITED");
+	fprintf(out, "%-*s %10s %12s %12s %10s\n", NAME_COLS, "CHAIN", "IN FLIGHT", "ENTERED",
+		"EXITED", "RATE");
 	lines += 2;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct chain_stat *c = &s->chains[i];
 		int cols = write_name(out, c->name, NAME_COLS);
+		double rate = rates ? rates[i] : RATE_UNKNOWN;
 
 		if (s->gauge_only)
-			fprintf(out, "%*s %10" PRId64 " %12s %12s\n",
+			fprintf(out, "%*s %10" PRId64 " %12s %12s",
 				cols < NAME_COLS ? NAME_COLS - cols : 0, "", c->inflight, "-", "-");
 		else
-			fprintf(out, "%*s %10" PRId64 " %12" PRIu64 " %12" PRIu64 "\n",
+			fprintf(out, "%*s %10" PRId64 " %12" PRIu64 " %12" PRIu64,
 				cols < NAME_COLS ? NAME_COLS - cols : 0, "", c->inflight, c->entered,
 				c->returned + c->released);
+		/* calls ended per second since the last reading; none yet: "-" */
+		if (rate < 0)
+			fprintf(out, " %10s\n", "-");
+		else
+			fprintf(out, " %10.1f\n", rate);
 		total += c->inflight;
 		lines++;
 	}

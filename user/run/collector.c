@@ -4,6 +4,7 @@
  * target's counts and hands one export on (OTLP, console, the Prometheus
  * endpoint), after attaching and dropping the privileges it no longer needs.
  */
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -45,8 +46,11 @@ struct collector {
 	struct prom_server *prom;
 	struct k8s_meta *k8s;
 	struct self_metrics self;
-	/* each target's gauge, then our own */
-	struct otlp_metric metrics[CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
+	/* each target's gauge, then our own, then each target's handled calls */
+	struct otlp_metric metrics[2 * CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
+	/* "<metric>.handled" by target; all NULL: not exported (--no-handled) */
+	char *handled_name[CONFIG_MAX_TARGETS];
+	char *handled_description[CONFIG_MAX_TARGETS];
 	bool said_idle;
 };
 
@@ -133,7 +137,9 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 	};
 	uint64_t stats[INFLIGHT_STAT__COUNT] = { 0 }, attach_failed = 0, since = UINT64_MAX, now = 0;
 	uint64_t py_stats[PY_STAT__COUNT] = { 0 };
-	size_t nm = 0, npoints = 0;
+	/* the handled Sums, gathered here and placed after the self-metrics */
+	struct otlp_metric handled[CONFIG_MAX_TARGETS];
+	size_t nm = 0, nh = 0, npoints = 0;
 	int rc;
 
 	for (size_t i = 0; i < c->targets.n; i++) {
@@ -172,6 +178,20 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 		/* a target with no series yet adds no metric */
 		if (m->npoints)
 			nm++;
+		if (c->handled_name[i]) {
+			struct otlp_metric *h = &handled[nh];
+
+			*h = (struct otlp_metric){
+				.name = c->handled_name[i],
+				.description = c->handled_description[i],
+				.unit = t->metric_unit ? t->metric_unit : c->cfg.metric_unit,
+				.monotonic = true,
+			};
+			series_handled_points(&t->series, &t->snap, h);
+			/* CPython targets: a frame snapshot sees no call end */
+			if (h->npoints)
+				nh++;
+		}
 	}
 	/* no series yet: an export with no points is not sent */
 	if (!npoints) {
@@ -186,7 +206,12 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 					      now);
 
 		memcpy(&c->metrics[nm], c->self.metrics, n * sizeof(c->metrics[0]));
-		e.nmetrics = nm + n;
+		/*
+		 * After the self-metrics: the gauges stay first, as a reader of
+		 * one target's export (and the tests' receiver) expects.
+		 */
+		memcpy(&c->metrics[nm + n], handled, nh * sizeof(c->metrics[0]));
+		e.nmetrics = nm + n + nh;
 	}
 	rc = prom_server_publish(c->prom, &e);
 	if (rc)
@@ -252,6 +277,27 @@ static int setup_export(struct collector *c, const struct collector_settings *a)
 	return 0;
 }
 
+/* Each target's "<metric>.handled" name and description. 0 or -ENOMEM. */
+static int handled_names(struct collector *c)
+{
+	for (size_t i = 0; i < c->targets.n; i++) {
+		const struct run_target *t = &c->targets.v[i];
+		const char *name = t->metric_name ? t->metric_name : c->cfg.metric_name;
+
+		if (asprintf(&c->handled_name[i], "%s.handled", name) < 0) {
+			c->handled_name[i] = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&c->handled_description[i],
+			     "Calls counted by %s that ended (returned, or released by the observer), since the series' start",
+			     name) < 0) {
+			c->handled_description[i] = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static void collector_free(struct collector *c)
 {
 	run_targets_free(&c->targets);
@@ -259,6 +305,10 @@ static void collector_free(struct collector *c)
 	buf_free(&c->compressed);
 	gzipper_free(&c->gz);
 	free(c->resource_attrs);
+	for (size_t i = 0; i < CONFIG_MAX_TARGETS; i++) {
+		free(c->handled_name[i]);
+		free(c->handled_description[i]);
+	}
 	kv_list_free(&c->resource);
 	export_config_free(&c->cfg);
 }
@@ -274,9 +324,14 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 	/* the targets are ours now, freed with the rest */
 	memset(targets, 0, sizeof(*targets));
 	rc = setup_export(&c, s);
-	if (!rc && run_targets_check_metrics(&c.targets, c.cfg.metric_name, err, sizeof(err))) {
+	if (!rc && run_targets_check_metrics(&c.targets, c.cfg.metric_name, !s->no_handled, err,
+					       sizeof(err))) {
 		log_error("%s", err);
 		rc = EXIT_USAGE;
+	}
+	if (!rc && !s->no_handled && handled_names(&c)) {
+		log_error("out of memory");
+		rc = EXIT_RUNTIME;
 	}
 	if (rc)
 		goto out;

@@ -29,6 +29,7 @@ struct collector_settings {
 	bool k8s;               /* container and pod attributes by cgroup */
 	const char *cgroup_root, *k8s_log_dir; /* NULL: the defaults */
 	bool no_pin;
+	bool no_handled;        /* no <metric>.handled Sum beside each gauge */
 };
 
 /*

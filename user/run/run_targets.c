@@ -114,9 +114,31 @@ int run_targets_from_file(struct run_targets *rt, const char *path, char *err, s
 	return 0;
 }
 
-int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, char *err,
-			      size_t errlen)
+/* Whether `name` is `of` with ".handled" after it. */
+static bool is_handled_of(const char *name, const char *of)
 {
+	size_t n = strlen(of);
+
+	return !strncmp(name, of, n) && !strcmp(name + n, ".handled");
+}
+
+int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, bool handled,
+			      char *err, size_t errlen)
+{
+	for (size_t i = 0; handled && i < rt->n; i++) {
+		const char *a = rt->v[i].metric_name ? rt->v[i].metric_name : dflt;
+
+		for (size_t j = 0; j < rt->n; j++) {
+			const char *b = rt->v[j].metric_name ? rt->v[j].metric_name : dflt;
+
+			/* a gauge under another target's handled calls: one name, two metrics */
+			if (i != j && is_handled_of(b, a))
+				return errmsg(err, errlen,
+					      "%starget '%s' exports %s, the name of the handled calls of target '%s' (%s): give it another metric-name, or --no-handled",
+					      rt->v[j].where, rt->v[j].name, b, rt->v[i].name,
+					      rt->v[i].where);
+		}
+	}
 	for (size_t i = 0; i < rt->n; i++) {
 		const char *a = rt->v[i].metric_name ? rt->v[i].metric_name : dflt;
 

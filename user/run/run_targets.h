@@ -53,10 +53,11 @@ int run_targets_from_file(struct run_targets *rt, const char *path, char *err, s
 
 /*
  * Distinct metric names across targets (`dflt` stands for a target without
- * its own). 0, or -EINVAL with the clash in `err`.
+ * its own), with `handled`, their NAME.handled Sums too. 0, or -EINVAL
+ * with the clash in `err`.
  */
-int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, char *err,
-			      size_t errlen);
+int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, bool handled,
+			      char *err, size_t errlen);
 
 /*
  * Starts every observer (pinned unless `no_pin`; series split by cgroup if

@@ -22,6 +22,10 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 		if (!p)
 			return -ENOMEM;
 		t->points = p;
+		p = realloc(t->handled, s->n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		t->handled = p;
 		a = realloc(t->attrs, s->n * (1 + SERIES_EXTRA_ATTRS) * sizeof(*a));
 		if (!a)
 			return -ENOMEM;
@@ -58,11 +62,26 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
 			.time_ns = now > t->start_ns[c->id] ? now : t->start_ns[c->id],
 			.value = c->inflight,
 		};
+		/*
+		 * Every call that ended, as the in-process counter's -1 counts
+		 * them. A reused id's counts start from its base (the reader's),
+		 * so a new series starts from 0 with its new start time; pinned
+		 * counters carry on across a restart, with the pinned start.
+		 */
+		t->handled[i] = t->points[i];
+		t->handled[i].value = (int64_t)(c->returned + c->released);
 	}
 	m->points = t->points;
 	m->npoints = s->n;
 	t->last_ns = now;
 	return 0;
+}
+
+void series_handled_points(const struct series_table *t, const struct snapshot *s,
+			   struct otlp_metric *m)
+{
+	m->points = s->gauge_only ? NULL : t->handled;
+	m->npoints = s->gauge_only ? 0 : s->n;
 }
 
 void series_forget(struct series_table *t, uint32_t id)
@@ -75,6 +94,7 @@ void series_free(struct series_table *t)
 {
 	free(t->start_ns);
 	free(t->points);
+	free(t->handled);
 	free(t->attrs);
 	memset(t, 0, sizeof(*t));
 }

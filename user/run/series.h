@@ -25,6 +25,7 @@ struct series_table {
 	uint64_t *start_ns; /* by chain id; 0: not seen yet */
 	size_t nstart;
 	struct otlp_point *points;
+	struct otlp_point *handled; /* the same series' calls ended, beside `points` */
 	struct otlp_attr *attrs; /* 1 + SERIES_EXTRA_ATTRS per point */
 	size_t cap;
 	uint64_t last_ns; /* the time of the last points: none go before it */
@@ -46,6 +47,14 @@ typedef uint64_t (*series_start_fn)(void *ctx, uint32_t id, uint64_t now);
  */
 int series_points(struct series_table *t, const struct snapshot *s, const char *attr_key,
 		  struct otlp_metric *m, series_start_fn start_of, void *ctx);
+/*
+ * Fills `m->points` with the calls each series of the last series_points
+ * saw end (returned or released): a monotonic Sum beside the gauge, with
+ * the gauge's attributes and start times. No points for a frame snapshot,
+ * which sees no call end. Valid as long as the gauge's points.
+ */
+void series_handled_points(const struct series_table *t, const struct snapshot *s,
+			   struct otlp_metric *m);
 /* Series `id` ended (its id was retired): the next one on the id starts anew. */
 void series_forget(struct series_table *t, uint32_t id);
 void series_free(struct series_table *t);
