@@ -82,7 +82,7 @@ static int configure(struct inflight_bpf *s, const struct target_spec *cfg,
 	return err;
 }
 
-struct probe *probe_alloc(void)
+static struct probe *probe_alloc(void)
 {
 	struct probe *p = calloc(1, sizeof(*p));
 
@@ -116,7 +116,8 @@ fail:
 	return NULL;
 }
 
-bool probe_load_time_map(const struct bpf_map *m)
+/* Maps recreated at every load, from what the object's configuration sets. */
+static bool load_time_map(const struct bpf_map *m)
 {
 	const char *n = bpf_map__name(m);
 	size_t len = strlen(n);
@@ -133,7 +134,7 @@ int probe_reuse_maps(struct probe *p, const char *dir, char *err, size_t errlen)
 	bpf_object__for_each_map(m, p->skel->obj) {
 		int fd;
 
-		if (probe_load_time_map(m))
+		if (load_time_map(m))
 			continue;
 		pin_map_path(path, sizeof(path), dir, bpf_map__name(m));
 		fd = bpf_obj_get(path);
@@ -199,7 +200,7 @@ int probe_pin(struct probe *p, const char *dir, bool every_map, const struct pro
 	if (every_map) {
 		/* discovery: its successor reuses every map, so none is made anew */
 		bpf_object__for_each_map(m, s->obj) {
-			if (probe_load_time_map(m) || m == s->maps.meta)
+			if (load_time_map(m) || m == s->maps.meta)
 				continue;
 			if (n == ARRAY_SIZE(maps))
 				return errmsg_errno(err, errlen, E2BIG,

@@ -43,7 +43,6 @@ struct probe_links {
 	size_t n, cap;
 };
 
-int probe_links_add(struct probe_links *ll, struct bpf_link *l);
 /* Detaches every link, entry first; with `keep_pinned` only lets go of them. */
 void probe_links_destroy(struct probe_links *ll, bool keep_pinned);
 /* Detaches the links past the first `n` (a file half attached). */

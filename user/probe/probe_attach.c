@@ -18,7 +18,7 @@
 #include "util/log.h"
 #include "util/privileges.h"
 
-int probe_links_add(struct probe_links *ll, struct bpf_link *l)
+static int links_add(struct probe_links *ll, struct bpf_link *l)
 {
 	if (ll->n == ll->cap) {
 		size_t cap = ll->cap ? ll->cap * 2 : 16;
@@ -84,7 +84,7 @@ int probe_links_hold_pinned(struct probe_links *ll, const char *dir, const char 
 	l = bpf_link__open(path);
 	if (!l)
 		return -errno;
-	return probe_links_add(ll, l);
+	return links_add(ll, l);
 }
 
 int probe_links_pin(const struct probe_links *ll, size_t from, const char *dir, char *err,
@@ -119,7 +119,7 @@ static int attach_uprobe(struct probe_links *ll, struct bpf_program *prog, pid_t
 		return -e;
 	}
 	info->probes++;
-	return probe_links_add(ll, l);
+	return links_add(ll, l);
 }
 
 int probe_attach_tracepoints(struct probe *p, struct probe_links *ll, bool fork, char *err,
@@ -133,7 +133,7 @@ int probe_attach_tracepoints(struct probe *p, struct probe_links *ll, bool fork,
 	for (size_t i = 0; i < ARRAY_SIZE(progs) && progs[i]; i++) {
 		struct bpf_link *l = bpf_program__attach(progs[i]);
 
-		if (!l || probe_links_add(ll, l)) {
+		if (!l || links_add(ll, l)) {
 			int e = errno;
 
 			return errmsg_errno(err, errlen, e, "cannot attach to raw tracepoint %s: %s",
@@ -152,7 +152,7 @@ static int attach_usdt(struct probe_links *ll, struct bpf_program *prog, pid_t p
 	if (!l)
 		return -errno;
 	info->probes++;
-	return probe_links_add(ll, l);
+	return links_add(ll, l);
 }
 
 int probe_attach_usdt(struct probe *p, struct probe_links *ll, pid_t pid, const struct resolved *r,

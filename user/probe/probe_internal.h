@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include "probe/probe.h"
 
-struct bpf_map;
 struct counts_reader;
 struct inflight_bpf;
 
@@ -35,12 +34,9 @@ struct reader_fds {
 	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids, pending;
 };
 
-struct probe *probe_alloc(void);
 /* The reader over the counters, whichever way their fds were had. */
 int probe_open_reader(struct probe *p, const struct reader_fds *fds, uint32_t id_space, char *err,
 		      size_t errlen);
 void probe_unmap_counters(struct probe *p);
-/* Maps recreated at every load, from what the object's configuration sets. */
-bool probe_load_time_map(const struct bpf_map *m);
 
 #endif
