@@ -37,6 +37,8 @@ struct observer_ops {
 	int (*pin_dirfd)(const struct observer *o);
 	/* the BPF object behind it, NULL for a backend without one */
 	struct probe *(*probe)(const struct observer *o);
+	/* processes or files it could not attach to */
+	uint64_t (*attach_failures)(const struct observer *o);
 	size_t (*retire)(struct observer *o, const struct snapshot *s,
 			 bool (*gone)(void *ctx, uint64_t cgroup), void *ctx, uint32_t *ids,
 			 size_t max);
@@ -72,14 +74,20 @@ static size_t native_retire(struct observer *o, const struct snapshot *s,
 	return probe_retire(o->ops->probe(o), ids, n);
 }
 
+/* Native backends: the counters, and what could not be attached to. */
+static int native_read(struct observer *o, struct snapshot *out)
+{
+	int rc = probe_read(o->ops->probe(o), out);
+
+	out->attach_failures = o->ops->attach_failures(o);
+	return rc;
+}
+
 /* --- a named target: --binary and/or --pid */
 
-static int named_read(struct observer *o, struct snapshot *out)
+static uint64_t named_attach_failures(const struct observer *o)
 {
-	int rc = probe_read(named_target_probe(o->u.named), out);
-
-	out->attach_failures = named_target_attach_failures(o->u.named);
-	return rc;
+	return named_target_attach_failures(o->u.named);
 }
 
 static void named_stop(struct observer *o)
@@ -122,7 +130,8 @@ static struct probe *named_probe(const struct observer *o)
 }
 
 static const struct observer_ops named_ops = {
-	.read = named_read,
+	.read = native_read,
+	.attach_failures = named_attach_failures,
 	.stop = named_stop,
 	.describe = named_describe,
 	.poll = named_poll,
@@ -133,12 +142,9 @@ static const struct observer_ops named_ops = {
 
 /* --- discovery: --match-exe / --match-cmdline */
 
-static int disc_read(struct observer *o, struct snapshot *out)
+static uint64_t disc_attach_failures(const struct observer *o)
 {
-	int rc = probe_read(discovery_probe(o->u.disc), out);
-
-	out->attach_failures = discovery_attach_failures(o->u.disc);
-	return rc;
+	return discovery_attach_failures(o->u.disc);
 }
 
 static void disc_stop(struct observer *o)
@@ -185,7 +191,8 @@ static const struct observer_ops disc_ops = {
 	/* reads /proc/PID of other processes and attaches to new files */
 	.caps = CAP_MASK(CAP_SYS_PTRACE) | CAP_MASK(CAP_SYS_ADMIN) | CAP_MASK(CAP_BPF) |
 		CAP_MASK(CAP_PERFMON),
-	.read = disc_read,
+	.read = native_read,
+	.attach_failures = disc_attach_failures,
 	.stop = disc_stop,
 	.describe = disc_describe,
 	.poll = disc_poll,
