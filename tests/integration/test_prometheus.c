@@ -182,21 +182,6 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A non-blocking connection under way to 127.0.0.1:port; `rcvbuf` > 0 sets SO_RCVBUF first. */
-static int connect_nb(int port, int rcvbuf)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	if (rcvbuf > 0)
-		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
-		fail_msg("connect: %s", strerror(errno));
-	return fd;
-}
-
 /* Sends GET `path` (Accept: `accept` if not NULL) once `fd` is connected. */
 static void send_get(int fd, const char *path, const char *accept)
 {

@@ -7,6 +7,8 @@
 #ifndef INFLIGHT_TEST_RECEIVER_H
 #define INFLIGHT_TEST_RECEIVER_H
 
+#include "support/net.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -73,8 +75,6 @@ void receiver_wait(struct receiver *r, int n);
  * next receiver_wait, which re-reads the record.
  */
 const struct rec_request *receiver_request(struct receiver *r, int seq);
-/* A free TCP port on 127.0.0.1 (for a receiver started later). */
-int free_port(void);
 
 const char *rec_header(const struct rec_request *q, const char *name);
 const char *rec_resource(const struct rec_request *q, const char *key);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "support/net.h"
 
 #include "run/health.h"
 
@@ -35,33 +36,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A port nothing listens on (bound then released). */
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
-/* A non-blocking connection under way to 127.0.0.1:port. */
-static int connect_nb(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
-		fail_msg("connect: %s", strerror(errno));
-	return fd;
-}
-
 /*
  * GET `path` as a prober does, within PROBE_TIMEOUT_MS: the status line's
  * code, or 0 if no answer came in time.
@@ -69,7 +43,7 @@ static int connect_nb(int port)
 static int probe(int port, const char *path)
 {
 	int64_t deadline = now_ms() + PROBE_TIMEOUT_MS;
-	int fd = connect_nb(port), code = 0;
+	int fd = connect_nb(port, 0), code = 0;
 	char req[128], resp[512];
 	size_t got = 0;
 	bool sent = false;
@@ -133,7 +107,7 @@ static void test_answers_with_idle_connections(void **state)
 
 	/* 50 clients connect and send nothing */
 	for (int i = 0; i < IDLE; i++)
-		idle[i] = connect_nb(port);
+		idle[i] = connect_nb(port, 0);
 	assert_int_equal(probe(port, "/healthz"), 200);
 	assert_int_equal(probe(port, "/readyz"), 200);
 	assert_int_equal(probe(port, "/nothing"), 404);
@@ -172,7 +146,7 @@ static void test_partial_request_closed_at_deadline(void **state)
 	health_set_ready(h, true, NULL);
 	health_tick(h);
 
-	fd = connect_nb(port);
+	fd = connect_nb(port, 0);
 	start = now_ms();
 	deadline = start + PROBE_TIMEOUT_MS;
 	while (!closed && now_ms() < deadline) {

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "support/net.h"
 
 #include "export/http_server.h"
 
@@ -43,31 +44,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
-static int connect_nb(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
-		fail_msg("connect: %s", strerror(errno));
-	return fd;
 }
 
 static void send_req(int fd, const char *line)
@@ -136,7 +112,7 @@ static int read_all(int fd, size_t *body_len, char *text, size_t text_size)
 static int get(int port, const char *line, char *text, size_t size)
 {
 	size_t len;
-	int fd = connect_nb(port);
+	int fd = connect_nb(port, 0);
 
 	send_req(fd, line);
 	return read_all(fd, &len, text, size);
@@ -256,7 +232,7 @@ static void test_large_reply_beside_others(void **state)
 	assert_int_equal(http_server_route(s, l, "/small", reply_small, "small\n"), 0);
 	assert_int_equal(http_server_serve(s, err, sizeof(err)), 0);
 
-	slow = connect_nb(port);
+	slow = connect_nb(port, 0);
 	send_req(slow, "GET /big");
 	p = (struct pollfd){ slow, POLLIN, 0 };
 	assert_int_equal(poll(&p, 1, PROBE_TIMEOUT_MS), 1);
@@ -264,7 +240,7 @@ static void test_large_reply_beside_others(void **state)
 	assert_string_equal(text, "small\n");
 
 	for (int i = 0; i < IDLE; i++)
-		idle[i] = connect_nb(port);
+		idle[i] = connect_nb(port, 0);
 	assert_int_equal(get(port, "GET /small", text, sizeof(text)), 200);
 	for (int i = 0; i < IDLE; i++) {
 		char c;
@@ -304,7 +280,7 @@ static void test_stalled_reader_dropped(void **state)
 	assert_int_equal(http_server_route(s, l, "/big", reply_big, NULL), 0);
 	assert_int_equal(http_server_serve(s, err, sizeof(err)), 0);
 
-	slow = connect_nb(port);
+	slow = connect_nb(port, 0);
 	send_req(slow, "GET /big");
 	p = (struct pollfd){ slow, POLLIN, 0 };
 	assert_int_equal(poll(&p, 1, PROBE_TIMEOUT_MS), 1);
@@ -314,7 +290,7 @@ static void test_stalled_reader_dropped(void **state)
 	assert_true(now_ms() - t0 >= HTTP_SEND_STALL_MS - 100);
 	close(slow);
 
-	slow = connect_nb(port);
+	slow = connect_nb(port, 0);
 	send_req(slow, "GET /big");
 	p = (struct pollfd){ slow, POLLIN, 0 };
 	assert_int_equal(poll(&p, 1, PROBE_TIMEOUT_MS), 1);
@@ -336,7 +312,7 @@ static void test_request_deadline(void **state)
 	l = http_server_listen(s, "--a", "127.0.0.1:1", addr, err, sizeof(err));
 	assert_int_equal(http_server_route(s, l, "/x", reply_small, "x\n"), 0);
 	assert_int_equal(http_server_serve(s, err, sizeof(err)), 0);
-	fd = connect_nb(port);
+	fd = connect_nb(port, 0);
 	p = (struct pollfd){ fd, POLLIN, 0 };
 	assert_int_equal(poll(&p, 1, HTTP_REQUEST_DEADLINE_MS + PROBE_TIMEOUT_MS), 1);
 	assert_int_equal(read(fd, &c, 1), 0);
