@@ -107,6 +107,7 @@ static __always_inline int frames_push(const struct chain_table *t, struct pt_re
 	}
 	p->frames[d].sp = sp;
 	p->frames[d].chain = chain;
+	p->frames[d].entry_ns = bpf_ktime_get_ns();
 	p->depth = d + 1;
 	return 0;
 }

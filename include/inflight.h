@@ -92,6 +92,11 @@ struct inflight_frame {
 	__u64 sp;   /* stack pointer at entry (points at the return address) */
 	__u32 chain;
 	__u32 _pad;
+	/*
+	 * CLOCK_MONOTONIC (bpf_ktime_get_ns) at entry: a call's age while it is
+	 * pending, its duration when it returns.
+	 */
+	__u64 entry_ns;
 };
 
 /*
@@ -195,7 +200,7 @@ struct inflight_exit_site {
  * every count), and says what it lost otherwise.
  */
 #ifndef INFLIGHT_PIN_LAYOUT
-#define INFLIGHT_PIN_LAYOUT 1
+#define INFLIGHT_PIN_LAYOUT 2 /* 2: inflight_frame.entry_ns */
 #endif
 
 /*

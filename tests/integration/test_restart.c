@@ -336,7 +336,11 @@ static void test_upgrade(void **state)
 	argv[0] = (char *)other_build("upgrade-layout");
 	inflight_start_argv(&run, argv, env);
 	inflight_wait_stderr(&run, "attached");
-	if (!strstr(run.err, "with pin layout version 1; this is inflight") ||
+	char ours[64];
+
+	snprintf(ours, sizeof(ours), "with pin layout version %u; this is inflight",
+		 (unsigned)INFLIGHT_PIN_LAYOUT);
+	if (!strstr(run.err, ours) ||
 	    !strstr(run.err, "with pin layout version 999999, which cannot read it: its in-flight counts and series start times are lost"))
 		fail_msg("no warning naming both layout versions; stderr:\n%s", run.err);
 	assert_null(strstr(run.err, "pinned probe"));
