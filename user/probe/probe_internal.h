@@ -27,11 +27,13 @@ struct probe {
 	int chain_ids_fd, series_start_fd;
 	int pending_fd; /* the per-thread frames (task storage), for probe_pending_frames */
 	struct counts_reader *reader;
+	struct mapping durations_map; /* the call-duration histograms */
 };
 
 /* The maps the reader needs, by fd (the skeleton's, or pinned ones). */
 struct reader_fds {
 	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids, pending;
+	int durations;
 };
 
 /* The reader over the counters, whichever way their fds were had. */
