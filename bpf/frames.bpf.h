@@ -30,13 +30,17 @@ static __always_inline void frames_pop(const struct counters *c, struct inflight
 	if (d == 0 || d > INFLIGHT_MAX_DEPTH)
 		return;
 	p->depth = d - 1;
-	counters_exit(c, p->frames[d - 1].chain, returned);
-	/* only a return ends a call at a known time: a released one is not timed */
+	/*
+	 * Only a return ends a call at a known time: a released one is not
+	 * timed. Timed before it is counted as returned, so a reading that
+	 * sees the return (exits are read first) finds its duration too.
+	 */
 	if (returned) {
 		__u64 now = bpf_ktime_get_ns(), at = p->frames[d - 1].entry_ns;
 
 		counters_duration(c, p->frames[d - 1].chain, now > at ? now - at : 0);
 	}
+	counters_exit(c, p->frames[d - 1].chain, returned);
 }
 
 /*

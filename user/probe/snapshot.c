@@ -331,6 +331,8 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 				  id, CONSISTENT_READ_TRIES);
 	}
 	percpu_sum(r->m.stats, r->m.ncpus, INFLIGHT_STAT__COUNT, 1, INFLIGHT_STAT__COUNT, stats);
+	/* after the exits: a return seen there has its duration counted (BPF times it first) */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (r->m.durations)
 		percpu_sum((const volatile uint64_t *)r->m.durations, r->m.ncpus, r->m.id_space,
 			   DURATION_FIELDS, used, r->durations);
