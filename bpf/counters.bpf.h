@@ -81,16 +81,25 @@ static __always_inline __u32 counters_duration_bucket(__u64 d)
 	return i;
 }
 
-/* A call of chain `chain` returned after `ns`: counted in its histogram. */
-static __always_inline void counters_duration(const struct counters *c, __u32 chain, __u64 ns)
+/*
+ * A call of chain `chain` returned after `ns`: into its histogram, then
+ * counted as returned (so a reading that sees the return finds its
+ * duration), on one slot for both.
+ */
+static __always_inline void counters_returned(const struct counters *c, __u32 chain, __u64 ns)
 {
 	__u32 slot = counters_slot(chain, *c->id_space);
 	struct inflight_duration *h = bpf_map_lookup_elem(c->durations, &slot);
+	struct inflight_exits *e;
 
-	if (!h)
-		return;
-	__sync_fetch_and_add(&h->bucket[counters_duration_bucket(ns) & (INFLIGHT_DURATION_BUCKETS - 1)], 1);
-	__sync_fetch_and_add(&h->sum_ns, ns);
+	if (h) {
+		__sync_fetch_and_add(&h->bucket[counters_duration_bucket(ns) &
+						(INFLIGHT_DURATION_BUCKETS - 1)], 1);
+		__sync_fetch_and_add(&h->sum_ns, ns);
+	}
+	e = bpf_map_lookup_elem(c->exits, &slot);
+	if (e)
+		__sync_fetch_and_add(&e->returned, 1);
 }
 
 #endif /* INFLIGHT_COUNTERS_BPF_H */

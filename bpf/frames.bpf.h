@@ -30,17 +30,14 @@ static __always_inline void frames_pop(const struct counters *c, struct inflight
 	if (d == 0 || d > INFLIGHT_MAX_DEPTH)
 		return;
 	p->depth = d - 1;
-	/*
-	 * Only a return ends a call at a known time: a released one is not
-	 * timed. Timed before it is counted as returned, so a reading that
-	 * sees the return (exits are read first) finds its duration too.
-	 */
+	/* only a return ends a call at a known time: a released one is not timed */
 	if (returned) {
 		__u64 now = bpf_ktime_get_ns(), at = p->frames[d - 1].entry_ns;
 
-		counters_duration(c, p->frames[d - 1].chain, now > at ? now - at : 0);
+		counters_returned(c, p->frames[d - 1].chain, now > at ? now - at : 0);
+	} else {
+		counters_exit(c, p->frames[d - 1].chain, false);
 	}
-	counters_exit(c, p->frames[d - 1].chain, returned);
 }
 
 /*
