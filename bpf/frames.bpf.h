@@ -9,7 +9,8 @@
  *   repair: frames_release_below / frames_release_all
  *
  * A frame that leaves is counted in exits, as returned or as released (the
- * stack was unwound past it, or its thread or goroutine is gone).
+ * stack was unwound past it, or its thread or goroutine is gone); a returned
+ * one's duration (now - entry_ns) goes to its chain's histogram too.
  */
 #ifndef INFLIGHT_FRAMES_BPF_H
 #define INFLIGHT_FRAMES_BPF_H
@@ -29,7 +30,14 @@ static __always_inline void frames_pop(const struct counters *c, struct inflight
 	if (d == 0 || d > INFLIGHT_MAX_DEPTH)
 		return;
 	p->depth = d - 1;
-	counters_exit(c, p->frames[d - 1].chain, returned);
+	/* only a return ends a call at a known time: a released one is not timed */
+	if (returned) {
+		__u64 now = bpf_ktime_get_ns(), at = p->frames[d - 1].entry_ns;
+
+		counters_returned(c, p->frames[d - 1].chain, now > at ? now - at : 0);
+	} else {
+		counters_exit(c, p->frames[d - 1].chain, false);
+	}
 }
 
 /*

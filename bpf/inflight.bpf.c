@@ -4,6 +4,7 @@
  *
  * entry probe:  chain = fetch(args); pending[task].push(sp, chain); entries[chain] += 1
  * return probe: pop the frame whose entry sp matches;               exits[chain].returned += 1
+ *               and its duration into                              durations[chain]
  * thread exit, exec, a later entry at or above a frame, a C++ catch above it:
  *               release the frame;                                  exits[chain].released += 1
  *
@@ -15,7 +16,7 @@
  * inline helper header of its own (as libbpf-tools keeps maps.bpf.h), handed
  * the maps and settings it works on, so it stays one object:
  *
- *   counters.bpf.h    per-CPU counter slots (entries, exits, stats)
+ *   counters.bpf.h    per-CPU counter slots (entries, exits, durations, stats)
  *   chain_ids.bpf.h   a call's chain key and its id
  *   fetch_spec.bpf.h  the chain fetch (--chain)
  *   frames.bpf.h      the stack of pending frames: push, pop, release
@@ -111,6 +112,15 @@ struct {
 	__uint(max_entries, 1);
 } exits SEC(".maps");
 
+/* [cpu * id_space + chain]: returned calls' durations; sized like exits */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct inflight_duration);
+	__uint(max_entries, 1);
+} durations SEC(".maps");
+
 /* Per thread, freed by the kernel with the task: no table to fill, no leak. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -198,6 +208,7 @@ static const struct counters counters = {
 	.entries = &entries,
 	.exits = &exits,
 	.id_space = &id_space,
+	.durations = &durations,
 };
 
 static const struct chain_table chains = {

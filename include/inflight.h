@@ -158,6 +158,24 @@ struct inflight_exits {
 };
 
 /*
+ * Call durations per chain, from the return probe (a released call has no
+ * end to time): an explicit-bucket histogram with the OpenTelemetry SDK's
+ * default bounds, in ns. bucket[i] counts durations d with
+ * bound[i-1] < d <= bound[i] (bucket 0: d <= 0, the last: d > 10 s).
+ */
+#define INFLIGHT_DURATION_BOUNDS 15
+#define INFLIGHT_DURATION_BUCKETS (INFLIGHT_DURATION_BOUNDS + 1)
+#define INFLIGHT_DURATION_BOUNDS_NS                                                  \
+	{ 0ULL, 5000000ULL, 10000000ULL, 25000000ULL, 50000000ULL, 75000000ULL,      \
+	  100000000ULL, 250000000ULL, 500000000ULL, 750000000ULL, 1000000000ULL,     \
+	  2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL }
+
+struct inflight_duration {
+	__u64 bucket[INFLIGHT_DURATION_BUCKETS];
+	__u64 sum_ns;
+};
+
+/*
  * Per chain id, for ids handed out again (--k8s-attributes): when the
  * collector retires the id of a dead cgroup's series it records the id's
  * counts then (entered == returned + released: nothing in flight) and sets

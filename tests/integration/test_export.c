@@ -24,6 +24,7 @@
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
 #include "support/receiver.h"
+#include "support/timed_calls.h"
 #include "support/worker_proc.h"
 
 static struct receiver rx;
@@ -337,8 +338,8 @@ static void test_400_not_retried(void **state)
 	 * The loss is exported too. The third request is read after the first
 	 * was given up (the second may have been read while it was in flight).
 	 */
-	/* the gauge and its handled calls; the loss only from the third on */
-	assert_int_equal(a->nmetrics, 2);
+	/* the gauge, its handled calls and durations; the loss only from the third on */
+	assert_int_equal(a->nmetrics, 3);
 	{
 		const struct rec_point *f =
 			rec_more_point(receiver_request(&rx, 3), "inflight.exports.failed", "");
@@ -434,8 +435,8 @@ static void test_overflow_series(void **state)
 		assert_non_null(o);
 		assert_int_equal(o->value, 2);
 		assert_true(o->start > 0 && o->start <= o->time);
-		/* the gauge, inflight.calls.overflowed, the handled calls */
-		assert_int_equal(q->nmetrics, 3);
+		/* the gauge, inflight.calls.overflowed, the handled calls, their durations */
+		assert_int_equal(q->nmetrics, 4);
 	}
 	worker_send(worker, "release");
 	worker_expect(worker, "RRR");
@@ -740,7 +741,162 @@ static void test_no_handled(void **state)
 		assert_true(q->seq >= first);
 		expect_point(q, "chain.name=alpha", 0);
 		assert_null(rec_more_point(q, HANDLED, "chain.name=alpha"));
-		assert_int_equal(q->nmetrics, 1);
+		/* the gauge and its durations (--no-duration leaves those out) */
+		assert_int_equal(q->nmetrics, 2);
+		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
+		worker_stop_all();
+	}
+}
+
+#define DURATION "conserver.vcons.inflight.duration"
+
+/* The duration histogram of `attrs` in `q`: the gauge's series, OTel's bounds, no min/max. */
+static const struct rec_point *duration_point(const struct rec_request *q, const char *attrs)
+{
+	static const double bounds[] = { 0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+					 0.5, 0.75, 1, 2.5, 5, 7.5, 10 };
+	const struct rec_point *d = rec_more_point(q, DURATION, attrs);
+	const struct rec_point *g = rec_point(q, attrs);
+
+	if (!d)
+		fail_msg("request %d has no %s point with attributes '%s'", q->seq, DURATION, attrs);
+	assert_non_null(g);
+	assert_string_equal(d->vtype, "histogram");
+	assert_true(d->start == g->start);
+	assert_true(d->time == g->time);
+	assert_true(d->has_sum);
+	assert_false(d->has_min_max);
+	assert_int_equal(d->nbuckets, 16);
+	assert_int_equal(d->nbounds, 15);
+	for (int i = 0; i < 15; i++)
+		assert_true(d->bounds[i] == bounds[i]);
+	return d;
+}
+
+/*
+ * Each bucket of `d` holds exactly the calls of `t` (ntimed sets) that fall
+ * in it, the count is theirs, and the sum lies within what the test timed.
+ */
+static void expect_durations(const struct rec_point *d, const struct timed_calls *t, int ntimed)
+{
+	long long want[16] = { 0 }, count = 0;
+	int64_t lo = 0, hi = 0;
+
+	for (int i = 0; i < ntimed; i++) {
+		want[timed_bucket(&t[i])] += t[i].n;
+		count += t[i].n;
+		lo += t[i].n * t[i].lo_ns;
+		hi += t[i].n * t[i].hi_ns;
+	}
+	for (int b = 0; b < 16; b++)
+		if (d->buckets[b] != want[b])
+			fail_msg("%s %s: bucket %d holds %lld calls, expected %lld", d->metric, d->attrs,
+				 b, d->buckets[b], want[b]);
+	if (d->value != count)
+		fail_msg("%s %s: count %lld, expected %lld", d->metric, d->attrs, d->value, count);
+	/* a microsecond of slack either way for the double's rounding */
+	if (d->sum * 1e9 < (double)lo - 1000 || d->sum * 1e9 > (double)hi + 1000)
+		fail_msg("%s %s: sum %s s, expected %.9f..%.9f", d->metric, d->attrs, d->sum_text,
+			 lo / 1e9, hi / 1e9);
+}
+
+/*
+ * <metric>.duration: calls of known durations (returning at once, held
+ * ~35 ms, held ~300 ms) land in exactly their buckets, the sum within what
+ * the test timed; a released call (thread exit) is not in it. Then the
+ * official JS SDK's Histogram, recorded with values in the same buckets and
+ * of the same sum, matches ours field for field.
+ */
+static void test_duration_histogram(void **state)
+{
+	struct timed_calls t[3];
+	const struct rec_request *q;
+	const struct rec_point *d;
+	char cmd[2048], url[128], values[512];
+	int sdk_seq, our_seq, rc;
+
+	(void)state;
+	start_run(endpoint_of(rx.port), NULL, NULL);
+	t[0] = timed_burst(worker, "alpha", 3);
+	t[1] = timed_park(worker, "alpha", 2, 35);
+	t[2] = timed_park(worker, "alpha", 1, 300);
+	worker_send(worker, "exitthread alpha");
+	worker_expect(worker, "E");
+	worker_send(worker, "release");
+	worker_expect(worker, "X");
+	q = export_after(realtime_ns());
+	expect_handled(q, "chain.name=alpha", 7);
+	d = duration_point(q, "chain.name=alpha");
+	expect_durations(d, t, 3);
+	assert_int_equal(d->buckets[1], 3);
+	assert_int_equal(d->buckets[4], 2);
+	assert_int_equal(d->buckets[8], 1);
+
+	/*
+	 * The SDK, given one value per call: dyadic ones inside each bucket
+	 * (their sums are exact), the last one what makes the sum ours, as
+	 * the SDK adds them up in order.
+	 */
+	{
+		double partial = 0, last;
+		size_t used = 0;
+
+		for (int i = 0; i < 2; i++)
+			for (int k = 0; k < t[i].n; k++) {
+				double v = i == 0 ? 0.001953125 : 0.03125; /* 2^-9, 2^-5 */
+
+				partial += v;
+				used += (size_t)snprintf(values + used, sizeof(values) - used, "%s%.17g",
+							 used ? "," : "", v);
+			}
+		last = d->sum - partial;
+		assert_true(partial + last == d->sum);
+		assert_int_equal(timed_bucket_of((int64_t)(last * 1e9)), 8);
+		snprintf(values + used, sizeof(values) - used, ",%.17g", last);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/metrics", rx.port);
+	snprintf(cmd, sizeof(cmd), "node tests/receiver/sdk_reference.js --endpoint %s --duration alpha=%s",
+		 url, values);
+	assert_int_equal(system(cmd), 0);
+	/* the SDK's first request (of its two), after ours; `q` goes with the next wait */
+	our_seq = q->seq;
+	for (sdk_seq = our_seq + 1;; sdk_seq++) {
+		const struct rec_request *r;
+
+		receiver_wait(&rx, sdk_seq);
+		r = receiver_request(&rx, sdk_seq);
+		if (rec_resource(r, "service.name") &&
+		    !strcmp(rec_resource(r, "service.name"), "inflight-sdk-reference"))
+			break;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "node tests/receiver/compare.js %s/requests.jsonl --ours %d --sdk %d --metric %s",
+		 rx.dir, our_seq, sdk_seq, DURATION);
+	rc = system(cmd);
+	if (rc)
+		fail_msg("compare.js: the durations differ from the official SDK's Histogram (see above)");
+	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
+}
+
+/* --no-duration, or INFLIGHT_DURATION=false: no histogram (the handled calls stay). */
+static void test_no_duration(void **state)
+{
+	char *args[] = { "--no-duration", NULL };
+	char *env[] = { "INFLIGHT_DURATION=false", NULL };
+	const struct rec_request *q;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		int first = rx.nreq + 1;
+
+		start_run(endpoint_of(rx.port), i ? NULL : args, i ? env : NULL);
+		timed_park(worker, "alpha", 2, 1);
+		q = export_after(realtime_ns());
+		assert_true(q->seq >= first);
+		expect_handled(q, "chain.name=alpha", 2);
+		assert_null(rec_more_point(q, DURATION, "chain.name=alpha"));
+		/* the gauge and its handled calls */
+		assert_int_equal(q->nmetrics, 2);
 		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 		worker_stop_all();
 	}
@@ -753,6 +909,7 @@ static void test_config_errors(void **state)
 	char *interval[] = { "OTEL_METRIC_EXPORT_INTERVAL=often", NULL };
 	char *bad_flag[] = { "--compression", "zip", NULL };
 	char *handled[] = { "INFLIGHT_HANDLED=no", NULL };
+	char *duration[] = { "INFLIGHT_DURATION=maybe", NULL };
 	char *args[16];
 	struct inflight_proc p;
 	int status;
@@ -779,6 +936,11 @@ static void test_config_errors(void **state)
 	status = inflight_stop(&p, 0);
 	assert_int_equal(WEXITSTATUS(status), 2);
 	assert_non_null(strstr(p.err, "INFLIGHT_HANDLED=no: expected true or false"));
+
+	inflight_start(&p, args, duration);
+	status = inflight_stop(&p, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(p.err, "INFLIGHT_DURATION=maybe: expected true or false"));
 
 	args[5] = bad_flag[0];
 	args[6] = bad_flag[1];
@@ -809,6 +971,8 @@ int main(void)
 		R(test_no_points_not_sent),
 		R(test_handled_calls),
 		R(test_no_handled),
+		R(test_duration_histogram),
+		R(test_no_duration),
 		T(test_config_errors),
 		T(test_mutual_tls),
 		R(test_health_endpoint),

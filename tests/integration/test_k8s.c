@@ -348,6 +348,14 @@ static void test_pod_churn(void **state)
 			assert_non_null(h);
 			assert_int_equal(h->value, 0);
 			assert_true(h->start == p->start);
+			/* and its histogram: emptied when the id was retired, whatever it held */
+			h = rec_more_point(q, "conserver.vcons.inflight.duration", series);
+			assert_non_null(h);
+			assert_int_equal(h->value, 0);
+			assert_true(h->has_sum && h->sum == 0);
+			for (int b = 0; b < h->nbuckets; b++)
+				assert_int_equal(h->buckets[b], 0);
+			assert_true(h->start == p->start);
 		}
 
 		if (i % 2) {
@@ -380,6 +388,10 @@ static void test_pod_churn(void **state)
 
 				assert_non_null(h);
 				assert_int_equal(h->value, 1);
+				/* timed only if it returned: a killed thread's call is released */
+				h = rec_more_point(q, "conserver.vcons.inflight.duration", series);
+				assert_non_null(h);
+				assert_int_equal(h->value, i % 2 ? 0 : 1);
 			}
 		}
 		assert_int_equal(q->npoints, 1);

@@ -34,6 +34,7 @@
 #include "support/inflight_proc.h"
 #include "support/prometheus.h"
 #include "support/receiver.h"
+#include "support/timed_calls.h"
 #include "support/worker_proc.h"
 
 static struct prometheus prom;
@@ -605,6 +606,110 @@ static void test_prometheus_address_errors(void **state)
 	assert_null(strstr(p.err, "attached"));
 }
 
+#define DURATION_FAMILY "conserver_vcons_inflight_duration_seconds"
+
+/* The _sum of chain alpha's durations in a scrape, or -1 if absent. */
+static double duration_sum(const struct reply *r)
+{
+	const char *l = r->body ? strstr(r->body, "\n" DURATION_FAMILY "_sum{chain_name=\"alpha\",") : NULL;
+
+	return l ? strtod(strchr(l, '}') + 2, NULL) : -1;
+}
+
+/*
+ * One scrape's histogram of chain alpha: its metadata, every cumulative
+ * _bucket by le (as the format writes them), _count, and _sum within what
+ * the test timed.
+ */
+static void expect_duration_scrape(const struct reply *r, bool om, const long want[16], int64_t lo,
+				   int64_t hi)
+{
+	static const char *const le[16] = { "0", "0.005", "0.01", "0.025", "0.05", "0.075",
+					    "0.1", "0.25", "0.5", "0.75", "1", "2.5",
+					    "5", "7.5", "10", "+Inf" };
+	long cumulative = 0;
+	double sum = duration_sum(r);
+	char name[128], line[256];
+
+	assert_non_null(strstr(r->body, "\n# TYPE " DURATION_FAMILY " histogram\n"));
+	if (om)
+		assert_non_null(strstr(r->body, "\n# UNIT " DURATION_FAMILY " seconds\n"));
+	for (int b = 0; b < 16; b++) {
+		/* OpenMetrics writes whole bounds as floats: 0.0, 1.0 */
+		bool whole = om && !strchr(le[b], '.') && b < 15;
+
+		cumulative += want[b];
+		snprintf(line, sizeof(line),
+			 "\n" DURATION_FAMILY "_bucket{chain_name=\"alpha\",le=\"%s%s\",otel_scope_name=\"inflight\",otel_scope_version=\"%s\"} %ld\n",
+			 le[b], whole ? ".0" : "", INFLIGHT_VERSION, cumulative);
+		if (!strstr(r->body, line))
+			fail_msg("scrape lacks%sin:\n%s", line, r->body);
+	}
+	snprintf(name, sizeof(name), DURATION_FAMILY "_count");
+	assert_int_equal(sample_value(r, name, "alpha"), cumulative);
+	if (sum * 1e9 < (double)lo - 1000 || sum * 1e9 > (double)hi + 1000)
+		fail_msg("_sum %.9f s, expected %.9f..%.9f", sum, lo / 1e9, hi / 1e9);
+}
+
+/*
+ * <metric>.duration as a Prometheus histogram: calls of known durations
+ * (at once, held ~35 ms) in exactly their cumulative buckets, in both
+ * formats; a real Prometheus takes it as a histogram.
+ */
+static void test_duration_histogram(void **state)
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	int port = free_port();
+	const char *targets[2] = { NULL, NULL };
+	static char meta[65536];
+	struct timed_calls quick, held;
+	long want[16] = { 0 };
+	int64_t deadline = mono_ms() + 10000;
+	struct worker_proc *w;
+	struct reply r;
+	char addr[32];
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	targets[0] = addr;
+	w = worker_start(wargv);
+	start_run(addr, NULL);
+	quick = timed_burst(w, "alpha", 2);
+	held = timed_park(w, "alpha", 1, 35);
+	want[timed_bucket(&quick)] += 2;
+	want[timed_bucket(&held)] += 1;
+	assert_int_equal(want[1], 2);
+	assert_int_equal(want[4], 1);
+	/* collected every 100 ms: until the three calls are in */
+	for (;;) {
+		assert_int_equal(http_get(port, "/metrics", NULL, &r), 200);
+		if (sample_value(&r, DURATION_FAMILY "_count", "alpha") == 3)
+			break;
+		reply_free(&r);
+		if (mono_ms() > deadline)
+			fail_msg("/metrics: no _count of 3 for alpha's durations");
+		poll(NULL, 0, 50);
+	}
+	expect_duration_scrape(&r, false, want, 2 * quick.lo_ns + held.lo_ns,
+			       2 * quick.hi_ns + held.hi_ns);
+	reply_free(&r);
+	assert_int_equal(http_get(port, "/metrics", "application/openmetrics-text;version=1.0.0", &r),
+			 200);
+	expect_duration_scrape(&r, true, want, 2 * quick.lo_ns + held.lo_ns,
+			       2 * quick.hi_ns + held.hi_ns);
+	reply_free(&r);
+
+	if (!prometheus_available())
+		return;
+	prometheus_start(&prom, targets);
+	prometheus_wait_vector(&prom, DURATION_FAMILY "_count", "chain_name", "alpha=3");
+	prometheus_wait_vector(&prom, DURATION_FAMILY "_bucket{le=\"0.025\"}", "chain_name", "alpha=2");
+	prometheus_wait_vector(&prom, DURATION_FAMILY "_bucket{le=\"0.05\"}", "chain_name", "alpha=3");
+	prometheus_get(&prom, "/api/v1/metadata?metric=" DURATION_FAMILY, meta, sizeof(meta));
+	if (!strstr(meta, "\"type\":\"histogram\""))
+		fail_msg("metadata of " DURATION_FAMILY ": %s", meta);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +719,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_metrics_with_idle_connections, teardown),
 		cmocka_unit_test_teardown(test_metrics_slow_reader_one_port, teardown),
 		cmocka_unit_test_teardown(test_prometheus_address_errors, teardown),
+		cmocka_unit_test_teardown(test_duration_histogram, teardown),
 	};
 	static const CMUnitTestFunction bpf_free[] = { test_prometheus_address_errors, NULL };
 

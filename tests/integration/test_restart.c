@@ -25,6 +25,7 @@
 #include "support/observe.h"
 #include "support/receiver.h"
 #include "support/test_filter.h"
+#include "support/timed_calls.h"
 #include "support/worker_proc.h"
 
 #define PIN_DIR "/sys/fs/bpf/inflight-test-restart"
@@ -168,6 +169,21 @@ static void expect_handled(int seq, const char *attrs, long long value, uint64_t
 	assert_int_equal(h->start, start);
 }
 
+/* Request `seq`'s call durations of `attrs`: `count` calls, from `start` (0: any). */
+static const struct rec_point *expect_duration(int seq, const char *attrs, long long count,
+					       uint64_t start)
+{
+	const struct rec_point *d = rec_more_point(receiver_request(&recv, seq),
+						   "conserver.vcons.inflight.duration", attrs);
+
+	assert_non_null(d);
+	assert_string_equal(d->vtype, "histogram");
+	assert_int_equal(d->value, count);
+	if (start)
+		assert_int_equal(d->start, start);
+	return d;
+}
+
 /*
  * A node without bpffs at /sys/fs/bpf (here: a private mount namespace with
  * a tmpfs there): the collector mounts one, says so, and counts as usual;
@@ -225,7 +241,8 @@ static void test_sigkill_restart(void **state)
 	char endpoint[96];
 	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
 	struct worker_proc *w;
-	uint64_t start;
+	struct timed_calls quick, held;
+	uint64_t start, timed_start;
 	int seq = 1, status;
 
 	(void)state;
@@ -235,13 +252,17 @@ static void test_sigkill_restart(void **state)
 	inflight_start(&run, args, env);
 	inflight_wait_stderr(&run, "attached");
 	w = start_worker();
+	quick = timed_burst(w, "timed", 3);
 	worker_send(w, "park crash 2");
 	worker_expect(w, "EE");
 	start = point_after(realtime_ns(), "chain.name=crash", &seq)->start;
+	timed_start = expect_duration(seq, "chain.name=timed", 3, 0)->start;
 
 	inflight_stop(&run, SIGKILL);
 	worker_send(w, "release");
 	worker_expect(w, "RR");
+	/* timed while no collector runs: into the pinned histogram */
+	held = timed_park(w, "timed", 1, 35);
 	worker_send(w, "park crash 1");
 	worker_expect(w, "E");
 
@@ -254,11 +275,25 @@ static void test_sigkill_restart(void **state)
 		assert_int_equal(p->start, start);
 		/* the calls that ended while no collector ran: counted on, same start */
 		expect_handled(seq, "chain.name=crash", 2, start);
+		/* and timed: the histogram carries on, the same start */
+		expect_duration(seq, "chain.name=crash", 2, start);
+		{
+			const struct rec_point *d =
+				expect_duration(seq, "chain.name=timed", 4, timed_start);
+
+			assert_int_equal(timed_bucket(&quick), 1);
+			assert_int_equal(timed_bucket(&held), 4);
+			for (int b = 0; b < 16; b++)
+				assert_int_equal(d->buckets[b], b == 1 ? 3 : b == 4 ? 1 : 0);
+			assert_true(d->sum * 1e9 >= (double)(3 * quick.lo_ns + held.lo_ns) - 1000 &&
+				    d->sum * 1e9 <= (double)(3 * quick.hi_ns + held.hi_ns) + 1000);
+		}
 	}
 	worker_send(w, "release");
 	worker_expect(w, "R");
 	assert_int_equal(point_after(realtime_ns(), "chain.name=crash", &seq)->value, 0);
 	expect_handled(seq, "chain.name=crash", 3, start);
+	expect_duration(seq, "chain.name=crash", 3, start);
 	/* SIGTERM keeps the pins for the next collector */
 	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
 	assert_true(pin_exists(PIN_DIR));

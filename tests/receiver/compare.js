@@ -6,9 +6,10 @@
 //                   [--ignore-description] [--metric NAME]
 //
 // Compared: name, description, unit, the data kind, sum.isMonotonic,
-// sum.aggregationTemporality, and the data points as a set keyed by their
-// sorted attributes: value field (asInt/asDouble) and value, attribute
-// types, flags, exemplars. Not compared: resource, scope, schema URLs, and
+// sum.aggregationTemporality (histogram's too), and the data points as a
+// set keyed by their sorted attributes: value field (asInt/asDouble) and
+// value, or a histogram's count, sum, min, max, bucketCounts and
+// explicitBounds; attribute types, flags, exemplars. Not compared: resource, scope, schema URLs, and
 // the values of startTimeUnixNano/timeUnixNano (which must still be present
 // and non-zero on both sides).
 //
@@ -127,6 +128,21 @@ function comparePoints(diffs, base, kind, ours, sdk) {
         diffs.push(`DIFF ${path}.value: ours=${fa ? `${fa}:${pa[fa]}` : 'absent'} sdk=${fb ? `${fb}:${pb[fb]}` : 'absent'}`);
       } else if (fa && String(pa[fa]) !== String(pb[fb])) {
         diffs.push(`DIFF ${path}.${fa}: ours=${show(pa[fa])} sdk=${show(pb[fb])}`);
+      }
+    } else if (kind === 'histogram') {
+      // Field by field: count, sum (both doubles, exact), every bucket count
+      // and bound; min and max only when a side has them (absent on both:
+      // equal).
+      for (const f of ['count', 'sum', 'min', 'max']) {
+        const [x, y] = [pa[f] == null ? undefined : String(pa[f]), pb[f] == null ? undefined : String(pb[f])];
+        if (x !== y) diffs.push(`DIFF ${path}.${f}: ours=${show(x)} sdk=${show(y)}`);
+      }
+      for (const f of ['bucketCounts', 'explicitBounds']) {
+        const [x, y] = [(pa[f] || []).map(String), (pb[f] || []).map(String)];
+        if (x.length !== y.length) diffs.push(`DIFF ${path}.${f}.length: ours=${x.length} sdk=${y.length}`);
+        for (let i = 0; i < Math.min(x.length, y.length); i++) {
+          if (x[i] !== y[i]) diffs.push(`DIFF ${path}.${f}[${i}]: ours=${x[i]} sdk=${y[i]}`);
+        }
       }
     } else {
       // Other kinds: everything but the timestamps and attributes, as is.

@@ -4,13 +4,17 @@
 // to hold the C exporter's request against.
 //
 //   node sdk_reference.js --endpoint http://127.0.0.1:PORT/v1/metrics [--gzip]
-//                         [--value-type int|double]
+//                         [--value-type int|double] [--duration CHAIN=V1,V2,...]...
 //
 // Records on the UpDownCounter conserver.vcons.inflight
 //   alpha +3, beta +1 -1, café +2   (attribute chain.name)
 // and on the Counter conserver.vcons.inflight.handled
 //   alpha +0, beta +1, café +0
-// and exports it over http/protobuf (cumulative). The values are integers
+// and, given --duration, records those values (seconds) on the Histogram
+// conserver.vcons.inflight.duration (unit s) for chain.name=CHAIN, with
+// inflight's bucket bounds (the OTel duration buckets in seconds) and
+// without min/max (inflight keeps none); the SDK's default would add them.
+// It exports over http/protobuf (cumulative). The values are integers
 // (asInt), as conserver's in-process counter records whole calls; the JS
 // SDK's own default would be asDouble (--value-type double gives that). The reader's shutdown
 // collects and exports once more, so the receiver gets two requests with the
@@ -23,24 +27,33 @@ for (const k of Object.keys(process.env)) {
   if (k.startsWith('OTEL_')) delete process.env[k];
 }
 
-const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
+const { AggregationType, MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
 const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-proto');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { ValueType } = require('@opentelemetry/api');
 
 const ExportResultCode = { SUCCESS: 0 }; // @opentelemetry/core's enum value
+const DURATION = 'conserver.vcons.inflight.duration';
+const DURATION_BOUNDS = [0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 function usage(msg) {
-  process.stderr.write(`sdk_reference.js: ${msg}\nusage: node sdk_reference.js --endpoint URL [--gzip] [--value-type int|double]\n`);
+  process.stderr.write(`sdk_reference.js: ${msg}\nusage: node sdk_reference.js --endpoint URL [--gzip] [--value-type int|double] [--duration CHAIN=V1,V2,...]...\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { endpoint: null, gzip: false, valueType: 'int' };
+  const opts = { endpoint: null, gzip: false, valueType: 'int', durations: [] };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--endpoint') opts.endpoint = argv[++i];
     else if (argv[i] === '--gzip') opts.gzip = true;
     else if (argv[i] === '--value-type') opts.valueType = argv[++i];
+    else if (argv[i] === '--duration') {
+      const m = /^([^=]+)=(.+)$/.exec(argv[++i] || '');
+      if (!m) usage('--duration is CHAIN=V1,V2,...');
+      const values = m[2].split(',').map(Number);
+      if (values.some((v) => !Number.isFinite(v) || v < 0)) usage(`--duration ${m[1]}: values are seconds >= 0`);
+      opts.durations.push({ chain: m[1], values });
+    }
     else usage(`unknown argument: ${argv[i]}`);
   }
   if (!opts.endpoint) usage('--endpoint URL is required');
@@ -76,6 +89,12 @@ async function main() {
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'inflight-sdk-reference' }),
     readers: [reader],
+    // inflight's duration buckets (the OTel duration buckets in seconds); no
+    // min/max, which inflight does not keep
+    views: [{
+      instrumentName: DURATION,
+      aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: DURATION_BOUNDS, recordMinMax: false } },
+    }],
   });
 
   const meter = provider.getMeter('inflight-sdk-reference');
@@ -98,6 +117,15 @@ async function main() {
   handled.add(0, { 'chain.name': 'alpha' });
   handled.add(1, { 'chain.name': 'beta' });
   handled.add(0, { 'chain.name': 'caf\u00e9' });
+
+  // The calls that returned, timed: a Histogram beside them (--duration).
+  if (opts.durations.length > 0) {
+    const duration = meter.createHistogram(DURATION, {
+      unit: 's',
+      description: "How long the calls counted by conserver.vcons.inflight took, those that returned, since the series' start",
+    });
+    for (const d of opts.durations) for (const v of d.values) duration.record(v, { 'chain.name': d.chain });
+  }
 
   await provider.forceFlush();
   await provider.shutdown();

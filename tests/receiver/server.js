@@ -219,10 +219,19 @@ function pointsLines(rec) {
             value = p.count || 0;
           }
           const attrs = otlp.sortedAttrs(p.attributes).map((a) => `${a.key}=${a.text}`).join(',');
-          out.push(line('point', {
+          const pairs = {
             seq, metric: m.name || '', start: p.startTimeUnixNano || 0, time: p.timeUnixNano || 0,
             vtype, value, attrs, flags: p.flags || 0,
-          }));
+          };
+          // an explicit-bucket histogram's distribution, after the common keys
+          if (kind === 'histogram') {
+            pairs.sum = p.sum == null ? '' : String(p.sum);
+            pairs.buckets = (p.bucketCounts || []).join(',');
+            pairs.bounds = (p.explicitBounds || []).join(',');
+            pairs.min = p.min == null ? '' : String(p.min);
+            pairs.max = p.max == null ? '' : String(p.max);
+          }
+          out.push(line('point', pairs));
         }
       }
     }

@@ -161,6 +161,42 @@ static bool field(const char *line, const char *key, char *out, size_t size)
 	return true;
 }
 
+/* "1,2,3" into at most REC_MAX numbers; how many. */
+static int parse_list(const char *text, double *d, long long *ll)
+{
+	int n = 0;
+
+	for (const char *c = text; *c && n < REC_MAX; n++) {
+		char *end;
+
+		if (d)
+			d[n] = strtod(c, &end);
+		else
+			ll[n] = strtoll(c, &end, 10);
+		if (end == c)
+			break;
+		c = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+/* A histogram point's distribution keys, when the line has them. */
+static void parse_histogram(const char *line, struct rec_point *p)
+{
+	char v[1024], max[64];
+
+	if (field(line, "sum", p->sum_text, sizeof(p->sum_text)) && p->sum_text[0]) {
+		p->has_sum = true;
+		p->sum = strtod(p->sum_text, NULL);
+	}
+	if (field(line, "buckets", v, sizeof(v)))
+		p->nbuckets = parse_list(v, NULL, p->buckets);
+	if (field(line, "bounds", v, sizeof(v)))
+		p->nbounds = parse_list(v, p->bounds, NULL);
+	p->has_min_max = (field(line, "min", v, sizeof(v)) && v[0]) ||
+			 (field(line, "max", max, sizeof(max)) && max[0]);
+}
+
 static void reparse(struct receiver *r)
 {
 	char path[128], line[8192], v[512], metric[128] = "";
@@ -230,6 +266,7 @@ static void reparse(struct receiver *r)
 				p->value = strtoll(v, NULL, 10);
 			field(line, "vtype", p->vtype, sizeof(p->vtype));
 			field(line, "attrs", p->attrs, sizeof(p->attrs));
+			parse_histogram(line, p);
 		} else if (!strncmp(line, "end ", 4)) {
 			struct rec_request *grown = realloc(r->req, (size_t)(r->nreq + 1) * sizeof(*grown));
 

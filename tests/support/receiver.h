@@ -27,6 +27,14 @@ struct rec_point {
 	char attrs[256]; /* "k=v,k2=v2", sorted by key */
 	char metric[128]; /* the metric it belongs to */
 	bool monotonic;   /* that metric's sum.isMonotonic */
+	/* a histogram point's (vtype "histogram"): sum, bucketCounts, explicitBounds */
+	bool has_sum, has_min_max;
+	double sum;
+	long long buckets[REC_MAX];
+	int nbuckets;
+	double bounds[REC_MAX];
+	int nbounds;
+	char sum_text[64]; /* the sum as the receiver printed it */
 };
 
 struct rec_request {

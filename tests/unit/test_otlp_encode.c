@@ -457,6 +457,54 @@ static void test_200_points(void **state)
 	buf_free(&j);
 }
 
+/*
+ * A Histogram: Metric.histogram (9), a HistogramDataPoint with fixed64
+ * times (2, 3) and count (4), the double sum (5), packed fixed64
+ * bucket_counts (6) and packed double explicit_bounds (7), attributes (9);
+ * no min/max. The decoder gives histogram {dataPoints: [{attributes
+ * chain.name "alpha", startTimeUnixNano "1700000000000000000",
+ * timeUnixNano "1700000000500000000", count "4", sum 0.3015, bucketCounts
+ * ["1","2","1"], explicitBounds [0.005, 0.25]}], aggregationTemporality 2},
+ * and the JSON text below parses to the same message.
+ */
+static void test_histogram(void **state)
+{
+	static const double bounds[] = { 0.005, 0.25 };
+	static const uint64_t buckets[] = { 1, 2, 1 };
+	static const struct otlp_point pt = { .attrs = &attr_alpha, .nattrs = 1, .start_ns = START,
+					      .time_ns = TIME, .value = 4 };
+	static const struct otlp_hist h = { .count = 4, .sum = 0.3015, .bucket_counts = buckets };
+	const struct otlp_metric m = { .name = "d", .unit = "s", .points = &pt, .npoints = 1,
+				       .hist = &h, .bounds = bounds, .nbounds = 2 };
+	const struct otlp_export e = { .scope_name = "inflight", .metrics = &m, .nmetrics = 1 };
+
+	(void)state;
+	assert_pb(&e, "0a8601"      /* resource_metrics [134] */
+		      "0a00"        /* resource, empty */
+		      "128101"      /* scope_metrics [129] */
+		      "0a0a0a08696e666c69676874"
+		      "1273"        /* metrics [115] */
+		      "0a0164"      /* name d */
+		      "1a0173"      /* unit s */
+		      "4a6b"        /* histogram [107] */
+		      "0a67"        /* data_points [103] */
+		      "1100002a36fe9c9717"   /* start_time_unix_nano */
+		      "190065f753fe9c9717"   /* time_unix_nano */
+		      "210400000000000000"   /* count 4 */
+		      "29b29defa7c64bd33f"   /* sum 0.3015 */
+		      "3218" "0100000000000000" "0200000000000000" "0100000000000000"
+		      "3a10" "7b14ae47e17a743f" "000000000000d03f" /* 0.005, 0.25 */
+		      "4a150a0a636861696e2e6e616d6512070a05616c706861"
+		      "1002");      /* aggregation_temporality 2 */
+	assert_json(&e, "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[]},\"scopeMetrics\":[{"
+			"\"scope\":{\"name\":\"inflight\"},\"metrics\":[{\"name\":\"d\",\"unit\":\"s\","
+			"\"histogram\":{\"dataPoints\":[{\"attributes\":[{\"key\":\"chain.name\","
+			"\"value\":{\"stringValue\":\"alpha\"}}],\"startTimeUnixNano\":\"1700000000000000000\","
+			"\"timeUnixNano\":\"1700000000500000000\",\"count\":\"4\",\"sum\":0.3015,"
+			"\"bucketCounts\":[\"1\",\"2\",\"1\"],\"explicitBounds\":[0.005,0.25]}],"
+			"\"aggregationTemporality\":2}}]}]}]}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_json_escapes),
 		cmocka_unit_test(test_extreme_values),
 		cmocka_unit_test(test_200_points),
+		cmocka_unit_test(test_histogram),
 	};
 
 	return cmocka_run_group_tests_name("otlp_encode: ExportMetricsServiceRequest golden bytes", tests,

@@ -250,6 +250,90 @@ static void test_accept_negotiation(void **state)
 	assert_false(prom_accepts_openmetrics("application/openmetrics-text;q=0,text/plain"));
 }
 
+static const double bounds[] = { 0, 0.005, 0.25, 10 };
+static const uint64_t alpha_buckets[] = { 0, 3, 0, 1, 2 };
+
+static const struct otlp_point hist_points[] = {
+	{ .attrs = &chain_alpha, .nattrs = 1, .value = 6 },
+};
+
+static const struct otlp_hist hist_values[] = {
+	{ .count = 6, .sum = 31.5105, .bucket_counts = alpha_buckets },
+};
+
+static const struct otlp_metric histogram = {
+	.name = "conserver.vcons.inflight.duration",
+	.description = "How long calls took",
+	.unit = "s",
+	.points = hist_points,
+	.npoints = 1,
+	.hist = hist_values,
+	.bounds = bounds,
+	.nbounds = 4,
+};
+
+/* A Histogram: _bucket cumulative by le (+Inf last), _sum, _count; the unit's suffix. */
+static void test_histogram_both_formats(void **state)
+{
+	const struct otlp_export e = { .scope_name = "inflight", .metrics = &histogram, .nmetrics = 1 };
+
+	(void)state;
+	expect_body(&e, PROM_TEXT_004,
+		    "# HELP conserver_vcons_inflight_duration_seconds How long calls took\n"
+		    "# TYPE conserver_vcons_inflight_duration_seconds histogram\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"0\",otel_scope_name=\"inflight\"} 0\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"0.005\",otel_scope_name=\"inflight\"} 3\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"0.25\",otel_scope_name=\"inflight\"} 3\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"10\",otel_scope_name=\"inflight\"} 4\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"+Inf\",otel_scope_name=\"inflight\"} 6\n"
+		    "conserver_vcons_inflight_duration_seconds_sum{chain_name=\"alpha\",otel_scope_name=\"inflight\"} 31.5105\n"
+		    "conserver_vcons_inflight_duration_seconds_count{chain_name=\"alpha\",otel_scope_name=\"inflight\"} 6\n");
+	/* OpenMetrics: a UNIT line, and le in the canonical float form */
+	expect_body(&e, PROM_OPENMETRICS,
+		    "# HELP conserver_vcons_inflight_duration_seconds How long calls took\n"
+		    "# TYPE conserver_vcons_inflight_duration_seconds histogram\n"
+		    "# UNIT conserver_vcons_inflight_duration_seconds seconds\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"0.0\",otel_scope_name=\"inflight\"} 0\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"0.005\",otel_scope_name=\"inflight\"} 3\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"0.25\",otel_scope_name=\"inflight\"} 3\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"10.0\",otel_scope_name=\"inflight\"} 4\n"
+		    "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"alpha\",le=\"+Inf\",otel_scope_name=\"inflight\"} 6\n"
+		    "conserver_vcons_inflight_duration_seconds_sum{chain_name=\"alpha\",otel_scope_name=\"inflight\"} 31.5105\n"
+		    "conserver_vcons_inflight_duration_seconds_count{chain_name=\"alpha\",otel_scope_name=\"inflight\"} 6\n"
+		    "# EOF\n");
+}
+
+/* Two targets' histograms of one name: one family; a gauge beside them keeps its own. */
+static void test_histogram_one_family(void **state)
+{
+	static const struct otlp_attr beta = { .key = "chain.name", .type = OTLP_STRING, .s = "beta" };
+	static const uint64_t beta_buckets[] = { 1, 0, 0, 0, 0 };
+	static const struct otlp_point beta_point = { .attrs = &beta, .nattrs = 1, .value = 1 };
+	static const struct otlp_hist beta_hist = { .count = 1, .sum = 0, .bucket_counts = beta_buckets };
+	struct otlp_metric m[3] = { histogram, gauge, histogram };
+	const struct otlp_export e = { .metrics = m, .nmetrics = 3 };
+	char *got;
+
+	(void)state;
+	m[2].points = &beta_point;
+	m[2].hist = &beta_hist;
+	got = encode(&e, PROM_TEXT_004);
+	assert_non_null(strstr(got, "# TYPE conserver_vcons_inflight gauge\n"));
+	assert_non_null(strstr(got, "conserver_vcons_inflight_duration_seconds_count{chain_name=\"beta\"} 1\n"));
+	assert_non_null(strstr(got, "conserver_vcons_inflight_duration_seconds_bucket{chain_name=\"beta\",le=\"0\"} 1\n"));
+	/* one TYPE line for the histogram family, both series under it */
+	{
+		const char *first = strstr(got, "# TYPE conserver_vcons_inflight_duration_seconds");
+
+		assert_non_null(first);
+		assert_null(strstr(first + 1, "# TYPE conserver_vcons_inflight_duration_seconds"));
+		/* the gauge family is not interleaved with the histogram's samples */
+		assert_true(strstr(got, "_duration_seconds_count{chain_name=\"beta\"}") <
+			    strstr(got, "# TYPE conserver_vcons_inflight gauge"));
+	}
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +347,8 @@ int main(void)
 		cmocka_unit_test(test_metric_names),
 		cmocka_unit_test(test_one_family_per_name),
 		cmocka_unit_test(test_accept_negotiation),
+		cmocka_unit_test(test_histogram_both_formats),
+		cmocka_unit_test(test_histogram_one_family),
 	};
 
 	return cmocka_run_group_tests_name("prom_encode: OTLP to the Prometheus exposition", tests,

@@ -355,6 +355,77 @@ static void test_handled_points(void **state)
 	series_free(&t);
 }
 
+/* The duration bounds in seconds are the BPF side's in ns. */
+static void test_duration_bounds(void **state)
+{
+	static const uint64_t ns[INFLIGHT_DURATION_BOUNDS] = INFLIGHT_DURATION_BOUNDS_NS;
+	const double *b = series_duration_bounds();
+
+	(void)state;
+	for (int i = 0; i < INFLIGHT_DURATION_BOUNDS; i++)
+		if (b[i] != (double)ns[i] / 1e9)
+			fail_msg("bound %d: %.17g s, %llu ns", i, b[i], (unsigned long long)ns[i]);
+	assert_true(b[1] == 0.005 && b[14] == 10);
+}
+
+/* <metric>.duration: the gauge's series, count, sum in s and the buckets as read. */
+static void test_duration_points(void **state)
+{
+	struct chain_stat c[] = {
+		{ .id = 2, .name = "alpha", .entered = 5, .returned = 4, .inflight = 1,
+		  .duration_bucket = { [1] = 3, [8] = 1 }, .duration_count = 4,
+		  .duration_sum_ns = 301500000 },
+		{ .id = 3, .name = "beta", .entered = 1, .released = 1 },
+	};
+	struct series_table t = { 0 };
+	struct otlp_metric m = { 0 }, d = { 0 };
+	struct snapshot s = snap(T0, c, 2);
+
+	(void)state;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	assert_int_equal(series_duration_points(&t, &s, &d), 0);
+	assert_int_equal(d.npoints, 2);
+	assert_non_null(d.hist);
+	assert_int_equal(d.nbounds, INFLIGHT_DURATION_BOUNDS);
+	assert_true(d.bounds == series_duration_bounds());
+	assert_chain_point(&d.points[0], "chain.name", "alpha", T0, T0, 4);
+	assert_int_equal(d.hist[0].count, 4);
+	assert_true(d.hist[0].sum == 0.3015);
+	for (int b = 0; b < INFLIGHT_DURATION_BUCKETS; b++)
+		assert_int_equal(d.hist[0].bucket_counts[b], b == 1 ? 3 : b == 8 ? 1 : 0);
+	/* released only: a series with an empty histogram */
+	assert_chain_point(&d.points[1], "chain.name", "beta", T0, T0, 0);
+	assert_int_equal(d.hist[1].count, 0);
+	assert_true(d.hist[1].sum == 0);
+
+	/* more series than before: the arrays grow */
+	{
+		struct chain_stat more[3] = { c[0], c[1], { .id = 4, .name = "gamma" } };
+
+		more[2].duration_bucket[15] = 2;
+		more[2].duration_count = 2;
+		more[2].duration_sum_ns = 30000000000ull;
+		s = snap(T0 + 1000, more, 3);
+		assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+		assert_int_equal(series_duration_points(&t, &s, &d), 0);
+		assert_int_equal(d.npoints, 3);
+		assert_chain_point(&d.points[2], "chain.name", "gamma", T0 + 1000, T0 + 1000, 2);
+		assert_int_equal(d.hist[2].bucket_counts[15], 2);
+		assert_true(d.hist[2].sum == 30);
+		assert_int_equal(d.hist[0].bucket_counts[8], 1);
+	}
+
+	/* a frame snapshot times no call: no points */
+	s = snap(T0 + 2000, c, 2);
+	s.gauge_only = true;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	assert_int_equal(series_duration_points(&t, &s, &d), 0);
+	assert_int_equal(d.npoints, 0);
+	assert_null(d.points);
+	assert_null(d.hist);
+	series_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +438,8 @@ int main(void)
 		cmocka_unit_test(test_extra_attributes),
 		cmocka_unit_test(test_clock_stepped_back),
 		cmocka_unit_test(test_handled_points),
+		cmocka_unit_test(test_duration_bounds),
+		cmocka_unit_test(test_duration_points),
 	};
 
 	return cmocka_run_group_tests_name("series: snapshot to cumulative OTLP points", tests, NULL,

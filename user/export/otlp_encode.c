@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include "export/otlp_encode.h"
 #include "export/protobuf.h"
+#include "util/fmt_double.h"
 
 enum {
 	EXPORT_REQUEST_RESOURCE_METRICS = 1,
@@ -33,6 +34,16 @@ enum {
 	ANY_STRING = 1,
 	ANY_BOOL = 2,
 	ANY_INT = 3,
+	METRIC_HISTOGRAM = 9,
+	HISTOGRAM_DATA_POINTS = 1,
+	HISTOGRAM_AGGREGATION_TEMPORALITY = 2,
+	HPOINT_START_TIME = 2,
+	HPOINT_TIME = 3,
+	HPOINT_COUNT = 4,
+	HPOINT_SUM = 5,
+	HPOINT_BUCKET_COUNTS = 6,
+	HPOINT_EXPLICIT_BOUNDS = 7,
+	HPOINT_ATTRIBUTES = 9,
 };
 
 static void pb_attr(struct buf *b, uint32_t field, const struct otlp_attr *a)
@@ -50,6 +61,31 @@ static void pb_attr(struct buf *b, uint32_t field, const struct otlp_attr *a)
 	pb_end(b, kv);
 }
 
+/* Metric.histogram: cumulative, one HistogramDataPoint per point (no min/max). */
+static void pb_histogram(struct buf *b, const struct otlp_metric *m)
+{
+	size_t h = pb_begin(b, METRIC_HISTOGRAM);
+
+	for (size_t i = 0; i < m->npoints; i++) {
+		const struct otlp_point *p = &m->points[i];
+		const struct otlp_hist *d = &m->hist[i];
+		size_t pt = pb_begin(b, HISTOGRAM_DATA_POINTS);
+
+		pb_fixed64(b, HPOINT_START_TIME, p->start_ns);
+		pb_fixed64(b, HPOINT_TIME, p->time_ns);
+		pb_fixed64(b, HPOINT_COUNT, d->count);
+		/* optional: written even at 0, as an SDK's histogram does */
+		pb_double(b, HPOINT_SUM, d->sum);
+		pb_packed_fixed64(b, HPOINT_BUCKET_COUNTS, d->bucket_counts, m->nbounds + 1);
+		pb_packed_double(b, HPOINT_EXPLICIT_BOUNDS, m->bounds, m->nbounds);
+		for (size_t a = 0; a < p->nattrs; a++)
+			pb_attr(b, HPOINT_ATTRIBUTES, &p->attrs[a]);
+		pb_end(b, pt);
+	}
+	pb_uint(b, HISTOGRAM_AGGREGATION_TEMPORALITY, OTLP_TEMPORALITY_CUMULATIVE);
+	pb_end(b, h);
+}
+
 static void pb_metric(struct buf *b, const struct otlp_metric *m)
 {
 	size_t metric = pb_begin(b, SCOPE_METRICS_METRICS), sum;
@@ -59,6 +95,11 @@ static void pb_metric(struct buf *b, const struct otlp_metric *m)
 		pb_string(b, METRIC_DESCRIPTION, m->description);
 	if (m->unit && *m->unit)
 		pb_string(b, METRIC_UNIT, m->unit);
+	if (m->hist) {
+		pb_histogram(b, m);
+		pb_end(b, metric);
+		return;
+	}
 	sum = pb_begin(b, METRIC_SUM);
 	for (size_t i = 0; i < m->npoints; i++) {
 		const struct otlp_point *p = &m->points[i];
@@ -126,6 +167,43 @@ static void json_attrs(struct buf *b, const struct otlp_attr *attrs, size_t n)
 	buf_putc(b, ']');
 }
 
+static void json_double(struct buf *b, double v)
+{
+	char num[32];
+
+	fmt_double(num, sizeof(num), v);
+	buf_puts(b, num);
+}
+
+/* "histogram":{...}: counts as strings (64-bit), sum and bounds as numbers. */
+static void json_histogram(struct buf *b, const struct otlp_metric *m)
+{
+	buf_puts(b, ",\"histogram\":{\"dataPoints\":[");
+	for (size_t p = 0; p < m->npoints; p++) {
+		const struct otlp_point *pt = &m->points[p];
+		const struct otlp_hist *d = &m->hist[p];
+
+		buf_puts(b, p ? ",{" : "{");
+		json_attrs(b, pt->attrs, pt->nattrs);
+		buf_printf(b,
+			   ",\"startTimeUnixNano\":\"%" PRIu64 "\",\"timeUnixNano\":\"%" PRIu64
+			   "\",\"count\":\"%" PRIu64 "\",\"sum\":",
+			   pt->start_ns, pt->time_ns, d->count);
+		json_double(b, d->sum);
+		buf_puts(b, ",\"bucketCounts\":[");
+		for (size_t i = 0; i <= m->nbounds; i++)
+			buf_printf(b, "%s\"%" PRIu64 "\"", i ? "," : "", d->bucket_counts[i]);
+		buf_puts(b, "],\"explicitBounds\":[");
+		for (size_t i = 0; i < m->nbounds; i++) {
+			if (i)
+				buf_putc(b, ',');
+			json_double(b, m->bounds[i]);
+		}
+		buf_puts(b, "]}");
+	}
+	buf_printf(b, "],\"aggregationTemporality\":%d}}", OTLP_TEMPORALITY_CUMULATIVE);
+}
+
 int otlp_encode_json(const struct otlp_export *e, struct buf *out)
 {
 	buf_puts(out, "{\"resourceMetrics\":[{\"resource\":{");
@@ -149,6 +227,10 @@ int otlp_encode_json(const struct otlp_export *e, struct buf *out)
 		if (m->unit && *m->unit) {
 			buf_puts(out, ",\"unit\":");
 			buf_json_string(out, m->unit);
+		}
+		if (m->hist) {
+			json_histogram(out, m);
+			continue;
 		}
 		buf_puts(out, ",\"sum\":{\"dataPoints\":[");
 		for (size_t p = 0; p < m->npoints; p++) {

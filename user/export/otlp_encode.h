@@ -2,7 +2,7 @@
 /*
  * ExportMetricsServiceRequest encoders: protobuf (http/protobuf) and OTLP
  * JSON (http/json: lowerCamelCase keys, enums as integers, 64-bit integers
- * as strings). Every metric is encoded as a cumulative Sum.
+ * as strings). A metric is a cumulative Sum, or an explicit-bucket Histogram.
  */
 #ifndef INFLIGHT_OTLP_ENCODE_H
 #define INFLIGHT_OTLP_ENCODE_H

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One OTLP metrics export, as the encoders see it: a resource, one scope,
- * metrics with integer data points. Nothing here owns memory.
+ * metrics with integer data points (Sums) or explicit-bucket histograms.
+ * Nothing here owns memory.
  */
 #ifndef INFLIGHT_OTLP_MODEL_H
 #define INFLIGHT_OTLP_MODEL_H
@@ -31,6 +32,16 @@ struct otlp_point {
 /* AggregationTemporality, as in metrics.proto */
 #define OTLP_TEMPORALITY_CUMULATIVE 2
 
+/*
+ * A histogram point's distribution, beside its otlp_point (which carries
+ * the attributes and times; its value is the count).
+ */
+struct otlp_hist {
+	uint64_t count;
+	double sum;
+	const uint64_t *bucket_counts; /* the metric's nbounds + 1, per bucket (not cumulative) */
+};
+
 struct otlp_metric {
 	const char *name;
 	const char *description;
@@ -38,6 +49,14 @@ struct otlp_metric {
 	bool monotonic;
 	const struct otlp_point *points;
 	size_t npoints;
+	/*
+	 * Set: an explicit-bucket Histogram (cumulative) instead of a Sum,
+	 * hist[i] the distribution of points[i], `bounds` its nbounds bucket
+	 * bounds (upper, inclusive). NULL: a Sum.
+	 */
+	const struct otlp_hist *hist;
+	const double *bounds;
+	size_t nbounds;
 };
 
 struct otlp_export {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "export/prom_encode.h"
 #include "util/array_size.h"
+#include "util/fmt_double.h"
 
 #define NAME_MAX_LEN 256
 /* labels of one sample: the point's attributes (or the resource) + 2 scope labels */
@@ -307,6 +308,82 @@ static void put_points(const struct otlp_export *e, const struct otlp_metric *m,
 	}
 }
 
+/*
+ * A bucket bound as an le value: the shortest text that reads back as it;
+ * OpenMetrics wants the canonical float form ("1.0", not "1").
+ */
+static void le_text(double bound, enum prom_format f, char *out, size_t size)
+{
+	fmt_double(out, size, bound);
+	if (f == PROM_OPENMETRICS && !strpbrk(out, ".eEin"))
+		strncat(out, ".0", size - strlen(out) - 1);
+}
+
+/* One histogram point: cumulative _bucket per le, then _sum and _count. */
+static void put_histogram_point(const struct otlp_export *e, const struct otlp_metric *m, size_t k,
+				const char *family, enum prom_format f, struct buf *out)
+{
+	const struct otlp_attr scope[2] = {
+		{ .key = "otel_scope_name", .type = OTLP_STRING, .s = e->scope_name },
+		{ .key = "otel_scope_version", .type = OTLP_STRING, .s = e->scope_version },
+	};
+	const struct otlp_point *p = &m->points[k];
+	const struct otlp_hist *h = &m->hist[k];
+	struct label l[LABELS_MAX];
+	char sum[32];
+	uint64_t cumulative = 0;
+	size_t n = 0, le;
+
+	for (size_t j = 0; j < p->nattrs; j++)
+		add_attr(l, &n, &p->attrs[j]);
+	for (size_t j = 0; j < 2; j++)
+		if (scope[j].s && *scope[j].s)
+			add_attr(l, &n, &scope[j]);
+	/* the le label last in the list: put_labels sorts a copy each time */
+	le = n < LABELS_MAX ? n : LABELS_MAX - 1;
+	for (size_t b = 0; b <= m->nbounds; b++) {
+		struct label sorted[LABELS_MAX];
+
+		cumulative += h->bucket_counts[b];
+		memset(&l[le], 0, sizeof(l[le]));
+		snprintf(l[le].name, sizeof(l[le].name), "le");
+		l[le].key = "le";
+		if (b < m->nbounds)
+			le_text(m->bounds[b], f, l[le].num, sizeof(l[le].num));
+		else
+			snprintf(l[le].num, sizeof(l[le].num), "+Inf");
+		memcpy(sorted, l, (le + 1) * sizeof(*l));
+		buf_printf(out, "%s_bucket", family);
+		put_labels(out, sorted, le + 1);
+		buf_printf(out, " %llu\n", (unsigned long long)cumulative);
+	}
+	fmt_double(sum, sizeof(sum), h->sum);
+	buf_printf(out, "%s_sum", family);
+	put_labels(out, l, n);
+	buf_printf(out, " %s\n%s_count", sum, family);
+	put_labels(out, l, n);
+	buf_printf(out, " %llu\n", (unsigned long long)h->count);
+}
+
+/* The histogram family `family`: metric `i` and every later one of that name. */
+static void put_histogram_family(const struct otlp_export *e, size_t i, const char *family,
+				 const char *unit, enum prom_format f, struct buf *out)
+{
+	put_meta(out, f, family, "histogram", e->metrics[i].description, unit);
+	for (size_t j = i; j < e->nmetrics; j++) {
+		const struct otlp_metric *m = &e->metrics[j];
+		char other[NAME_MAX_LEN];
+
+		if (!m->hist)
+			continue;
+		prom_metric_name(m->name, m->unit, false, other, sizeof(other));
+		if (strcmp(other, family))
+			continue;
+		for (size_t k = 0; k < m->npoints; k++)
+			put_histogram_point(e, m, k, family, f, out);
+	}
+}
+
 int prom_encode(const struct otlp_export *e, enum prom_format f, struct buf *out)
 {
 	put_target_info(e, f, out);
@@ -335,6 +412,10 @@ int prom_encode(const struct otlp_export *e, enum prom_format f, struct buf *out
 			if (!ends_with(family, end))
 				unit[0] = '\0';
 		}
+		if (m->hist) {
+			put_histogram_family(e, i, family, unit, f, out);
+			continue;
+		}
 		snprintf(sample, sizeof(sample), "%s%s", family, m->monotonic ? "_total" : "");
 		/* 0.0.4 names the counter family by its sample name, OpenMetrics without _total */
 		put_meta(out, f, f == PROM_OPENMETRICS ? family : sample,
@@ -342,7 +423,7 @@ int prom_encode(const struct otlp_export *e, enum prom_format f, struct buf *out
 		for (size_t j = i; j < e->nmetrics; j++) {
 			char other[NAME_MAX_LEN];
 
-			if (e->metrics[j].monotonic != m->monotonic)
+			if (e->metrics[j].monotonic != m->monotonic || e->metrics[j].hist)
 				continue;
 			prom_metric_name(e->metrics[j].name, e->metrics[j].unit,
 					 e->metrics[j].monotonic, other, sizeof(other));

@@ -6,7 +6,8 @@
  * annotations such as {vcon} add none), a monotonic cumulative Sum is a
  * counter ending in `_total`, a non-monotonic one a gauge, the resource
  * is one `target_info` series, and every sample carries otel_scope_name
- * and otel_scope_version.
+ * and otel_scope_version. A histogram is a histogram family: cumulative
+ * `_bucket{le="..."}` samples (le="+Inf" last), `_sum` and `_count`.
  */
 #ifndef INFLIGHT_PROM_ENCODE_H
 #define INFLIGHT_PROM_ENCODE_H

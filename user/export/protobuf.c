@@ -46,6 +46,45 @@ void pb_fixed64(struct buf *b, uint32_t field, uint64_t v)
 	buf_append(b, le, 8);
 }
 
+/* v as 8 little-endian bytes, as fixed64 and double go on the wire */
+static void put_le64(struct buf *b, uint64_t v)
+{
+	uint8_t le[8];
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(v >> (8 * i));
+	buf_append(b, le, 8);
+}
+
+static uint64_t double_bits(double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	return bits;
+}
+
+void pb_double(struct buf *b, uint32_t field, double v)
+{
+	pb_fixed64(b, field, double_bits(v));
+}
+
+void pb_packed_fixed64(struct buf *b, uint32_t field, const uint64_t *v, size_t n)
+{
+	pb_tag(b, field, PB_LEN);
+	pb_varint(b, n * 8);
+	for (size_t i = 0; i < n; i++)
+		put_le64(b, v[i]);
+}
+
+void pb_packed_double(struct buf *b, uint32_t field, const double *v, size_t n)
+{
+	pb_tag(b, field, PB_LEN);
+	pb_varint(b, n * 8);
+	for (size_t i = 0; i < n; i++)
+		put_le64(b, double_bits(v[i]));
+}
+
 void pb_bytes(struct buf *b, uint32_t field, const void *p, size_t n)
 {
 	pb_tag(b, field, PB_LEN);

@@ -19,6 +19,10 @@ void pb_tag(struct buf *b, uint32_t field, enum pb_wire wire);
 void pb_uint(struct buf *b, uint32_t field, uint64_t v);    /* varint field */
 void pb_fixed64(struct buf *b, uint32_t field, uint64_t v); /* fixed64 / sfixed64 */
 void pb_bytes(struct buf *b, uint32_t field, const void *p, size_t n);
+void pb_double(struct buf *b, uint32_t field, double v);     /* double (wire I64) */
+/* Packed repeated fixed64 / double fields: one length-delimited field. */
+void pb_packed_fixed64(struct buf *b, uint32_t field, const uint64_t *v, size_t n);
+void pb_packed_double(struct buf *b, uint32_t field, const double *v, size_t n);
 void pb_string(struct buf *b, uint32_t field, const char *s);
 
 /*

@@ -53,6 +53,7 @@ static int configure(struct inflight_bpf *s, const struct target_spec *cfg,
 	err = err ?: bpf_map__set_max_entries(s->maps.go_pending, go ? PROBE_GO_MAX_GOROUTINES : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.exits, id_space * (__u32)ncpus);
+	err = err ?: bpf_map__set_max_entries(s->maps.durations, id_space * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.stats, INFLIGHT_STAT__COUNT * (__u32)ncpus);
 	err = err ?: bpf_map__set_max_entries(s->maps.series_start, id_space);
 	err = err ?: bpf_map__set_max_entries(s->maps.id_states, id_space);
@@ -190,6 +191,7 @@ int probe_pin(struct probe *p, const char *dir, bool every_map, const struct pro
 		s->maps.stats,	      s->maps.data,	 s->maps.series_start,
 		s->maps.id_states,    s->maps.free_ids, s->maps.pending,
 		s->maps.go_pending,
+		s->maps.durations,
 	};
 	struct bpf_map *maps[32], *m;
 	struct inflight_meta meta = { 0 };
@@ -296,7 +298,15 @@ int probe_adopt(struct probe **out, const char *dir, const char *identity,
 		.free_ids = open_pinned(p, dir, "free_ids"),
 		.pending = open_pinned(p, dir, "pending"),
 		.go_pending = open_pinned(p, dir, "go_pending"),
+		.durations = open_pinned(p, dir, "durations"),
 	};
+	/* pinned by a build of this layout before the histogram: nothing to time into */
+	if (fds.durations == -ENOENT) {
+		log_warn("%s holds pinned state without call durations: replacing it (series restart)",
+			 dir);
+		probe_free(p);
+		return 1;
+	}
 	rc = probe_open_reader(p, &fds, m.id_space, err, errlen);
 	if (rc) {
 		probe_free(p);

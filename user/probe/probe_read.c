@@ -62,6 +62,7 @@ void probe_unmap_counters(struct probe *p)
 	unmap_counters(&p->stats_map);
 	unmap_counters(&p->data_map);
 	unmap_counters(&p->id_states_map);
+	unmap_counters(&p->durations_map);
 }
 
 int probe_open_reader(struct probe *p, const struct reader_fds *fds, uint32_t id_space, char *err,
@@ -74,7 +75,8 @@ int probe_open_reader(struct probe *p, const struct reader_fds *fds, uint32_t id
 	    (rc = map_counters(fds->exits, &p->exits_map)) ||
 	    (rc = map_counters(fds->stats, &p->stats_map)) ||
 	    (rc = map_counters(fds->data, &p->data_map)) ||
-	    (rc = map_counters(fds->id_states, &p->id_states_map)))
+	    (rc = map_counters(fds->id_states, &p->id_states_map)) ||
+	    (rc = map_counters(fds->durations, &p->durations_map)))
 		return errmsg_errno(err, errlen, -rc, "cannot map the counters into memory: %s",
 				    strerror(-rc));
 	p->chain_ids_fd = fds->chain_ids;
@@ -89,6 +91,8 @@ int probe_open_reader(struct probe *p, const struct reader_fds *fds, uint32_t id
 		.exits = p->exits_map.addr,
 		.stats = p->stats_map.addr,
 		.states = p->id_states_map.addr,
+		.durations = p->durations_map.addr,
+		.durations_fd = fds->durations,
 		.next_id = (const volatile uint32_t *)((const char *)p->data_map.addr +
 						       offsetof(struct inflight_bpf__data, next_id)),
 		.id_space = id_space,
@@ -112,6 +116,7 @@ int probe_start_reading(struct probe *p, char *err, size_t errlen)
 		.free_ids = bpf_map__fd(s->maps.free_ids),
 		.pending = bpf_map__fd(s->maps.pending),
 		.go_pending = bpf_map__fd(s->maps.go_pending),
+		.durations = bpf_map__fd(s->maps.durations),
 	};
 
 	return probe_open_reader(p, &fds, s->rodata->id_space, err, errlen);

@@ -10,6 +10,9 @@
 #include "probe/snapshot.h"
 #include "util/utf8.h"
 
+/* A duration slot as u64 fields: the buckets, then the sum. */
+#define DURATION_FIELDS (sizeof(struct inflight_duration) / sizeof(uint64_t))
+
 struct counts_reader {
 	struct counts_maps m;
 	uint64_t *exits;   /* id_space * 2 */
@@ -17,6 +20,9 @@ struct counts_reader {
 	uint64_t *entered;
 	char **names;      /* by chain id, filled as ids appear */
 	uint64_t *cgroups; /* by chain id, with the names */
+	uint64_t *durations; /* id_space * DURATION_FIELDS: buckets, then sum_ns */
+	struct inflight_duration *zeroes; /* ncpus of them, to reset a retired id */
+	__u32 *zero_keys;                 /* the slots of one id, ncpus of them */
 	void (*test_step)(void *ctx); /* tests: runs between the passes */
 	void *test_ctx;
 };
@@ -45,7 +51,11 @@ struct counts_reader *counts_reader_new(const struct counts_maps *maps)
 	r->entered = calloc(maps->id_space, sizeof(uint64_t));
 	r->names = calloc(maps->id_space, sizeof(char *));
 	r->cgroups = calloc(maps->id_space, sizeof(uint64_t));
-	if (!r->exits || !r->exits_after || !r->entered || !r->names || !r->cgroups) {
+	r->durations = calloc((size_t)maps->id_space * DURATION_FIELDS, sizeof(uint64_t));
+	r->zeroes = calloc(maps->ncpus ? maps->ncpus : 1, sizeof(*r->zeroes));
+	r->zero_keys = calloc(maps->ncpus ? maps->ncpus : 1, sizeof(*r->zero_keys));
+	if (!r->exits || !r->exits_after || !r->entered || !r->names || !r->cgroups ||
+	    !r->durations || !r->zeroes || !r->zero_keys) {
 		counts_reader_free(r);
 		return NULL;
 	}
@@ -64,6 +74,9 @@ void counts_reader_free(struct counts_reader *r)
 	free(r->exits);
 	free(r->exits_after);
 	free(r->entered);
+	free(r->durations);
+	free(r->zeroes);
+	free(r->zero_keys);
 	free(r);
 }
 
@@ -165,6 +178,23 @@ static bool reread_one(struct counts_reader *r, uint32_t id)
 	return false;
 }
 
+/*
+ * Empties id `id`'s duration histogram on every CPU, in one syscall: a
+ * histogram has no base to subtract as the counters do, so it restarts
+ * from 0. -1 with errno on failure.
+ */
+static int durations_zero(struct counts_reader *r, uint32_t id)
+{
+	__u32 count = r->m.ncpus;
+
+	if (!r->m.durations) /* a reader without histograms (tests) */
+		return 0;
+	for (uint32_t cpu = 0; cpu < r->m.ncpus; cpu++)
+		r->zero_keys[cpu] = cpu * r->m.id_space + id;
+	return bpf_map_update_batch(r->m.durations_fd, r->zero_keys, r->zeroes, &count, NULL) ? -1
+												: 0;
+}
+
 /* Retires one id whose key is `key`; 0 or -errno (-EBUSY: calls in flight). */
 static int retire_one(struct counts_reader *r, uint32_t id, const struct inflight_chain_key *key)
 {
@@ -178,10 +208,12 @@ static int retire_one(struct counts_reader *r, uint32_t id, const struct infligh
 	st.returned = ret;
 	st.released = rel;
 	/*
-	 * Key first: once it is gone no entry can find the id. Then the base,
-	 * then the queue: the id is handed out only with its base in place.
+	 * Key first: once it is gone no entry can find the id. Then its
+	 * histogram is emptied (nothing is in flight on it to return into it),
+	 * then the base, then the queue: the id is handed out only with its
+	 * base in place and its histogram empty.
 	 */
-	if (bpf_map_delete_elem(r->m.chain_ids_fd, key) ||
+	if (bpf_map_delete_elem(r->m.chain_ids_fd, key) || durations_zero(r, id) ||
 	    bpf_map_update_elem(r->m.id_states_fd, &id, &st, BPF_ANY) ||
 	    bpf_map_update_elem(r->m.free_ids_fd, NULL, &id, BPF_ANY))
 		return -errno;
@@ -248,6 +280,19 @@ static int cmp_chain(const void *a, const void *b)
 	return x->cgroup < y->cgroup ? -1 : x->cgroup > y->cgroup;
 }
 
+/* Id `id`'s histogram, summed over the CPUs by the last pass, into `c`. */
+static void fill_durations(const struct counts_reader *r, uint32_t id, struct chain_stat *c)
+{
+	const uint64_t *d = &r->durations[(size_t)id * DURATION_FIELDS];
+
+	c->duration_count = 0;
+	for (int b = 0; b < INFLIGHT_DURATION_BUCKETS; b++) {
+		c->duration_bucket[b] = r->m.durations ? d[b] : 0;
+		c->duration_count += c->duration_bucket[b];
+	}
+	c->duration_sum_ns = r->m.durations ? d[INFLIGHT_DURATION_BUCKETS] : 0;
+}
+
 int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 {
 	uint64_t stats[INFLIGHT_STAT__COUNT];
@@ -286,6 +331,11 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 				  id, CONSISTENT_READ_TRIES);
 	}
 	percpu_sum(r->m.stats, r->m.ncpus, INFLIGHT_STAT__COUNT, 1, INFLIGHT_STAT__COUNT, stats);
+	/* after the exits: a return seen there has its duration counted (BPF times it first) */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (r->m.durations)
+		percpu_sum((const volatile uint64_t *)r->m.durations, r->m.ncpus, r->m.id_space,
+			   DURATION_FIELDS, used, r->durations);
 
 	for (uint32_t id = 0; id < used; id++) {
 		if (!in_use(r, id))
@@ -318,6 +368,7 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 		c->returned = r->exits[id * 2] - st->returned;
 		c->released = r->exits[id * 2 + 1] - st->released;
 		c->inflight = (int64_t)(c->entered - c->returned - c->released);
+		fill_durations(r, id, c);
 	}
 	snapshot_sort(out);
 	out->gauge_only = false;

@@ -17,6 +17,14 @@ struct chain_stat {
 	uint64_t returned;
 	uint64_t released;
 	int64_t inflight; /* entered - returned - released */
+	/*
+	 * The durations of the calls that returned (released ones are not
+	 * timed): per bucket of INFLIGHT_DURATION_BOUNDS_NS (not cumulative),
+	 * their count and sum. All 0 when gauge_only.
+	 */
+	uint64_t duration_bucket[INFLIGHT_DURATION_BUCKETS];
+	uint64_t duration_count;
+	uint64_t duration_sum_ns;
 };
 
 /* What the CPython reader left out, for the self-metrics (cumulative). */
@@ -50,6 +58,9 @@ struct counts_maps {
 	const volatile uint64_t *stats;   /* [ncpus][INFLIGHT_STAT__COUNT] */
 	const volatile uint32_t *next_id; /* chain ids handed out so far */
 	uint32_t id_space, ncpus;
+	/* [ncpus][id_space] struct inflight_duration; zeroed by fd when an id is retired */
+	const volatile struct inflight_duration *durations;
+	int durations_fd;
 };
 
 struct counts_reader *counts_reader_new(const struct counts_maps *maps);
@@ -67,7 +78,8 @@ void counts_reader_test_steps(struct counts_reader *r, void (*fn)(void *ctx), vo
  * Retires the chain ids `ids`, whose cgroups are gone, for the BPF side to
  * hand out again: each key leaves the chain table, the id's counts now
  * become the base the next series on it is counted from, and it goes on
- * the free queue. Only for series nobody can enter any more; an id with
+ * the free queue (its duration histogram is zeroed: the new series' starts
+ * empty). Only for series nobody can enter any more; an id with
  * calls still in flight is left alone. Keeps the retired ids at the front
  * of `ids`; returns how many.
  */

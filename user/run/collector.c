@@ -46,12 +46,15 @@ struct collector {
 	struct prom_server *prom;
 	struct k8s_meta *k8s;
 	struct self_metrics self;
-	/* each target's gauge, then our own, then each target's handled calls */
-	struct otlp_metric metrics[2 * CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
+	/* each target's gauge, then our own, then each target's handled calls, then durations */
+	struct otlp_metric metrics[3 * CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
 	/* "<metric>.handled" by target; all NULL: not exported (--no-handled) */
 	char *handled_name[CONFIG_MAX_TARGETS];
 	char *handled_description[CONFIG_MAX_TARGETS];
 	bool said_idle;
+	/* "<metric>.duration" by target; all NULL: not exported (--no-duration) */
+	char *duration_name[CONFIG_MAX_TARGETS];
+	char *duration_description[CONFIG_MAX_TARGETS];
 };
 
 static uint64_t series_start(void *ctx, uint32_t id, uint64_t now)
@@ -139,7 +142,9 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 	uint64_t py_stats[PY_STAT__COUNT] = { 0 };
 	/* the handled Sums, gathered here and placed after the self-metrics */
 	struct otlp_metric handled[CONFIG_MAX_TARGETS];
-	size_t nm = 0, nh = 0, npoints = 0;
+	/* the duration Histograms, placed after the handled Sums */
+	struct otlp_metric durations[CONFIG_MAX_TARGETS];
+	size_t nm = 0, nh = 0, nd = 0, npoints = 0;
 	int rc;
 
 	for (size_t i = 0; i < c->targets.n; i++) {
@@ -192,6 +197,22 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 			if (h->npoints)
 				nh++;
 		}
+		if (c->duration_name[i]) {
+			struct otlp_metric *d = &durations[nd];
+
+			*d = (struct otlp_metric){
+				.name = c->duration_name[i],
+				.description = c->duration_description[i],
+				.unit = "s",
+			};
+			rc = series_duration_points(&t->series, &t->snap, d);
+			if (rc)
+				return errmsg_errno(err, errlen, -rc,
+						    "%sout of memory building the series", t->where);
+			/* CPython targets: a frame snapshot times no call */
+			if (d->npoints)
+				nd++;
+		}
 	}
 	/* no series yet: an export with no points is not sent */
 	if (!npoints) {
@@ -211,7 +232,8 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 		 * one target's export (and the tests' receiver) expects.
 		 */
 		memcpy(&c->metrics[nm + n], handled, nh * sizeof(c->metrics[0]));
-		e.nmetrics = nm + n + nh;
+		memcpy(&c->metrics[nm + n + nh], durations, nd * sizeof(c->metrics[0]));
+		e.nmetrics = nm + n + nh + nd;
 	}
 	rc = prom_server_publish(c->prom, &e);
 	if (rc)
@@ -298,6 +320,27 @@ static int handled_names(struct collector *c)
 	return 0;
 }
 
+/* Each target's "<metric>.duration" name and description. 0 or -ENOMEM. */
+static int duration_names(struct collector *c)
+{
+	for (size_t i = 0; i < c->targets.n; i++) {
+		const struct run_target *t = &c->targets.v[i];
+		const char *name = t->metric_name ? t->metric_name : c->cfg.metric_name;
+
+		if (asprintf(&c->duration_name[i], "%s.duration", name) < 0) {
+			c->duration_name[i] = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&c->duration_description[i],
+			     "How long the calls counted by %s took, those that returned, since the series' start",
+			     name) < 0) {
+			c->duration_description[i] = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static void collector_free(struct collector *c)
 {
 	run_targets_free(&c->targets);
@@ -308,6 +351,8 @@ static void collector_free(struct collector *c)
 	for (size_t i = 0; i < CONFIG_MAX_TARGETS; i++) {
 		free(c->handled_name[i]);
 		free(c->handled_description[i]);
+		free(c->duration_name[i]);
+		free(c->duration_description[i]);
 	}
 	kv_list_free(&c->resource);
 	export_config_free(&c->cfg);
@@ -330,6 +375,15 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 		rc = EXIT_USAGE;
 	}
 	if (!rc && !s->no_handled && handled_names(&c)) {
+		log_error("out of memory");
+		rc = EXIT_RUNTIME;
+	}
+	if (!rc && !s->no_duration &&
+	    run_targets_check_duration(&c.targets, c.cfg.metric_name, err, sizeof(err))) {
+		log_error("%s", err);
+		rc = EXIT_USAGE;
+	}
+	if (!rc && !s->no_duration && duration_names(&c)) {
 		log_error("out of memory");
 		rc = EXIT_RUNTIME;
 	}

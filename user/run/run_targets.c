@@ -122,6 +122,27 @@ static bool is_handled_of(const char *name, const char *of)
 	return !strncmp(name, of, n) && !strcmp(name + n, ".handled");
 }
 
+int run_targets_check_duration(const struct run_targets *rt, const char *dflt, char *err,
+			       size_t errlen)
+{
+	for (size_t i = 0; i < rt->n; i++) {
+		const char *a = rt->v[i].metric_name ? rt->v[i].metric_name : dflt;
+		size_t n = strlen(a);
+
+		for (size_t j = 0; j < rt->n; j++) {
+			const char *b = rt->v[j].metric_name ? rt->v[j].metric_name : dflt;
+
+			/* a gauge under another target's durations: one name, two metrics */
+			if (i != j && !strncmp(b, a, n) && !strcmp(b + n, ".duration"))
+				return errmsg(err, errlen,
+					      "%starget '%s' exports %s, the name of the call durations of target '%s' (%s): give it another metric-name, or --no-duration",
+					      rt->v[j].where, rt->v[j].name, b, rt->v[i].name,
+					      rt->v[i].where);
+		}
+	}
+	return 0;
+}
+
 int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, bool handled,
 			      char *err, size_t errlen)
 {

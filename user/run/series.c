@@ -84,6 +84,70 @@ void series_handled_points(const struct series_table *t, const struct snapshot *
 	m->npoints = s->gauge_only ? 0 : s->n;
 }
 
+const double *series_duration_bounds(void)
+{
+	/* INFLIGHT_DURATION_BOUNDS_NS in seconds (test_series checks they agree) */
+	static const double bounds[INFLIGHT_DURATION_BOUNDS] = {
+		0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+	};
+
+	return bounds;
+}
+
+int series_duration_points(struct series_table *t, const struct snapshot *s,
+			   struct otlp_metric *m)
+{
+	m->points = NULL;
+	m->hist = NULL;
+	m->npoints = 0;
+	m->bounds = series_duration_bounds();
+	m->nbounds = INFLIGHT_DURATION_BOUNDS;
+	if (s->gauge_only || !s->n)
+		return 0;
+	if (s->n > t->dcap) {
+		struct otlp_point *p = realloc(t->duration, s->n * sizeof(*p));
+		struct otlp_hist *h;
+		uint64_t *b;
+
+		if (!p)
+			return -ENOMEM;
+		t->duration = p;
+		h = realloc(t->duration_hist, s->n * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		t->duration_hist = h;
+		b = realloc(t->duration_buckets,
+			    s->n * INFLIGHT_DURATION_BUCKETS * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		t->duration_buckets = b;
+		t->dcap = s->n;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct chain_stat *c = &s->chains[i];
+		uint64_t *b = &t->duration_buckets[i * INFLIGHT_DURATION_BUCKETS];
+
+		/*
+		 * The gauge's attributes and times. A reused id's histogram was
+		 * emptied when it was retired, so a new series starts from 0
+		 * with its new start time; a pinned one carries on across a
+		 * restart, with the pinned start.
+		 */
+		t->duration[i] = t->points[i];
+		t->duration[i].value = (int64_t)c->duration_count;
+		memcpy(b, c->duration_bucket, INFLIGHT_DURATION_BUCKETS * sizeof(*b));
+		t->duration_hist[i] = (struct otlp_hist){
+			.count = c->duration_count,
+			.sum = (double)c->duration_sum_ns / 1e9,
+			.bucket_counts = b,
+		};
+	}
+	m->points = t->duration;
+	m->hist = t->duration_hist;
+	m->npoints = s->n;
+	return 0;
+}
+
 void series_forget(struct series_table *t, uint32_t id)
 {
 	if (id < t->nstart)
@@ -96,5 +160,8 @@ void series_free(struct series_table *t)
 	free(t->points);
 	free(t->handled);
 	free(t->attrs);
+	free(t->duration);
+	free(t->duration_hist);
+	free(t->duration_buckets);
 	memset(t, 0, sizeof(*t));
 }

@@ -32,6 +32,11 @@ struct series_table {
 	/* set by the owner: extra attributes per series, or NULL */
 	series_attrs_fn extra;
 	void *extra_ctx;
+	/* the same series' call durations (series_duration_points), dcap of each */
+	struct otlp_point *duration;
+	struct otlp_hist *duration_hist;
+	uint64_t *duration_buckets; /* INFLIGHT_DURATION_BUCKETS per point */
+	size_t dcap;
 };
 
 /*
@@ -55,6 +60,17 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
  */
 void series_handled_points(const struct series_table *t, const struct snapshot *s,
 			   struct otlp_metric *m);
+/*
+ * Fills `m` with the durations of the calls each series of the last
+ * series_points saw return: a cumulative explicit-bucket Histogram in
+ * seconds (series_duration_bounds), with the gauge's attributes and start
+ * times. No points for a frame snapshot, which times no call. Valid as long
+ * as the gauge's points. 0 or -ENOMEM.
+ */
+int series_duration_points(struct series_table *t, const struct snapshot *s,
+			   struct otlp_metric *m);
+/* The histogram's bucket bounds in seconds: INFLIGHT_DURATION_BOUNDS of them. */
+const double *series_duration_bounds(void);
 /* Series `id` ended (its id was retired): the next one on the id starts anew. */
 void series_forget(struct series_table *t, uint32_t id);
 void series_free(struct series_table *t);
