@@ -318,6 +318,9 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 		c->returned = r->exits[id * 2] - st->returned;
 		c->released = r->exits[id * 2 + 1] - st->released;
 		c->inflight = (int64_t)(c->entered - c->returned - c->released);
+		/* the counters hold no entry times: the observer adds the ages */
+		c->oldest_known = false;
+		c->oldest_age_ns = 0;
 	}
 	snapshot_sort(out);
 	out->gauge_only = false;

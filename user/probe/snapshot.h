@@ -17,6 +17,15 @@ struct chain_stat {
 	uint64_t returned;
 	uint64_t released;
 	int64_t inflight; /* entered - returned - released */
+	/*
+	 * The age of the chain's oldest call in flight at the reading, when
+	 * known (false: nothing in flight, or its start cannot be had). Native
+	 * targets: from the entry time in each pending frame, exact. CPython:
+	 * since the first reading that saw the call (python/py_first_seen.h),
+	 * a lower bound short by less than one interval.
+	 */
+	bool oldest_known;
+	uint64_t oldest_age_ns;
 };
 
 /* What the CPython reader left out, for the self-metrics (cumulative). */

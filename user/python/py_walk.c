@@ -460,7 +460,8 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 			goto next;
 		}
 		st->matches++;
-		found(ctx, ok ? chain : NULL);
+		found(ctx, ok ? chain : NULL,
+		      &(struct py_call_key){ .frame = frame, .code = code, .arg = arg });
 next:
 		frame = prev;
 	}
