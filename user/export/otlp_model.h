@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One OTLP metrics export, as the encoders see it: a resource, one scope,
- * metrics with integer data points. Nothing here owns memory.
+ * metrics with integer data points (a Sum), or floating-point ones (a
+ * Gauge). Nothing here owns memory.
  */
 #ifndef INFLIGHT_OTLP_MODEL_H
 #define INFLIGHT_OTLP_MODEL_H
@@ -26,6 +27,7 @@ struct otlp_point {
 	uint64_t start_ns;
 	uint64_t time_ns;
 	int64_t value; /* as_int */
+	double dvalue; /* as_double: a gauge's value */
 };
 
 /* AggregationTemporality, as in metrics.proto */
@@ -38,6 +40,8 @@ struct otlp_metric {
 	bool monotonic;
 	const struct otlp_point *points;
 	size_t npoints;
+	/* a Gauge of doubles (points' dvalue; `monotonic` unused), not a Sum */
+	bool gauge;
 };
 
 struct otlp_export {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "export/prom_encode.h"
 #include "util/array_size.h"
+#include "util/double_text.h"
 
 #define NAME_MAX_LEN 256
 /* labels of one sample: the point's attributes (or the resource) + 2 scope labels */
@@ -303,7 +304,14 @@ static void put_points(const struct otlp_export *e, const struct otlp_metric *m,
 				add_attr(l, &n, &scope[j]);
 		buf_puts(out, sample);
 		put_labels(out, l, n);
-		buf_printf(out, " %lld\n", (long long)p->value);
+		if (m->gauge) {
+			char v[DOUBLE_TEXT_MAX];
+
+			double_text(p->dvalue, v, sizeof(v));
+			buf_printf(out, " %s\n", v);
+		} else {
+			buf_printf(out, " %lld\n", (long long)p->value);
+		}
 	}
 }
 
