@@ -187,6 +187,9 @@ static void test_bad_config(void **state)
 		{ "[target a]\nbinary = /bin/true\nfunc = f\n[target b]\nbinary = /bin/true\nfunc = g\n"
 		  "metric-name = conserver.vcons.inflight.handled\n",
 		  NULL, ":4 [target b]: target 'b' exports conserver.vcons.inflight.handled, the name of the handled calls of target 'a'" },
+		{ "[target a]\nbinary = /bin/true\nfunc = f\n[target b]\nbinary = /bin/true\nfunc = g\n"
+		  "metric-name = conserver.vcons.inflight.oldest_age\n",
+		  NULL, ":4 [target b]: target 'b' exports conserver.vcons.inflight.oldest_age, the name of the oldest_age metric of target 'a'" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\npin-dir = relative\n", NULL,
 		  ":4: pin-dir 'relative': expected an absolute path" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\n", "--func=g",

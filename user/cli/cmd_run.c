@@ -32,6 +32,7 @@ struct run_args {
 	const char *k8s, *cgroup_root, *k8s_log_dir;
 	bool no_pin;
 	const char *handled; /* "false" for --no-handled */
+	const char *oldest_age; /* "false" for --no-oldest-age */
 	struct export_flag flags[MAX_FLAGS];
 	size_t nflags;
 };
@@ -65,6 +66,7 @@ enum {
 	OPT_K8S_LOG_DIR,
 	OPT_PROMETHEUS,
 	OPT_NO_HANDLED,
+	OPT_NO_OLDEST_AGE,
 };
 
 static const struct {
@@ -124,6 +126,7 @@ static const struct argp_option options[] = {
 	{ "metric-description", OPT_METRIC_DESCRIPTION, "TEXT", 0, "The metric's description", 7 },
 	{ "attribute-key", OPT_ATTRIBUTE_KEY, "KEY", 0, "The chain's attribute key, default chain.name", 7 },
 	{ "no-handled", OPT_NO_HANDLED, NULL, 0, "Leave out NAME.handled, the calls each chain ended (a monotonic Sum beside each gauge; INFLIGHT_HANDLED=false)", 7 },
+	{ "no-oldest-age", OPT_NO_OLDEST_AGE, NULL, 0, "Leave out NAME.oldest_age, the age in seconds of each chain's oldest call in flight (a Gauge beside each gauge; INFLIGHT_OLDEST_AGE=false)", 7 },
 	{ 0 },
 };
 
@@ -163,6 +166,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_HANDLED:
 		a->handled = "false";
 		return 0;
+	case OPT_NO_OLDEST_AGE:
+		a->oldest_age = "false";
+		return 0;
 	case OPT_CGROUP_ROOT:
 		a->cgroup_root = arg;
 		return 0;
@@ -198,7 +204,9 @@ static const char doc[] =
 	"\vThe metric is a cumulative, non-monotonic Sum of integers, one series per\n"
 	"chain (attribute chain.name), the series past the chain cap marked\n"
 	"otel.metric.overflow=true; beside it NAME.handled, a monotonic Sum of the\n"
-	"calls each series saw end (not for CPython targets). The probes and counts are pinned in bpffs: a\n"
+	"calls each series saw end (not for CPython targets), and NAME.oldest_age, a\n"
+	"Gauge of the age in seconds of each series' oldest call in flight (0 when\n"
+	"none is). The probes and counts are pinned in bpffs: a\n"
 	"restarted collector (upgrade, crash) picks them up with nothing lost, and the\n"
 	"series keep their start times; `inflight detach` removes them. SIGTERM or\n"
 	"SIGINT: one last export, exit 0 (with --no-pin, the probes detach).\n"
@@ -216,11 +224,14 @@ static int settings_from(const struct run_args *a, struct collector_settings *s,
 	const char *root = a->cgroup_root ? a->cgroup_root : getenv("INFLIGHT_CGROUP_ROOT");
 	const char *logs = a->k8s_log_dir ? a->k8s_log_dir : getenv("INFLIGHT_K8S_LOG_DIR");
 	const char *handled = a->handled ? a->handled : getenv("INFLIGHT_HANDLED");
+	const char *oldest = a->oldest_age ? a->oldest_age : getenv("INFLIGHT_OLDEST_AGE");
 
 	if (k8s && *k8s && strcmp(k8s, "true") && strcmp(k8s, "false"))
 		return errmsg(err, errlen, "INFLIGHT_K8S_ATTRIBUTES=%s: expected true or false", k8s);
 	if (handled && *handled && strcmp(handled, "true") && strcmp(handled, "false"))
 		return errmsg(err, errlen, "INFLIGHT_HANDLED=%s: expected true or false", handled);
+	if (oldest && *oldest && strcmp(oldest, "true") && strcmp(oldest, "false"))
+		return errmsg(err, errlen, "INFLIGHT_OLDEST_AGE=%s: expected true or false", oldest);
 	*s = (struct collector_settings){
 		.flags = a->flags,
 		.nflags = a->nflags,
@@ -232,6 +243,7 @@ static int settings_from(const struct run_args *a, struct collector_settings *s,
 		.k8s_log_dir = logs && *logs ? logs : NULL,
 		.no_pin = a->no_pin,
 		.no_handled = handled && !strcmp(handled, "false"),
+		.no_oldest_age = oldest && !strcmp(oldest, "false"),
 	};
 	return 0;
 }

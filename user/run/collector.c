@@ -46,12 +46,15 @@ struct collector {
 	struct prom_server *prom;
 	struct k8s_meta *k8s;
 	struct self_metrics self;
-	/* each target's gauge, then our own, then each target's handled calls */
-	struct otlp_metric metrics[2 * CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
+	/* each target's gauge, then our own, then each target's handled calls, oldest ages */
+	struct otlp_metric metrics[3 * CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
 	/* "<metric>.handled" by target; all NULL: not exported (--no-handled) */
 	char *handled_name[CONFIG_MAX_TARGETS];
 	char *handled_description[CONFIG_MAX_TARGETS];
 	bool said_idle;
+	/* "<metric>.oldest_age" by target; all NULL: not exported (--no-oldest-age) */
+	char *oldest_name[CONFIG_MAX_TARGETS];
+	char *oldest_description[CONFIG_MAX_TARGETS];
 };
 
 static uint64_t series_start(void *ctx, uint32_t id, uint64_t now)
@@ -125,6 +128,19 @@ static void retire_gone(struct collector *c)
 	}
 }
 
+/* Target `i`'s "<metric>.oldest_age" Gauge from its last reading. 0 or -ENOMEM. */
+static int oldest_metric(struct collector *c, size_t i, struct otlp_metric *m)
+{
+	struct run_target *t = &c->targets.v[i];
+
+	*m = (struct otlp_metric){
+		.name = c->oldest_name[i],
+		.description = c->oldest_description[i],
+		.unit = "s",
+	};
+	return series_oldest_points(&t->series, &t->snap, m);
+}
+
 /* Reads the maps and hands one export on; never waits on the network. 0, or -1 with `err`. */
 static int collect_and_export(struct collector *c, char *err, size_t errlen)
 {
@@ -139,7 +155,9 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 	uint64_t py_stats[PY_STAT__COUNT] = { 0 };
 	/* the handled Sums, gathered here and placed after the self-metrics */
 	struct otlp_metric handled[CONFIG_MAX_TARGETS];
-	size_t nm = 0, nh = 0, npoints = 0;
+	/* the oldest ages, after the handled Sums */
+	struct otlp_metric oldest[CONFIG_MAX_TARGETS];
+	size_t nm = 0, nh = 0, no = 0, npoints = 0;
 	int rc;
 
 	for (size_t i = 0; i < c->targets.n; i++) {
@@ -192,6 +210,14 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 			if (h->npoints)
 				nh++;
 		}
+		if (c->oldest_name[i]) {
+			rc = oldest_metric(c, i, &oldest[no]);
+			if (rc)
+				return errmsg_errno(err, errlen, -rc,
+						    "%sout of memory building the series", t->where);
+			if (oldest[no].npoints)
+				no++;
+		}
 	}
 	/* no series yet: an export with no points is not sent */
 	if (!npoints) {
@@ -211,7 +237,8 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 		 * one target's export (and the tests' receiver) expects.
 		 */
 		memcpy(&c->metrics[nm + n], handled, nh * sizeof(c->metrics[0]));
-		e.nmetrics = nm + n + nh;
+		memcpy(&c->metrics[nm + n + nh], oldest, no * sizeof(c->metrics[0]));
+		e.nmetrics = nm + n + nh + no;
 	}
 	rc = prom_server_publish(c->prom, &e);
 	if (rc)
@@ -298,6 +325,27 @@ static int handled_names(struct collector *c)
 	return 0;
 }
 
+/* Each target's "<metric>.oldest_age" name and description. 0 or -ENOMEM. */
+static int oldest_names(struct collector *c)
+{
+	for (size_t i = 0; i < c->targets.n; i++) {
+		const struct run_target *t = &c->targets.v[i];
+		const char *name = t->metric_name ? t->metric_name : c->cfg.metric_name;
+
+		if (asprintf(&c->oldest_name[i], "%s.oldest_age", name) < 0) {
+			c->oldest_name[i] = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&c->oldest_description[i],
+			     "Age of the oldest call counted by %s still in flight (0 when none is)",
+			     name) < 0) {
+			c->oldest_description[i] = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static void collector_free(struct collector *c)
 {
 	run_targets_free(&c->targets);
@@ -308,6 +356,8 @@ static void collector_free(struct collector *c)
 	for (size_t i = 0; i < CONFIG_MAX_TARGETS; i++) {
 		free(c->handled_name[i]);
 		free(c->handled_description[i]);
+		free(c->oldest_name[i]);
+		free(c->oldest_description[i]);
 	}
 	kv_list_free(&c->resource);
 	export_config_free(&c->cfg);
@@ -330,6 +380,16 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 		rc = EXIT_USAGE;
 	}
 	if (!rc && !s->no_handled && handled_names(&c)) {
+		log_error("out of memory");
+		rc = EXIT_RUNTIME;
+	}
+	if (!rc && !s->no_oldest_age &&
+	    run_targets_check_suffixed(&c.targets, c.cfg.metric_name, "oldest_age", "--no-oldest-age",
+				       err, sizeof(err))) {
+		log_error("%s", err);
+		rc = EXIT_USAGE;
+	}
+	if (!rc && !s->no_oldest_age && oldest_names(&c)) {
 		log_error("out of memory");
 		rc = EXIT_RUNTIME;
 	}

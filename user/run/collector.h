@@ -30,6 +30,7 @@ struct collector_settings {
 	const char *cgroup_root, *k8s_log_dir; /* NULL: the defaults */
 	bool no_pin;
 	bool no_handled;        /* no <metric>.handled Sum beside each gauge */
+	bool no_oldest_age;     /* no <metric>.oldest_age Gauge beside each gauge */
 };
 
 /*

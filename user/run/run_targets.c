@@ -156,6 +156,27 @@ int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, bo
 	return 0;
 }
 
+int run_targets_check_suffixed(const struct run_targets *rt, const char *dflt, const char *suffix,
+			       const char *flag, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < rt->n; i++) {
+		const char *a = rt->v[i].metric_name ? rt->v[i].metric_name : dflt;
+		size_t n = strlen(a);
+
+		for (size_t j = 0; j < rt->n; j++) {
+			const char *b = rt->v[j].metric_name ? rt->v[j].metric_name : dflt;
+
+			/* a gauge under another target's NAME.SUFFIX: one name, two metrics */
+			if (i != j && !strncmp(b, a, n) && b[n] == '.' && !strcmp(b + n + 1, suffix))
+				return errmsg(err, errlen,
+					      "%starget '%s' exports %s, the name of the %s metric of target '%s' (%s): give it another metric-name, or %s",
+					      rt->v[j].where, rt->v[j].name, b, suffix, rt->v[i].name,
+					      rt->v[i].where, flag);
+		}
+	}
+	return 0;
+}
+
 /* Undoes a failed start: nothing half-attached stays behind. */
 static void stop_all(struct run_targets *rt)
 {

@@ -60,6 +60,14 @@ int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, bo
 			      char *err, size_t errlen);
 
 /*
+ * With each target's NAME.SUFFIX metric exported too (`flag` turns it
+ * off): no target's own metric may be named as another's. 0, or -EINVAL
+ * with the clash in `err`.
+ */
+int run_targets_check_suffixed(const struct run_targets *rt, const char *dflt, const char *suffix,
+			       const char *flag, char *err, size_t errlen);
+
+/*
  * Starts every observer (pinned unless `no_pin`; series split by cgroup if
  * `k8s`, unless a target says otherwise, resolved by `meta`, which must be
  * there for any such target). 0, or -EINVAL with `err` naming the target

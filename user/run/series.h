@@ -32,6 +32,9 @@ struct series_table {
 	/* set by the owner: extra attributes per series, or NULL */
 	series_attrs_fn extra;
 	void *extra_ctx;
+	/* the same series' oldest call in flight, beside `points` */
+	struct otlp_point *oldest;
+	size_t oldest_cap;
 };
 
 /*
@@ -55,6 +58,14 @@ int series_points(struct series_table *t, const struct snapshot *s, const char *
  */
 void series_handled_points(const struct series_table *t, const struct snapshot *s,
 			   struct otlp_metric *m);
+/*
+ * Fills `m->points` with the age in seconds of each series' oldest call in
+ * flight at the last series_points (0 when none is): a Gauge beside the
+ * in-flight one, with its attributes and times. A series with calls in
+ * flight whose start is unknown has no point. Valid as long as the
+ * gauge's points. 0 or -ENOMEM.
+ */
+int series_oldest_points(struct series_table *t, const struct snapshot *s, struct otlp_metric *m);
 /* Series `id` ended (its id was retired): the next one on the id starts anew. */
 void series_forget(struct series_table *t, uint32_t id);
 void series_free(struct series_table *t);
