@@ -116,8 +116,10 @@ static void test_two_targets(void **state)
 		pb = more_or_first(q, "tasks.inflight", "chain.name=every-task");
 		if (!pa || !pb || pa->value != 2 || pb->value != 3)
 			continue;
-		/* each target's gauge and its handled calls, under its own name */
-		assert_int_equal(q->nmetrics, 4);
+		/* each target's gauge, its handled calls and oldest age, under its own name */
+		assert_int_equal(q->nmetrics, 6);
+		assert_non_null(rec_more_point(q, "jobs.inflight.oldest_age", "chain.name=alpha"));
+		assert_non_null(rec_more_point(q, "tasks.inflight.oldest_age", "chain.name=every-task"));
 		pa = rec_more_point(q, "jobs.inflight.handled", "chain.name=alpha");
 		pb = rec_more_point(q, "tasks.inflight.handled", "chain.name=every-task");
 		assert_non_null(pa);

@@ -27,6 +27,7 @@ struct rec_point {
 	char attrs[256]; /* "k=v,k2=v2", sorted by key */
 	char metric[128]; /* the metric it belongs to */
 	bool monotonic;   /* that metric's sum.isMonotonic */
+	double dvalue;    /* the value as a double (asDouble points; asInt ones too) */
 };
 
 struct rec_request {
