@@ -207,6 +207,31 @@ static void test_json_gzip_headers(void **state)
 	worker_expect(worker, "RR");
 }
 
+#define OLDEST "conserver.vcons.inflight.oldest_age"
+/*
+ * How late a reading's age is taken after the reading's timestamp: the
+ * counters, then the task iterator over every task on the machine, then
+ * the clock. Milliseconds; 250 ms allows for a 2-core machine under load
+ * (the suite's BPF tests run one at a time, builds may not).
+ */
+#define READING_SLACK_NS 250000000ull
+
+/* The oldest call's age of `attrs` in `q`: an asDouble point of the gauge's start and time. */
+static double oldest_of(const struct rec_request *q, const char *attrs)
+{
+	const struct rec_point *o = rec_more_point(q, OLDEST, attrs);
+	const struct rec_point *g = rec_point(q, attrs);
+
+	if (!o)
+		fail_msg("request %d has no %s point with attributes '%s'", q->seq, OLDEST, attrs);
+	assert_non_null(g);
+	assert_string_equal(o->vtype, "asDouble");
+	assert_false(o->monotonic);
+	assert_true(o->start == g->start);
+	assert_true(o->time == g->time);
+	return o->dvalue;
+}
+
 /* Our metric and the official JS SDK's match field for field. */
 static void test_sdk_parity(void **state)
 {
@@ -245,6 +270,15 @@ static void test_sdk_parity(void **state)
 	rc = system(cmd);
 	if (rc)
 		fail_msg("compare.js: the handled calls differ from the official SDK's Counter (see above)");
+	/* the oldest ages against the SDK's Gauge: the shape; the values are measured */
+	snprintf(cmd, sizeof(cmd),
+		 "node tests/receiver/compare.js %s/requests.jsonl --ours %d --sdk %d --metric %s --ignore-values",
+		 rx.dir, ours->seq, sdk_seq, "conserver.vcons.inflight.oldest_age");
+	rc = system(cmd);
+	if (rc)
+		fail_msg("compare.js: the oldest ages differ from the official SDK's Gauge (see above)");
+	assert_true(oldest_of(ours, "chain.name=beta") == 0);
+	assert_true(oldest_of(ours, "chain.name=alpha") > 0);
 	worker_send(worker, "release");
 	worker_expect(worker, "RRRRR");
 }
@@ -746,31 +780,6 @@ static void test_no_handled(void **state)
 		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 		worker_stop_all();
 	}
-}
-
-#define OLDEST "conserver.vcons.inflight.oldest_age"
-/*
- * How late a reading's age is taken after the reading's timestamp: the
- * counters, then the task iterator over every task on the machine, then
- * the clock. Milliseconds; 250 ms allows for a 2-core machine under load
- * (the suite's BPF tests run one at a time, builds may not).
- */
-#define READING_SLACK_NS 250000000ull
-
-/* The oldest call's age of `attrs` in `q`: an asDouble point of the gauge's start and time. */
-static double oldest_of(const struct rec_request *q, const char *attrs)
-{
-	const struct rec_point *o = rec_more_point(q, OLDEST, attrs);
-	const struct rec_point *g = rec_point(q, attrs);
-
-	if (!o)
-		fail_msg("request %d has no %s point with attributes '%s'", q->seq, OLDEST, attrs);
-	assert_non_null(g);
-	assert_string_equal(o->vtype, "asDouble");
-	assert_false(o->monotonic);
-	assert_true(o->start == g->start);
-	assert_true(o->time == g->time);
-	return o->dvalue;
 }
 
 /*
