@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <glob.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -329,6 +330,69 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A chain's oldest call in a reading: its age in ns, or -1 when not known. */
+static int64_t oldest_of(const char *chain)
+{
+	struct snapshot s = { 0 };
+	int64_t age = -2;
+
+	assert_int_equal(observer_read(obs, &s), 0);
+	for (size_t i = 0; i < s.n; i++)
+		if (!strcmp(s.chains[i].name, chain))
+			age = s.chains[i].oldest_known ? (int64_t)s.chains[i].oldest_age_ns : -1;
+	snapshot_free(&s);
+	if (age == -2)
+		fail_msg("chain '%s' not in the reading", chain);
+	return age;
+}
+
+/*
+ * The oldest call's age, from its first sighting: 0 at the reading that
+ * first sees it, then the time between the two readings, measured around
+ * them by the test. A call that ends and the next one of the same chain
+ * that starts in the same frame slot (one serial worker, the same
+ * chain_details dict) between two readings is a new call, age 0 again.
+ * Nothing in flight: no age.
+ */
+static void test_oldest_age(void **state)
+{
+	const struct interp *python = *state;
+	uint64_t before1, after1, before2, after2;
+	int64_t age;
+
+	start_standin(python, 1, "fork", 1);
+	observe_standin();
+	push("in_t", 1, "a");
+	wait_list("entered", 1);
+	before1 = mono_ns();
+	assert_int_equal(oldest_of("transcribe"), 0);
+	after1 = mono_ns();
+	poll(NULL, 0, 300);
+	before2 = mono_ns();
+	age = oldest_of("transcribe");
+	after2 = mono_ns();
+	if (age < (int64_t)(before2 - after1) || age > (int64_t)(after2 - before1))
+		fail_msg("the call's age %lld ns, expected in [%llu, %llu]", (long long)age,
+			 (unsigned long long)(before2 - after1), (unsigned long long)(after2 - before1));
+	/* back to back in the same worker: another call, however alike its frame */
+	release(1);
+	wait_list("done", 1);
+	push("in_t", 1, "b");
+	wait_list("entered", 1);
+	assert_int_equal(oldest_of("transcribe"), 0);
+	release(1);
+	wait_list("done", 1);
+	assert_int_equal(oldest_of("transcribe"), -1);
+}
+
 /*
  * Torn reads: two forked workers with thread pools churn short calls while
  * readings go on back to back (at least 200, however slow the machine). Every name read is a real chain's, and no
@@ -604,7 +668,7 @@ int main(void)
 						   test_keyword_only_argument, NULL, teardown, (void *)newest };
 		nfixed = nt;
 	}
-	for (size_t i = 0; i < np && nt + 3 <= sizeof(tests) / sizeof(tests[0]); i++) {
+	for (size_t i = 0; i < np && nt + 4 <= sizeof(tests) / sizeof(tests[0]); i++) {
 		static const struct {
 			const char *name;
 			CMUnitTestFunction fn;
@@ -612,9 +676,10 @@ int main(void)
 			{ "serial, forked workers", test_serial_forked },
 			{ "thread pool, spawned worker", test_threadpool_spawned },
 			{ "torn reads", test_torn_reads },
+			{ "oldest call's age", test_oldest_age },
 		};
 
-		for (size_t k = 0; k < 3; k++) {
+		for (size_t k = 0; k < 4; k++) {
 			char *name;
 
 			if (asprintf(&name, "%s [%s]", kinds[k].name, pythons[i].label) < 0)

@@ -29,7 +29,7 @@ static void reading(struct py_first_seen *t, uint64_t now, const struct py_call_
 static void test_kept_while_seen(void **state)
 {
 	struct py_first_seen t = { 0 };
-	struct py_call_key a = { 0x7f0010, 0x5000, 0x6000 }, b = { 0x7f0080, 0x5000, 0x6100 };
+	struct py_call_key a = { 0x7f0010, 0x5000, 0x6000, 0 }, b = { 0x7f0080, 0x5000, 0x6100, 0 };
 	struct py_call_key both[] = { a, b }, ba[] = { b, a };
 	uint64_t first[2];
 
@@ -58,13 +58,15 @@ static void test_kept_while_seen(void **state)
 	py_first_seen_free(&t);
 }
 
-/* Same address, another code object or argument: another call. */
+/* Same address, another code object, argument or argument values: another call. */
 static void test_same_frame_other_call(void **state)
 {
 	struct py_first_seen t = { 0 };
-	struct py_call_key a = { 0x7f0010, 0x5000, 0x6000 };
-	struct py_call_key other_code = { 0x7f0010, 0x5040, 0x6000 };
-	struct py_call_key other_arg = { 0x7f0010, 0x5000, 0x6040 };
+	struct py_call_key a = { 0x7f0010, 0x5000, 0x6000, 0 };
+	struct py_call_key other_code = { 0x7f0010, 0x5040, 0x6000, 0 };
+	struct py_call_key other_arg = { 0x7f0010, 0x5000, 0x6040, 0 };
+	/* the same chain object, another vcon_id: the next call of a serial worker */
+	struct py_call_key other_values = { 0x7f0010, 0x5000, 0x6040, 0x1234 };
 	uint64_t first;
 
 	(void)state;
@@ -75,6 +77,8 @@ static void test_same_frame_other_call(void **state)
 	assert_int_equal(first, 3 * SEC);
 	reading(&t, 4 * SEC, &other_arg, 1, &first);
 	assert_int_equal(first, 3 * SEC);
+	reading(&t, 5 * SEC, &other_values, 1, &first);
+	assert_int_equal(first, 5 * SEC);
 	py_first_seen_free(&t);
 }
 
@@ -82,7 +86,7 @@ static void test_same_frame_other_call(void **state)
 static void test_duplicate_marks(void **state)
 {
 	struct py_first_seen t = { 0 };
-	struct py_call_key a = { 0x10, 0x20, 0x30 }, b = { 0x11, 0x20, 0x30 };
+	struct py_call_key a = { 0x10, 0x20, 0x30, 0 }, b = { 0x11, 0x20, 0x30, 0 };
 	struct py_call_key twice[] = { a, a, b };
 	uint64_t first[3];
 
@@ -111,7 +115,7 @@ static void test_many(void **state)
 	assert_non_null(k);
 	assert_non_null(first);
 	for (size_t i = 0; i < N; i++)
-		k[i] = (struct py_call_key){ 0x100000 - i * 0x40, 0x5000 + (i % 7), 0x9000 + (i % 3) };
+		k[i] = (struct py_call_key){ 0x100000 - i * 0x40, 0x5000 + (i % 7), 0x9000 + (i % 3), 0 };
 	reading(&t, 1 * SEC, k, N / 2, first);
 	reading(&t, 2 * SEC, k, N, first);
 	for (size_t i = 0; i < N; i++)

@@ -11,6 +11,8 @@ static int key_cmp(const struct py_call_key *a, const struct py_call_key *b)
 		return a->code < b->code ? -1 : 1;
 	if (a->arg != b->arg)
 		return a->arg < b->arg ? -1 : 1;
+	if (a->args != b->args)
+		return a->args < b->args ? -1 : 1;
 	return 0;
 }
 

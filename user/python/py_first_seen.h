@@ -3,15 +3,20 @@
  * How long a CPython call has been running, from outside: a frame snapshot
  * holds no entry time, so each call is remembered from the first reading
  * that saw it. A call is the same call at the next reading when its frame
- * sits at the same address and holds the same code object and the same
- * chain argument; one missing from a reading is forgotten.
+ * sits at the same address and holds the same code object, the same chain
+ * argument and the same argument values (python/py_walk.c: a fingerprint
+ * of its first arguments, str by their text); one missing from a reading
+ * is forgotten. The values tell back-to-back calls apart: a serial worker
+ * runs each call of a chain in the same frame slot with the same chain
+ * object (conserver's chain_details), and only, say, its vcon_id differs.
  *
  * The age is the time since the first reading that saw the call: a lower
  * bound of its true age, short by less than the time from the previous
  * reading (which did not see it) to that one, i.e. one interval. A call
  * already running at the first reading counts from that reading. Two calls
- * that follow each other in the same frame slot with the same argument
- * object between two readings look like one (the age then runs on).
+ * that follow each other between two readings in the same frame slot with
+ * the same argument values (the same vCon handled twice back to back) look
+ * like one: the age then runs on.
  */
 #ifndef INFLIGHT_PY_FIRST_SEEN_H
 #define INFLIGHT_PY_FIRST_SEEN_H
@@ -24,6 +29,7 @@ struct py_call_key {
 	uint64_t frame; /* the frame's address */
 	uint64_t code;  /* its code object */
 	uint64_t arg;   /* the chain argument's object (0 when unreadable) */
+	uint64_t args;  /* a fingerprint of the argument values */
 };
 
 struct py_first_seen_entry {
