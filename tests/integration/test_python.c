@@ -476,7 +476,7 @@ static void test_run_exports(void **state)
 	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
 	const struct rec_request *q = NULL;
 	char field[64];
-	uint64_t t;
+	uint64_t t, sent, parked;
 
 	/* room for all four calls whichever worker takes them */
 	start_standin(python, 2, "fork", 4);
@@ -490,9 +490,14 @@ static void test_run_exports(void **state)
 	assert_string_equal(field, "65534");
 	proc_status(run.pid, "CapEff:", field, sizeof(field));
 	assert_string_equal(field, "0000000000080000");
+	sent = realtime_ns();
 	push("in_t", 3, "t");
 	push("in_c", 1, "c");
 	wait_list("entered", 4);
+	parked = realtime_ns();
+	/* the test's own clock: a second since the calls were all inside */
+	while (realtime_ns() < parked + 1000000000ull)
+		poll(NULL, 0, 10);
 	t = realtime_ns();
 	for (int seq = 1; !q; seq++) {
 		receiver_wait(&recv, seq);
@@ -508,8 +513,39 @@ static void test_run_exports(void **state)
 	assert_null(rec_more_point(q, "conserver.vcons.inflight.handled", "chain.name=transcribe"));
 	for (int i = 0; i < q->nmore; i++)
 		assert_string_not_equal(q->more[i].metric, "conserver.vcons.inflight.handled");
+	/*
+	 * The oldest call's age, since the first reading that saw it: no more
+	 * than its true age (the reading less the send, plus the reading's own
+	 * length), and less than one interval (200 ms) short of the time since
+	 * the park, with the same slack for the reading before it.
+	 */
+	{
+		const struct rec_point *o =
+			rec_more_point(q, "conserver.vcons.inflight.oldest_age", "chain.name=transcribe");
+		double lo = (double)(q->points[0].time - parked) / 1e9 - 0.2 - 0.25;
+		double hi = (double)(q->points[0].time - sent) / 1e9 + 0.25;
+
+		assert_non_null(o);
+		assert_string_equal(o->vtype, "asDouble");
+		printf("oldest_age %.6f s, expected in [%.6f, %.6f]\n", o->dvalue, lo, hi);
+		if (o->dvalue < lo || o->dvalue > hi || o->dvalue < 1.0 - 0.2 - 0.25)
+			fail_msg("transcribe's oldest call: %.6f s, expected in [%.6f, %.6f]",
+				 o->dvalue, lo, hi);
+	}
 	release(4);
 	wait_list("done", 4);
+	/* nothing in flight: 0 */
+	t = realtime_ns();
+	q = NULL;
+	for (int seq = recv.nreq + 1; !q; seq++) {
+		receiver_wait(&recv, seq);
+		q = receiver_request(&recv, seq);
+		if (!q->npoints || q->points[0].time <= t)
+			q = NULL;
+	}
+	assert_int_equal(rec_point(q, "chain.name=transcribe")->value, 0);
+	assert_true(rec_more_point(q, "conserver.vcons.inflight.oldest_age", "chain.name=transcribe")
+			    ->dvalue == 0);
 	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 }
 
