@@ -58,6 +58,7 @@ struct observer {
 	struct pending_reader *pending;
 	char pending_err[160];
 	bool said_ages; /* a failed read of the pending calls: warned once */
+	bool no_ages;   /* the calls' ages are not wanted: not read */
 };
 
 /* Native backends: series of ids whose cgroup is gone and that hold no frame. */
@@ -92,7 +93,7 @@ static void native_ages(struct observer *o, struct snapshot *out)
 	bool busy = false;
 	int rc;
 
-	for (size_t i = 0; i < out->n && !busy; i++)
+	for (size_t i = 0; i < out->n && !busy && !o->no_ages; i++)
 		busy = out->chains[i].inflight > 0;
 	rc = busy && o->pending ? pending_reader_read(o->pending, &calls, &n) : 0;
 	if (rc && !o->said_ages) {
@@ -382,6 +383,11 @@ int observer_pending_frames(const struct observer *o, uint64_t *frames, char *wh
 	if (!o->ops->probe)
 		return 0; /* CPython frames are read, not held */
 	return probe_pending_frames(o->ops->probe(o), frames, where, wsize);
+}
+
+void observer_want_ages(struct observer *o, bool want)
+{
+	o->no_ages = !want;
 }
 
 int observer_pending_calls(struct observer *o, struct pending_call **calls, size_t *n)

@@ -462,8 +462,11 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 		t->series.extra = series_k8s_attrs;
 		t->series.extra_ctx = c.k8s;
 	}
-	for (size_t i = 0; i < c.targets.n; i++)
+	for (size_t i = 0; i < c.targets.n; i++) {
 		c.obs[i] = c.targets.v[i].obs;
+		/* not exported: not worth a look at every pending call per reading */
+		observer_want_ages(c.obs[i], !s->no_oldest_age);
+	}
 	/* Attached: reading the mapped counters and exporting need no capability. */
 	{
 		const char *user = s->user;
