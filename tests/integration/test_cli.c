@@ -436,13 +436,107 @@ static void test_top_json(void **state)
 		assert_int_equal(sscanf(line, "{\"ts\": %llu", &ts), 1);
 		json_after(&l, ts, line, sizeof(line));
 	}
-	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 0, \"entered\": 2, \"exited\": 2, \"released\": 0, \"rate\": 0.000}"));
+	assert_non_null(strstr(line, "{\"chain\": \"alpha\", \"inflight\": 0, \"entered\": 2, \"exited\": 2, \"released\": 0, \"rate\": 0.000, \"oldest_age\": null, \"history\": ["));
 
 	/* SIGTERM: detach and exit 0 */
 	status = inflight_stop(&l, SIGTERM);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	expect_nothing_loaded(before);
+}
+
+/* A JSON array of integers at `s` ("[1, 2]"): into `v` (at most `max`), how many. */
+static int int_array(const char *s, long *v, int max)
+{
+	char *end;
+	int n = 0;
+
+	assert_true(*s == '[');
+	for (s++; *s != ']'; s = end + (*end == ',' ? 2 : 0)) {
+		assert_true(n < max);
+		v[n++] = strtol(s, &end, 10);
+		assert_true(end != s);
+	}
+	return n;
+}
+
+/* A chain's field in a `top --json` line: the text after `"chain": "NAME", ... "FIELD": `. */
+static const char *chain_field(const char *line, const char *chain, const char *field)
+{
+	char key[128];
+	const char *c, *f;
+
+	snprintf(key, sizeof(key), "{\"chain\": \"%s\",", chain);
+	c = strstr(line, key);
+	if (!c)
+		fail_msg("no chain %s in: %s", chain, line);
+	snprintf(key, sizeof(key), "\"%s\": ", field);
+	f = strstr(c, key);
+	if (!f || strchr(c, '}') < f)
+		fail_msg("chain %s has no %s in: %s", chain, field, line);
+	return f + strlen(key);
+}
+
+/*
+ * `top --json`'s oldest_age and history: a call parked a second (by the
+ * test's clock) reads its age at the reading, between the reading's time
+ * less the park and less the send (plus a reading's own length, 250 ms
+ * with a loaded machine's slack, and the 3 decimals printed); the history
+ * holds the counts of the readings since the chain was first seen, 1 each
+ * (a second at 100 ms: about 10); after the release, null and a 0 at the
+ * end; never more than 20.
+ */
+static void test_top_json_oldest(void **state)
+{
+	char *args[] = { "top", "--binary", (char *)worker_path("native_worker"), "--func",
+			 "worker_handle", "--chain", "+0(%di):string", "--json", "--interval",
+			 "100ms", NULL };
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	struct worker_proc *w;
+	static struct inflight_proc l;
+	char line[8192];
+	unsigned long long ts;
+	uint64_t sent, parked;
+	double age, lo, hi;
+	long h[64];
+	int n;
+
+	(void)state;
+	REQUIRE_BPF();
+	inflight_start(&l, args, NULL);
+	inflight_wait_stderr(&l, "attached");
+	w = worker_start(wargv);
+	sent = realtime_ns();
+	worker_send(w, "park alpha 1");
+	worker_expect(w, "E");
+	parked = realtime_ns();
+	while (realtime_ns() < parked + 1000000000ull)
+		poll(NULL, 0, 10);
+	json_after(&l, realtime_ns(), line, sizeof(line));
+	assert_int_equal(sscanf(line, "{\"ts\": %llu", &ts), 1);
+	age = strtod(chain_field(line, "alpha", "oldest_age"), NULL);
+	lo = (double)(ts - parked) / 1e9 - 0.0005;
+	hi = (double)(ts - sent + 250000000ull) / 1e9 + 0.0005;
+	printf("top: oldest_age %.3f s, expected in [%.4f, %.4f]\n", age, lo, hi);
+	if (age < lo || age > hi || age < 1.0 - 0.0005)
+		fail_msg("alpha's oldest_age %.3f, expected in [%.4f, %.4f]: %s", age, lo, hi, line);
+	n = int_array(chain_field(line, "alpha", "history"), h, 64);
+	printf("top: history of %d readings\n", n);
+	assert_true(n >= 5 && n <= 20);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(h[i], 1);
+
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	json_after(&l, realtime_ns(), line, sizeof(line));
+	assert_non_null(strstr(chain_field(line, "alpha", "oldest_age"), "null, \"history\": [1, "));
+	/* keep reading until the ring is full: 20 at most, the newest last */
+	for (int k = 0; k < 25; k++)
+		json_after(&l, 0, line, sizeof(line));
+	n = int_array(chain_field(line, "alpha", "history"), h, 64);
+	assert_int_equal(n, 20);
+	assert_int_equal(h[19], 0);
+	assert_true(WIFEXITED(inflight_stop(&l, SIGTERM)));
 }
 
 /* top --pid whose process exits: says so and exits 2, not an empty table forever. */
@@ -483,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_env_options),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test_teardown(test_top_json, worker_teardown),
+		cmocka_unit_test_teardown(test_top_json_oldest, worker_teardown),
 		cmocka_unit_test_teardown(test_top_pid_exits, worker_teardown),
 	};
 

@@ -116,8 +116,10 @@ static void test_two_targets(void **state)
 		pb = more_or_first(q, "tasks.inflight", "chain.name=every-task");
 		if (!pa || !pb || pa->value != 2 || pb->value != 3)
 			continue;
-		/* each target's gauge, its handled calls and durations, under its own name */
-		assert_int_equal(q->nmetrics, 6);
+		/* each target's gauge, its handled calls, durations and oldest age, under its own name */
+		assert_int_equal(q->nmetrics, 8);
+		assert_non_null(rec_more_point(q, "jobs.inflight.oldest_age", "chain.name=alpha"));
+		assert_non_null(rec_more_point(q, "tasks.inflight.oldest_age", "chain.name=every-task"));
 		pa = rec_more_point(q, "jobs.inflight.handled", "chain.name=alpha");
 		pb = rec_more_point(q, "tasks.inflight.handled", "chain.name=every-task");
 		assert_non_null(pa);
@@ -189,7 +191,10 @@ static void test_bad_config(void **state)
 		  NULL, ":4 [target b]: target 'b' exports conserver.vcons.inflight.handled, the name of the handled calls of target 'a'" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\n[target b]\nbinary = /bin/true\nfunc = g\n"
 		  "metric-name = conserver.vcons.inflight.duration\n",
-		  NULL, ":4 [target b]: target 'b' exports conserver.vcons.inflight.duration, the name of the call durations of target 'a'" },
+		  NULL, ":4 [target b]: target 'b' exports conserver.vcons.inflight.duration, the name of the duration metric of target 'a'" },
+		{ "[target a]\nbinary = /bin/true\nfunc = f\n[target b]\nbinary = /bin/true\nfunc = g\n"
+		  "metric-name = conserver.vcons.inflight.oldest_age\n",
+		  NULL, ":4 [target b]: target 'b' exports conserver.vcons.inflight.oldest_age, the name of the oldest_age metric of target 'a'" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\npin-dir = relative\n", NULL,
 		  ":4: pin-dir 'relative': expected an absolute path" },
 		{ "[target a]\nbinary = /bin/true\nfunc = f\n", "--func=g",

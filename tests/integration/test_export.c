@@ -7,6 +7,7 @@
  * names.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +208,31 @@ static void test_json_gzip_headers(void **state)
 	worker_expect(worker, "RR");
 }
 
+#define OLDEST "conserver.vcons.inflight.oldest_age"
+/*
+ * How late a reading's age is taken after the reading's timestamp: the
+ * counters, then the task iterator over every task on the machine, then
+ * the clock. Milliseconds; 250 ms allows for a 2-core machine under load
+ * (the suite's BPF tests run one at a time, builds may not).
+ */
+#define READING_SLACK_NS 250000000ull
+
+/* The oldest call's age of `attrs` in `q`: an asDouble point of the gauge's start and time. */
+static double oldest_of(const struct rec_request *q, const char *attrs)
+{
+	const struct rec_point *o = rec_more_point(q, OLDEST, attrs);
+	const struct rec_point *g = rec_point(q, attrs);
+
+	if (!o)
+		fail_msg("request %d has no %s point with attributes '%s'", q->seq, OLDEST, attrs);
+	assert_non_null(g);
+	assert_string_equal(o->vtype, "asDouble");
+	assert_false(o->monotonic);
+	assert_true(o->start == g->start);
+	assert_true(o->time == g->time);
+	return o->dvalue;
+}
+
 /* Our metric and the official JS SDK's match field for field. */
 static void test_sdk_parity(void **state)
 {
@@ -245,6 +271,15 @@ static void test_sdk_parity(void **state)
 	rc = system(cmd);
 	if (rc)
 		fail_msg("compare.js: the handled calls differ from the official SDK's Counter (see above)");
+	/* the oldest ages against the SDK's Gauge: the shape; the values are measured */
+	snprintf(cmd, sizeof(cmd),
+		 "node tests/receiver/compare.js %s/requests.jsonl --ours %d --sdk %d --metric %s --ignore-values",
+		 rx.dir, ours->seq, sdk_seq, "conserver.vcons.inflight.oldest_age");
+	rc = system(cmd);
+	if (rc)
+		fail_msg("compare.js: the oldest ages differ from the official SDK's Gauge (see above)");
+	assert_true(oldest_of(ours, "chain.name=beta") == 0);
+	assert_true(oldest_of(ours, "chain.name=alpha") > 0);
 	worker_send(worker, "release");
 	worker_expect(worker, "RRRRR");
 }
@@ -338,8 +373,8 @@ static void test_400_not_retried(void **state)
 	 * The loss is exported too. The third request is read after the first
 	 * was given up (the second may have been read while it was in flight).
 	 */
-	/* the gauge, its handled calls and durations; the loss only from the third on */
-	assert_int_equal(a->nmetrics, 3);
+	/* the gauge, its handled calls, durations and oldest age; the loss only from the third on */
+	assert_int_equal(a->nmetrics, 4);
 	{
 		const struct rec_point *f =
 			rec_more_point(receiver_request(&rx, 3), "inflight.exports.failed", "");
@@ -435,8 +470,8 @@ static void test_overflow_series(void **state)
 		assert_non_null(o);
 		assert_int_equal(o->value, 2);
 		assert_true(o->start > 0 && o->start <= o->time);
-		/* the gauge, inflight.calls.overflowed, the handled calls, their durations */
-		assert_int_equal(q->nmetrics, 4);
+		/* the gauge, inflight.calls.overflowed, the handled calls, their durations, the oldest age */
+		assert_int_equal(q->nmetrics, 5);
 	}
 	worker_send(worker, "release");
 	worker_expect(worker, "RRR");
@@ -741,8 +776,8 @@ static void test_no_handled(void **state)
 		assert_true(q->seq >= first);
 		expect_point(q, "chain.name=alpha", 0);
 		assert_null(rec_more_point(q, HANDLED, "chain.name=alpha"));
-		/* the gauge and its durations (--no-duration leaves those out) */
-		assert_int_equal(q->nmetrics, 2);
+		/* the gauge, its durations and its oldest calls' age */
+		assert_int_equal(q->nmetrics, 3);
 		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 		worker_stop_all();
 	}
@@ -895,8 +930,85 @@ static void test_no_duration(void **state)
 		assert_true(q->seq >= first);
 		expect_handled(q, "chain.name=alpha", 2);
 		assert_null(rec_more_point(q, DURATION, "chain.name=alpha"));
-		/* the gauge and its handled calls */
-		assert_int_equal(q->nmetrics, 2);
+		/* the gauge, its handled calls and oldest age */
+		assert_int_equal(q->nmetrics, 3);
+		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
+		worker_stop_all();
+	}
+}
+
+/*
+ * <metric>.oldest_age: calls parked at a known moment (between the test's
+ * send and the worker's answer) read, in the first export taken a second
+ * or more later, the time from their entry to that reading: at least 1.0 s
+ * and no more than the reading's time less the send, plus the time a
+ * reading takes. A chain with nothing in flight reads 0; a second, newer
+ * call does not make the chain younger.
+ */
+static void test_oldest_age(void **state)
+{
+	const struct rec_request *q;
+	uint64_t sent, parked, waited;
+	double age, lo, hi;
+
+	(void)state;
+	start_run(endpoint_of(rx.port), NULL, NULL);
+	worker_send(worker, "park idle 1");
+	worker_expect(worker, "E");
+	worker_send(worker, "release");
+	worker_expect(worker, "R");
+	sent = realtime_ns();
+	worker_send(worker, "park alpha 1");
+	worker_expect(worker, "E");
+	parked = realtime_ns();
+	/* the test's own clock: a second since the call was inside */
+	while (realtime_ns() < parked + 1000000000ull)
+		poll(NULL, 0, 10);
+	worker_send(worker, "park alpha 1"); /* a younger one beside it */
+	worker_expect(worker, "E");
+	waited = realtime_ns();
+	q = export_after(waited);
+	expect_point(q, "chain.name=alpha", 2);
+	age = oldest_of(q, "chain.name=alpha");
+	lo = (double)(q->points[0].time - parked) / 1e9;
+	hi = (double)(q->points[0].time - sent + READING_SLACK_NS) / 1e9;
+	printf("oldest_age %.6f s, expected in [%.6f, %.6f] (reading %.3f s after the park)\n",
+	       age, lo, hi, (double)(q->points[0].time - parked) / 1e9);
+	if (age < lo || age > hi || age < 1.0)
+		fail_msg("alpha's oldest call: %.6f s, expected in [%.6f, %.6f]", age, lo, hi);
+	assert_true(oldest_of(q, "chain.name=idle") == 0);
+
+	worker_send(worker, "release");
+	worker_expect(worker, "RR");
+	q = export_after(realtime_ns());
+	expect_point(q, "chain.name=alpha", 0);
+	assert_true(oldest_of(q, "chain.name=alpha") == 0);
+	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
+}
+
+/* --no-oldest-age, or INFLIGHT_OLDEST_AGE=false: no age, the rest as ever. */
+static void test_no_oldest_age(void **state)
+{
+	char *args[] = { "--no-oldest-age", NULL };
+	char *env[] = { "INFLIGHT_OLDEST_AGE=false", NULL };
+	const struct rec_request *q;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		int first = rx.nreq + 1;
+
+		start_run(endpoint_of(rx.port), i ? NULL : args, i ? env : NULL);
+		worker_send(worker, "park alpha 2");
+		worker_expect(worker, "EE");
+		q = export_after(realtime_ns());
+		assert_true(q->seq >= first);
+		expect_point(q, "chain.name=alpha", 2);
+		assert_null(rec_more_point(q, OLDEST, "chain.name=alpha"));
+		/* the gauge, its handled calls and durations */
+		expect_handled(q, "chain.name=alpha", 0);
+		assert_int_equal(q->nmetrics, 3);
+		worker_send(worker, "release");
+		worker_expect(worker, "RR");
 		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 		worker_stop_all();
 	}
@@ -910,6 +1022,7 @@ static void test_config_errors(void **state)
 	char *bad_flag[] = { "--compression", "zip", NULL };
 	char *handled[] = { "INFLIGHT_HANDLED=no", NULL };
 	char *duration[] = { "INFLIGHT_DURATION=maybe", NULL };
+	char *oldest[] = { "INFLIGHT_OLDEST_AGE=maybe", NULL };
 	char *args[16];
 	struct inflight_proc p;
 	int status;
@@ -941,6 +1054,10 @@ static void test_config_errors(void **state)
 	status = inflight_stop(&p, 0);
 	assert_int_equal(WEXITSTATUS(status), 2);
 	assert_non_null(strstr(p.err, "INFLIGHT_DURATION=maybe: expected true or false"));
+	inflight_start(&p, args, oldest);
+	status = inflight_stop(&p, 0);
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(p.err, "INFLIGHT_OLDEST_AGE=maybe: expected true or false"));
 
 	args[5] = bad_flag[0];
 	args[6] = bad_flag[1];
@@ -973,6 +1090,8 @@ int main(void)
 		R(test_no_handled),
 		R(test_duration_histogram),
 		R(test_no_duration),
+		R(test_oldest_age),
+		R(test_no_oldest_age),
 		T(test_config_errors),
 		T(test_mutual_tls),
 		R(test_health_endpoint),

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "probe/fetch_spec.h"
@@ -99,6 +100,14 @@ static void expect_idle(struct observer *o, const char *chain)
 			 chain, (long long)inflight, (unsigned long long)entered);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /*
  * Parked goroutines on three chains while eight others call handle in a
  * loop: their stacks are copied (deep recursion inside handle), they move
@@ -108,15 +117,18 @@ static void test_go_parked(void **state)
 {
 	struct worker_proc *w;
 	struct observer *o;
+	uint64_t sent, parked;
 
 	o = observe_go(state);
 	w = start_go(state);
 
 	worker_send(w, "spin busy 8");
+	sent = mono_ns();
 	worker_send(w, "park alpha 3");
 	worker_send(w, "park beta 2");
 	worker_send(w, "park gamma 1");
 	worker_expect(w, "EEEEEE");
+	parked = mono_ns();
 	expect_chain(o, "alpha", 3, 3, 0);
 	expect_chain(o, "beta", 2, 2, 0);
 	expect_chain(o, "gamma", 1, 1, 0);
@@ -132,6 +144,10 @@ static void test_go_parked(void **state)
 	expect_chain(o, "alpha", 3, 3, 0);
 	expect_chain(o, "beta", 2, 2, 0);
 	expect_chain(o, "gamma", 1, 1, 0);
+	/* each goroutine's entry time went along with its frames: the ages hold */
+	expect_oldest_between(o, "alpha", sent, parked);
+	expect_oldest_between(o, "beta", sent, parked);
+	expect_oldest_between(o, "gamma", sent, parked);
 
 	worker_send(w, "stop");
 	worker_expect(w, "S");

@@ -56,8 +56,8 @@ static int top_as_nobody(const char *caps, struct inflight_proc *p)
 
 /*
  * Reads inflight's stdout until a line holds `text`. In the console export
- * only the gauge's block counts: its .handled block beside it has the same
- * series (at 0 while the calls are parked).
+ * only the gauge's block counts: its .handled and .oldest_age blocks beside
+ * it have the same series (at 0 while the calls are parked, and ages).
  */
 static void expect_stdout(const char *text)
 {
@@ -67,7 +67,7 @@ static void expect_stdout(const char *text)
 	for (;;) {
 		if (!fgets(line, sizeof(line), run.out))
 			fail_msg("inflight ended before printing '%s':\n%s", text, run.err);
-		if (strstr(line, " (sum, cumulative, ")) {
+		if (strstr(line, " (sum, cumulative, ") || strstr(line, " (gauge)\n")) {
 			other_metric = !strstr(line, " conserver.vcons.inflight {");
 			continue;
 		}

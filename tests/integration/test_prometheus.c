@@ -95,9 +95,18 @@ static void test_prometheus_scrapes_parked_calls(void **state)
 	prometheus_get(&prom, "/api/v1/metadata?metric=conserver_vcons_inflight", meta, sizeof(meta));
 	if (!strstr(meta, "\"type\":\"gauge\""))
 		fail_msg("metadata of conserver_vcons_inflight: %s", meta);
+	/* each chain's oldest call: an age in seconds, above 0 while parked */
+	prometheus_wait_vector(&prom, "count(conserver_vcons_inflight_oldest_age_seconds > 0)", "",
+			       "=2");
+	prometheus_get(&prom, "/api/v1/metadata?metric=conserver_vcons_inflight_oldest_age_seconds",
+		       meta, sizeof(meta));
+	if (!strstr(meta, "\"type\":\"gauge\"") || !strstr(meta, "\"unit\":\"seconds\""))
+		fail_msg("metadata of conserver_vcons_inflight_oldest_age_seconds: %s", meta);
 	worker_send(w, "release");
 	worker_expect(w, "RRRR");
 	prometheus_wait_vector(&prom, "conserver_vcons_inflight", "chain_name",
+			       "alpha=0,caf\xc3\xa9=0");
+	prometheus_wait_vector(&prom, "conserver_vcons_inflight_oldest_age_seconds", "chain_name",
 			       "alpha=0,caf\xc3\xa9=0");
 	/* the calls that ended: a counter, the same labels */
 	prometheus_wait_vector(&prom, "conserver_vcons_inflight_handled_total", "chain_name",
@@ -409,6 +418,98 @@ static void test_health_and_metrics_one_port(void **state)
 	assert_null(strstr(run.err, "error"));
 }
 
+#define OLDEST "conserver_vcons_inflight_oldest_age_seconds"
+
+/* name{chain_name="chain",...} in a scrape as a double, or -1 if absent. */
+static double sample_double(const struct reply *r, const char *name, const char *chain)
+{
+	char key[192];
+	const char *l, *end;
+
+	snprintf(key, sizeof(key), "\n%s{chain_name=\"%s\",", name, chain);
+	l = r->body ? strstr(r->body, key) : NULL;
+	if (!l)
+		return -1;
+	end = strchr(l + 1, '\n');
+	assert_non_null(end);
+	while (end > l && end[-1] != ' ')
+		end--;
+	return strtod(end, NULL);
+}
+
+/*
+ * /metrics carries each chain's oldest call's age, a gauge in seconds
+ * (HELP, TYPE, and UNIT in OpenMetrics): a call parked at a known moment
+ * reads 1.0 s in the first scrape that reaches it, no later than one
+ * interval (100 ms) after the call was a second old, plus the slack of a
+ * loaded 2-core machine (250 ms: a reading's duration, the ticker's
+ * wake-up, our 10 ms polls); never more than the time since the send.
+ * 0 once released; a chain never busy reads 0.
+ */
+static void test_oldest_age_scraped(void **state)
+{
+	char *wargv[] = { (char *)worker_path("native_worker"), NULL };
+	int port = free_port();
+	struct worker_proc *w;
+	struct reply r;
+	char addr[32];
+	int64_t sent, parked, before, after;
+	double age;
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	w = worker_start(wargv);
+	start_both(addr, NULL);
+	worker_send(w, "park idle 1");
+	worker_expect(w, "E");
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	sent = mono_ms();
+	worker_send(w, "park alpha 1");
+	worker_expect(w, "E");
+	parked = mono_ms();
+	for (;;) {
+		before = mono_ms();
+		assert_int_equal(http_get(port, "/metrics", NULL, &r), 200);
+		after = mono_ms();
+		age = sample_double(&r, OLDEST, "alpha");
+		if (age >= 1.0)
+			break;
+		reply_free(&r);
+		if (before > parked + 10000)
+			fail_msg("/metrics: alpha's oldest call reads %f s, 10 s after the park", age);
+		poll(NULL, 0, 10);
+	}
+	printf("oldest_age %.6f s at a scrape %lld-%lld ms after the park (sent %lld ms before it)\n",
+	       age, (long long)(before - parked), (long long)(after - parked),
+	       (long long)(parked - sent));
+	if (age > (double)(after - sent) / 1e3 + 0.001)
+		fail_msg("alpha's oldest call: %f s, more than the %lld ms since it was sent", age,
+			 (long long)(after - sent));
+	if (before > parked + 1000 + 100 + 250)
+		fail_msg("alpha's oldest call read 1 s only %lld ms after the park",
+			 (long long)(before - parked));
+	assert_true(sample_double(&r, OLDEST, "idle") == 0);
+	assert_non_null(strstr(r.body, "\n# TYPE " OLDEST " gauge\n"));
+	assert_non_null(strstr(r.body, "\n# HELP " OLDEST " Age of the oldest call counted by "
+				       "conserver.vcons.inflight still in flight (0 when none is)\n"));
+	reply_free(&r);
+	assert_int_equal(http_get(port, "/metrics", "application/openmetrics-text;version=1.0.0", &r),
+			 200);
+	assert_true(sample_double(&r, OLDEST, "alpha") >= 1.0);
+	assert_non_null(strstr(r.body, "\n# TYPE " OLDEST " gauge\n# UNIT " OLDEST " seconds\n"));
+	reply_free(&r);
+
+	worker_send(w, "release");
+	worker_expect(w, "R");
+	wait_chain(port, "alpha", 0);
+	assert_int_equal(http_get(port, "/metrics", NULL, &r), 200);
+	assert_true(sample_double(&r, OLDEST, "alpha") == 0);
+	reply_free(&r);
+	assert_int_equal(WEXITSTATUS(inflight_stop(&run, SIGTERM)), 0);
+	run.pid = 0;
+}
+
 /*
  * 50 clients connect and send nothing: /metrics is still answered at once,
  * with the exact count, and the oldest idle ones made room.
@@ -716,6 +817,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_prometheus_scrapes_parked_calls, teardown),
 		cmocka_unit_test_teardown(test_prometheus_with_otlp, teardown),
 		cmocka_unit_test_teardown(test_health_and_metrics_one_port, teardown),
+		cmocka_unit_test_teardown(test_oldest_age_scraped, teardown),
 		cmocka_unit_test_teardown(test_metrics_with_idle_connections, teardown),
 		cmocka_unit_test_teardown(test_metrics_slow_reader_one_port, teardown),
 		cmocka_unit_test_teardown(test_prometheus_address_errors, teardown),

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <glob.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -329,6 +330,69 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A chain's oldest call in a reading: its age in ns, or -1 when not known. */
+static int64_t oldest_of(const char *chain)
+{
+	struct snapshot s = { 0 };
+	int64_t age = -2;
+
+	assert_int_equal(observer_read(obs, &s), 0);
+	for (size_t i = 0; i < s.n; i++)
+		if (!strcmp(s.chains[i].name, chain))
+			age = s.chains[i].oldest_known ? (int64_t)s.chains[i].oldest_age_ns : -1;
+	snapshot_free(&s);
+	if (age == -2)
+		fail_msg("chain '%s' not in the reading", chain);
+	return age;
+}
+
+/*
+ * The oldest call's age, from its first sighting: 0 at the reading that
+ * first sees it, then the time between the two readings, measured around
+ * them by the test. A call that ends and the next one of the same chain
+ * that starts in the same frame slot (one serial worker, the same
+ * chain_details dict) between two readings is a new call, age 0 again.
+ * Nothing in flight: no age.
+ */
+static void test_oldest_age(void **state)
+{
+	const struct interp *python = *state;
+	uint64_t before1, after1, before2, after2;
+	int64_t age;
+
+	start_standin(python, 1, "fork", 1);
+	observe_standin();
+	push("in_t", 1, "a");
+	wait_list("entered", 1);
+	before1 = mono_ns();
+	assert_int_equal(oldest_of("transcribe"), 0);
+	after1 = mono_ns();
+	poll(NULL, 0, 300);
+	before2 = mono_ns();
+	age = oldest_of("transcribe");
+	after2 = mono_ns();
+	if (age < (int64_t)(before2 - after1) || age > (int64_t)(after2 - before1))
+		fail_msg("the call's age %lld ns, expected in [%llu, %llu]", (long long)age,
+			 (unsigned long long)(before2 - after1), (unsigned long long)(after2 - before1));
+	/* back to back in the same worker: another call, however alike its frame */
+	release(1);
+	wait_list("done", 1);
+	push("in_t", 1, "b");
+	wait_list("entered", 1);
+	assert_int_equal(oldest_of("transcribe"), 0);
+	release(1);
+	wait_list("done", 1);
+	assert_int_equal(oldest_of("transcribe"), -1);
+}
+
 /*
  * Torn reads: two forked workers with thread pools churn short calls while
  * readings go on back to back (at least 200, however slow the machine). Every name read is a real chain's, and no
@@ -412,7 +476,7 @@ static void test_run_exports(void **state)
 	char *env[] = { endpoint, "OTEL_METRIC_EXPORT_INTERVAL=200", NULL };
 	const struct rec_request *q = NULL;
 	char field[64];
-	uint64_t t;
+	uint64_t t, sent, parked;
 
 	/* room for all four calls whichever worker takes them */
 	start_standin(python, 2, "fork", 4);
@@ -426,9 +490,14 @@ static void test_run_exports(void **state)
 	assert_string_equal(field, "65534");
 	proc_status(run.pid, "CapEff:", field, sizeof(field));
 	assert_string_equal(field, "0000000000080000");
+	sent = realtime_ns();
 	push("in_t", 3, "t");
 	push("in_c", 1, "c");
 	wait_list("entered", 4);
+	parked = realtime_ns();
+	/* the test's own clock: a second since the calls were all inside */
+	while (realtime_ns() < parked + 1000000000ull)
+		poll(NULL, 0, 10);
 	t = realtime_ns();
 	for (int seq = 1; !q; seq++) {
 		receiver_wait(&recv, seq);
@@ -444,8 +513,39 @@ static void test_run_exports(void **state)
 	assert_null(rec_more_point(q, "conserver.vcons.inflight.handled", "chain.name=transcribe"));
 	for (int i = 0; i < q->nmore; i++)
 		assert_string_not_equal(q->more[i].metric, "conserver.vcons.inflight.handled");
+	/*
+	 * The oldest call's age, since the first reading that saw it: no more
+	 * than its true age (the reading less the send, plus the reading's own
+	 * length), and less than one interval (200 ms) short of the time since
+	 * the park, with the same slack for the reading before it.
+	 */
+	{
+		const struct rec_point *o =
+			rec_more_point(q, "conserver.vcons.inflight.oldest_age", "chain.name=transcribe");
+		double lo = (double)(q->points[0].time - parked) / 1e9 - 0.2 - 0.25;
+		double hi = (double)(q->points[0].time - sent) / 1e9 + 0.25;
+
+		assert_non_null(o);
+		assert_string_equal(o->vtype, "asDouble");
+		printf("oldest_age %.6f s, expected in [%.6f, %.6f]\n", o->dvalue, lo, hi);
+		if (o->dvalue < lo || o->dvalue > hi || o->dvalue < 1.0 - 0.2 - 0.25)
+			fail_msg("transcribe's oldest call: %.6f s, expected in [%.6f, %.6f]",
+				 o->dvalue, lo, hi);
+	}
 	release(4);
 	wait_list("done", 4);
+	/* nothing in flight: 0 */
+	t = realtime_ns();
+	q = NULL;
+	for (int seq = recv.nreq + 1; !q; seq++) {
+		receiver_wait(&recv, seq);
+		q = receiver_request(&recv, seq);
+		if (!q->npoints || q->points[0].time <= t)
+			q = NULL;
+	}
+	assert_int_equal(rec_point(q, "chain.name=transcribe")->value, 0);
+	assert_true(rec_more_point(q, "conserver.vcons.inflight.oldest_age", "chain.name=transcribe")
+			    ->dvalue == 0);
 	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 }
 
@@ -604,7 +704,7 @@ int main(void)
 						   test_keyword_only_argument, NULL, teardown, (void *)newest };
 		nfixed = nt;
 	}
-	for (size_t i = 0; i < np && nt + 3 <= sizeof(tests) / sizeof(tests[0]); i++) {
+	for (size_t i = 0; i < np && nt + 4 <= sizeof(tests) / sizeof(tests[0]); i++) {
 		static const struct {
 			const char *name;
 			CMUnitTestFunction fn;
@@ -612,9 +712,10 @@ int main(void)
 			{ "serial, forked workers", test_serial_forked },
 			{ "thread pool, spawned worker", test_threadpool_spawned },
 			{ "torn reads", test_torn_reads },
+			{ "oldest call's age", test_oldest_age },
 		};
 
-		for (size_t k = 0; k < 3; k++) {
+		for (size_t k = 0; k < 4; k++) {
 			char *name;
 
 			if (asprintf(&name, "%s [%s]", kinds[k].name, pythons[i].label) < 0)

@@ -3,7 +3,7 @@
 // Compares the conserver.vcons.inflight metric of two recorded requests.
 //
 //   node compare.js DIR/requests.jsonl --ours SEQ_A --sdk SEQ_B
-//                   [--ignore-description] [--metric NAME]
+//                   [--ignore-description] [--metric NAME] [--ignore-values]
 //
 // Compared: name, description, unit, the data kind, sum.isMonotonic,
 // sum.aggregationTemporality (histogram's too), and the data points as a
@@ -11,7 +11,8 @@
 // value, or a histogram's count, sum, min, max, bucketCounts and
 // explicitBounds; attribute types, flags, exemplars. Not compared: resource, scope, schema URLs, and
 // the values of startTimeUnixNano/timeUnixNano (which must still be present
-// and non-zero on both sides).
+// and non-zero on both sides). --ignore-values: the value field must be the
+// same (asInt/asDouble), the numbers may differ (ages measured live).
 //
 // Prints MATCH and exits 0, or one "DIFF path: ours=... sdk=..." line per
 // difference and exits 1. Exits 2 on bad usage or unusable input.
@@ -29,19 +30,20 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const opts = { file: null, ours: null, sdk: null, ignoreDescription: false, metric: 'conserver.vcons.inflight' };
+  const opts = { file: null, ours: null, sdk: null, ignoreDescription: false, ignoreValues: false, metric: 'conserver.vcons.inflight' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--ours') opts.ours = Number(argv[++i]);
     else if (a === '--sdk') opts.sdk = Number(argv[++i]);
     else if (a === '--ignore-description') opts.ignoreDescription = true;
     else if (a === '--metric') opts.metric = argv[++i];
+    else if (a === '--ignore-values') opts.ignoreValues = true;
     else if (a.startsWith('--')) fail(`unknown option ${a}`);
     else if (opts.file == null) opts.file = a;
     else fail(`extra argument ${a}`);
   }
   if (!opts.file || !Number.isInteger(opts.ours) || !Number.isInteger(opts.sdk)) {
-    fail('usage: node compare.js REQUESTS.jsonl --ours SEQ --sdk SEQ [--ignore-description] [--metric NAME]');
+    fail('usage: node compare.js REQUESTS.jsonl --ours SEQ --sdk SEQ [--ignore-description] [--metric NAME] [--ignore-values]');
   }
   return opts;
 }
@@ -83,7 +85,7 @@ const show = (v) => (v === undefined ? 'absent' : JSON.stringify(v));
 const isZeroTime = (t) => t == null || /^0*$/.test(String(t));
 const pointKey = (p) => otlp.sortedAttrs(p.attributes).map((a) => `${a.key}=${a.text}`).join(',');
 
-function comparePoints(diffs, base, kind, ours, sdk) {
+function comparePoints(diffs, base, kind, ours, sdk, ignoreValues) {
   // attribute key -> all points with it (one, unless a side repeats a series)
   const index = (points) => {
     const map = new Map();
@@ -126,7 +128,7 @@ function comparePoints(diffs, base, kind, ours, sdk) {
       const fb = otlp.POINT_VALUE_FIELDS.find((f) => pb[f] != null);
       if (fa !== fb) {
         diffs.push(`DIFF ${path}.value: ours=${fa ? `${fa}:${pa[fa]}` : 'absent'} sdk=${fb ? `${fb}:${pb[fb]}` : 'absent'}`);
-      } else if (fa && String(pa[fa]) !== String(pb[fb])) {
+      } else if (fa && !ignoreValues && String(pa[fa]) !== String(pb[fb])) {
         diffs.push(`DIFF ${path}.${fa}: ours=${show(pa[fa])} sdk=${show(pb[fb])}`);
       }
     } else if (kind === 'histogram') {
@@ -178,7 +180,7 @@ function compareMetric(opts, ours, sdk) {
   if ('aggregationTemporality' in da || 'aggregationTemporality' in db || kind === 'sum') {
     cmp(`metric.${kind}.aggregationTemporality`, da.aggregationTemporality || 0, db.aggregationTemporality || 0);
   }
-  comparePoints(diffs, `metric.${kind}.dataPoints`, kind, da.dataPoints || [], db.dataPoints || []);
+  comparePoints(diffs, `metric.${kind}.dataPoints`, kind, da.dataPoints || [], db.dataPoints || [], opts.ignoreValues);
   return diffs;
 }
 

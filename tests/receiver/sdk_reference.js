@@ -10,6 +10,9 @@
 //   alpha +3, beta +1 -1, café +2   (attribute chain.name)
 // and on the Counter conserver.vcons.inflight.handled
 //   alpha +0, beta +1, café +0
+// and on the Gauge conserver.vcons.inflight.oldest_age (seconds, always
+// doubles: ages are measured, compare.js --ignore-values)
+//   alpha 1.5, beta 0, café 0.25
 // and, given --duration, records those values (seconds) on the Histogram
 // conserver.vcons.inflight.duration (unit s) for chain.name=CHAIN, with
 // inflight's bucket bounds (the OTel duration buckets in seconds) and
@@ -117,6 +120,16 @@ async function main() {
   handled.add(0, { 'chain.name': 'alpha' });
   handled.add(1, { 'chain.name': 'beta' });
   handled.add(0, { 'chain.name': 'caf\u00e9' });
+  // The age of each chain's oldest call in flight (inflight's
+  // <metric>.oldest_age): a synchronous Gauge of doubles; beta is idle.
+  const oldest = meter.createGauge('conserver.vcons.inflight.oldest_age', {
+    unit: 's',
+    description: 'Age of the oldest call counted by conserver.vcons.inflight still in flight (0 when none is)',
+    valueType: ValueType.DOUBLE,
+  });
+  oldest.record(1.5, { 'chain.name': 'alpha' });
+  oldest.record(0, { 'chain.name': 'beta' });
+  oldest.record(0.25, { 'chain.name': 'caf\u00e9' });
 
   // The calls that returned, timed: a Histogram beside them (--duration).
   if (opts.durations.length > 0) {

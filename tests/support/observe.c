@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include "support/observe.h"
 #include "probe/pending_calls.h"
@@ -141,6 +142,33 @@ uint64_t observed_returned(struct observer *o, const char *chain)
 			v = s.chains[i].returned;
 	snapshot_free(&s);
 	return v;
+}
+
+void expect_oldest_between(struct observer *o, const char *chain, uint64_t sent_ns,
+			   uint64_t parked_ns)
+{
+	struct timespec a, b;
+	struct snapshot s;
+	uint64_t before, after;
+	const struct chain_stat *c = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	s = read_now(o);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	before = (uint64_t)a.tv_sec * 1000000000ull + (uint64_t)a.tv_nsec;
+	after = (uint64_t)b.tv_sec * 1000000000ull + (uint64_t)b.tv_nsec;
+	for (size_t i = 0; i < s.n; i++)
+		if (!strcmp(s.chains[i].name, chain))
+			c = &s.chains[i];
+	if (!c || !c->oldest_known)
+		fail_msg("chain '%s': %s", chain, c ? "its oldest call's age is unknown" : "not seen");
+	/* entered between the send and the park; aged at a moment within the reading */
+	if (c->oldest_age_ns < before - parked_ns || c->oldest_age_ns > after - sent_ns)
+		fail_msg("chain '%s': oldest call %llu ns old, expected in [%llu, %llu]", chain,
+			 (unsigned long long)c->oldest_age_ns,
+			 (unsigned long long)(before - parked_ns),
+			 (unsigned long long)(after - sent_ns));
+	snapshot_free(&s);
 }
 
 void expect_pending_frames(struct observer *o, uint64_t want)

@@ -29,6 +29,13 @@ void expect_total_inflight(struct observer *o, int64_t total);
 uint64_t observed_stat(struct observer *o, enum inflight_stat which);
 uint64_t observed_returned(struct observer *o, const char *chain);
 /*
+ * Asserts the chain's oldest call in flight is the one that entered between
+ * `sent_ns` and `parked_ns` (CLOCK_MONOTONIC, the test's send and the
+ * worker's answer): its age, read now, lies between the time since each.
+ */
+void expect_oldest_between(struct observer *o, const char *chain, uint64_t sent_ns,
+			   uint64_t parked_ns);
+/*
  * Asserts the frames the BPF side holds in its per-thread storage, summed
  * over every thread on the machine (the frames themselves, not entries less
  * exits).

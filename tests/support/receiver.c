@@ -262,8 +262,10 @@ static void reparse(struct receiver *r)
 				p->start = strtoull(v, NULL, 10);
 			if (field(line, "time", v, sizeof(v)))
 				p->time = strtoull(v, NULL, 10);
-			if (field(line, "value", v, sizeof(v)))
+			if (field(line, "value", v, sizeof(v))) {
 				p->value = strtoll(v, NULL, 10);
+				p->dvalue = strtod(v, NULL);
+			}
 			field(line, "vtype", p->vtype, sizeof(p->vtype));
 			field(line, "attrs", p->attrs, sizeof(p->attrs));
 			parse_histogram(line, p);

@@ -35,6 +35,7 @@ struct rec_point {
 	double bounds[REC_MAX];
 	int nbounds;
 	char sum_text[64]; /* the sum as the receiver printed it */
+	double dvalue;    /* the value as a double (asDouble points; asInt ones too) */
 };
 
 struct rec_request {

@@ -505,6 +505,41 @@ static void test_histogram(void **state)
 			"\"aggregationTemporality\":2}}]}]}]}");
 }
 
+/*
+ * A Gauge of doubles (<metric>.oldest_age): Metric.gauge, its points'
+ * as_double (fixed64, field 4), no temporality; JSON "gauge" with asDouble
+ * a number. Decoder check: gauge {dataPoints: [{asDouble: 1.5, ...
+ * chain.name alpha}]}, unit "s", and the JSON text parses to the same.
+ */
+static void test_double_gauge(void **state)
+{
+	static const struct otlp_point pt = { .attrs = &attr_alpha, .nattrs = 1, .start_ns = START,
+					      .time_ns = TIME, .dvalue = 1.5 };
+	const struct otlp_metric m = { .name = "a.oldest_age", .unit = "s", .gauge = true,
+				       .points = &pt, .npoints = 1 };
+	const struct otlp_export e = { .scope_name = "inflight", .metrics = &m, .nmetrics = 1 };
+
+	(void)state;
+	assert_pb(&e, "0a59"          /* resource_metrics [89] */
+		      "0a00"          /*  resource, empty */
+		      "1255"          /*  scope_metrics [85] */
+		      "0a0a0a08696e666c69676874" /* scope name "inflight" */
+		      "1247"          /*  metrics [71] */
+		      "0a0c612e6f6c646573745f616765" /* name "a.oldest_age" */
+		      "1a0173"        /*   unit "s" */
+		      "2a34"          /*   Metric.gauge (field 5) [52] */
+		      "0a32"          /*    Gauge.data_points [50] */
+		      "1100002a36fe9c9717" "190065f753fe9c9717"
+		      "21000000000000f83f" /* as_double 1.5 (fixed64, field 4) */
+		      "3a15" "0a0a636861696e2e6e616d65" "1207" "0a05616c706861");
+	assert_json(&e, "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[]},"
+			"\"scopeMetrics\":[{\"scope\":{\"name\":\"inflight\"},"
+			"\"metrics\":[{\"name\":\"a.oldest_age\",\"unit\":\"s\",\"gauge\":{\"dataPoints\":["
+			"{\"attributes\":[{\"key\":\"chain.name\",\"value\":{\"stringValue\":\"alpha\"}}],"
+			"\"startTimeUnixNano\":\"1700000000000000000\","
+			"\"timeUnixNano\":\"1700000000500000000\",\"asDouble\":1.5}]}}]}]}]}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_extreme_values),
 		cmocka_unit_test(test_200_points),
 		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_double_gauge),
 	};
 
 	return cmocka_run_group_tests_name("otlp_encode: ExportMetricsServiceRequest golden bytes", tests,

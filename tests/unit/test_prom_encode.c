@@ -109,6 +109,45 @@ static void test_counter_both_formats(void **state)
 		    "# EOF\n");
 }
 
+/*
+ * A Gauge of doubles (<metric>.oldest_age, unit s): a gauge family named
+ * with its unit's suffix, each value in the shortest text that reads back
+ * the same; OpenMetrics adds the UNIT.
+ */
+static void test_double_gauge(void **state)
+{
+	static const struct otlp_point points[] = {
+		{ .attrs = &chain_alpha, .nattrs = 1, .dvalue = 1.25 },
+		{ .attrs = &chain_cafe, .nattrs = 1, .dvalue = 0 },
+		{ .attrs = &reason_depth, .nattrs = 1, .dvalue = 3723.000000001 },
+	};
+	static const struct otlp_metric age = {
+		.name = "conserver.vcons.inflight.oldest_age",
+		.description = "Age of the oldest call in flight",
+		.unit = "s",
+		.gauge = true,
+		.points = points,
+		.npoints = 3,
+	};
+	const struct otlp_export e = { .metrics = &age, .nmetrics = 1 };
+
+	(void)state;
+	expect_body(&e, PROM_TEXT_004,
+		    "# HELP conserver_vcons_inflight_oldest_age_seconds Age of the oldest call in flight\n"
+		    "# TYPE conserver_vcons_inflight_oldest_age_seconds gauge\n"
+		    "conserver_vcons_inflight_oldest_age_seconds{chain_name=\"alpha\"} 1.25\n"
+		    "conserver_vcons_inflight_oldest_age_seconds{chain_name=\"caf\xc3\xa9\"} 0\n"
+		    "conserver_vcons_inflight_oldest_age_seconds{reason=\"depth\"} 3723.000000001\n");
+	expect_body(&e, PROM_OPENMETRICS,
+		    "# HELP conserver_vcons_inflight_oldest_age_seconds Age of the oldest call in flight\n"
+		    "# TYPE conserver_vcons_inflight_oldest_age_seconds gauge\n"
+		    "# UNIT conserver_vcons_inflight_oldest_age_seconds seconds\n"
+		    "conserver_vcons_inflight_oldest_age_seconds{chain_name=\"alpha\"} 1.25\n"
+		    "conserver_vcons_inflight_oldest_age_seconds{chain_name=\"caf\xc3\xa9\"} 0\n"
+		    "conserver_vcons_inflight_oldest_age_seconds{reason=\"depth\"} 3723.000000001\n"
+		    "# EOF\n");
+}
+
 /* OpenMetrics: target is an info family, the body ends with # EOF. */
 static void test_openmetrics_target_info(void **state)
 {
@@ -339,6 +378,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gauge_text),
 		cmocka_unit_test(test_counter_both_formats),
+		cmocka_unit_test(test_double_gauge),
 		cmocka_unit_test(test_openmetrics_target_info),
 		cmocka_unit_test(test_label_value_escaping),
 		cmocka_unit_test(test_help_escaping),

@@ -57,9 +57,10 @@ static struct fake *fake_new(const struct py_layout *L, size_t n)
 	return f;
 }
 
-static void found(void *ctx, const char *chain)
+static void found(void *ctx, const char *chain, const struct py_call_key *call)
 {
 	(void)chain;
+	(void)call;
 	(*(int *)ctx)++;
 }
 

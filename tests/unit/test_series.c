@@ -426,6 +426,57 @@ static void test_duration_points(void **state)
 	series_free(&t);
 }
 
+/*
+ * The oldest call's age beside the gauge: seconds, a Gauge with the
+ * gauge's attributes and times; 0 for an idle chain; no point for a chain
+ * with calls in flight whose start is unknown; CPython frame snapshots too.
+ */
+static void test_oldest_points(void **state)
+{
+	struct chain_stat c[] = {
+		{ .id = 2, .name = "alpha", .entered = 5, .returned = 2, .inflight = 3,
+		  .oldest_known = true, .oldest_age_ns = 42500000000ull },
+		{ .id = 3, .name = "beta", .entered = 4, .returned = 4, .inflight = 0 },
+		{ .id = 4, .name = "gamma", .entered = 1, .inflight = 1 }, /* start unknown */
+		{ .id = 0, .name = "(overflow)", .overflow = true, .entered = 2, .inflight = 2,
+		  .oldest_known = true, .oldest_age_ns = 1 },
+	};
+	struct series_table t = { 0 };
+	struct otlp_metric m = { 0 }, o = { 0 };
+	struct snapshot s = snap(T0, c, 4);
+
+	(void)state;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	assert_int_equal(series_oldest_points(&t, &s, &o), 0);
+	assert_true(o.gauge);
+	assert_int_equal(o.npoints, 3);
+	assert_chain_point(&o.points[0], "chain.name", "alpha", T0, T0, 0);
+	assert_true(o.points[0].dvalue == 42.5);
+	assert_chain_point(&o.points[1], "chain.name", "beta", T0, T0, 0);
+	assert_true(o.points[1].dvalue == 0);
+	assert_overflow_point(&o.points[2], T0, T0, 0);
+	assert_true(o.points[2].dvalue == 1e-9);
+	/* the in-flight gauge is left as it was */
+	assert_int_equal(m.npoints, 4);
+	assert_chain_point(&m.points[0], "chain.name", "alpha", T0, T0, 3);
+
+	/* later: alpha's calls ended (0), gamma's start now known, a frame snapshot */
+	c[0].inflight = 0;
+	c[0].oldest_known = false;
+	c[2].oldest_known = true;
+	c[2].oldest_age_ns = 3000000000ull;
+	s = snap(T0 + 1000, c, 3);
+	s.gauge_only = true;
+	assert_int_equal(series_points(&t, &s, "chain.name", &m, NULL, NULL), 0);
+	assert_int_equal(series_oldest_points(&t, &s, &o), 0);
+	assert_int_equal(o.npoints, 3);
+	assert_chain_point(&o.points[0], "chain.name", "alpha", T0, T0 + 1000, 0);
+	assert_true(o.points[0].dvalue == 0);
+	assert_chain_point(&o.points[2], "chain.name", "gamma", T0, T0 + 1000, 0);
+	assert_true(o.points[2].dvalue == 3.0);
+	series_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_handled_points),
 		cmocka_unit_test(test_duration_bounds),
 		cmocka_unit_test(test_duration_points),
+		cmocka_unit_test(test_oldest_points),
 	};
 
 	return cmocka_run_group_tests_name("series: snapshot to cumulative OTLP points", tests, NULL,

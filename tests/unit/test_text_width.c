@@ -43,7 +43,7 @@ static void check_aligned(const char *const *names, size_t n)
 	assert_non_null(out);
 	for (size_t i = 0; i < n; i++)
 		chains[i] = (struct chain_stat){ .id = (uint32_t)i + 2, .name = names[i], .inflight = 7 };
-	render_table(out, &s, NULL, &info, false, 0);
+	render_table(out, &s, NULL, &info, false, 0, NULL);
 	fclose(out);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save), row++) {
 		char *seven;

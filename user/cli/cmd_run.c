@@ -33,6 +33,7 @@ struct run_args {
 	bool no_pin;
 	const char *handled; /* "false" for --no-handled */
 	const char *duration; /* "false" for --no-duration */
+	const char *oldest_age; /* "false" for --no-oldest-age */
 	struct export_flag flags[MAX_FLAGS];
 	size_t nflags;
 };
@@ -67,6 +68,7 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_NO_HANDLED,
 	OPT_NO_DURATION,
+	OPT_NO_OLDEST_AGE,
 };
 
 static const struct {
@@ -127,6 +129,7 @@ static const struct argp_option options[] = {
 	{ "attribute-key", OPT_ATTRIBUTE_KEY, "KEY", 0, "The chain's attribute key, default chain.name", 7 },
 	{ "no-handled", OPT_NO_HANDLED, NULL, 0, "Leave out NAME.handled, the calls each chain ended (a monotonic Sum beside each gauge; INFLIGHT_HANDLED=false)", 7 },
 	{ "no-duration", OPT_NO_DURATION, NULL, 0, "Leave out NAME.duration, how long each chain's returned calls took (a Histogram in s beside each gauge; INFLIGHT_DURATION=false)", 7 },
+	{ "no-oldest-age", OPT_NO_OLDEST_AGE, NULL, 0, "Leave out NAME.oldest_age, the age in seconds of each chain's oldest call in flight (a Gauge beside each gauge; INFLIGHT_OLDEST_AGE=false)", 7 },
 	{ 0 },
 };
 
@@ -169,6 +172,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_DURATION:
 		a->duration = "false";
 		return 0;
+	case OPT_NO_OLDEST_AGE:
+		a->oldest_age = "false";
+		return 0;
 	case OPT_CGROUP_ROOT:
 		a->cgroup_root = arg;
 		return 0;
@@ -204,8 +210,10 @@ static const char doc[] =
 	"\vThe metric is a cumulative, non-monotonic Sum of integers, one series per\n"
 	"chain (attribute chain.name), the series past the chain cap marked\n"
 	"otel.metric.overflow=true; beside it NAME.handled, a monotonic Sum of the\n"
-	"calls each series saw end, and NAME.duration, a Histogram of how long its\n"
-	"returned calls took, in s (neither for CPython targets). The probes and counts are pinned in bpffs: a\n"
+	"calls each series saw end, NAME.duration, a Histogram of how long its\n"
+	"returned calls took, in s (neither for CPython targets), and NAME.oldest_age,\n"
+	"a Gauge of the age in seconds of each series' oldest call in flight (0 when\n"
+	"none is). The probes and counts are pinned in bpffs: a\n"
 	"restarted collector (upgrade, crash) picks them up with nothing lost, and the\n"
 	"series keep their start times; `inflight detach` removes them. SIGTERM or\n"
 	"SIGINT: one last export, exit 0 (with --no-pin, the probes detach).\n"
@@ -224,6 +232,7 @@ static int settings_from(const struct run_args *a, struct collector_settings *s,
 	const char *logs = a->k8s_log_dir ? a->k8s_log_dir : getenv("INFLIGHT_K8S_LOG_DIR");
 	const char *handled = a->handled ? a->handled : getenv("INFLIGHT_HANDLED");
 	const char *duration = a->duration ? a->duration : getenv("INFLIGHT_DURATION");
+	const char *oldest = a->oldest_age ? a->oldest_age : getenv("INFLIGHT_OLDEST_AGE");
 
 	if (k8s && *k8s && strcmp(k8s, "true") && strcmp(k8s, "false"))
 		return errmsg(err, errlen, "INFLIGHT_K8S_ATTRIBUTES=%s: expected true or false", k8s);
@@ -231,6 +240,8 @@ static int settings_from(const struct run_args *a, struct collector_settings *s,
 		return errmsg(err, errlen, "INFLIGHT_HANDLED=%s: expected true or false", handled);
 	if (duration && *duration && strcmp(duration, "true") && strcmp(duration, "false"))
 		return errmsg(err, errlen, "INFLIGHT_DURATION=%s: expected true or false", duration);
+	if (oldest && *oldest && strcmp(oldest, "true") && strcmp(oldest, "false"))
+		return errmsg(err, errlen, "INFLIGHT_OLDEST_AGE=%s: expected true or false", oldest);
 	*s = (struct collector_settings){
 		.flags = a->flags,
 		.nflags = a->nflags,
@@ -243,6 +254,7 @@ static int settings_from(const struct run_args *a, struct collector_settings *s,
 		.no_pin = a->no_pin,
 		.no_handled = handled && !strcmp(handled, "false"),
 		.no_duration = duration && !strcmp(duration, "false"),
+		.no_oldest_age = oldest && !strcmp(oldest, "false"),
 	};
 	return 0;
 }

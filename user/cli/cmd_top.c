@@ -113,6 +113,8 @@ int cmd_top(int argc, char **argv)
 	struct top_args a = { .interval_ms = 1000 };
 	struct snapshot snap = { 0 };
 	struct rate_table rates = { 0 };
+	struct history_table history = { 0 };
+	struct render_extra extra = { .history = &history, .ascii = !locale_is_utf8() };
 	struct observer *o = NULL;
 	struct ticker tick;
 	char err[1024];
@@ -152,11 +154,13 @@ int cmd_top(int argc, char **argv)
 			/* out of memory for the rates: shown as unknown, the rest as ever */
 			const double *r = rate_update(&rates, &snap) ? NULL : rates.rate;
 
+			/* out of memory for the history: this reading is left out of it */
+			history_update(&history, &snap);
 			if (a.json)
-				render_json(stdout, &snap, r);
+				render_json(stdout, &snap, r, &extra);
 			else
 				shown_lines = render_table(stdout, &snap, r, observer_info(o), tty,
-							   shown_lines);
+							   shown_lines, &extra);
 		}
 		/* an empty table forever would look like an idle worker */
 		if (a.target.cfg.target.pid && pid_exited(a.target.cfg.target.pid)) {
@@ -169,6 +173,7 @@ int cmd_top(int argc, char **argv)
 	}
 	snapshot_free(&snap);
 	rate_free(&rates);
+	history_free(&history);
 	observer_stop(o);
 	return rc;
 }

@@ -2,6 +2,8 @@
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
+#include "cli/age_text.h"
+#include "cli/history.h"
 #include "cli/rate.h"
 #include "cli/render.h"
 #include "util/text_width.h"
@@ -51,8 +53,21 @@ static const char *const stat_names[INFLIGHT_STAT__COUNT] = {
 	[INFLIGHT_STAT_RELEASED_RECOVER] = "released: Go panic recovered",
 };
 
+/* The OLDEST and HISTORY columns of chain `c`, and the line's end. */
+static void oldest_history(FILE *out, const struct chain_stat *c, const struct render_extra *x)
+{
+	char age[AGE_TEXT_MAX], spark[3 * HISTORY_LEN + 1];
+	int64_t h[HISTORY_LEN];
+	size_t n = x && x->history ? history_of(x->history, c->id, h) : 0;
+
+	age_text(c->oldest_age_ns, c->oldest_known && c->inflight > 0, age, sizeof(age));
+	sparkline(h, n, HISTORY_LEN, x && x->ascii, spark, sizeof(spark));
+	fprintf(out, " %7s  %s\n", age, spark);
+}
+
 int render_table(FILE *out, const struct snapshot *s, const double *rates,
-		 const struct target_info *info, bool tty, int erase_lines)
+		 const struct target_info *info, bool tty, int erase_lines,
+		 const struct render_extra *x)
 {
 	int lines = 0;
 	char when[32];
@@ -67,8 +82,8 @@ int render_table(FILE *out, const struct snapshot *s, const double *rates,
 	if (tty && erase_lines > 0)
 		fprintf(out, "\033[%dA\033[J", erase_lines);
 	fprintf(out, "inflight %s  %s:%s  %s\n", when, info->binary, info->what, info->mode_label);
-	fprintf(out, "%-*s %10s %12s %12s %10s\n", NAME_COLS, "CHAIN", "IN FLIGHT", "ENTERED",
-		"EXITED", "RATE");
+	fprintf(out, "%-*s %10s %12s %12s %10s %7s  %s\n", NAME_COLS, "CHAIN", "IN FLIGHT", "ENTERED",
+		"EXITED", "RATE", "OLDEST", "HISTORY");
 	lines += 2;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct chain_stat *c = &s->chains[i];
@@ -84,9 +99,10 @@ int render_table(FILE *out, const struct snapshot *s, const double *rates,
 				c->returned + c->released);
 		/* calls ended per second since the last reading; none yet: "-" */
 		if (rate < 0)
-			fprintf(out, " %10s\n", "-");
+			fprintf(out, " %10s", "-");
 		else
-			fprintf(out, " %10.1f\n", rate);
+			fprintf(out, " %10.1f", rate);
+		oldest_history(out, c, x);
 		total += c->inflight;
 		lines++;
 	}

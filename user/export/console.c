@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include "export/console.h"
 #include "util/clock.h"
+#include "util/double_text.h"
 #include "util/json_escape.h"
 
 static void print_attr(FILE *out, const struct otlp_attr *a)
@@ -59,8 +60,11 @@ void console_export(FILE *out, const struct otlp_export *e)
 			continue;
 		}
 		clock_iso8601_ms(metric->points[0].time_ns, when, sizeof(when));
-		fprintf(out, "%s %s %s (sum, cumulative, %smonotonic)\n", when, metric->name,
-			metric->unit, metric->monotonic ? "" : "not ");
+		if (metric->gauge)
+			fprintf(out, "%s %s %s (gauge)\n", when, metric->name, metric->unit);
+		else
+			fprintf(out, "%s %s %s (sum, cumulative, %smonotonic)\n", when, metric->name,
+				metric->unit, metric->monotonic ? "" : "not ");
 		for (size_t i = 0; i < metric->npoints; i++) {
 			const struct otlp_point *p = &metric->points[i];
 
@@ -68,7 +72,14 @@ void console_export(FILE *out, const struct otlp_export *e)
 			for (size_t a = 0; a < p->nattrs; a++)
 				print_attr(out, &p->attrs[a]);
 			clock_iso8601_ms(p->start_ns, since, sizeof(since));
-			fprintf(out, " %" PRId64 " (since %s)\n", p->value, since);
+			if (metric->gauge) {
+				char v[DOUBLE_TEXT_MAX];
+
+				double_text(p->dvalue, v, sizeof(v));
+				fprintf(out, " %s\n", v);
+			} else {
+				fprintf(out, " %" PRId64 " (since %s)\n", p->value, since);
+			}
 		}
 	}
 	fputs("  resource:", out);

@@ -5,9 +5,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 #include "export/otlp_encode.h"
 #include "export/protobuf.h"
-#include "util/fmt_double.h"
+#include "util/double_text.h"
 
 enum {
 	EXPORT_REQUEST_RESOURCE_METRICS = 1,
@@ -21,12 +22,15 @@ enum {
 	METRIC_NAME = 1,
 	METRIC_DESCRIPTION = 2,
 	METRIC_UNIT = 3,
+	METRIC_GAUGE = 5,
 	METRIC_SUM = 7,
+	GAUGE_DATA_POINTS = 1,
 	SUM_DATA_POINTS = 1,
 	SUM_AGGREGATION_TEMPORALITY = 2,
 	SUM_IS_MONOTONIC = 3,
 	POINT_START_TIME = 2,
 	POINT_TIME = 3,
+	POINT_AS_DOUBLE = 4,
 	POINT_AS_INT = 6,
 	POINT_ATTRIBUTES = 7,
 	KEY_VALUE_KEY = 1,
@@ -86,6 +90,27 @@ static void pb_histogram(struct buf *b, const struct otlp_metric *m)
 	pb_end(b, h);
 }
 
+/* A Gauge: its points' as_double, no temporality. */
+static void pb_gauge(struct buf *b, const struct otlp_metric *m)
+{
+	size_t gauge = pb_begin(b, METRIC_GAUGE);
+
+	for (size_t i = 0; i < m->npoints; i++) {
+		const struct otlp_point *p = &m->points[i];
+		size_t pt = pb_begin(b, GAUGE_DATA_POINTS);
+		uint64_t bits;
+
+		memcpy(&bits, &p->dvalue, sizeof(bits));
+		pb_fixed64(b, POINT_START_TIME, p->start_ns);
+		pb_fixed64(b, POINT_TIME, p->time_ns);
+		pb_fixed64(b, POINT_AS_DOUBLE, bits);
+		for (size_t a = 0; a < p->nattrs; a++)
+			pb_attr(b, POINT_ATTRIBUTES, &p->attrs[a]);
+		pb_end(b, pt);
+	}
+	pb_end(b, gauge);
+}
+
 static void pb_metric(struct buf *b, const struct otlp_metric *m)
 {
 	size_t metric = pb_begin(b, SCOPE_METRICS_METRICS), sum;
@@ -97,6 +122,11 @@ static void pb_metric(struct buf *b, const struct otlp_metric *m)
 		pb_string(b, METRIC_UNIT, m->unit);
 	if (m->hist) {
 		pb_histogram(b, m);
+		pb_end(b, metric);
+		return;
+	}
+	if (m->gauge) {
+		pb_gauge(b, m);
 		pb_end(b, metric);
 		return;
 	}
@@ -169,9 +199,9 @@ static void json_attrs(struct buf *b, const struct otlp_attr *attrs, size_t n)
 
 static void json_double(struct buf *b, double v)
 {
-	char num[32];
+	char num[DOUBLE_TEXT_MAX];
 
-	fmt_double(num, sizeof(num), v);
+	double_text(v, num, sizeof(num));
 	buf_puts(b, num);
 }
 
@@ -204,6 +234,25 @@ static void json_histogram(struct buf *b, const struct otlp_metric *m)
 	buf_printf(b, "],\"aggregationTemporality\":%d}}", OTLP_TEMPORALITY_CUMULATIVE);
 }
 
+/* A Gauge's points, asDouble as a JSON number, then the metric's closing brace. */
+static void json_gauge(struct buf *out, const struct otlp_metric *m)
+{
+	buf_puts(out, ",\"gauge\":{\"dataPoints\":[");
+	for (size_t p = 0; p < m->npoints; p++) {
+		const struct otlp_point *pt = &m->points[p];
+		char v[DOUBLE_TEXT_MAX];
+
+		double_text(pt->dvalue, v, sizeof(v));
+		buf_puts(out, p ? ",{" : "{");
+		json_attrs(out, pt->attrs, pt->nattrs);
+		buf_printf(out,
+			   ",\"startTimeUnixNano\":\"%" PRIu64 "\",\"timeUnixNano\":\"%" PRIu64
+			   "\",\"asDouble\":%s}",
+			   pt->start_ns, pt->time_ns, v);
+	}
+	buf_puts(out, "]}}");
+}
+
 int otlp_encode_json(const struct otlp_export *e, struct buf *out)
 {
 	buf_puts(out, "{\"resourceMetrics\":[{\"resource\":{");
@@ -230,6 +279,10 @@ int otlp_encode_json(const struct otlp_export *e, struct buf *out)
 		}
 		if (m->hist) {
 			json_histogram(out, m);
+			continue;
+		}
+		if (m->gauge) {
+			json_gauge(out, m);
 			continue;
 		}
 		buf_puts(out, ",\"sum\":{\"dataPoints\":[");

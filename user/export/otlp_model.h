@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One OTLP metrics export, as the encoders see it: a resource, one scope,
- * metrics with integer data points (Sums) or explicit-bucket histograms.
- * Nothing here owns memory.
+ * metrics with integer data points (Sums), floating-point ones (Gauges) or
+ * explicit-bucket histograms. Nothing here owns memory.
  */
 #ifndef INFLIGHT_OTLP_MODEL_H
 #define INFLIGHT_OTLP_MODEL_H
@@ -27,6 +27,7 @@ struct otlp_point {
 	uint64_t start_ns;
 	uint64_t time_ns;
 	int64_t value; /* as_int */
+	double dvalue; /* as_double: a gauge's value */
 };
 
 /* AggregationTemporality, as in metrics.proto */
@@ -57,6 +58,8 @@ struct otlp_metric {
 	const struct otlp_hist *hist;
 	const double *bounds;
 	size_t nbounds;
+	/* a Gauge of doubles (points' dvalue; `monotonic` unused), not a Sum */
+	bool gauge;
 };
 
 struct otlp_export {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "export/prom_encode.h"
 #include "util/array_size.h"
-#include "util/fmt_double.h"
+#include "util/double_text.h"
 
 #define NAME_MAX_LEN 256
 /* labels of one sample: the point's attributes (or the resource) + 2 scope labels */
@@ -304,7 +304,14 @@ static void put_points(const struct otlp_export *e, const struct otlp_metric *m,
 				add_attr(l, &n, &scope[j]);
 		buf_puts(out, sample);
 		put_labels(out, l, n);
-		buf_printf(out, " %lld\n", (long long)p->value);
+		if (m->gauge) {
+			char v[DOUBLE_TEXT_MAX];
+
+			double_text(p->dvalue, v, sizeof(v));
+			buf_printf(out, " %s\n", v);
+		} else {
+			buf_printf(out, " %lld\n", (long long)p->value);
+		}
 	}
 }
 
@@ -314,7 +321,7 @@ static void put_points(const struct otlp_export *e, const struct otlp_metric *m,
  */
 static void le_text(double bound, enum prom_format f, char *out, size_t size)
 {
-	fmt_double(out, size, bound);
+	double_text(bound, out, size);
 	if (f == PROM_OPENMETRICS && !strpbrk(out, ".eEin"))
 		strncat(out, ".0", size - strlen(out) - 1);
 }
@@ -357,7 +364,7 @@ static void put_histogram_point(const struct otlp_export *e, const struct otlp_m
 		put_labels(out, sorted, le + 1);
 		buf_printf(out, " %llu\n", (unsigned long long)cumulative);
 	}
-	fmt_double(sum, sizeof(sum), h->sum);
+	double_text(h->sum, sum, sizeof(sum));
 	buf_printf(out, "%s_sum", family);
 	put_labels(out, l, n);
 	buf_printf(out, " %s\n%s_count", sum, family);

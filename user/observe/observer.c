@@ -12,6 +12,7 @@
 #include "observe/observer.h"
 #include "probe/discovery.h"
 #include "probe/named_target.h"
+#include "probe/oldest_age.h"
 #include "probe/pending_calls.h"
 #include "probe/pin_state.h"
 #include "probe/probe.h"
@@ -56,6 +57,8 @@ struct observer {
 	/* native backends: the calls pending, one by one (NULL: not readable here) */
 	struct pending_reader *pending;
 	char pending_err[160];
+	bool said_ages; /* a failed read of the pending calls: warned once */
+	bool no_ages;   /* the calls' ages are not wanted: not read */
 };
 
 /* Native backends: series of ids whose cgroup is gone and that hold no frame. */
@@ -78,12 +81,37 @@ static size_t native_retire(struct observer *o, const struct snapshot *s,
 	return probe_retire(o->ops->probe(o), ids, n);
 }
 
+/*
+ * Native backends: each chain's oldest call, from the calls pending right
+ * after the counters were read and the clock then. Unknown when they
+ * cannot be read (said once); not looked for when nothing is in flight.
+ */
+static void native_ages(struct observer *o, struct snapshot *out)
+{
+	struct pending_call *calls = NULL;
+	size_t n = 0;
+	bool busy = false;
+	int rc;
+
+	for (size_t i = 0; i < out->n && !busy && !o->no_ages; i++)
+		busy = out->chains[i].inflight > 0;
+	rc = busy && o->pending ? pending_reader_read(o->pending, &calls, &n) : 0;
+	if (rc && !o->said_ages) {
+		log_warn("calls' ages unknown: cannot read the pending calls: %s", strerror(-rc));
+		o->said_ages = true;
+	}
+	oldest_age_fill(out, rc ? NULL : calls, rc ? 0 : n, clock_mono_ns());
+	free(calls);
+}
+
 /* Native backends: the counters, and what could not be attached to. */
 static int native_read(struct observer *o, struct snapshot *out)
 {
 	int rc = probe_read(o->ops->probe(o), out);
 
 	out->attach_failures = o->ops->attach_failures(o);
+	if (!rc)
+		native_ages(o, out);
 	return rc;
 }
 
@@ -355,6 +383,11 @@ int observer_pending_frames(const struct observer *o, uint64_t *frames, char *wh
 	if (!o->ops->probe)
 		return 0; /* CPython frames are read, not held */
 	return probe_pending_frames(o->ops->probe(o), frames, where, wsize);
+}
+
+void observer_want_ages(struct observer *o, bool want)
+{
+	o->no_ages = !want;
 }
 
 int observer_pending_calls(struct observer *o, struct pending_call **calls, size_t *n)

@@ -118,6 +118,14 @@ int observer_pending_frames(const struct observer *o, uint64_t *frames, char *wh
 struct pending_call;
 int observer_pending_calls(struct observer *o, struct pending_call **calls, size_t *n);
 
+/*
+ * Whether readings fill each chain's oldest call's age (the default): a
+ * native target then reads the calls pending at each reading with calls in
+ * flight (a task iterator over every task: some 100 us per reading here).
+ * Off, they are not read and no age is known.
+ */
+void observer_want_ages(struct observer *o, bool want);
+
 /* For tests: the BPF side's next chain id (writable), or NULL when not loaded here. */
 volatile uint32_t *observer_test_next_id(struct observer *o);
 

@@ -369,6 +369,9 @@ int counts_reader_read(struct counts_reader *r, struct snapshot *out)
 		c->released = r->exits[id * 2 + 1] - st->released;
 		c->inflight = (int64_t)(c->entered - c->returned - c->released);
 		fill_durations(r, id, c);
+		/* the counters hold no entry times: the observer adds the ages */
+		c->oldest_known = false;
+		c->oldest_age_ns = 0;
 	}
 	snapshot_sort(out);
 	out->gauge_only = false;

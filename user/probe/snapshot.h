@@ -25,6 +25,15 @@ struct chain_stat {
 	uint64_t duration_bucket[INFLIGHT_DURATION_BUCKETS];
 	uint64_t duration_count;
 	uint64_t duration_sum_ns;
+	/*
+	 * The age of the chain's oldest call in flight at the reading, when
+	 * known (false: nothing in flight, or its start cannot be had). Native
+	 * targets: from the entry time in each pending frame, exact. CPython:
+	 * since the first reading that saw the call (python/py_first_seen.h),
+	 * a lower bound short by less than one interval.
+	 */
+	bool oldest_known;
+	uint64_t oldest_age_ns;
 };
 
 /* What the CPython reader left out, for the self-metrics (cumulative). */

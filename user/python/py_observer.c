@@ -42,6 +42,7 @@ struct tracked {
 	bool seen;    /* found again in this reading's scan */
 	bool said_budget, said_chains; /* warned once */
 	unsigned readings;
+	struct py_first_seen calls; /* when each of its calls in flight was first seen */
 };
 
 struct py_observer {
@@ -70,7 +71,15 @@ struct py_observer {
 	uint64_t over_budget[2]; /* readings given up: reads spent, a loop */
 	uint64_t chains_capped;  /* calls put under overflow by CHAINS_PER_PROCESS */
 	struct py_observer_cost cost;
+	/* beside `pending`: what tells each call from others at the next reading */
+	struct py_call_key *pending_keys;
+	size_t capkeys;
+	/* by id, this reading: the age of the chain's oldest call (ns), NO_AGE if none */
+	uint64_t *oldest;
+	size_t noldest;
 };
+
+#define NO_AGE UINT64_MAX
 
 static struct tracked *find_tracked(struct py_observer *o, pid_t pid)
 {
@@ -116,6 +125,9 @@ static struct tracked *track(struct py_observer *o, pid_t pid, bool explicit_pid
 		t->seen = true;
 		return t;
 	}
+	/* a reused pid: its frames are another process's */
+	if (t)
+		py_first_seen_free(&t->calls);
 	if (!t) {
 		if (o->nprocs == o->cap) {
 			size_t cap = o->cap ? o->cap * 2 : 16;
@@ -312,10 +324,20 @@ static uint32_t chain_id(struct py_observer *o, const char *raw, uint64_t cgroup
 }
 
 /* A call found: kept until the process's walk ends (a walk given up counts nothing). */
-static void on_found(void *ctx, const char *chain)
+static void on_found(void *ctx, const char *chain, const struct py_call_key *call)
 {
 	struct py_observer *o = ctx;
 
+	if (o->npending == o->capkeys) {
+		size_t cap = o->capkeys ? o->capkeys * 2 : 64;
+		void *v = realloc(o->pending_keys, cap * sizeof(*o->pending_keys));
+
+		if (!v)
+			return;
+		o->pending_keys = v;
+		o->capkeys = cap;
+	}
+	o->pending_keys[o->npending] = *call;
 	if (o->npending == o->cappending) {
 		size_t cap = o->cappending ? o->cappending * 2 : 64;
 		void *v = realloc(o->pending, cap * sizeof(*o->pending));
@@ -330,6 +352,30 @@ static void on_found(void *ctx, const char *chain)
 }
 
 /*
+ * Call `i` of the walk of `t`, counted under chain `id`: its age (since its
+ * first sighting) at `now`, the chain's oldest so far in this reading or not.
+ * Out of memory: the chain's age is left unknown.
+ */
+static void note_age(struct py_observer *o, struct tracked *t, uint64_t now, size_t i, uint32_t id)
+{
+	uint64_t age = now - py_first_seen_mark(&t->calls, &o->pending_keys[i], now);
+
+	if (id >= o->noldest) {
+		size_t n = (size_t)id + 64;
+		uint64_t *v = realloc(o->oldest, n * sizeof(*v));
+
+		if (!v)
+			return;
+		for (size_t k = o->noldest; k < n; k++)
+			v[k] = NO_AGE;
+		o->oldest = v;
+		o->noldest = n;
+	}
+	if (o->oldest[id] == NO_AGE || age > o->oldest[id])
+		o->oldest[id] = age;
+}
+
+/*
  * Counts a whole walk's calls. Past CHAINS_PER_PROCESS distinct chains,
  * the process's calls go under the overflow series: one forged process
  * cannot fill the chain table shared with the real workers unnoticed.
@@ -340,7 +386,10 @@ static void commit_pending(struct py_observer *o, struct tracked *t)
 	size_t ndistinct = 0, cap = o->max_chains < CHAINS_PER_PROCESS ? o->max_chains
 									  : CHAINS_PER_PROCESS;
 	uint64_t capped = 0;
+	/* after the walk: no call it found began later (its age is a lower bound) */
+	uint64_t now = clock_mono_ns();
 
+	py_first_seen_begin(&t->calls);
 	for (size_t i = 0; i < o->npending; i++) {
 		const char *name = o->pending[i];
 		bool known = false;
@@ -352,6 +401,7 @@ static void commit_pending(struct py_observer *o, struct tracked *t)
 			o->overflow_seen = true;
 			o->overflow_count++;
 			capped++;
+			note_age(o, t, now, i, INFLIGHT_OVERFLOW_ID);
 			continue;
 		}
 		if (!known)
@@ -361,7 +411,10 @@ static void commit_pending(struct py_observer *o, struct tracked *t)
 			o->counts[id]++;
 		else
 			o->overflow_count++;
+		note_age(o, t, now, i, id);
 	}
+	/* the calls not found in this walk have ended: forgotten */
+	py_first_seen_end(&t->calls);
 	o->chains_capped += capped;
 	if (capped && !t->said_chains)
 		log_warn("python: pid %d shows more than %zu distinct chains in one reading: %llu calls counted under the overflow series (inflight.chains.capped)",
@@ -441,6 +494,15 @@ fail:
 	return NULL;
 }
 
+/* The age of chain `c`'s oldest call in this reading, if it has one. */
+static void oldest_of(const struct py_observer *o, struct chain_stat *c)
+{
+	uint64_t age = c->id < o->noldest ? o->oldest[c->id] : NO_AGE;
+
+	c->oldest_known = c->inflight > 0 && age != NO_AGE;
+	c->oldest_age_ns = c->oldest_known ? age : 0;
+}
+
 int py_observer_read(struct py_observer *o, struct snapshot *out)
 {
 	uint64_t start = clock_mono_ns(), walk_start;
@@ -462,15 +524,19 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 	for (size_t i = 0; i < o->nprocs; i++) {
 		if (o->procs[i].seen) {
 			o->procs[keep++] = o->procs[i];
-		} else if (o->procs[i].status == 0) {
-			log_info("python: pid %d exited", (int)o->procs[i].proc.pid);
+			continue;
 		}
+		py_first_seen_free(&o->procs[i].calls);
+		if (o->procs[i].status == 0)
+			log_info("python: pid %d exited", (int)o->procs[i].proc.pid);
 	}
 	o->nprocs = keep;
 
 	for (size_t i = 0; i < o->nnames + FIRST_ID && o->counts; i++)
 		o->counts[i] = 0;
 	o->overflow_count = 0;
+	for (size_t i = 0; i < o->noldest; i++)
+		o->oldest[i] = NO_AGE;
 	memset(&o->cost, 0, sizeof(o->cost));
 	walk_start = clock_mono_ns();
 	for (size_t i = 0; i < o->nprocs; i++) {
@@ -527,11 +593,14 @@ int py_observer_read(struct py_observer *o, struct snapshot *out)
 			.entered = c,
 			.inflight = (int64_t)c,
 		};
+		oldest_of(o, &chains[n - 1]);
 	}
-	if (o->overflow_seen)
+	if (o->overflow_seen) {
 		chains[n++] = (struct chain_stat){ .id = INFLIGHT_OVERFLOW_ID, .name = "(overflow)",
 						   .overflow = true, .entered = o->overflow_count,
 						   .inflight = (int64_t)o->overflow_count };
+		oldest_of(o, &chains[n - 1]);
+	}
 	out->n = n;
 	snapshot_sort(out);
 	out->stats[INFLIGHT_STAT_OVERFLOW] = o->dropped;
@@ -581,6 +650,10 @@ void py_observer_stop(struct py_observer *o)
 		return;
 	for (size_t i = 0; i < o->nnames; i++)
 		free(o->names[i]);
+	for (size_t i = 0; i < o->nprocs; i++)
+		py_first_seen_free(&o->procs[i].calls);
+	free(o->pending_keys);
+	free(o->oldest);
 	free(o->names);
 	free(o->cgroups);
 	free(o->counts);

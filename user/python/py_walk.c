@@ -410,6 +410,55 @@ static uint64_t thread_frame(struct walker *w, uint64_t ts)
 	return f;
 }
 
+/* Arguments a call's fingerprint reads: conserver's handler has four. */
+#define FINGERPRINT_ARGS 8
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/*
+ * What tells this call from the one before it in the same frame slot: its
+ * first arguments' values, a str by its text (the last call's str is freed
+ * and its memory soon holds the next one's), other objects by address.
+ * Read after the call was checked: a frame popped meanwhile gives another
+ * fingerprint, so its call counts as new (an age too young, never too old).
+ */
+static uint64_t call_fingerprint(struct walker *w, uint64_t frame, uint64_t code)
+{
+	const struct py_layout *L = w->L;
+	uint64_t h = 0xcbf29ce484222325ull, slots[FINGERPRINT_ARGS];
+	int32_t argcount = 0, kwonly = 0;
+	size_t n;
+
+	if (proc_read(&w->mem, code + (uint64_t)L->code_argcount, &argcount, sizeof(argcount)) ||
+	    proc_read(&w->mem, code + (uint64_t)L->code_kwonlyargcount, &kwonly, sizeof(kwonly)) ||
+	    argcount < 0 || kwonly < 0)
+		return 0;
+	n = (size_t)argcount + (size_t)kwonly;
+	n = n < FINGERPRINT_ARGS ? n : FINGERPRINT_ARGS;
+	if (!n || proc_read(&w->mem, frame + (uint64_t)L->frame_localsplus, slots, n * 8))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t obj = slot_object(slots[i]);
+		char text[INFLIGHT_CHAIN_LEN];
+
+		if (obj && w->p->cell_type &&
+		    proc_read_ptr(&w->mem, obj + (uint64_t)L->object_type) == w->p->cell_type)
+			obj = proc_read_ptr(&w->mem, obj + 16);
+		if (obj && !read_str(w, obj, text, sizeof(text)))
+			h = fnv1a(h, text, strlen(text) + 1);
+		else
+			h = fnv1a(h, &obj, sizeof(obj));
+	}
+	return h;
+}
+
 static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cache,
 			py_found_fn found, void *ctx, struct py_walk_stats *st)
 {
@@ -460,7 +509,9 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 			goto next;
 		}
 		st->matches++;
-		found(ctx, ok ? chain : NULL);
+		found(ctx, ok ? chain : NULL,
+		      &(struct py_call_key){ .frame = frame, .code = code, .arg = arg,
+					     .args = call_fingerprint(w, frame, code) });
 next:
 		frame = prev;
 	}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "inflight.h"
 #include "util/proc_mem.h"
+#include "python/py_first_seen.h"
 #include "python/py_process.h"
 
 /* What to find: calls of one function, and the chain among its arguments. */
@@ -46,8 +47,12 @@ struct py_walk_stats {
 	uint64_t threads, frames, matches, skipped; /* skipped: changed while read */
 };
 
-/* Called per in-flight call: `chain` is raw UTF-8 (at most 63 bytes), or NULL if unreadable. */
-typedef void (*py_found_fn)(void *ctx, const char *chain);
+/*
+ * Called per in-flight call: `chain` is raw UTF-8 (at most 63 bytes), or
+ * NULL if unreadable; `call` what tells the call from others at the next
+ * reading (its frame, code and argument).
+ */
+typedef void (*py_found_fn)(void *ctx, const char *chain, const struct py_call_key *call);
 
 /*
  * Walks the process once. 0, or -EFAULT if its runtime could not be read at

@@ -32,6 +32,12 @@
 #include "util/privileges.h"
 #include "util/ticker.h"
 
+/* A metric exported beside each target's gauge, named after it. */
+struct companion {
+	char *name[CONFIG_MAX_TARGETS];
+	char *description[CONFIG_MAX_TARGETS];
+};
+
 struct collector {
 	struct export_config cfg;
 	struct kv_list resource;
@@ -46,15 +52,18 @@ struct collector {
 	struct prom_server *prom;
 	struct k8s_meta *k8s;
 	struct self_metrics self;
-	/* each target's gauge, then our own, then each target's handled calls, then durations */
-	struct otlp_metric metrics[3 * CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
-	/* "<metric>.handled" by target; all NULL: not exported (--no-handled) */
-	char *handled_name[CONFIG_MAX_TARGETS];
-	char *handled_description[CONFIG_MAX_TARGETS];
+	/*
+	 * each target's gauge, then our own, then each target's handled calls,
+	 * call durations and oldest ages
+	 */
+	struct otlp_metric metrics[4 * CONFIG_MAX_TARGETS + SELF_METRICS_MAX];
+	/*
+	 * The names and descriptions of the metrics beside each target's gauge,
+	 * "<metric>.handled", ".duration" and ".oldest_age"; all NULL: that one
+	 * is not exported (--no-handled, --no-duration, --no-oldest-age).
+	 */
+	struct companion handled, duration, oldest;
 	bool said_idle;
-	/* "<metric>.duration" by target; all NULL: not exported (--no-duration) */
-	char *duration_name[CONFIG_MAX_TARGETS];
-	char *duration_description[CONFIG_MAX_TARGETS];
 };
 
 static uint64_t series_start(void *ctx, uint32_t id, uint64_t now)
@@ -144,7 +153,9 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 	struct otlp_metric handled[CONFIG_MAX_TARGETS];
 	/* the duration Histograms, placed after the handled Sums */
 	struct otlp_metric durations[CONFIG_MAX_TARGETS];
-	size_t nm = 0, nh = 0, nd = 0, npoints = 0;
+	/* the oldest ages, after the durations */
+	struct otlp_metric oldest[CONFIG_MAX_TARGETS];
+	size_t nm = 0, nh = 0, nd = 0, no = 0, npoints = 0;
 	int rc;
 
 	for (size_t i = 0; i < c->targets.n; i++) {
@@ -183,12 +194,12 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 		/* a target with no series yet adds no metric */
 		if (m->npoints)
 			nm++;
-		if (c->handled_name[i]) {
+		if (c->handled.name[i]) {
 			struct otlp_metric *h = &handled[nh];
 
 			*h = (struct otlp_metric){
-				.name = c->handled_name[i],
-				.description = c->handled_description[i],
+				.name = c->handled.name[i],
+				.description = c->handled.description[i],
 				.unit = t->metric_unit ? t->metric_unit : c->cfg.metric_unit,
 				.monotonic = true,
 			};
@@ -197,12 +208,12 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 			if (h->npoints)
 				nh++;
 		}
-		if (c->duration_name[i]) {
+		if (c->duration.name[i]) {
 			struct otlp_metric *d = &durations[nd];
 
 			*d = (struct otlp_metric){
-				.name = c->duration_name[i],
-				.description = c->duration_description[i],
+				.name = c->duration.name[i],
+				.description = c->duration.description[i],
 				.unit = "s",
 			};
 			rc = series_duration_points(&t->series, &t->snap, d);
@@ -212,6 +223,21 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 			/* CPython targets: a frame snapshot times no call */
 			if (d->npoints)
 				nd++;
+		}
+		if (c->oldest.name[i]) {
+			struct otlp_metric *g = &oldest[no];
+
+			*g = (struct otlp_metric){
+				.name = c->oldest.name[i],
+				.description = c->oldest.description[i],
+				.unit = "s",
+			};
+			rc = series_oldest_points(&t->series, &t->snap, g);
+			if (rc)
+				return errmsg_errno(err, errlen, -rc,
+						    "%sout of memory building the series", t->where);
+			if (g->npoints)
+				no++;
 		}
 	}
 	/* no series yet: an export with no points is not sent */
@@ -233,7 +259,8 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 		 */
 		memcpy(&c->metrics[nm + n], handled, nh * sizeof(c->metrics[0]));
 		memcpy(&c->metrics[nm + n + nh], durations, nd * sizeof(c->metrics[0]));
-		e.nmetrics = nm + n + nh + nd;
+		memcpy(&c->metrics[nm + n + nh + nd], oldest, no * sizeof(c->metrics[0]));
+		e.nmetrics = nm + n + nh + nd + no;
 	}
 	rc = prom_server_publish(c->prom, &e);
 	if (rc)
@@ -299,46 +326,35 @@ static int setup_export(struct collector *c, const struct collector_settings *a)
 	return 0;
 }
 
-/* Each target's "<metric>.handled" name and description. 0 or -ENOMEM. */
-static int handled_names(struct collector *c)
+/*
+ * Names each target's companion "<metric>.SUFFIX", its description made of
+ * `what` with the target's metric name in it (one %s). 0 or -ENOMEM.
+ */
+static int companion_names(struct collector *c, struct companion *m, const char *suffix,
+			   const char *what)
 {
 	for (size_t i = 0; i < c->targets.n; i++) {
 		const struct run_target *t = &c->targets.v[i];
 		const char *name = t->metric_name ? t->metric_name : c->cfg.metric_name;
 
-		if (asprintf(&c->handled_name[i], "%s.handled", name) < 0) {
-			c->handled_name[i] = NULL;
+		if (asprintf(&m->name[i], "%s.%s", name, suffix) < 0) {
+			m->name[i] = NULL;
 			return -ENOMEM;
 		}
-		if (asprintf(&c->handled_description[i],
-			     "Calls counted by %s that ended (returned, or released by the observer), since the series' start",
-			     name) < 0) {
-			c->handled_description[i] = NULL;
+		if (asprintf(&m->description[i], what, name) < 0) {
+			m->description[i] = NULL;
 			return -ENOMEM;
 		}
 	}
 	return 0;
 }
 
-/* Each target's "<metric>.duration" name and description. 0 or -ENOMEM. */
-static int duration_names(struct collector *c)
+static void companion_free(struct companion *m)
 {
-	for (size_t i = 0; i < c->targets.n; i++) {
-		const struct run_target *t = &c->targets.v[i];
-		const char *name = t->metric_name ? t->metric_name : c->cfg.metric_name;
-
-		if (asprintf(&c->duration_name[i], "%s.duration", name) < 0) {
-			c->duration_name[i] = NULL;
-			return -ENOMEM;
-		}
-		if (asprintf(&c->duration_description[i],
-			     "How long the calls counted by %s took, those that returned, since the series' start",
-			     name) < 0) {
-			c->duration_description[i] = NULL;
-			return -ENOMEM;
-		}
+	for (size_t i = 0; i < CONFIG_MAX_TARGETS; i++) {
+		free(m->name[i]);
+		free(m->description[i]);
 	}
-	return 0;
 }
 
 static void collector_free(struct collector *c)
@@ -348,12 +364,9 @@ static void collector_free(struct collector *c)
 	buf_free(&c->compressed);
 	gzipper_free(&c->gz);
 	free(c->resource_attrs);
-	for (size_t i = 0; i < CONFIG_MAX_TARGETS; i++) {
-		free(c->handled_name[i]);
-		free(c->handled_description[i]);
-		free(c->duration_name[i]);
-		free(c->duration_description[i]);
-	}
+	companion_free(&c->handled);
+	companion_free(&c->duration);
+	companion_free(&c->oldest);
 	kv_list_free(&c->resource);
 	export_config_free(&c->cfg);
 }
@@ -374,16 +387,33 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 		log_error("%s", err);
 		rc = EXIT_USAGE;
 	}
-	if (!rc && !s->no_handled && handled_names(&c)) {
+	if (!rc && !s->no_handled &&
+	    companion_names(&c, &c.handled, "handled",
+			    "Calls counted by %s that ended (returned, or released by the observer), since the series' start")) {
 		log_error("out of memory");
 		rc = EXIT_RUNTIME;
 	}
 	if (!rc && !s->no_duration &&
-	    run_targets_check_duration(&c.targets, c.cfg.metric_name, err, sizeof(err))) {
+	    run_targets_check_suffixed(&c.targets, c.cfg.metric_name, "duration", "--no-duration",
+				       err, sizeof(err))) {
 		log_error("%s", err);
 		rc = EXIT_USAGE;
 	}
-	if (!rc && !s->no_duration && duration_names(&c)) {
+	if (!rc && !s->no_duration &&
+	    companion_names(&c, &c.duration, "duration",
+			    "How long the calls counted by %s took, those that returned, since the series' start")) {
+		log_error("out of memory");
+		rc = EXIT_RUNTIME;
+	}
+	if (!rc && !s->no_oldest_age &&
+	    run_targets_check_suffixed(&c.targets, c.cfg.metric_name, "oldest_age", "--no-oldest-age",
+				       err, sizeof(err))) {
+		log_error("%s", err);
+		rc = EXIT_USAGE;
+	}
+	if (!rc && !s->no_oldest_age &&
+	    companion_names(&c, &c.oldest, "oldest_age",
+			    "Age of the oldest call counted by %s still in flight (0 when none is)")) {
 		log_error("out of memory");
 		rc = EXIT_RUNTIME;
 	}
@@ -456,8 +486,11 @@ int collector_run(struct run_targets *targets, const struct collector_settings *
 		t->series.extra = series_k8s_attrs;
 		t->series.extra_ctx = c.k8s;
 	}
-	for (size_t i = 0; i < c.targets.n; i++)
+	for (size_t i = 0; i < c.targets.n; i++) {
 		c.obs[i] = c.targets.v[i].obs;
+		/* not exported: not worth a look at every pending call per reading */
+		observer_want_ages(c.obs[i], !s->no_oldest_age);
+	}
 	/* Attached: reading the mapped counters and exporting need no capability. */
 	{
 		const char *user = s->user;

@@ -31,6 +31,7 @@ struct collector_settings {
 	bool no_pin;
 	bool no_handled;        /* no <metric>.handled Sum beside each gauge */
 	bool no_duration;       /* no <metric>.duration Histogram beside each gauge */
+	bool no_oldest_age;     /* no <metric>.oldest_age Gauge beside each gauge */
 };
 
 /*

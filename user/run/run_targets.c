@@ -122,27 +122,6 @@ static bool is_handled_of(const char *name, const char *of)
 	return !strncmp(name, of, n) && !strcmp(name + n, ".handled");
 }
 
-int run_targets_check_duration(const struct run_targets *rt, const char *dflt, char *err,
-			       size_t errlen)
-{
-	for (size_t i = 0; i < rt->n; i++) {
-		const char *a = rt->v[i].metric_name ? rt->v[i].metric_name : dflt;
-		size_t n = strlen(a);
-
-		for (size_t j = 0; j < rt->n; j++) {
-			const char *b = rt->v[j].metric_name ? rt->v[j].metric_name : dflt;
-
-			/* a gauge under another target's durations: one name, two metrics */
-			if (i != j && !strncmp(b, a, n) && !strcmp(b + n, ".duration"))
-				return errmsg(err, errlen,
-					      "%starget '%s' exports %s, the name of the call durations of target '%s' (%s): give it another metric-name, or --no-duration",
-					      rt->v[j].where, rt->v[j].name, b, rt->v[i].name,
-					      rt->v[i].where);
-		}
-	}
-	return 0;
-}
-
 int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, bool handled,
 			      char *err, size_t errlen)
 {
@@ -172,6 +151,27 @@ int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, bo
 			return errmsg(err, errlen,
 				      "%starget '%s' exports %s too (%s): give each target its own metric-name",
 				      rt->v[j].where, rt->v[i].name, a, rt->v[i].where);
+		}
+	}
+	return 0;
+}
+
+int run_targets_check_suffixed(const struct run_targets *rt, const char *dflt, const char *suffix,
+			       const char *flag, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < rt->n; i++) {
+		const char *a = rt->v[i].metric_name ? rt->v[i].metric_name : dflt;
+		size_t n = strlen(a);
+
+		for (size_t j = 0; j < rt->n; j++) {
+			const char *b = rt->v[j].metric_name ? rt->v[j].metric_name : dflt;
+
+			/* a gauge under another target's NAME.SUFFIX: one name, two metrics */
+			if (i != j && !strncmp(b, a, n) && b[n] == '.' && !strcmp(b + n + 1, suffix))
+				return errmsg(err, errlen,
+					      "%starget '%s' exports %s, the name of the %s metric of target '%s' (%s): give it another metric-name, or %s",
+					      rt->v[j].where, rt->v[j].name, b, suffix, rt->v[i].name,
+					      rt->v[i].where, flag);
 		}
 	}
 	return 0;

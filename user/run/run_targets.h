@@ -58,12 +58,14 @@ int run_targets_from_file(struct run_targets *rt, const char *path, char *err, s
  */
 int run_targets_check_metrics(const struct run_targets *rt, const char *dflt, bool handled,
 			      char *err, size_t errlen);
+
 /*
- * No target's metric is another's NAME.duration (its Histogram beside the
- * gauge). 0, or -EINVAL with the clash in `err`.
+ * With each target's NAME.SUFFIX metric exported too (`flag` turns it
+ * off): no target's own metric may be named as another's. 0, or -EINVAL
+ * with the clash in `err`.
  */
-int run_targets_check_duration(const struct run_targets *rt, const char *dflt, char *err,
-			       size_t errlen);
+int run_targets_check_suffixed(const struct run_targets *rt, const char *dflt, const char *suffix,
+			       const char *flag, char *err, size_t errlen);
 
 /*
  * Starts every observer (pinned unless `no_pin`; series split by cgroup if

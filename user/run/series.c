@@ -148,6 +148,37 @@ int series_duration_points(struct series_table *t, const struct snapshot *s,
 	return 0;
 }
 
+int series_oldest_points(struct series_table *t, const struct snapshot *s, struct otlp_metric *m)
+{
+	size_t n = 0;
+
+	m->gauge = true;
+	m->points = NULL;
+	m->npoints = 0;
+	if (s->n > t->oldest_cap) {
+		struct otlp_point *p = realloc(t->oldest, s->n * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		t->oldest = p;
+		t->oldest_cap = s->n;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct chain_stat *c = &s->chains[i];
+
+		/* no call in flight: 0, as an idle chain's gauge says; unknown: no point */
+		if (c->inflight > 0 && !c->oldest_known)
+			continue;
+		t->oldest[n] = t->points[i];
+		t->oldest[n].value = 0;
+		t->oldest[n].dvalue = c->inflight > 0 ? (double)c->oldest_age_ns / 1e9 : 0;
+		n++;
+	}
+	m->points = t->oldest;
+	m->npoints = n;
+	return 0;
+}
+
 void series_forget(struct series_table *t, uint32_t id)
 {
 	if (id < t->nstart)
@@ -159,6 +190,7 @@ void series_free(struct series_table *t)
 	free(t->start_ns);
 	free(t->points);
 	free(t->handled);
+	free(t->oldest);
 	free(t->attrs);
 	free(t->duration);
 	free(t->duration_hist);

@@ -37,6 +37,9 @@ struct series_table {
 	struct otlp_hist *duration_hist;
 	uint64_t *duration_buckets; /* INFLIGHT_DURATION_BUCKETS per point */
 	size_t dcap;
+	/* the same series' oldest call in flight, beside `points` */
+	struct otlp_point *oldest;
+	size_t oldest_cap;
 };
 
 /*
@@ -71,6 +74,14 @@ int series_duration_points(struct series_table *t, const struct snapshot *s,
 			   struct otlp_metric *m);
 /* The histogram's bucket bounds in seconds: INFLIGHT_DURATION_BOUNDS of them. */
 const double *series_duration_bounds(void);
+/*
+ * Fills `m->points` with the age in seconds of each series' oldest call in
+ * flight at the last series_points (0 when none is): a Gauge beside the
+ * in-flight one, with its attributes and times. A series with calls in
+ * flight whose start is unknown has no point. Valid as long as the
+ * gauge's points. 0 or -ENOMEM.
+ */
+int series_oldest_points(struct series_table *t, const struct snapshot *s, struct otlp_metric *m);
 /* Series `id` ended (its id was retired): the next one on the id starts anew. */
 void series_forget(struct series_table *t, uint32_t id);
 void series_free(struct series_table *t);
