@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "probe/elf_file.h"
+#include "probe/stack_walk.h"
+#include "probe/target.h"
+#include "util/proc_mem.h"
+
+/* Words between sp and the first frame scanned for return addresses. */
+#define SCAN_WORDS 512
+/* Return addresses taken from that scan at most (the rest is the chain's). */
+#define SCAN_FRAMES 4
+
+struct mapping {
+	uint64_t start, end, offset, dev, inode;
+	bool exec;
+	char *file; /* NULL: anonymous */
+	struct elf_file *ef; /* opened on first use */
+	bool open_failed;
+};
+
+struct symbolizer {
+	pid_t pid;
+	struct mapping *v;
+	size_t n;
+};
+
+static void maps_free(struct mapping *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].file);
+		elf_file_close(v[i].ef);
+	}
+	free(v);
+}
+
+/* The process's mappings now. 0, or a negative errno. */
+static int maps_read(pid_t pid, struct mapping **out, size_t *nout)
+{
+	char path[64], line[4096 + 128];
+	struct mapping *v = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct maps_line ml;
+
+		if (target_maps_line(line, &ml))
+			continue;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 64;
+			struct mapping *g = realloc(v, c * sizeof(*g));
+
+			if (!g)
+				goto oom;
+			v = g;
+			cap = c;
+		}
+		v[n] = (struct mapping){ .start = ml.start, .end = ml.end, .offset = ml.offset,
+					 .dev = ml.dev, .inode = ml.inode, .exec = ml.perms[2] == 'x' };
+		/* a file's mapping; "[stack]", "[vdso]" and the like are not files */
+		if (ml.file && ml.file[0] == '/' && ml.inode) {
+			v[n].file = strdup(ml.file);
+			if (!v[n].file)
+				goto oom;
+		}
+		n++;
+	}
+	fclose(f);
+	*out = v;
+	*nout = n;
+	return 0;
+oom:
+	fclose(f);
+	maps_free(v, n);
+	return -ENOMEM;
+}
+
+/* maps lists mappings in address order */
+static struct mapping *mapping_of(struct mapping *v, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < v[mid].start)
+			hi = mid;
+		else if (addr >= v[mid].end)
+			lo = mid + 1;
+		else
+			return &v[mid];
+	}
+	return NULL;
+}
+
+/*
+ * A return address: in executable memory, right after a call: e8 rel32
+ * (5 bytes back), ff /2 through a register or memory (2, 3, 6 or 7 bytes
+ * back, ModRM reg field 2).
+ */
+static bool after_call(struct proc_mem *m, struct mapping *v, size_t n, uint64_t addr)
+{
+	struct mapping *map = mapping_of(v, n, addr);
+	uint8_t b[8];
+
+	if (!map || !map->exec || addr < map->start + sizeof(b) || proc_read(m, addr - 8, b, 8))
+		return false;
+	if (b[3] == 0xe8)
+		return true;
+	for (int len = 2; len <= 7; len++) {
+		const uint8_t *op = b + 8 - len;
+
+		if (op[0] == 0xff && ((op[1] >> 3) & 7) == 2)
+			return true;
+	}
+	return false;
+}
+
+size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs, size_t max)
+{
+	struct proc_mem m = { .pid = pid };
+	struct mapping *v = NULL, *stack;
+	size_t nmaps = 0, n = 0;
+
+	if (!ip || !max)
+		return 0;
+	pcs[n++] = ip;
+	if (maps_read(pid, &v, &nmaps))
+		return n;
+	stack = mapping_of(v, nmaps, sp);
+	if (!stack || stack->exec || stack->file)
+		goto out;
+	/*
+	 * Frames of functions without frame pointers (a libc wrapper the
+	 * thread sleeps in) lie between sp and bp: their return addresses are
+	 * found by what precedes them, a call.
+	 */
+	if (bp > sp && bp < stack->end) {
+		uint64_t words[SCAN_WORDS];
+		size_t nw = (bp - sp) / 8 < SCAN_WORDS ? (bp - sp) / 8 : SCAN_WORDS;
+		size_t found = 0;
+
+		if (nw && !proc_read(&m, sp & ~7ull, words, nw * 8))
+			for (size_t i = 0; i < nw && found < SCAN_FRAMES && n < max; i++)
+				if (after_call(&m, v, nmaps, words[i])) {
+					pcs[n++] = words[i];
+					found++;
+				}
+	}
+	/* the chain: [bp] the caller's bp, [bp + 8] the return address */
+	while (n < max) {
+		uint64_t frame[2];
+
+		if (bp < sp || bp & 7 || bp + sizeof(frame) > stack->end || bp < stack->start)
+			break;
+		if (proc_read(&m, bp, frame, sizeof(frame)))
+			break;
+		if (!frame[1] || !mapping_of(v, nmaps, frame[1]) || !mapping_of(v, nmaps, frame[1])->exec)
+			break;
+		pcs[n++] = frame[1];
+		/* each caller's frame is above its callee's: anything else is no chain */
+		if (frame[0] <= bp)
+			break;
+		bp = frame[0];
+	}
+out:
+	maps_free(v, nmaps);
+	return n;
+}
+
+struct symbolizer *symbolizer_new(pid_t pid)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->pid = pid;
+	/* a process gone or unreadable: every address stays unnamed */
+	maps_read(pid, &s->v, &s->n);
+	return s;
+}
+
+int symbolize(struct symbolizer *s, uint64_t addr, int is_return, struct stack_sym *out)
+{
+	uint64_t look = is_return ? addr - 1 : addr, vaddr;
+	struct mapping *map = mapping_of(s->v, s->n, look);
+	struct elf_func f;
+
+	out->func[0] = out->file[0] = '\0';
+	out->offset = 0;
+	if (!map || !map->file)
+		return -ENOENT;
+	snprintf(out->file, sizeof(out->file), "%s", map->file);
+	if (!map->ef && !map->open_failed) {
+		struct target_mapping tm = { .start = map->start, .end = map->end,
+					     .inode = map->inode, .dev = map->dev };
+		char err[512];
+
+		snprintf(tm.file, sizeof(tm.file), "%s", map->file);
+		map->ef = target_open_mapping(s->pid, &tm, err, sizeof(err));
+		map->open_failed = !map->ef;
+	}
+	if (!map->ef ||
+	    elf_file_offset_to_vaddr(map->ef, look - map->start + map->offset, &vaddr) ||
+	    elf_file_func_at(map->ef, vaddr, &f))
+		return 0;
+	snprintf(out->func, sizeof(out->func), "%s", f.name);
+	out->offset = vaddr + (addr - look) - f.addr;
+	return 0;
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	maps_free(s->v, s->n);
+	free(s);
+}
