@@ -26,12 +26,14 @@ struct probe {
 	size_t nfds;
 	int chain_ids_fd, series_start_fd;
 	int pending_fd; /* the per-thread frames (task storage), for probe_pending_frames */
+	int go_pending_fd; /* a Go target's frames per goroutine */
 	struct counts_reader *reader;
 };
 
 /* The maps the reader needs, by fd (the skeleton's, or pinned ones). */
 struct reader_fds {
-	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids, pending;
+	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids, pending,
+	    go_pending;
 };
 
 /* The reader over the counters, whichever way their fds were had. */
