@@ -6,8 +6,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/stuck_native.h"
 #include "cli/stuck_python.h"
 #include "cli/stuck_report.h"
 #include "run/target_options.h"
@@ -25,9 +27,10 @@ struct stuck_args {
 	uint64_t older_than_ms;
 	uint64_t interval_ms;
 	bool json;
+	const char *pin_dir;
 };
 
-enum { OPT_JSON = 0x200, OPT_OLDER_THAN };
+enum { OPT_JSON = 0x200, OPT_OLDER_THAN, OPT_PIN_DIR };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Calls:", 5 },
@@ -36,6 +39,8 @@ static const struct argp_option options[] = {
 	{ "interval", 'i', "DURATION", 0,
 	  "Time between readings while watching calls (CPython; default 1s)", 5 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object instead of the text", 5 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", 0,
+	  "Native: the pinned state of `inflight run --pin-dir DIR` to read (INFLIGHT_PIN_DIR; default: run's default for the target)", 5 },
 	{ 0 },
 };
 
@@ -72,6 +77,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON:
 		a->json = true;
+		break;
+	case OPT_PIN_DIR:
+		if (arg[0] != '/')
+			usage_error(state, "--pin-dir '%s': expected an absolute path on a bpf filesystem", arg);
+		a->pin_dir = arg;
 		break;
 	case ARGP_KEY_ARG:
 		usage_error(state, "unexpected argument '%s'", arg);
@@ -154,12 +164,38 @@ static int stuck_python(struct observer *o, const struct stuck_args *a, struct s
 	return rc;
 }
 
+/*
+ * Native: a running collector's pinned state knows every call since it
+ * attached; probes of our own only those begun after now, so then the
+ * calls are watched for --older-than and one interval before listing.
+ */
+static int stuck_native(struct observer *o, const struct stuck_args *a, const char *pin_dir,
+			struct stuck_report *r)
+{
+	const struct target_info *info = observer_info(o);
+	uint64_t wait_ms = a->older_than_ms + a->interval_ms;
+	struct ticker tick;
+	char d[32];
+
+	if (!info->reused) {
+		stuck_format_duration((a->older_than_ms + a->interval_ms) * NS_PER_MS, d, sizeof(d));
+		log_warn("stuck: no pinned state of a running `inflight run` for this target%s%s: only calls begun from now on are seen; watching for %s",
+			 pin_dir ? " in " : "", pin_dir ? pin_dir : "", d);
+		ticker_start(&tick, wait_ms);
+		if (ticker_wait(&tick)) {
+			log_info("stuck: interrupted before %s had passed: nothing listed", d);
+			return 0;
+		}
+	}
+	return stuck_native_report(o, clock_mono_ns(), r);
+}
+
 int cmd_stuck(int argc, char **argv)
 {
 	struct stuck_args a = { .older_than_ms = 30000, .interval_ms = 1000 };
 	struct stuck_report r = { 0 };
 	struct observer *o = NULL;
-	char err[1024];
+	char err[1024], pin_buf[4096];
 	int rc;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
@@ -168,6 +204,22 @@ int cmd_stuck(int argc, char **argv)
 		return rc;
 	ticker_catch_signals();
 
+	/* a named native target: what a running `inflight run` pinned for it, read as it is */
+	if (!a.target.cfg.python && !a.target.cfg.target.match_exe &&
+	    !a.target.cfg.target.match_cmdline && !a.target.cfg.target.usdt) {
+		const char *env = getenv("INFLIGHT_PIN_DIR");
+
+		if (!a.pin_dir && env && *env)
+			a.pin_dir = env;
+		if (!a.pin_dir) {
+			observer_default_pin_dir(&a.target.cfg, pin_buf, sizeof(pin_buf));
+			a.pin_dir = pin_buf;
+		}
+		a.target.cfg.target.pin_dir = a.pin_dir;
+		a.target.cfg.target.adopt_only = true;
+	} else {
+		a.pin_dir = NULL;
+	}
 	o = observer_start(&a.target.cfg, err, sizeof(err));
 	if (!o) {
 		log_error("%s", err);
@@ -183,8 +235,7 @@ int cmd_stuck(int argc, char **argv)
 	if (observer_python(o)) {
 		rc = stuck_python(o, &a, &r);
 	} else {
-		log_error("stuck: native targets are not supported yet (their pending calls cannot be listed)");
-		rc = -EOPNOTSUPP;
+		rc = stuck_native(o, &a, a.pin_dir, &r);
 	}
 	if (rc == 0) {
 		stuck_report_sort(&r);
@@ -192,10 +243,10 @@ int cmd_stuck(int argc, char **argv)
 			stuck_render_json(stdout, &r);
 		else
 			stuck_render_text(stdout, &r);
-	} else if (rc != -EOPNOTSUPP) {
-		log_error("stuck: cannot read the calls: %s", strerror(-rc));
+	} else {
+		log_error("stuck: cannot read the calls in flight: %s", strerror(-rc));
 	}
 	stuck_report_free(&r);
 	observer_stop(o);
-	return rc == 0 ? 0 : rc == -EOPNOTSUPP ? EXIT_USAGE : EXIT_RUNTIME;
+	return rc == 0 ? 0 : EXIT_RUNTIME;
 }

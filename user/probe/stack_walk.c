@@ -12,7 +12,7 @@
 /* Words between sp and the first frame scanned for return addresses. */
 #define SCAN_WORDS 512
 /* Return addresses taken from that scan at most (the rest is the chain's). */
-#define SCAN_FRAMES 4
+#define SCAN_FRAMES 8
 
 struct mapping {
 	uint64_t start, end, offset, dev, inode;
@@ -124,11 +124,22 @@ static bool after_call(struct proc_mem *m, struct mapping *v, size_t n, uint64_t
 	return false;
 }
 
+/* A frame base: inside the stack above `floor`, aligned, its return address after a call. */
+static bool frame_base(struct proc_mem *m, struct mapping *v, size_t n, const struct mapping *stack,
+		       uint64_t bp, uint64_t floor, uint64_t frame[2])
+{
+	if (bp < floor || bp & 7 || bp < stack->start || bp + 16 > stack->end)
+		return false;
+	return !proc_read(m, bp, frame, 16) && after_call(m, v, n, frame[1]);
+}
+
 size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs, size_t max)
 {
 	struct proc_mem m = { .pid = pid };
 	struct mapping *v = NULL, *stack;
-	size_t nmaps = 0, n = 0;
+	uint64_t words[SCAN_WORDS], frame[2];
+	size_t nmaps = 0, n = 0, nw, found = 0;
+	bool chain;
 
 	if (!ip || !max)
 		return 0;
@@ -138,38 +149,39 @@ size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pc
 	stack = mapping_of(v, nmaps, sp);
 	if (!stack || stack->exec || stack->file)
 		goto out;
+	chain = frame_base(&m, v, nmaps, stack, bp, sp, frame);
 	/*
-	 * Frames of functions without frame pointers (a libc wrapper the
-	 * thread sleeps in) lie between sp and bp: their return addresses are
-	 * found by what precedes them, a call.
+	 * Below the first frame lie those of functions without frame pointers
+	 * (a libc wrapper the thread sleeps in): their return addresses are
+	 * told by the call before them. With no frame to start from (the
+	 * thread's bp used as a plain register), the word below a return
+	 * address may be its caller's saved bp: the chain resumes there.
 	 */
-	if (bp > sp && bp < stack->end) {
-		uint64_t words[SCAN_WORDS];
-		size_t nw = (bp - sp) / 8 < SCAN_WORDS ? (bp - sp) / 8 : SCAN_WORDS;
-		size_t found = 0;
+	nw = ((chain ? bp : stack->end) - sp) / 8;
+	nw = nw < SCAN_WORDS ? nw : SCAN_WORDS;
+	if (nw && !proc_read(&m, sp & ~7ull, words, nw * 8)) {
+		for (size_t i = 0; i < nw && found < SCAN_FRAMES && n < max; i++) {
+			uint64_t slot = (sp & ~7ull) + 8 * i;
 
-		if (nw && !proc_read(&m, sp & ~7ull, words, nw * 8))
-			for (size_t i = 0; i < nw && found < SCAN_FRAMES && n < max; i++)
-				if (after_call(&m, v, nmaps, words[i])) {
-					pcs[n++] = words[i];
-					found++;
-				}
+			if (!after_call(&m, v, nmaps, words[i]))
+				continue;
+			pcs[n++] = words[i];
+			found++;
+			if (!chain && i > 0 &&
+			    frame_base(&m, v, nmaps, stack, words[i - 1], slot + 8, frame)) {
+				bp = words[i - 1];
+				chain = true;
+				break;
+			}
+		}
 	}
-	/* the chain: [bp] the caller's bp, [bp + 8] the return address */
-	while (n < max) {
-		uint64_t frame[2];
+	/* the chain: [bp] the caller's bp, above this frame; [bp + 8] the return address */
+	while (chain && n < max) {
+		uint64_t caller = frame[0];
 
-		if (bp < sp || bp & 7 || bp + sizeof(frame) > stack->end || bp < stack->start)
-			break;
-		if (proc_read(&m, bp, frame, sizeof(frame)))
-			break;
-		if (!frame[1] || !mapping_of(v, nmaps, frame[1]) || !mapping_of(v, nmaps, frame[1])->exec)
-			break;
 		pcs[n++] = frame[1];
-		/* each caller's frame is above its callee's: anything else is no chain */
-		if (frame[0] <= bp)
-			break;
-		bp = frame[0];
+		chain = frame_base(&m, v, nmaps, stack, caller, bp + 16, frame);
+		bp = caller;
 	}
 out:
 	maps_free(v, nmaps);
