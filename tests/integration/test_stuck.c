@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "support/inflight_proc.h"
@@ -43,7 +44,8 @@ struct interp {
 };
 
 static struct redis redis;
-static struct inflight_proc stuck;
+static struct inflight_proc stuck, run;
+static char pin_dir[128];
 static pid_t worker_pids[4];
 
 static int teardown(void **state)
@@ -51,6 +53,15 @@ static int teardown(void **state)
 	(void)state;
 	if (stuck.pid)
 		inflight_stop(&stuck, SIGKILL);
+	if (run.pid)
+		inflight_stop(&run, SIGKILL);
+	if (pin_dir[0]) {
+		char *detach[] = { "detach", "--pin-dir", pin_dir, NULL };
+
+		inflight_start(&run, detach, NULL);
+		inflight_stop(&run, 0);
+		pin_dir[0] = '\0';
+	}
 	worker_stop_all();
 	for (int i = 0; i < 4; i++) {
 		while (worker_pids[i] && proc_alive(worker_pids[i]))
@@ -293,6 +304,139 @@ static void test_bad_older_than(void **state)
 	}
 }
 
+/* --- native: the test worker's threads parked in worker_handle */
+
+#define NATIVE_TARGET "--binary", (char *)worker_path("native_worker"), "--func", "worker_handle", \
+		"--chain", "+0(%di):string"
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	/* time passing is what is tested here (the calls' age), not a wait for an event */
+	while (nanosleep(&ts, &ts))
+		;
+}
+
+/* A native call's block: header fields, then a stack holding worker_handle in the worker. */
+static const char *check_native_call(const char *p, pid_t pid, double min_age, double max_age,
+				     pid_t *tid)
+{
+	int got_pid, n = 0;
+	double age;
+	char chain[64], want[128];
+	const char *end = strstr(p, "\n\n"), *handle;
+
+	if (sscanf(p, "PID %d  TID %d  CHAIN %63s  AGE %lfs%n", &got_pid, tid, chain, &age, &n) != 4)
+		fail_msg("not a native call's header (exact age, a tid): %.200s", p);
+	assert_int_equal(got_pid, pid);
+	/* `park` runs each call on a thread of its own */
+	assert_true(*tid > 0 && *tid != pid);
+	assert_string_equal(chain, "alpha");
+	if (age < min_age || age > max_age)
+		fail_msg("age %.2f s, expected %.1f to %.1f", age, min_age, max_age);
+	end = end ? end + 2 : p + strlen(p);
+	snprintf(want, sizeof(want), "/native_worker)\n");
+	handle = strstr(p, "\n    worker_handle+0x");
+	if (!handle || handle > end || !strstr(handle, want) || strstr(handle, want) > end)
+		fail_msg("no worker_handle+0x... (.../native_worker) frame in:\n%.*s", (int)(end - p), p);
+	return end;
+}
+
+/*
+ * A running collector's pinned state: `stuck` lists at once exactly the
+ * two calls parked 1.5 s before, aged from their entry, with stacks down
+ * through worker_handle, and not the one parked just before it ran.
+ */
+static void native_pinned(bool json)
+{
+	char *args[] = { "run", "--pin-dir", pin_dir, NATIVE_TARGET, "--interval", "1s", NULL };
+	char *stuck_args[] = { "stuck", NATIVE_TARGET, "--pin-dir", pin_dir, "--older-than", "1s",
+			       json ? "--json" : NULL, NULL };
+	struct worker_proc *w;
+	char *out;
+
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/inflight-test-stuck-%d", (int)getpid());
+	inflight_start(&run, args, NULL);
+	inflight_wait_stderr(&run, "attached");
+	w = worker_start((char *[]){ (char *)worker_path("native_worker"), NULL });
+	worker_send(w, "park alpha 2");
+	worker_expect(w, "EE");
+	sleep_ms(1500);
+	worker_send(w, "park beta 1");
+	worker_expect(w, "E");
+
+	inflight_start(&stuck, stuck_args, NULL);
+	out = run_to_end(&stuck);
+	assert_non_null(strstr(stuck.err, "pinned probe"));
+	if (json) {
+		assert_int_equal(count_of(out, "{\"pid\": "), 2);
+		assert_non_null(strstr(out, "\"older_than\": 1.000, \"inflight\": 3, "));
+		assert_int_equal(count_of(out, "\"chain\": \"alpha\", \"age\": 1."), 2);
+		assert_int_equal(count_of(out, "\"age_exact\": true"), 2);
+		assert_int_equal(count_of(out, "\"symbol\": \"worker_handle\", \"offset\": "), 2);
+		assert_null(strstr(out, "beta"));
+	} else {
+		pid_t t1, t2;
+		const char *p = check_native_call(out, w->pid, 1.5, 10.0, &t1);
+
+		p = check_native_call(p, w->pid, 1.5, 10.0, &t2);
+		assert_int_not_equal(t1, t2);
+		if (*p)
+			fail_msg("more than the two old calls:\n%s", out);
+	}
+	free(out);
+	worker_send(w, "release");
+	worker_expect(w, "RRR");
+	inflight_stop(&run, SIGTERM);
+}
+
+static void test_native_pinned_text(void **state)
+{
+	(void)state;
+	native_pinned(false);
+}
+
+static void test_native_pinned_json(void **state)
+{
+	(void)state;
+	native_pinned(true);
+}
+
+/*
+ * No collector: `stuck` attaches probes of its own, says that only calls
+ * begun from now on are seen, watches for --older-than and one interval,
+ * and lists the calls parked just after it attached; it pins nothing.
+ */
+static void test_native_unpinned(void **state)
+{
+	char none[128];
+	char *stuck_args[] = { "stuck", NATIVE_TARGET, "--pin-dir", none, "--older-than", "500ms",
+			       "--interval", "1s", NULL };
+	struct worker_proc *w;
+	pid_t t1, t2;
+	const char *p;
+	char *out;
+
+	(void)state;
+	snprintf(none, sizeof(none), "/sys/fs/bpf/inflight-test-stuck-none-%d", (int)getpid());
+	w = worker_start((char *[]){ (char *)worker_path("native_worker"), NULL });
+	inflight_start(&stuck, stuck_args, NULL);
+	inflight_wait_stderr(&stuck, "only calls begun from now on are seen; watching for 1.5s");
+	worker_send(w, "park alpha 2");
+	worker_expect(w, "EE");
+	out = run_to_end(&stuck);
+	/* entered within its first second: at least 0.5 s old at 1.5 s */
+	p = check_native_call(out, w->pid, 0.5, 1.6, &t1);
+	p = check_native_call(p, w->pid, 0.5, 1.6, &t2);
+	assert_int_not_equal(t1, t2);
+	assert_string_equal(p, "");
+	free(out);
+	assert_int_not_equal(access(none, F_OK), 0);
+	worker_send(w, "release");
+	worker_expect(w, "RR");
+}
+
 /* Every CPython 3.10+ here (pyenv's, Debian's) and the sid root's. */
 static size_t find_pythons(struct interp *out, size_t max)
 {
@@ -333,6 +477,12 @@ int main(void)
 
 	tests[nt++] = (struct CMUnitTest){ "bad --older-than refused", test_bad_older_than, NULL,
 					   teardown, NULL };
+	tests[nt++] = (struct CMUnitTest){ "native: a running collector's pinned calls, text",
+					   test_native_pinned_text, NULL, teardown, NULL };
+	tests[nt++] = (struct CMUnitTest){ "native: a running collector's pinned calls, --json",
+					   test_native_pinned_json, NULL, teardown, NULL };
+	tests[nt++] = (struct CMUnitTest){ "native: no collector, calls begun after attach",
+					   test_native_unpinned, NULL, teardown, NULL };
 	if (!np && ci && !strcmp(ci, "true")) {
 		fprintf(stderr, "CI=true: no CPython 3.10+ found\n");
 		return 1;
