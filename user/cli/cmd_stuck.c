@@ -243,6 +243,8 @@ int cmd_stuck(int argc, char **argv)
 			stuck_render_json(stdout, &r);
 		else
 			stuck_render_text(stdout, &r);
+	} else if (rc == -ENODEV) {
+		log_error("stuck: the calls in flight cannot be listed: their reader could not be loaded (said above)");
 	} else {
 		log_error("stuck: cannot read the calls in flight: %s", strerror(-rc));
 	}
