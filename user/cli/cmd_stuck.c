@@ -113,7 +113,8 @@ static const char doc[] =
 	"after `stuck` attached are seen, so it watches for --older-than and one\n"
 	"--interval. Native stacks follow frame pointers, as far as they go.\n"
 	"Exit status: 0 (whether or not any call is listed), 2 on bad input or when\n"
-	"the target cannot be read, 1 when reading fails later.";
+	"the target cannot be read, 1 when reading fails later or when interrupted\n"
+	"(SIGINT, SIGTERM) before the watch ends.";
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
 
@@ -156,6 +157,7 @@ static int stuck_python(struct observer *o, const struct stuck_args *a, struct s
 				 stuck_py_watched(t), stuck_py_watched(t) == 1 ? "" : "s", d);
 		if (ticker_wait(&tick)) {
 			log_info("stuck: interrupted before %s had passed: nothing listed", d);
+			rc = -EINTR;
 			break;
 		}
 	}
@@ -184,7 +186,7 @@ static int stuck_native(struct observer *o, const struct stuck_args *a, const ch
 		ticker_start(&tick, wait_ms);
 		if (ticker_wait(&tick)) {
 			log_info("stuck: interrupted before %s had passed: nothing listed", d);
-			return 0;
+			return -EINTR;
 		}
 	}
 	return stuck_native_report(o, clock_mono_ns(), r);
@@ -243,6 +245,8 @@ int cmd_stuck(int argc, char **argv)
 			stuck_render_json(stdout, &r);
 		else
 			stuck_render_text(stdout, &r);
+	} else if (rc == -EINTR) {
+		/* said as it happened */
 	} else if (rc == -ENODEV) {
 		log_error("stuck: the calls in flight cannot be listed: their reader could not be loaded (said above)");
 	} else {
