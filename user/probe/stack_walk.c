@@ -13,6 +13,8 @@
 #define SCAN_WORDS 512
 /* Return addresses taken from that scan at most (the rest is the chain's). */
 #define SCAN_FRAMES 8
+/* A scanned frame's call must enter a function at most this far below the pc inside it. */
+#define CALLEE_SPAN 0x10000
 
 struct mapping {
 	uint64_t start, end, offset, dev, inode;
@@ -133,6 +135,52 @@ static bool frame_base(struct proc_mem *m, struct mapping *v, size_t n, const st
 	return !proc_read(m, bp, frame, 16) && after_call(m, v, n, frame[1]);
 }
 
+/*
+ * Where the direct call just before return address `ret` goes (e8 rel32),
+ * through a PLT stub to the function its GOT slot holds: 0 if it is no
+ * direct call or the stub cannot be read.
+ */
+static uint64_t call_target(struct proc_mem *m, uint64_t ret)
+{
+	uint8_t call[5], stub[16];
+	int32_t rel;
+	uint64_t target, got, fn;
+	size_t at = 0;
+
+	if (proc_read(m, ret - 5, call, sizeof(call)) || call[0] != 0xe8)
+		return 0;
+	memcpy(&rel, call + 1, sizeof(rel));
+	target = ret + (uint64_t)(int64_t)rel;
+	if (proc_read(m, target, stub, sizeof(stub)))
+		return target;
+	/* endbr64, then a bnd prefix: a PLT stub's jmp *GOT(%rip) follows */
+	if (!memcmp(stub, "\xf3\x0f\x1e\xfa", 4))
+		at = 4;
+	if (stub[at] == 0xf2)
+		at++;
+	if (stub[at] != 0xff || stub[at + 1] != 0x25)
+		return target;
+	memcpy(&rel, stub + at + 2, sizeof(rel));
+	got = target + at + 6 + (uint64_t)(int64_t)rel;
+	if (proc_read(m, got, &fn, sizeof(fn)))
+		return 0;
+	return fn;
+}
+
+/*
+ * A scanned word is the return address of the frame above `pc` only if
+ * the call before it enters the function `pc` is in: a direct call to an
+ * entry at most CALLEE_SPAN below pc. Stale return addresses left in
+ * unused stack slots rarely pass; an indirect call cannot be checked and
+ * is not taken.
+ */
+static bool calls_into(struct proc_mem *m, uint64_t ret, uint64_t pc)
+{
+	uint64_t target = call_target(m, ret);
+
+	return target && target <= pc && pc - target < CALLEE_SPAN;
+}
+
 size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs, size_t max)
 {
 	struct proc_mem m = { .pid = pid };
@@ -163,7 +211,7 @@ size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pc
 		for (size_t i = 0; i < nw && found < SCAN_FRAMES && n < max; i++) {
 			uint64_t slot = (sp & ~7ull) + 8 * i;
 
-			if (!after_call(&m, v, nmaps, words[i]))
+			if (!after_call(&m, v, nmaps, words[i]) || !calls_into(&m, words[i], pcs[n - 1]))
 				continue;
 			pcs[n++] = words[i];
 			found++;
