@@ -170,7 +170,7 @@ static uint64_t call_target(struct proc_mem *m, uint64_t ret)
 /*
  * A scanned word is the return address of the frame above `pc` only if
  * the call before it enters the function `pc` is in: a direct call to an
- * entry at most CALLEE_SPAN below pc. Stale return addresses left in
+ * entry at most CALLEE_SPAN from pc. Stale return addresses left in
  * unused stack slots rarely pass; an indirect call cannot be checked and
  * is not taken.
  */
@@ -178,7 +178,8 @@ static bool calls_into(struct proc_mem *m, uint64_t ret, uint64_t pc)
 {
 	uint64_t target = call_target(m, ret);
 
-	return target && target <= pc && pc - target < CALLEE_SPAN;
+	/* either side: a tail call (jmp) on the way moves the pc below the entry called */
+	return target && (target <= pc ? pc - target : target - pc) < CALLEE_SPAN;
 }
 
 size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs, size_t max)
@@ -210,13 +211,20 @@ size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pc
 	if (nw && !proc_read(&m, sp & ~7ull, words, nw * 8)) {
 		for (size_t i = 0; i < nw && found < SCAN_FRAMES && n < max; i++) {
 			uint64_t slot = (sp & ~7ull) + 8 * i;
+			/*
+			 * The word below it the caller's saved bp, a frame that
+			 * chains on: a frame-pointer frame, whatever call made it
+			 * (an indirect one included).
+			 */
+			bool resume = !chain && i > 0 &&
+				      frame_base(&m, v, nmaps, stack, words[i - 1], slot + 8, frame);
 
-			if (!after_call(&m, v, nmaps, words[i]) || !calls_into(&m, words[i], pcs[n - 1]))
+			if (!after_call(&m, v, nmaps, words[i]) ||
+			    (!resume && !calls_into(&m, words[i], pcs[n - 1])))
 				continue;
 			pcs[n++] = words[i];
 			found++;
-			if (!chain && i > 0 &&
-			    frame_base(&m, v, nmaps, stack, words[i - 1], slot + 8, frame)) {
+			if (resume) {
 				bp = words[i - 1];
 				chain = true;
 				break;
