@@ -6,6 +6,7 @@
 #include "probe/pending_calls.h"
 #include "probe/stack_walk.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 /* The chain's name by id, from the reading; "(overflow)" and unknown ids named as such. */
 static const char *chain_name(const struct snapshot *s, uint32_t id, char *buf, size_t size)
@@ -28,6 +29,8 @@ static int add_stack(struct stuck_call *c, const struct pending_call *pc,
 
 	if (!pc->ip || !pc->usp)
 		return 0;
+	log_debug("stuck: pid %d tid %d: ip %#llx sp %#llx bp %#llx", (int)pc->pid, (int)pc->tid,
+		  (unsigned long long)pc->ip, (unsigned long long)pc->usp, (unsigned long long)pc->bp);
 	n = stack_walk(pc->pid, pc->ip, pc->usp, pc->bp, pcs, STACK_WALK_MAX);
 	if (!n)
 		return 0;

@@ -19,6 +19,11 @@
 struct mapping {
 	uint64_t start, end, offset, dev, inode;
 	bool exec;
+	/*
+	 * The kernel's uretprobe trampoline: a return address there is one a
+	 * return probe took over (the real one is kept by the kernel)
+	 */
+	bool uprobes;
 	char *file; /* NULL: anonymous */
 	struct elf_file *ef; /* opened on first use */
 	bool open_failed;
@@ -42,7 +47,7 @@ static void maps_free(struct mapping *v, size_t n)
 /* The process's mappings now. 0, or a negative errno. */
 static int maps_read(pid_t pid, struct mapping **out, size_t *nout)
 {
-	char path[64], line[4096 + 128];
+	char path[64], line[4096 + 128], *name;
 	struct mapping *v = NULL;
 	size_t n = 0, cap = 0;
 	FILE *f;
@@ -54,6 +59,8 @@ static int maps_read(pid_t pid, struct mapping **out, size_t *nout)
 	while (fgets(line, sizeof(line), f)) {
 		struct maps_line ml;
 
+		/* target_maps_line names files only: the trampoline's name is read here */
+		name = strstr(line, "[uprobes]");
 		if (target_maps_line(line, &ml))
 			continue;
 		if (n == cap) {
@@ -67,6 +74,7 @@ static int maps_read(pid_t pid, struct mapping **out, size_t *nout)
 		}
 		v[n] = (struct mapping){ .start = ml.start, .end = ml.end, .offset = ml.offset,
 					 .dev = ml.dev, .inode = ml.inode, .exec = ml.perms[2] == 'x' };
+		v[n].uprobes = name && !ml.file;
 		/* a file's mapping; "[stack]", "[vdso]" and the like are not files */
 		if (ml.file && ml.file[0] == '/' && ml.inode) {
 			v[n].file = strdup(ml.file);
@@ -113,6 +121,8 @@ static bool after_call(struct proc_mem *m, struct mapping *v, size_t n, uint64_t
 	struct mapping *map = mapping_of(v, n, addr);
 	uint8_t b[8];
 
+	if (map && map->uprobes)
+		return true;
 	if (!map || !map->exec || addr < map->start + sizeof(b) || proc_read(m, addr - 8, b, 8))
 		return false;
 	if (b[3] == 0xe8)
@@ -264,6 +274,11 @@ int symbolize(struct symbolizer *s, uint64_t addr, int is_return, struct stack_s
 
 	out->func[0] = out->file[0] = '\0';
 	out->offset = 0;
+	/* a return a uretprobe took over: its address is the trampoline's own */
+	if (mapping_of(s->v, s->n, addr) && mapping_of(s->v, s->n, addr)->uprobes) {
+		snprintf(out->file, sizeof(out->file), "[uprobes]");
+		return 0;
+	}
 	if (!map || !map->file)
 		return -ENOENT;
 	snprintf(out->file, sizeof(out->file), "%s", map->file);
