@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -102,6 +103,13 @@ void redis_start(struct redis *r)
 	assert_true(r->server >= 0);
 	if (r->server == 0) {
 		dup2(out[1], STDOUT_FILENO);
+		/*
+		 * It ends with the test, and holds none of the test's files: a
+		 * test that died must not leave a server holding the suite's
+		 * lock (flock's descriptor) for every other run to wait on.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		closefrom(3);
 		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
 		       "--save", "", "--appendonly", "no", "--dir", r->dir, (char *)NULL);
 		_exit(127);

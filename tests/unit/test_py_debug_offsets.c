@@ -54,6 +54,10 @@ static const struct py_layout *blob(int minor, const struct py_layout *values)
 	put(s, PY_DBG_CODE_NAME, (uint64_t)v->code_name);
 	put(s, PY_DBG_CODE_FILENAME, (uint64_t)v->code_filename);
 	put(s, PY_DBG_CODE_ARGCOUNT, (uint64_t)v->code_argcount);
+	put(s, PY_DBG_FRAME_INSTR_PTR, (uint64_t)v->frame_instr);
+	put(s, PY_DBG_CODE_LINETABLE, (uint64_t)v->code_linetable);
+	put(s, PY_DBG_CODE_FIRSTLINENO, (uint64_t)v->code_firstlineno);
+	put(s, PY_DBG_CODE_ADAPTIVE, (uint64_t)v->code_adaptive);
 	put(s, PY_DBG_OBJECT_TYPE, (uint64_t)v->object_type);
 	put(s, PY_DBG_TUPLE_SIZE, (uint64_t)v->tuple_size);
 	put(s, PY_DBG_TUPLE_ITEMS, (uint64_t)v->tuple_items);

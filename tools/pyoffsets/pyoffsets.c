@@ -133,6 +133,24 @@ int main(void)
 	printf("\t\t.keys_indices = 40,\n");
 	printf("\t\t.general_entry_size = 24,\n");
 #endif
+	/* where a frame is in its code, and the code's line table (`inflight stuck`) */
+#if PY_VERSION_HEX >= 0x030D0000
+	printf("\t\t.frame_instr = %zu,\n", offsetof(_PyInterpreterFrame, instr_ptr));
+#elif PY_VERSION_HEX >= 0x030B0000
+	printf("\t\t.frame_instr = %zu,\n", offsetof(_PyInterpreterFrame, prev_instr));
+#else
+	printf("\t\t.frame_instr = -1,\n");
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+	printf("\t\t.frame_lasti = -1,\n");
+	printf("\t\t.code_adaptive = %zu,\n", offsetof(PyCodeObject, co_code_adaptive));
+#else
+	/* 3.10: the index of the last instruction run, in code units */
+	printf("\t\t.frame_lasti = %zu,\n", offsetof(PyFrameObject, f_lasti));
+	printf("\t\t.code_adaptive = -1,\n");
+#endif
+	printf("\t\t.code_linetable = %zu,\n", offsetof(PyCodeObject, co_linetable));
+	printf("\t\t.code_firstlineno = %zu,\n", offsetof(PyCodeObject, co_firstlineno));
 #if PY_VERSION_HEX >= 0x030D0000
 	/* where the process's own _Py_DebugOffsets keeps each of these */
 	printf("\t\t.debug = {\n");
@@ -160,6 +178,10 @@ int main(void)
 	DBG(CODE_NAME, code_object.name);
 	DBG(CODE_FILENAME, code_object.filename);
 	DBG(CODE_ARGCOUNT, code_object.argcount);
+	DBG(FRAME_INSTR_PTR, interpreter_frame.instr_ptr);
+	DBG(CODE_LINETABLE, code_object.linetable);
+	DBG(CODE_FIRSTLINENO, code_object.firstlineno);
+	DBG(CODE_ADAPTIVE, code_object.co_code_adaptive);
 	DBG(OBJECT_TYPE, pyobject.ob_type);
 	DBG(TUPLE_SIZE, tuple_object.ob_size);
 	DBG(TUPLE_ITEMS, tuple_object.ob_item);

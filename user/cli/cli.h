@@ -7,6 +7,7 @@ int cmd_top(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
+int cmd_stuck(int argc, char **argv);
 
 /*
  * One row of main's command table: the usage's command list, the dispatch

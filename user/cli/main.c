@@ -15,6 +15,7 @@ const char *argp_program_bug_address = NULL;
 static const struct command commands[] = {
 	{ "run", cmd_run, "the collector: export over OTLP, for Prometheus or to the console" },
 	{ "top", cmd_top, "live per-chain table (--once, --json for scripts)" },
+	{ "stuck", cmd_stuck, "the calls in flight longer than --older-than, with their stacks" },
 	{ "list", cmd_list, "functions and USDT probes a binary or process offers" },
 	{ "detach", cmd_detach, "remove the probes and counts `run` pinned for its successor" },
 };
@@ -35,6 +36,7 @@ static const char usage_tail[] =
 	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 \\\n"
 	"    inflight run --binary ./worker --func handle --chain '+0(%di):string'\n"
 	"  inflight top --binary ./worker --func handle --chain '+0(%di):string'\n"
+	"  inflight stuck --older-than 30s --python --python-exe conserver\n"
 	"  inflight list --pid 4242 --match handle\n"
 	"\n"
 	"'inflight COMMAND --help' for a command's options; 'inflight --version'.\n";

@@ -476,3 +476,8 @@ int observers_wait_tick(struct observer *const *o, size_t n, struct ticker *t)
 			observer_poll(o[i]);
 	}
 }
+
+struct py_observer *observer_python(const struct observer *o)
+{
+	return o->ops == &py_ops ? o->u.py : NULL;
+}

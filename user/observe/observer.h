@@ -135,4 +135,11 @@ volatile uint32_t *observer_test_next_id(struct observer *o);
  */
 uint64_t observer_pending_goroutines(const struct observer *o, uint64_t *frames);
 
+/*
+ * The CPython reader behind a --python observer (its calls and stacks,
+ * for `inflight stuck`), NULL for a native one.
+ */
+struct py_observer;
+struct py_observer *observer_python(const struct observer *o);
+
 #endif

@@ -38,6 +38,9 @@ struct elf_file {
 	size_t nneeded;
 	struct usdt_note *notes;
 	size_t nnotes;
+	/* elf_file_func_at: the functions by address, built on first use */
+	const struct elf_func **by_addr;
+	bool by_addr_built;
 };
 
 static int add_sym(struct elf_file *ef, const char *name, const GElf_Sym *s, size_t *cap)
@@ -312,6 +315,7 @@ void elf_file_close(struct elf_file *ef)
 		free(ef->needed[i]);
 	free(ef->syms);
 	free(ef->funcs);
+	free(ef->by_addr);
 	free(ef->needed);
 	free(ef->notes);
 	if (ef->elf)
@@ -535,4 +539,71 @@ size_t elf_file_usdt_notes(const struct elf_file *ef, const struct usdt_note **o
 {
 	*out = ef->notes;
 	return ef->nnotes;
+}
+
+int elf_file_offset_to_vaddr(const struct elf_file *ef, uint64_t offset, uint64_t *vaddr)
+{
+	size_t n;
+
+	if (elf_getphdrnum(ef->elf, &n))
+		return -ENOEXEC;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(ef->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (offset >= ph.p_offset && offset < ph.p_offset + ph.p_filesz) {
+			*vaddr = offset - ph.p_offset + ph.p_vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int cmp_func_addr(const void *a, const void *b)
+{
+	const struct elf_func *x = *(const struct elf_func *const *)a;
+	const struct elf_func *y = *(const struct elf_func *const *)b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+int elf_file_func_at(const struct elf_file *ef, uint64_t vaddr, struct elf_func *out)
+{
+	struct elf_file *m = (struct elf_file *)ef;
+	const struct elf_func *all;
+	size_t n = elf_file_funcs(ef, &all), lo = 0, hi;
+
+	/* built once: the functions by address (pointers into the by-name list) */
+	if (!m->by_addr_built) {
+		m->by_addr_built = true;
+		m->by_addr = calloc(n ? n : 1, sizeof(*m->by_addr));
+		if (m->by_addr) {
+			for (size_t i = 0; i < n; i++)
+				m->by_addr[i] = &all[i];
+			qsort(m->by_addr, n, sizeof(*m->by_addr), cmp_func_addr);
+		}
+	}
+	if (!m->by_addr)
+		return -ENOMEM;
+	/* the last function starting at or below vaddr */
+	hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->by_addr[mid]->addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* nested or aliased ranges: look back a little for one that holds it */
+	for (size_t i = lo, back = 0; i > 0 && back < 8; i--, back++) {
+		const struct elf_func *f = m->by_addr[i - 1];
+
+		if (vaddr >= f->addr && vaddr < f->addr + f->size) {
+			*out = *f;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

@@ -61,6 +61,17 @@ int elf_file_read(const struct elf_file *ef, uint64_t offset, void *buf, size_t 
  */
 int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *offset);
 
+/*
+ * The reverse: the virtual address of a file offset (in any PT_LOAD
+ * segment); 0, or -ENOENT (-ENOEXEC: the program headers cannot be read).
+ */
+int elf_file_offset_to_vaddr(const struct elf_file *ef, uint64_t offset, uint64_t *vaddr);
+/*
+ * The function (with a size, from .symtab or .dynsym) whose range holds
+ * `vaddr`: 0, -ENOENT, or -ENOMEM. For naming return addresses.
+ */
+int elf_file_func_at(const struct elf_file *ef, uint64_t vaddr, struct elf_func *out);
+
 /* The value of a defined symbol of any type; 0, or -ENOENT. */
 int elf_file_symbol(const struct elf_file *ef, const char *name, uint64_t *value);
 

@@ -66,6 +66,9 @@ struct named_target *named_target_start(const struct target_spec *spec, struct t
 	if (usdt ? resolve_usdt(&s, &r, info, err, errlen) : resolve_target(&s, &r, info, err, errlen))
 		goto fail;
 
+	/* only someone else's state, as it is: none here means none made */
+	if (s.pin_dir && s.adopt_only && !pin_exists(s.pin_dir))
+		s.pin_dir = NULL;
 	if (s.pin_dir) {
 		if (usdt) {
 			log_warn("USDT probes cannot be pinned: a restart of the collector restarts the counts");
@@ -83,8 +86,15 @@ struct named_target *named_target_start(const struct target_spec *spec, struct t
 					resolved_free(&r);
 					return t;
 				}
-				if (rc < 0 || pin_replace(s.pin_dir, err, errlen))
+				if (s.adopt_only) {
+					/* it is another's state: left alone, probes of our own instead */
+					log_warn("%s: %s: not picked up; attaching probes of this process's own",
+						 s.pin_dir, rc < 0 ? err : "pinned state of another target or layout");
+					info->pin_dir[0] = '\0';
+					s.pin_dir = NULL;
+				} else if (rc < 0 || pin_replace(s.pin_dir, err, errlen)) {
 					goto fail;
+				}
 			}
 		}
 	}

@@ -33,6 +33,12 @@ struct target_spec {
 	unsigned rescan_ms;        /* --rescan: full /proc scans (0: default) */
 	bool by_cgroup;            /* series keyed by cgroup id too */
 	const char *pin_dir;       /* bpffs directory to pin in, NULL for none */
+	/*
+	 * pin_dir's state is picked up if it is this target's, never made,
+	 * replaced or pinned anew (`inflight stuck` reading a running
+	 * collector's state): otherwise the probes attach unpinned.
+	 */
+	bool adopt_only;
 };
 
 /* What was attached, for the operator. */

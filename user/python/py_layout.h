@@ -53,6 +53,11 @@ enum py_debug_field {
 	PY_DBG_UNICODE_ASCII_DATA,
 	PY_DBG_UNICODE_COMPACT_DATA, /* 3.15+; before, the table's */
 	PY_DBG_END,                  /* sizeof(_Py_DebugOffsets): 0 before 3.13 */
+	/* where a frame is in its code (`inflight stuck`) */
+	PY_DBG_FRAME_INSTR_PTR,
+	PY_DBG_CODE_LINETABLE,
+	PY_DBG_CODE_FIRSTLINENO,
+	PY_DBG_CODE_ADAPTIVE,
 	PY_DBG_COUNT
 };
 
@@ -79,6 +84,13 @@ struct py_layout {
 	int keys_nentries, keys_indices, general_entry_size;
 	/* 3.13+: where _Py_DebugOffsets keeps each field (0: not there) */
 	uint16_t debug[PY_DBG_COUNT];
+	/*
+	 * Where a frame is in its code: the instruction pointer (3.11, 3.12:
+	 * prev_instr, the instruction running; 3.13+ instr_ptr) into the
+	 * code's bytecode at code_adaptive; 3.10: f_lasti, an index. -1: none.
+	 */
+	int frame_instr, frame_lasti, code_adaptive;
+	int code_linetable, code_firstlineno; /* co_linetable (bytes), co_firstlineno (int) */
 };
 
 extern const struct py_layout py_layouts[];

@@ -664,3 +664,38 @@ void py_observer_stop(struct py_observer *o)
 	proc_match_free(&o->match);
 	free(o);
 }
+
+struct calls_ctx {
+	py_observer_call_fn fn;
+	void *ctx;
+	struct py_process *proc;
+};
+
+static void on_call(void *ctx, const struct py_call *c)
+{
+	struct calls_ctx *cc = ctx;
+
+	cc->fn(cc->ctx, cc->proc, c);
+}
+
+int py_observer_calls(struct py_observer *o, py_observer_call_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < o->nprocs; i++) {
+		struct tracked *t = &o->procs[i];
+		struct calls_ctx cc = { fn, ctx, &t->proc };
+		struct py_walk_stats st;
+		uint64_t reads = 0;
+
+		if (t->status != 0)
+			continue;
+		/*
+		 * Calls are reported as found (the caller keeps what it needs); a
+		 * walk that goes over budget may have reported some: the caller
+		 * sees a loop's calls at most once per frame, its budget bounded.
+		 */
+		proc_budget_start(READS_PER_PROCESS);
+		py_walk_calls(&t->proc, &o->target, &t->cache, on_call, &cc, &st, &reads);
+		proc_budget_end();
+	}
+	return 0;
+}

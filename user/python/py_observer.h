@@ -56,4 +56,16 @@ void py_observer_cost(const struct py_observer *o, struct py_observer_cost *out)
 size_t py_observer_retire(struct py_observer *o, uint32_t *ids, size_t max);
 void py_observer_stop(struct py_observer *o);
 
+/*
+ * Every call in flight now, with its thread's stack (`inflight stuck`):
+ * walks each process the last py_observer_read found, calling `fn` per
+ * call with the process (for py_frame_describe), as each is found: a
+ * process whose walk goes over budget (a forged frame list) reports at
+ * most what its budget reached. 0.
+ */
+struct py_process;
+struct py_call;
+typedef void (*py_observer_call_fn)(void *ctx, struct py_process *p, const struct py_call *c);
+int py_observer_calls(struct py_observer *o, py_observer_call_fn fn, void *ctx);
+
 #endif

@@ -95,6 +95,12 @@ struct walker {
 	struct proc_mem mem;
 	struct py_target *t;
 	struct frame_window win;
+	/* py_walk_calls: each call with the frames above it */
+	py_call_fn call_fn;
+	uint64_t tid;
+	size_t depth;
+	bool truncated;
+	struct py_frame_ref stack[PY_STACK_MAX];
 };
 
 static int64_t read_i64(struct walker *w, uint64_t addr)
@@ -459,6 +465,53 @@ static uint64_t call_fingerprint(struct walker *w, uint64_t frame, uint64_t code
 	return h;
 }
 
+/* Where the frame whose fixed part is `hdr` is in its code (struct py_frame_ref.instr). */
+static uint64_t frame_instr(const struct walker *w, const uint8_t *hdr)
+{
+	const struct py_layout *L = w->L;
+	uint64_t instr = PY_INSTR_UNKNOWN;
+
+	if (L->frame_instr >= 0 && L->frame_instr + 8 <= L->frame_localsplus) {
+		memcpy(&instr, hdr + L->frame_instr, sizeof(instr));
+	} else if (L->frame_lasti >= 0 && L->frame_lasti + 4 <= L->frame_localsplus) {
+		int32_t lasti;
+
+		memcpy(&lasti, hdr + L->frame_lasti, sizeof(lasti));
+		/* before its first instruction: the function's first line */
+		instr = lasti < 0 ? 0 : (uint64_t)lasti;
+	}
+	return instr;
+}
+
+/* py_walk_calls: the frame just read joins its thread's stack (the innermost PY_STACK_MAX). */
+static void push_frame(struct walker *w, const uint8_t *hdr, uint64_t code)
+{
+	if (w->depth == PY_STACK_MAX) {
+		w->truncated = true;
+		return;
+	}
+	w->stack[w->depth++] = (struct py_frame_ref){ code, frame_instr(w, hdr) };
+}
+
+/* A call found: its thread's frames so far are its stack, down to its own. */
+static void report_call(struct walker *w, void *ctx, const uint8_t *hdr, uint64_t frame,
+			uint64_t code, uint64_t arg, const char *chain)
+{
+	struct py_call c = {
+		.tid = w->tid, .frame = frame, .code = code, .arg = arg,
+		.args = call_fingerprint(w, frame, code), .chain = chain,
+		.stack = w->stack, .depth = w->depth, .truncated = w->truncated,
+	};
+	struct py_frame_ref saved = w->stack[PY_STACK_MAX - 1];
+
+	/* past the limit its own frame stands in for the last one kept, for this report */
+	if (w->truncated)
+		w->stack[PY_STACK_MAX - 1] = (struct py_frame_ref){ code, frame_instr(w, hdr) };
+	w->call_fn(ctx, &c);
+	if (w->truncated)
+		w->stack[PY_STACK_MAX - 1] = saved;
+}
+
 static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cache,
 			py_found_fn found, void *ctx, struct py_walk_stats *st)
 {
@@ -468,6 +521,11 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 
 	w->win.len = 0;
 	w->win.big_failed = false;
+	w->depth = 0;
+	w->truncated = false;
+	w->tid = 0;
+	if (w->call_fn && L->tstate_native_id >= 0)
+		w->tid = proc_read_ptr(&w->mem, ts + (uint64_t)L->tstate_native_id);
 	for (int depth = 0; frame && depth < MAX_DEPTH; depth++) {
 		uint8_t hdr[512];
 		uint64_t code, prev, arg = 0, code_again, arg_again = 0;
@@ -494,6 +552,8 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 		if (L->frame_state >= 0 && (int8_t)hdr[L->frame_state] != L->state_executing &&
 		    (int8_t)hdr[L->frame_state] != L->state_unwinding)
 			goto next;
+		if (code && w->call_fn)
+			push_frame(w, hdr, code);
 		if (!code || (slot = code_slot(w, cache, code)) == PY_SLOT_OTHER)
 			goto next;
 		if (slot != PY_SLOT_NO_ARG)
@@ -509,9 +569,12 @@ static void walk_thread(struct walker *w, uint64_t ts, struct py_code_cache *cac
 			goto next;
 		}
 		st->matches++;
-		found(ctx, ok ? chain : NULL,
-		      &(struct py_call_key){ .frame = frame, .code = code, .arg = arg,
-					     .args = call_fingerprint(w, frame, code) });
+		if (w->call_fn)
+			report_call(w, ctx, hdr, frame, code, arg, ok ? chain : NULL);
+		else
+			found(ctx, ok ? chain : NULL,
+			      &(struct py_call_key){ .frame = frame, .code = code, .arg = arg,
+						     .args = call_fingerprint(w, frame, code) });
 next:
 		frame = prev;
 	}
@@ -541,10 +604,12 @@ static int check_layout(struct walker *w, uint64_t interp, char *got, size_t got
 	return !strncmp(got, want, n) && !isdigit((unsigned char)got[n]) ? 1 : -EINVAL;
 }
 
-int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
-	    py_found_fn found, void *ctx, struct py_walk_stats *stats, uint64_t *reads)
+static int walk(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
+		py_found_fn found, py_call_fn call_fn, void *ctx, struct py_walk_stats *stats,
+		uint64_t *reads)
 {
-	struct walker w = { .p = p, .L = &p->L, .mem = { .pid = p->pid }, .t = t };
+	struct walker w = { .p = p, .L = &p->L, .mem = { .pid = p->pid }, .t = t,
+			    .call_fn = call_fn };
 	const struct py_layout *L = &p->L;
 	uint64_t interp;
 	int n_interp = 0;
@@ -598,4 +663,16 @@ int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cac
 	}
 	*reads = w.mem.reads;
 	return 0;
+}
+
+int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
+	    py_found_fn found, void *ctx, struct py_walk_stats *stats, uint64_t *reads)
+{
+	return walk(p, t, cache, found, NULL, ctx, stats, reads);
+}
+
+int py_walk_calls(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
+		  py_call_fn fn, void *ctx, struct py_walk_stats *stats, uint64_t *reads)
+{
+	return walk(p, t, cache, NULL, fn, ctx, stats, reads);
 }

@@ -65,4 +65,34 @@ int py_walk(struct py_process *p, struct py_target *t, struct py_code_cache *cac
 
 void py_code_cache_reset(struct py_code_cache *c);
 
+/* A Python frame as read: its code object and where it was in it. */
+struct py_frame_ref {
+	uint64_t code;
+	/* 3.11+: the instruction pointer; 3.10: f_lasti (an index); PY_INSTR_UNKNOWN */
+	uint64_t instr;
+};
+#define PY_INSTR_UNKNOWN UINT64_MAX
+/* Frames kept per call: the innermost ones, and always the call's own last. */
+#define PY_STACK_MAX 128
+
+/* One call found, and where its thread is (for `inflight stuck`). */
+struct py_call {
+	uint64_t tid;              /* the thread's native id; 0 where unknown (3.10) */
+	/*
+	 * The same frame, code, argument and argument values (a fingerprint,
+	 * as struct py_call_key's) at two readings: the same call.
+	 */
+	uint64_t frame, code, arg, args;
+	const char *chain;         /* raw UTF-8, NULL if unreadable */
+	/* the thread's frames, innermost first, down to the call's own */
+	const struct py_frame_ref *stack;
+	size_t depth;
+	bool truncated;            /* frames between were left out (PY_STACK_MAX) */
+};
+typedef void (*py_call_fn)(void *ctx, const struct py_call *call);
+
+/* py_walk, reporting each call with its thread's stack instead. */
+int py_walk_calls(struct py_process *p, struct py_target *t, struct py_code_cache *cache,
+		  py_call_fn fn, void *ctx, struct py_walk_stats *stats, uint64_t *reads);
+
 #endif

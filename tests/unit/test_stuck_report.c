@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What `inflight stuck` prints for known calls: the text blocks and the
+ * JSON object, byte for byte; oldest first; no calls said so; durations
+ * given back as written.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cli/stuck_report.h"
+
+#define SEC 1000000000ull
+
+static char *render(const struct stuck_report *r, bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	if (json)
+		stuck_render_json(f, r);
+	else
+		stuck_render_text(f, r);
+	fclose(f);
+	return buf;
+}
+
+static void fill(struct stuck_report *r)
+{
+	struct stuck_call *c;
+
+	r->older_than_ns = 30 * SEC;
+	r->ts_ns = 1700000000000000000ull;
+	r->inflight = 5;
+	/* a CPython call watched for 31.25 s */
+	c = stuck_report_add(r, 12, 14, "transcribe", 31250000000ull, false);
+	assert_non_null(c);
+	assert_int_equal(stuck_call_add_frame(c, "Redis._line", "/app/q.py", 41, 0, 0), 0);
+	assert_int_equal(stuck_call_add_frame(c, "_handle_vcon", "/app/main.py", -1, 0, 0), 0);
+	/* an older native call: a named frame, an unnamed one in a file, a bare address */
+	c = stuck_report_add(r, 7, 9, "caf\xc3\xa9 \"q\"", 95 * SEC, true);
+	assert_non_null(c);
+	assert_int_equal(stuck_call_add_frame(c, "worker_handle", "/srv/worker", -1, 0x5500001234, 0x3c), 0);
+	assert_int_equal(stuck_call_add_frame(c, NULL, "/srv/worker", -1, 0x5500002000, 0), 0);
+	assert_int_equal(stuck_call_add_frame(c, NULL, NULL, -1, 0x7fff0010, 0), 0);
+	/* a goroutine's call: no thread, no stack */
+	assert_non_null(stuck_report_add(r, 7, 0, "go", 40 * SEC, true));
+	stuck_report_sort(r);
+}
+
+static void test_text(void **state)
+{
+	struct stuck_report r = { 0 };
+	char *out;
+
+	(void)state;
+	fill(&r);
+	out = render(&r, false);
+	assert_string_equal(out,
+			    "PID 7  TID 9  CHAIN caf\xc3\xa9 \"q\"  AGE 95.0s\n"
+			    "    worker_handle+0x3c (/srv/worker)\n"
+			    "    0x5500002000 (/srv/worker)\n"
+			    "    0x7fff0010\n"
+			    "\n"
+			    "PID 7  TID ?  CHAIN go  AGE 40.0s\n"
+			    "    (no stack)\n"
+			    "\n"
+			    "PID 12  TID 14  CHAIN transcribe  AGE >=31.2s\n"
+			    "    Redis._line (/app/q.py:41)\n"
+			    "    _handle_vcon (/app/main.py)\n");
+	free(out);
+	stuck_report_free(&r);
+	/* none */
+	r.older_than_ns = 1500 * 1000000ull;
+	r.inflight = 2;
+	out = render(&r, false);
+	assert_string_equal(out, "no call in flight for 1.5s or more (2 in flight)\n");
+	free(out);
+}
+
+static void test_json(void **state)
+{
+	struct stuck_report r = { 0 };
+	char *out;
+
+	(void)state;
+	fill(&r);
+	out = render(&r, true);
+	assert_string_equal(out,
+			    "{\"ts\": 1700000000000000000, \"older_than\": 30.000, \"inflight\": 5, \"calls\": ["
+			    "{\"pid\": 7, \"tid\": 9, \"chain\": \"caf\xc3\xa9 \\\"q\\\"\", \"age\": 95.000, "
+			    "\"age_exact\": true, \"truncated\": false, \"stack\": ["
+			    "{\"address\": \"0x5500001234\", \"symbol\": \"worker_handle\", \"offset\": 60, \"file\": \"/srv/worker\"}, "
+			    "{\"address\": \"0x5500002000\", \"symbol\": null, \"offset\": 0, \"file\": \"/srv/worker\"}, "
+			    "{\"address\": \"0x7fff0010\", \"symbol\": null, \"offset\": 0, \"file\": null}]}, "
+			    "{\"pid\": 7, \"tid\": null, \"chain\": \"go\", \"age\": 40.000, \"age_exact\": true, "
+			    "\"truncated\": false, \"stack\": []}, "
+			    "{\"pid\": 12, \"tid\": 14, \"chain\": \"transcribe\", \"age\": 31.250, "
+			    "\"age_exact\": false, \"truncated\": false, \"stack\": ["
+			    "{\"function\": \"Redis._line\", \"file\": \"/app/q.py\", \"line\": 41}, "
+			    "{\"function\": \"_handle_vcon\", \"file\": \"/app/main.py\", \"line\": null}]}]}\n");
+	free(out);
+	stuck_report_free(&r);
+}
+
+static void test_durations(void **state)
+{
+	static const struct {
+		uint64_t ns;
+		const char *text;
+	} cases[] = {
+		{ 30 * SEC, "30s" }, { 120 * SEC, "2m" }, { 500000000ull, "500ms" },
+		{ 1500000000ull, "1.5s" }, { 90 * SEC, "90s" }, { 1000000ull, "1ms" },
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		stuck_format_duration(cases[i].ns, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].text);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_durations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
