@@ -34,6 +34,9 @@ static void test_kept_while_seen(void **state)
 	uint64_t first[2];
 
 	(void)state;
+	/* a fresh table, an idle process: nothing held */
+	reading(&t, 9 * SEC, NULL, 0, first);
+	assert_int_equal(t.nlast, 0);
 	reading(&t, 10 * SEC, &a, 1, first);
 	assert_int_equal(first[0], 10 * SEC);
 	/* b is new at 11 s, a goes on from 10 s (the order of the walk does not matter) */

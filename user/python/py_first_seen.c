@@ -67,7 +67,8 @@ void py_first_seen_end(struct py_first_seen *t)
 	struct py_first_seen_entry *swap = t->last;
 	size_t cap = t->caplast, n = 0;
 
-	qsort(t->cur, t->ncur, sizeof(*t->cur), entry_cmp);
+	if (t->ncur) /* none yet: `cur` may be NULL, which qsort must not get */
+		qsort(t->cur, t->ncur, sizeof(*t->cur), entry_cmp);
 	/* one entry per key: bsearch in `last` needs the keys distinct */
 	for (size_t i = 0; i < t->ncur; i++)
 		if (!n || key_cmp(&t->cur[n - 1].key, &t->cur[i].key))
