@@ -33,6 +33,7 @@ struct target_spec {
 	unsigned rescan_ms;        /* --rescan: full /proc scans (0: default) */
 	bool by_cgroup;            /* series keyed by cgroup id too */
 	const char *pin_dir;       /* bpffs directory to pin in, NULL for none */
+	bool untimed;              /* --no-duration: returns are not timed (no clock read) */
 };
 
 /* What was attached, for the operator. */
