@@ -24,6 +24,7 @@ struct counters {
 	void *exits;   /* [cpu * id_space + chain] of struct inflight_exits */
 	const volatile __u32 *id_space;
 	void *durations; /* [cpu * id_space + chain] of struct inflight_duration */
+	const volatile bool *time_returns; /* returns go into durations too */
 };
 
 /* This CPU's slot for chain `id` (or stat `id`, with `per_cpu` stats). */

@@ -30,13 +30,16 @@ static __always_inline void frames_pop(const struct counters *c, struct inflight
 	if (d == 0 || d > INFLIGHT_MAX_DEPTH)
 		return;
 	p->depth = d - 1;
-	/* only a return ends a call at a known time: a released one is not timed */
-	if (returned) {
+	/*
+	 * only a return ends a call at a known time: a released one is not
+	 * timed; nor is any with --no-duration (the clock read is most of it)
+	 */
+	if (returned && *c->time_returns) {
 		__u64 now = bpf_ktime_get_ns(), at = p->frames[d - 1].entry_ns;
 
 		counters_returned(c, p->frames[d - 1].chain, now > at ? now - at : 0);
 	} else {
-		counters_exit(c, p->frames[d - 1].chain, false);
+		counters_exit(c, p->frames[d - 1].chain, returned);
 	}
 }
 

@@ -64,6 +64,8 @@ const volatile bool notify_exec = false;
  * Go programs below key frames by goroutine; the native ones ignore this.
  */
 const volatile __u32 go_goid_off = 0;
+/* false (--no-duration): a return is counted, not timed: no clock read at return */
+const volatile bool time_returns = true;
 
 /* Next chain id to hand out; 0 and 1 are reserved (overflow, constant).
  * The collector reads it (mapped .data) to know how many ids to sum. */
@@ -209,6 +211,7 @@ static const struct counters counters = {
 	.exits = &exits,
 	.id_space = &id_space,
 	.durations = &durations,
+	.time_returns = &time_returns,
 };
 
 static const struct chain_table chains = {

@@ -162,6 +162,51 @@ static void test_pending_calls(void **state)
 	test_unobserve(o);
 }
 
+/* A chain's returned calls and how many of them were timed. */
+static void returned_and_timed(struct observer *o, const char *name, uint64_t *returned,
+			       uint64_t *timed)
+{
+	struct snapshot s = { 0 };
+
+	*returned = *timed = UINT64_MAX;
+	assert_int_equal(observer_read(o, &s), 0);
+	for (size_t i = 0; i < s.n; i++)
+		if (!strcmp(s.chains[i].name, name)) {
+			*returned = s.chains[i].returned;
+			*timed = s.chains[i].duration_count;
+		}
+	snapshot_free(&s);
+	if (*returned == UINT64_MAX)
+		fail_msg("chain '%s' not seen", name);
+}
+
+/*
+ * Returns are timed into the histogram by default; untimed (run's
+ * --no-duration) they are counted all the same, and the probes read no clock.
+ */
+static void test_untimed_returns(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
+	struct worker_proc *w;
+	struct observer *o;
+	uint64_t returned, timed;
+
+	for (int untimed = 0; untimed < 2; untimed++) {
+		cfg.target.untimed = untimed;
+		o = test_observe(&cfg);
+		w = start_native();
+		worker_send(w, "park timing 3");
+		worker_expect(w, "EEE");
+		worker_send(w, "release");
+		worker_expect(w, "RRR");
+		returned_and_timed(o, "timing", &returned, &timed);
+		assert_int_equal(returned, 3);
+		assert_int_equal(timed, untimed ? 0 : 3);
+		worker_stop(w);
+		test_unobserve(o);
+	}
+}
+
 /* Recursion counts once per frame. */
 static void test_recursion(void **state)
 {
@@ -568,6 +613,7 @@ int main(void)
 		BOTH(test_parked_threads),
 		BOTH(test_recursion),
 		BOTH(test_pending_calls),
+		BOTH(test_untimed_returns),
 		BOTH(test_longjmp),
 		BOTH(test_siglongjmp_idle),
 		BOTH(test_longjmp_caught_inside),

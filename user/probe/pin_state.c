@@ -115,6 +115,16 @@ void pin_identity(const struct target_spec *spec, const struct resolved *r, enum
 			 spec->chain_name ? spec->chain_name : "", spec->max_chains,
 			 (int)spec->return_mode, (int)spec->by_cgroup);
 	}
+	/*
+	 * Probes that do not time returns are another target's: adopted, they
+	 * would leave the histogram empty. Said only when set, so the default's
+	 * identity is the one earlier releases pinned under.
+	 */
+	if (spec->untimed) {
+		size_t used = strlen(text);
+
+		snprintf(text + used, sizeof(text) - used, " untimed");
+	}
 	sha256_hex(text, 32, out);
 }
 

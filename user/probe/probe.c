@@ -49,6 +49,7 @@ static int configure(struct inflight_bpf *s, const struct target_spec *cfg,
 		memcpy((void *)s->rodata->const_chain, cfg->chain_name, strlen(cfg->chain_name));
 	s->rodata->notify_exec = disc;
 	s->rodata->go_goid_off = go ? r->gob.goid_offset : 0;
+	s->rodata->time_returns = !cfg->untimed;
 	err = err ?: bpf_map__set_max_entries(s->maps.chain_ids, chains);
 	err = err ?: bpf_map__set_max_entries(s->maps.go_pending, go ? PROBE_GO_MAX_GOROUTINES : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.entries, id_space * (__u32)ncpus);

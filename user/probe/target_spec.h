@@ -39,6 +39,7 @@ struct target_spec {
 	 * collector's state): otherwise the probes attach unpinned.
 	 */
 	bool adopt_only;
+	bool untimed;              /* --no-duration: returns are not timed (no clock read) */
 };
 
 /* What was attached, for the operator. */
