@@ -118,6 +118,10 @@ static __always_inline int frames_push(const struct chain_table *t, struct pt_re
 	}
 	p->frames[d].sp = sp;
 	p->frames[d].chain = chain;
+	/*
+	 * The fine clock even for an age alone: the tick's (ktime_get_coarse)
+	 * is not NMI-safe, so tracing programs may not read it.
+	 */
 	p->frames[d].entry_ns = bpf_ktime_get_ns();
 	p->depth = d + 1;
 	return 0;

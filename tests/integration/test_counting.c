@@ -182,7 +182,8 @@ static void returned_and_timed(struct observer *o, const char *name, uint64_t *r
 
 /*
  * Returns are timed into the histogram by default; untimed (run's
- * --no-duration) they are counted all the same, and the probes read no clock.
+ * --no-duration) they are counted all the same, the probes read no clock
+ * at return, and the entry time (for the calls' ages) is kept alike.
  */
 static void test_untimed_returns(void **state)
 {
@@ -195,8 +196,22 @@ static void test_untimed_returns(void **state)
 		cfg.target.untimed = untimed;
 		o = test_observe(&cfg);
 		w = start_native();
+		uint64_t before = mono_ns(), after;
+		struct pending_call *c;
+		size_t n;
+
 		worker_send(w, "park timing 3");
 		worker_expect(w, "EEE");
+		after = mono_ns();
+		assert_int_equal(observer_pending_calls(o, &c, &n), 0);
+		assert_int_equal(n, 3);
+		for (size_t i = 0; i < n; i++)
+			if (c[i].entry_ns > after || c[i].entry_ns < before)
+				fail_msg("%s call %zu entered at %llu, outside [%llu, %llu]",
+					 untimed ? "untimed" : "timed", i,
+					 (unsigned long long)c[i].entry_ns, (unsigned long long)before,
+					 (unsigned long long)after);
+		free(c);
 		worker_send(w, "release");
 		worker_expect(w, "RRR");
 		returned_and_timed(o, "timing", &returned, &timed);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +132,16 @@ int cmd_top(int argc, char **argv)
 
 	ticker_catch_signals();
 
+	/*
+	 * top shows no durations, but its probes time returns as run's do, so
+	 * `make bench` measures what run costs; INFLIGHT_DURATION=false makes
+	 * them as run's --no-duration (for the benchmark of that).
+	 */
+	{
+		const char *d = getenv("INFLIGHT_DURATION");
+
+		a.target.cfg.target.untimed = d && !strcmp(d, "false");
+	}
 	o = observer_start(&a.target.cfg, err, sizeof(err));
 	if (!o) {
 		log_error("%s", err);
