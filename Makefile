@@ -124,20 +124,25 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-# One object for every program; its -MMD file lists bpf/*.bpf.h and
-# include/inflight.h, so a change to any of them rebuilds it and the skeleton.
-$(BUILD)/inflight.bpf.o: bpf/inflight.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
+# One object per job: inflight.bpf.c (every probe program and the maps) and
+# pending_iter.bpf.c (reads the pending frames). Each -MMD file lists the
+# bpf/*.bpf.h and include/inflight.h it read, so a change to any of them
+# rebuilds the object and its skeleton.
+BPF_SKELS := $(BUILD)/inflight.skel.h $(BUILD)/pending_iter.skel.h
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$<)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(BUILD)/inflight.bpf.d -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(BUILD)/$*.bpf.d -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
-$(BUILD)/inflight.skel.h: $(BUILD)/inflight.bpf.o
+# the skeleton of bpf/NAME.bpf.c is struct NAME_bpf
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name inflight_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # The skeleton must exist before any user file that includes it is compiled;
 # after the first build, -MMD records the real dependency.
-$(BUILD)/user/%.o: user/%.c | $(BUILD)/inflight.skel.h
+$(BUILD)/user/%.o: user/%.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -156,7 +161,7 @@ $(BUILD)/inflight: $(MAIN_OBJ) $(BUILD)/libinflight.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/support $(BUILD)/inflight.skel.h
+$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/support $(BPF_SKELS)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -Itests -MMD -MP -c $< -o $@
 
@@ -244,7 +249,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Wall -Iinclud
 	       -I$(BUILD) -DINFLIGHT_VERSION='"$(VERSION)"'
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(filter-out user/cli/main.c,$(USER_SRCS)))
 
-$(FUZZ_DIR)/user/%.o: user/%.c | $(BUILD)/inflight.skel.h
+$(FUZZ_DIR)/user/%.o: user/%.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC-FUZZ,$<)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@

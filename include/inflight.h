@@ -134,6 +134,20 @@ struct inflight_pending {
 };
 
 /*
+ * What the pending-calls iterator (bpf/pending_iter.bpf.c) writes per
+ * thread holding frames: who it is, its user registers as they were when it
+ * last entered the kernel (where a blocked call sits), and its frames.
+ */
+struct inflight_pending_record {
+	__u32 tgid;
+	__u32 tid;
+	__u32 depth;
+	__u32 _pad;
+	__u64 ip, sp, bp;
+	struct inflight_frame frames[INFLIGHT_MAX_DEPTH];
+};
+
+/*
  * Exit-side counters per chain. Kept in a map separate from entries so the
  * collector can read every exit before any entry: an exit it sees always
  * has its entry seen too, so a snapshot never goes negative.

@@ -18,6 +18,10 @@
 #include "support/bpf_env.h"
 #include "support/observe.h"
 #include "support/worker_proc.h"
+#include "probe/pending_calls.h"
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 static enum return_mode uret = RETURN_URETPROBE, insn = RETURN_INSN;
 
@@ -63,6 +67,97 @@ static void test_parked_threads(void **state)
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_UNMATCHED), 0);
 	expect_no_pending_frames(o);
 
+	worker_stop(w);
+	test_unobserve(o);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The chain id the observer gave `name`; fails the test if unseen. */
+static uint32_t chain_id(struct observer *o, const char *name)
+{
+	struct snapshot s = { 0 };
+	uint32_t id = UINT32_MAX;
+
+	assert_int_equal(observer_read(o, &s), 0);
+	for (size_t i = 0; i < s.n; i++)
+		if (!strcmp(s.chains[i].name, name))
+			id = s.chains[i].id;
+	snapshot_free(&s);
+	if (id == UINT32_MAX)
+		fail_msg("chain '%s' not seen", name);
+	return id;
+}
+
+/*
+ * The pending calls one by one (the task iterator): each parked call's
+ * process, thread, chain, depth and entry time, and where its thread is.
+ */
+static void test_pending_calls(void **state)
+{
+	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
+	struct pending_call *c;
+	struct worker_proc *w;
+	struct observer *o;
+	uint32_t alpha, deep;
+	uint64_t before, after;
+	size_t n, nalpha = 0, ndeep = 0;
+
+	o = test_observe(&cfg);
+	w = start_native();
+	before = mono_ns();
+	worker_send(w, "park alpha 2");
+	worker_send(w, "recurse deep 3");
+	worker_expect(w, "EEE");
+	after = mono_ns();
+	alpha = chain_id(o, "alpha");
+	deep = chain_id(o, "deep");
+
+	assert_int_equal(observer_pending_calls(o, &c, &n), 0);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		char task[64];
+
+		assert_int_equal(c[i].pid, w->pid);
+		snprintf(task, sizeof(task), "/proc/%d/task/%d", (int)w->pid, (int)c[i].tid);
+		if (access(task, F_OK))
+			fail_msg("call %zu: tid %d is no thread of the worker", i, (int)c[i].tid);
+		assert_int_equal(c[i].goid, -1);
+		if (c[i].entry_ns < before || c[i].entry_ns > after)
+			fail_msg("call %zu entered at %llu, outside [%llu, %llu]", i,
+				 (unsigned long long)c[i].entry_ns, (unsigned long long)before,
+				 (unsigned long long)after);
+		/* parked in a blocking call: its registers are where it sleeps */
+		assert_true(c[i].ip != 0 && c[i].usp != 0 && c[i].usp < c[i].sp);
+		if (c[i].chain == alpha) {
+			assert_int_equal(c[i].depth, 0);
+			nalpha++;
+		} else if (c[i].chain == deep) {
+			/* one thread, outermost first, each frame deeper on the stack */
+			assert_int_equal(c[i].depth, ndeep);
+			if (ndeep) {
+				assert_int_equal(c[i].tid, c[i - 1].tid);
+				assert_true(c[i].sp < c[i - 1].sp);
+			}
+			ndeep++;
+		} else {
+			fail_msg("call %zu: chain id %u is neither alpha nor deep", i, c[i].chain);
+		}
+	}
+	assert_int_equal(nalpha, 2);
+	assert_int_equal(ndeep, 3);
+	/* the two alpha calls are on two threads */
+	free(c);
+
+	worker_send(w, "release");
+	worker_expect(w, "RRR");
+	expect_pending_calls(o, 0);
 	worker_stop(w);
 	test_unobserve(o);
 }
@@ -472,6 +567,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_parked_threads),
 		BOTH(test_recursion),
+		BOTH(test_pending_calls),
 		BOTH(test_longjmp),
 		BOTH(test_siglongjmp_idle),
 		BOTH(test_longjmp_caught_inside),

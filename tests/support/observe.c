@@ -4,9 +4,11 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "support/observe.h"
+#include "probe/pending_calls.h"
 #include "support/worker_proc.h"
 
 static struct inflight_fetch worker_fetch;
@@ -152,6 +154,21 @@ void expect_pending_frames(struct observer *o, uint64_t want)
 	if (frames != want)
 		fail_msg("%llu frames pending, expected %llu (pid/tid: frames) %s",
 			 (unsigned long long)frames, (unsigned long long)want, where);
+	expect_pending_calls(o, want);
+}
+
+void expect_pending_calls(struct observer *o, uint64_t want)
+{
+	struct pending_call *calls;
+	size_t n;
+	int rc = observer_pending_calls(o, &calls, &n);
+
+	if (rc)
+		fail_msg("cannot read the pending calls: %s", strerror(-rc));
+	free(calls);
+	if (n != want)
+		fail_msg("the iterator read %zu pending calls, expected %llu", n,
+			 (unsigned long long)want);
 }
 
 void expect_no_pending_frames(struct observer *o)

@@ -34,6 +34,11 @@ uint64_t observed_returned(struct observer *o, const char *chain);
  * exits).
  */
 void expect_pending_frames(struct observer *o, uint64_t frames);
+/*
+ * Asserts the calls the pending-calls iterator reads (observer_pending_calls),
+ * one per frame: expect_pending_frames checks them too.
+ */
+void expect_pending_calls(struct observer *o, uint64_t calls);
 /* Asserts no thread has a pending frame. */
 void expect_no_pending_frames(struct observer *o);
 

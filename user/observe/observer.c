@@ -12,6 +12,7 @@
 #include "observe/observer.h"
 #include "probe/discovery.h"
 #include "probe/named_target.h"
+#include "probe/pending_calls.h"
 #include "probe/pin_state.h"
 #include "probe/probe.h"
 #include "python/py_defaults.h"
@@ -52,6 +53,9 @@ struct observer {
 		struct discovery *disc;
 		struct py_observer *py;
 	} u;
+	/* native backends: the calls pending, one by one (NULL: not readable here) */
+	struct pending_reader *pending;
+	char pending_err[160];
 };
 
 /* Native backends: series of ids whose cgroup is gone and that hold no frame. */
@@ -291,6 +295,13 @@ struct observer *observer_start(const struct observer_config *cfg, char *err, si
 		if (!o->u.named)
 			goto fail;
 	}
+	/*
+	 * Loaded now, while privileged; without it the counts stand and only the
+	 * calls' ages are unknown, so it is a warning, not a failure.
+	 */
+	if (o->ops->probe &&
+	    pending_reader_new(&o->pending, o->ops->probe(o), o->pending_err, sizeof(o->pending_err)))
+		log_warn("calls' ages will not be known: %s", o->pending_err);
 	return o;
 fail:
 	free(o);
@@ -301,6 +312,7 @@ void observer_stop(struct observer *o)
 {
 	if (!o)
 		return;
+	pending_reader_free(o->pending);
 	o->ops->stop(o);
 	free(o);
 }
@@ -343,6 +355,17 @@ int observer_pending_frames(const struct observer *o, uint64_t *frames, char *wh
 	if (!o->ops->probe)
 		return 0; /* CPython frames are read, not held */
 	return probe_pending_frames(o->ops->probe(o), frames, where, wsize);
+}
+
+int observer_pending_calls(struct observer *o, struct pending_call **calls, size_t *n)
+{
+	*calls = NULL;
+	*n = 0;
+	if (!o->ops->probe)
+		return -EOPNOTSUPP; /* CPython: frames are walked, not held by BPF */
+	if (!o->pending)
+		return -ENODEV; /* said when it could not be loaded */
+	return pending_reader_read(o->pending, calls, n);
 }
 
 uint64_t observer_pending_goroutines(const struct observer *o, uint64_t *frames)

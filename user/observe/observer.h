@@ -110,6 +110,14 @@ size_t observer_retire_gone(struct observer *o, const struct snapshot *s,
 int observer_pending_frames(const struct observer *o, uint64_t *frames, char *where,
 			    size_t wsize);
 
+/*
+ * Native targets: every call pending now (probe/pending_calls.h), in a
+ * malloc'd array the caller frees. 0; -EOPNOTSUPP for CPython targets;
+ * -ENODEV when the reader could not be loaded at start (warned then).
+ */
+struct pending_call;
+int observer_pending_calls(struct observer *o, struct pending_call **calls, size_t *n);
+
 /* For tests: the BPF side's next chain id (writable), or NULL when not loaded here. */
 volatile uint32_t *observer_test_next_id(struct observer *o);
 

@@ -88,7 +88,7 @@ static struct probe *probe_alloc(void)
 	struct probe *p = calloc(1, sizeof(*p));
 
 	if (p)
-		p->chain_ids_fd = p->series_start_fd = p->pending_fd = -1;
+		p->chain_ids_fd = p->series_start_fd = p->pending_fd = p->go_pending_fd = -1;
 	return p;
 }
 
@@ -190,6 +190,7 @@ int probe_pin(struct probe *p, const char *dir, bool every_map, const struct pro
 		s->maps.chain_ids,    s->maps.entries,	 s->maps.exits,
 		s->maps.stats,	      s->maps.data,	 s->maps.series_start,
 		s->maps.id_states,    s->maps.free_ids, s->maps.pending,
+		s->maps.go_pending,
 		s->maps.durations,
 	};
 	struct bpf_map *maps[32], *m;
@@ -296,6 +297,7 @@ int probe_adopt(struct probe **out, const char *dir, const char *identity,
 		.id_states = open_pinned(p, dir, "id_states"),
 		.free_ids = open_pinned(p, dir, "free_ids"),
 		.pending = open_pinned(p, dir, "pending"),
+		.go_pending = open_pinned(p, dir, "go_pending"),
 		.durations = open_pinned(p, dir, "durations"),
 	};
 	/* pinned by a build of this layout before the histogram: nothing to time into */

@@ -132,6 +132,13 @@ size_t probe_retire(struct probe *p, uint32_t *ids, size_t n);
 int probe_pending_frames(const struct probe *p, uint64_t *frames, char *where, size_t wsize);
 /* A Go target: goroutines holding frames, and the frames. 0 for others. */
 uint64_t probe_pending_goroutines(const struct probe *p, uint64_t *frames);
+/*
+ * The frame maps, for a pending_reader: the per-thread `pending` task
+ * storage, and Go's per-goroutine `go_pending` (-1: none, a pinned state
+ * from before it was pinned).
+ */
+int probe_pending_fd(const struct probe *p);
+int probe_go_pending_fd(const struct probe *p);
 volatile uint32_t *probe_test_next_id(struct probe *p);
 
 /* Discovery's maps. Watching `tgid`: 0 newly, 1 already, a negative errno on error. */

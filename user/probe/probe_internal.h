@@ -22,17 +22,19 @@ struct probe {
 	struct mapping entries_map, exits_map, stats_map, data_map, id_states_map;
 	bool pinned;
 	/* maps opened from bpffs, by fd */
-	int fds[12];
+	int fds[16]; /* meta and the pinned maps the reader opens (12 now) */
 	size_t nfds;
 	int chain_ids_fd, series_start_fd;
 	int pending_fd; /* the per-thread frames (task storage), for probe_pending_frames */
+	int go_pending_fd; /* a Go target's frames per goroutine */
 	struct counts_reader *reader;
 	struct mapping durations_map; /* the call-duration histograms */
 };
 
 /* The maps the reader needs, by fd (the skeleton's, or pinned ones). */
 struct reader_fds {
-	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids, pending;
+	int chain_ids, entries, exits, stats, data, series_start, id_states, free_ids, pending,
+	    go_pending;
 	int durations;
 };
 

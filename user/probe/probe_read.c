@@ -82,6 +82,7 @@ int probe_open_reader(struct probe *p, const struct reader_fds *fds, uint32_t id
 	p->chain_ids_fd = fds->chain_ids;
 	p->series_start_fd = fds->series_start;
 	p->pending_fd = fds->pending;
+	p->go_pending_fd = fds->go_pending;
 	maps = (struct counts_maps){
 		.chain_ids_fd = fds->chain_ids,
 		.id_states_fd = fds->id_states,
@@ -114,6 +115,7 @@ int probe_start_reading(struct probe *p, char *err, size_t errlen)
 		.id_states = bpf_map__fd(s->maps.id_states),
 		.free_ids = bpf_map__fd(s->maps.free_ids),
 		.pending = bpf_map__fd(s->maps.pending),
+		.go_pending = bpf_map__fd(s->maps.go_pending),
 		.durations = bpf_map__fd(s->maps.durations),
 	};
 
@@ -226,6 +228,16 @@ int probe_pending_frames(const struct probe *p, uint64_t *frames, char *where, s
 	}
 	closedir(proc);
 	return rc;
+}
+
+int probe_pending_fd(const struct probe *p)
+{
+	return p->pending_fd;
+}
+
+int probe_go_pending_fd(const struct probe *p)
+{
+	return p->go_pending_fd;
 }
 
 volatile uint32_t *probe_test_next_id(struct probe *p)
