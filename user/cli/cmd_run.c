@@ -205,10 +205,11 @@ static const char doc[] =
 	"chain (attribute chain.name), the series past the chain cap marked\n"
 	"otel.metric.overflow=true; beside it NAME.handled, a monotonic Sum of the\n"
 	"calls each series saw end, and NAME.duration, a Histogram of how long its\n"
-	"returned calls took, in s (neither for CPython targets). The probes and counts are pinned in bpffs: a\n"
-	"restarted collector (upgrade, crash) picks them up with nothing lost, and the\n"
-	"series keep their start times; `inflight detach` removes them. SIGTERM or\n"
-	"SIGINT: one last export, exit 0 (with --no-pin, the probes detach).\n"
+	"returned calls took, in s (neither for CPython targets). The probes and\n"
+	"counts are pinned in bpffs: a restarted collector (upgrade, crash) picks them\n"
+	"up with nothing lost, and the series keep their start times; `inflight\n"
+	"detach` removes them. SIGTERM or SIGINT: one last export, exit 0 (with\n"
+	"--no-pin, the probes detach).\n"
 	"Exit status: 0, or 2 on bad input or when the probes cannot be attached.";
 
 static const struct argp argp = { options, parse_opt, NULL, doc, children, NULL, NULL };
