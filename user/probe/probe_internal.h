@@ -22,7 +22,7 @@ struct probe {
 	struct mapping entries_map, exits_map, stats_map, data_map, id_states_map;
 	bool pinned;
 	/* maps opened from bpffs, by fd */
-	int fds[16];
+	int fds[16]; /* meta and the pinned maps the reader opens (12 now) */
 	size_t nfds;
 	int chain_ids_fd, series_start_fd;
 	int pending_fd; /* the per-thread frames (task storage), for probe_pending_frames */
