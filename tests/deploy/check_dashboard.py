@@ -2,7 +2,8 @@
 """The Grafana dashboard is valid JSON, every panel has a query, each query
 is valid PromQL (checked by promtool as recording rules) and names only
 metrics inflight serves: conserver_vcons_inflight and its handled calls
-(conserver_vcons_inflight_handled_total), the self-metrics of
+(conserver_vcons_inflight_handled_total), oldest call's age
+(_oldest_age_seconds) and call durations (_duration_seconds_bucket/_sum/_count), the self-metrics of
 user/run/self_metrics.c as _total counters, target_info, and up.
 Usage: check_dashboard.py DASHBOARD.json SELF_METRICS.c PROMTOOL"""
 import json
@@ -20,7 +21,11 @@ def known_metrics(self_metrics_c):
     if not names:
         sys.exit(f"{self_metrics_c}: no metric names found (did the table change?)")
     return {n.replace(".", "_") + "_total" for n in names} | {
-        "conserver_vcons_inflight", "conserver_vcons_inflight_handled_total", "target_info", "up"}
+        "conserver_vcons_inflight", "conserver_vcons_inflight_handled_total",
+        "conserver_vcons_inflight_oldest_age_seconds",
+        "conserver_vcons_inflight_duration_seconds_bucket",
+        "conserver_vcons_inflight_duration_seconds_sum",
+        "conserver_vcons_inflight_duration_seconds_count", "target_info", "up"}
 
 
 def queries(dash):
@@ -53,7 +58,7 @@ def main(dash_file, self_metrics_c, promtool):
         for name in re.findall(r"\b((?:conserver|inflight)_[a-z_]+|up|target_info)\b\s*[{\[)]", e):
             if name not in known:
                 bad.append(f"'{title}': {name} is not a metric inflight serves")
-        if not re.search(r"\b(conserver_vcons_inflight(?:_handled_total)?|inflight_[a-z_]+_total|up|target_info)\b", e):
+        if not re.search(r"\b(conserver_vcons_inflight(?:_handled_total|_oldest_age_seconds|_duration_seconds_bucket)?|inflight_[a-z_]+_total|up|target_info)\b", e):
             bad.append(f"'{title}': names no inflight metric: {e}")
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write("groups:\n  - name: dashboard\n    rules:\n")
