@@ -184,8 +184,8 @@ static void test_help_and_version(void **state)
  */
 static void test_commands_from_one_table(void **state)
 {
-	static const char *const want[] = { "run", "top", "list", "detach" };
-	char names[4][16], expected[128] = "expected: ", heading[128];
+	static const char *const want[] = { "run", "top", "stuck", "list", "detach" };
+	char names[5][16], expected[128] = "expected: ", heading[128];
 	const char *p, *end;
 	size_t n = 0;
 	struct run r;
@@ -207,14 +207,14 @@ static void test_commands_from_one_table(void **state)
 			fail_msg("command line without its indent: %.*s", (int)(eol - p), p);
 		p += 2;
 		len = strcspn(p, " ");
-		if (n == 4 || len == 0 || len >= sizeof(names[0]))
+		if (n == 5 || len == 0 || len >= sizeof(names[0]))
 			fail_msg("unexpected command line in the usage: %.*s", (int)(eol - p), p);
 		memcpy(names[n], p, len);
 		names[n][len] = '\0';
 		n++;
 		p = eol + 1;
 	}
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(names[i], want[i]);
 		run_inflight(&r, names[i], "--help", NULL);
