@@ -162,6 +162,21 @@ static void test_frame_pointer_chain(void **state)
 
 	(void)state;
 	expect_frames(p.pid, pcs, n, want, 3);
+	/* the offsets are from each function's start: a return address's is its own, not the call's */
+	{
+		struct symbolizer *s = symbolizer_new(p.pid);
+		struct stack_sym sym;
+		uint64_t off0, off1;
+
+		assert_non_null(s);
+		assert_int_equal(symbolize(s, pcs[0], 0, &sym), 0);
+		off0 = sym.offset;
+		assert_int_equal(symbolize(s, pcs[1], 1, &sym), 0);
+		off1 = sym.offset;
+		symbolizer_free(s);
+		assert_int_equal(off0, pcs[0] - (uint64_t)(uintptr_t)sw_inner);
+		assert_int_equal(off1, pcs[1] - (uint64_t)(uintptr_t)sw_middle);
+	}
 	/* the depth limit holds */
 	assert_int_equal(stack_walk(p.pid, p.ip, p.sp, p.bp, pcs, 2), 2);
 	release(&p);
