@@ -108,6 +108,7 @@ static void test_pending_calls(void **state)
 	uint32_t alpha, deep;
 	uint64_t before, after;
 	size_t n, nalpha = 0, ndeep = 0;
+	pid_t alpha_tid[2] = { 0, 0 };
 
 	o = test_observe(&cfg);
 	w = start_native();
@@ -137,6 +138,8 @@ static void test_pending_calls(void **state)
 		assert_true(c[i].ip != 0 && c[i].usp != 0 && c[i].usp < c[i].sp);
 		if (c[i].chain == alpha) {
 			assert_int_equal(c[i].depth, 0);
+			if (nalpha < 2)
+				alpha_tid[nalpha] = c[i].tid;
 			nalpha++;
 		} else if (c[i].chain == deep) {
 			/* one thread, outermost first, each frame deeper on the stack */
@@ -144,6 +147,8 @@ static void test_pending_calls(void **state)
 			if (ndeep) {
 				assert_int_equal(c[i].tid, c[i - 1].tid);
 				assert_true(c[i].sp < c[i - 1].sp);
+				/* each its own entry time: the inner call entered after the outer */
+				assert_true(c[i].entry_ns > c[i - 1].entry_ns);
 			}
 			ndeep++;
 		} else {
@@ -153,6 +158,7 @@ static void test_pending_calls(void **state)
 	assert_int_equal(nalpha, 2);
 	assert_int_equal(ndeep, 3);
 	/* the two alpha calls are on two threads */
+	assert_true(alpha_tid[0] != alpha_tid[1]);
 	free(c);
 
 	worker_send(w, "release");
@@ -357,6 +363,7 @@ static void test_thread_exit(void **state)
 	struct observer_config cfg = test_config(worker_path("native_worker"), mode_of(state));
 	struct worker_proc *w;
 	struct observer *o;
+	uint64_t returned, timed;
 
 	o = test_observe(&cfg);
 	w = start_native();
@@ -370,6 +377,13 @@ static void test_thread_exit(void **state)
 	worker_expect(w, "XR");
 	expect_chain(o, "leaving", 0, 1, 1);
 	expect_chain(o, "stay", 0, 1, 1);
+	/* the released call is neither returned nor timed; the returned one is both */
+	returned_and_timed(o, "leaving", &returned, &timed);
+	assert_int_equal(returned, 0);
+	assert_int_equal(timed, 0);
+	returned_and_timed(o, "stay", &returned, &timed);
+	assert_int_equal(returned, 1);
+	assert_int_equal(timed, 1);
 	assert_int_equal(observed_stat(o, INFLIGHT_STAT_RELEASED_EXIT), 1);
 	expect_no_pending_frames(o);
 	/* the worker survived the thread's unwinding */

@@ -373,6 +373,29 @@ static void test_histogram_one_family(void **state)
 	free(got);
 }
 
+/* Two histograms of two names: each family holds its own series only. */
+static void test_histogram_two_names(void **state)
+{
+	static const struct otlp_attr beta = { .key = "chain.name", .type = OTLP_STRING, .s = "beta" };
+	static const uint64_t beta_buckets[] = { 1, 0, 0, 0, 0 };
+	static const struct otlp_point beta_point = { .attrs = &beta, .nattrs = 1, .value = 1 };
+	static const struct otlp_hist beta_hist = { .count = 1, .sum = 0, .bucket_counts = beta_buckets };
+	struct otlp_metric m[2] = { histogram, histogram };
+	const struct otlp_export e = { .metrics = m, .nmetrics = 2 };
+	char *got;
+
+	(void)state;
+	m[1].name = "other.duration";
+	m[1].points = &beta_point;
+	m[1].hist = &beta_hist;
+	got = encode(&e, PROM_TEXT_004);
+	assert_non_null(strstr(got, "# TYPE other_duration_seconds histogram\n"));
+	assert_non_null(strstr(got, "other_duration_seconds_count{chain_name=\"beta\"} 1\n"));
+	assert_null(strstr(got, "conserver_vcons_inflight_duration_seconds_count{chain_name=\"beta\"}"));
+	assert_null(strstr(got, "other_duration_seconds_count{chain_name=\"alpha\"}"));
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_accept_negotiation),
 		cmocka_unit_test(test_histogram_both_formats),
 		cmocka_unit_test(test_histogram_one_family),
+		cmocka_unit_test(test_histogram_two_names),
 	};
 
 	return cmocka_run_group_tests_name("prom_encode: OTLP to the Prometheus exposition", tests,

@@ -70,6 +70,8 @@ static void test_same_frame_other_call(void **state)
 	struct py_call_key other_arg = { 0x7f0010, 0x5000, 0x6040, 0 };
 	/* the same chain object, another vcon_id: the next call of a serial worker */
 	struct py_call_key other_values = { 0x7f0010, 0x5000, 0x6040, 0x1234 };
+	/* only the chain argument's object differs from a */
+	struct py_call_key arg_only = { 0x7f0010, 0x5000, 0x6080, 0 };
 	uint64_t first;
 
 	(void)state;
@@ -82,6 +84,9 @@ static void test_same_frame_other_call(void **state)
 	assert_int_equal(first, 3 * SEC);
 	reading(&t, 5 * SEC, &other_values, 1, &first);
 	assert_int_equal(first, 5 * SEC);
+	reading(&t, 6 * SEC, &a, 1, &first);
+	reading(&t, 7 * SEC, &arg_only, 1, &first);
+	assert_int_equal(first, 7 * SEC);
 	py_first_seen_free(&t);
 }
 

@@ -134,6 +134,12 @@ static void test_json_rate(void **state)
 	assert_non_null(strstr(out, "{\"chain\": \"alpha\", \"inflight\": 0, \"entered\": 3, \"exited\": 3, \"released\": 1, \"rate\": 2.500, \"oldest_age\": null, \"history\": []}"));
 	assert_non_null(strstr(out, "{\"chain\": \"beta\", \"inflight\": 1, \"entered\": 1, \"exited\": 0, \"released\": 0, \"rate\": null, \"oldest_age\": null, \"history\": []}"));
 	free(out);
+	/* no call ended in the interval: 0, not unknown */
+	rates[0] = 0;
+	out = render(true, &s, rates);
+	assert_non_null(strstr(out, "\"released\": 1, \"rate\": 0.000, "));
+	free(out);
+	rates[0] = 2.5;
 	/* no rates at all (the first reading): null for each */
 	out = render(true, &s, NULL);
 	assert_non_null(strstr(out, "\"released\": 1, \"rate\": null, "));
@@ -175,6 +181,11 @@ static void test_table_rate(void **state)
 		}
 	}
 	assert_true(row >= 4);
+	free(out);
+	/* no call ended in the interval: 0.0, not "-" */
+	rates[0] = 0;
+	out = render(false, &s, rates);
+	assert_non_null(strstr(out, " 3        0.0       -  "));
 	free(out);
 }
 

@@ -66,6 +66,18 @@ FP void sw_outer(int leaf)
 	depth_sink++;
 }
 
+/* sw_outer called from `depth` + 1 nested sw_deep frames (frame pointers kept). */
+FP void sw_deep(int depth, int leaf)
+{
+	if (depth)
+		sw_deep(depth - 1, leaf);
+	else
+		sw_outer(leaf);
+	depth_sink++;
+}
+
+static int deep_calls; /* the child's sw_deep depth (set before park) */
+
 struct parked {
 	pid_t pid;
 	uint64_t ip, sp, bp;
@@ -88,7 +100,7 @@ static struct parked park(int leaf)
 		close(hold[1]);
 		report_fd = rep[1];
 		park_fd = hold[0];
-		sw_outer(leaf);
+		sw_deep(deep_calls, leaf);
 		_exit(0);
 	}
 	close(rep[1]);
@@ -150,6 +162,21 @@ static void test_frame_pointer_chain(void **state)
 
 	(void)state;
 	expect_frames(p.pid, pcs, n, want, 3);
+	/* the offsets are from each function's start: a return address's is its own, not the call's */
+	{
+		struct symbolizer *s = symbolizer_new(p.pid);
+		struct stack_sym sym;
+		uint64_t off0, off1;
+
+		assert_non_null(s);
+		assert_int_equal(symbolize(s, pcs[0], 0, &sym), 0);
+		off0 = sym.offset;
+		assert_int_equal(symbolize(s, pcs[1], 1, &sym), 0);
+		off1 = sym.offset;
+		symbolizer_free(s);
+		assert_int_equal(off0, pcs[0] - (uint64_t)(uintptr_t)sw_inner);
+		assert_int_equal(off1, pcs[1] - (uint64_t)(uintptr_t)sw_middle);
+	}
 	/* the depth limit holds */
 	assert_int_equal(stack_walk(p.pid, p.ip, p.sp, p.bp, pcs, 2), 2);
 	release(&p);
@@ -205,12 +232,35 @@ static void test_bad_frame_pointers(void **state)
 	}
 }
 
+/*
+ * A deep chain (more frames than the scan takes): followed to its end from
+ * the thread's bp, every sw_deep frame named once, in order.
+ */
+static void test_deep_chain(void **state)
+{
+	enum { DEEP = 12 };
+	const char *want[3 + DEEP + 1] = { "sw_inner", "sw_middle", "sw_outer" };
+	struct parked p;
+	uint64_t pcs[STACK_WALK_MAX];
+
+	(void)state;
+	for (int i = 3; i < 3 + DEEP + 1; i++)
+		want[i] = "sw_deep";
+	deep_calls = DEEP;
+	p = park(0);
+	deep_calls = 0;
+	expect_frames(p.pid, pcs, stack_walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX), want,
+		      3 + DEEP + 1);
+	release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frame_pointer_chain),
 		cmocka_unit_test(test_leaf_without_frame_pointer),
 		cmocka_unit_test(test_bad_frame_pointers),
+		cmocka_unit_test(test_deep_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

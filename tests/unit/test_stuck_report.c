@@ -118,7 +118,7 @@ static void test_durations(void **state)
 		const char *text;
 	} cases[] = {
 		{ 30 * SEC, "30s" }, { 120 * SEC, "2m" }, { 500000000ull, "500ms" },
-		{ 1500000000ull, "1.5s" }, { 90 * SEC, "90s" }, { 1000000ull, "1ms" },
+		{ 1500000000ull, "1.5s" }, { 90 * SEC, "90s" }, { 1000000ull, "1ms" }, { 0, "0s" },
 	};
 	char buf[32];
 
@@ -129,12 +129,64 @@ static void test_durations(void **state)
 	}
 }
 
+/*
+ * Calls of one age: by pid, then tid. A truncated stack: "..." before the
+ * call's own frame, "truncated": true; an unnamed frame's offset is 0.
+ */
+static void test_ties_and_truncation(void **state)
+{
+	struct stuck_report r = { 0 };
+	struct stuck_call *c;
+	char *out;
+
+	(void)state;
+	r.older_than_ns = 0;
+	assert_non_null(stuck_report_add(&r, 9, 3, "a", 10 * SEC, true));
+	assert_non_null(stuck_report_add(&r, 5, 8, "b", 10 * SEC, true));
+	c = stuck_report_add(&r, 5, 6, "c", 10 * SEC, true);
+	assert_non_null(c);
+	c->truncated = true;
+	assert_int_equal(stuck_call_add_frame(c, "inner", NULL, -1, 0x1000, 0x4), 0);
+	assert_int_equal(stuck_call_add_frame(c, NULL, "/w", -1, 0x2000, 0x10), 0);
+	assert_int_equal(stuck_call_add_frame(c, "handler", NULL, -1, 0x3000, 0), 0);
+	stuck_report_sort(&r);
+	out = render(&r, false);
+	assert_string_equal(out,
+			    "PID 5  TID 6  CHAIN c  AGE 10.0s\n"
+			    "    inner+0x4\n"
+			    "    0x2000 (/w)\n"
+			    "    ...\n"
+			    "    handler+0x0\n"
+			    "\n"
+			    "PID 5  TID 8  CHAIN b  AGE 10.0s\n"
+			    "    (no stack)\n"
+			    "\n"
+			    "PID 9  TID 3  CHAIN a  AGE 10.0s\n"
+			    "    (no stack)\n");
+	free(out);
+	out = render(&r, true);
+	assert_string_equal(out,
+			    "{\"ts\": 0, \"older_than\": 0.000, \"inflight\": 0, \"calls\": ["
+			    "{\"pid\": 5, \"tid\": 6, \"chain\": \"c\", \"age\": 10.000, "
+			    "\"age_exact\": true, \"truncated\": true, \"stack\": ["
+			    "{\"address\": \"0x1000\", \"symbol\": \"inner\", \"offset\": 4, \"file\": null}, "
+			    "{\"address\": \"0x2000\", \"symbol\": null, \"offset\": 0, \"file\": \"/w\"}, "
+			    "{\"address\": \"0x3000\", \"symbol\": \"handler\", \"offset\": 0, \"file\": null}]}, "
+			    "{\"pid\": 5, \"tid\": 8, \"chain\": \"b\", \"age\": 10.000, "
+			    "\"age_exact\": true, \"truncated\": false, \"stack\": []}, "
+			    "{\"pid\": 9, \"tid\": 3, \"chain\": \"a\", \"age\": 10.000, "
+			    "\"age_exact\": true, \"truncated\": false, \"stack\": []}]}\n");
+	free(out);
+	stuck_report_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_ties_and_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

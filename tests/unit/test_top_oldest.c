@@ -73,6 +73,9 @@ static void test_sparkline_scaling(void **state)
 	static const int64_t spike[] = { 0, 1, 100, 50, 0 };
 	static const int64_t flat[] = { 3, 3 };
 	static const int64_t idle[] = { 0, 0, 0 };
+	/* a gauge below 0 (returns of calls begun before attach) draws as 0 */
+	static const int64_t negative[] = { -2, 4 };
+	char small[9];
 
 	(void)state;
 	expect_spark(ramp, 8, 8, false,
@@ -86,6 +89,12 @@ static void test_sparkline_scaling(void **state)
 	/* fewer readings than the width: padded on the left, so columns line up */
 	expect_spark(flat, 2, 5, true, "   ##");
 	expect_spark(NULL, 0, 4, false, "    ");
+	expect_spark(negative, 2, 2, true, "_#");
+	expect_spark(negative, 2, 2, false, B1 B8);
+	/* a short buffer: whole bars only, and the terminator inside it */
+	memset(small, 'x', sizeof(small));
+	sparkline(ramp, 3, 3, false, small, sizeof(small));
+	assert_string_equal(small, B1 B5);
 }
 
 /* The ring: the last HISTORY_LEN readings per chain id, oldest first. */
@@ -117,6 +126,16 @@ static void test_history(void **state)
 	assert_int_equal(history_of(&t, 7, h), 0);
 	assert_int_equal(history_of(&t, 100000, h), 0);
 	history_free(&t);
+	/* an id just past the table's end grows it */
+	c[0].id = 0;
+	s.n = 1;
+	assert_int_equal(history_update(&t, &s), 0);
+	c[0].id = (uint32_t)t.nids;
+	c[0].inflight = 9;
+	assert_int_equal(history_update(&t, &s), 0);
+	assert_int_equal(history_of(&t, c[0].id, h), 1);
+	assert_int_equal(h[0], 9);
+	history_free(&t);
 }
 
 static void test_locale(void **state)
@@ -136,6 +155,9 @@ static void test_locale(void **state)
 	setenv("LC_ALL", "", 1);
 	setenv("LC_CTYPE", "de_DE.ISO-8859-1", 1);
 	assert_false(locale_is_utf8());
+	/* an empty LC_ALL is unset: LC_CTYPE decides */
+	setenv("LC_CTYPE", "C.utf8", 1);
+	assert_true(locale_is_utf8());
 	unsetenv("LC_ALL");
 	unsetenv("LC_CTYPE");
 	unsetenv("LANG");
@@ -163,7 +185,9 @@ static void test_render(void **state)
 	struct chain_stat c[] = {
 		{ .id = 2, .name = "alpha", .entered = 3, .inflight = 3, .oldest_known = true,
 		  .oldest_age_ns = 185 * SEC + 250 * MS },
-		{ .id = 3, .name = "beta", .entered = 1, .returned = 1 },
+		/* idle: no age, whatever oldest_known says */
+		{ .id = 3, .name = "beta", .entered = 1, .returned = 1, .oldest_known = true,
+		  .oldest_age_ns = 5 * SEC },
 		{ .id = 4, .name = "gamma", .entered = 1, .inflight = 1 }, /* age unknown */
 	};
 	struct snapshot s = { .chains = c, .n = 3 };
