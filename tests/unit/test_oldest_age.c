@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "probe/oldest_age.h"
+#include "probe/pending_calls.h"
 
 #define SEC 1000000000ull
 
@@ -66,11 +67,42 @@ static void test_none_pending(void **state)
 	assert_int_equal(c[0].oldest_age_ns, 0);
 }
 
+/*
+ * A walk of Go's goroutine map may meet a call twice (it starts over when
+ * its key is deleted meanwhile): the calls come out sorted, once each.
+ */
+static void test_calls_once_each(void **state)
+{
+	struct pending_call v[] = {
+		{ .pid = 20, .tid = 0, .goid = 7, .depth = 1, .entry_ns = 3 },
+		{ .pid = 20, .tid = 0, .goid = 7, .depth = 0, .entry_ns = 2 },
+		{ .pid = 10, .tid = 11, .goid = -1, .depth = 0, .entry_ns = 1 },
+		{ .pid = 20, .tid = 0, .goid = 7, .depth = 0, .entry_ns = 2 }, /* met again */
+		{ .pid = 20, .tid = 0, .goid = 9, .depth = 0, .entry_ns = 4 },
+		{ .pid = 20, .tid = 0, .goid = 7, .depth = 1, .entry_ns = 3 }, /* met again */
+	};
+	static const struct { pid_t pid; int64_t goid; uint32_t depth; } want[] = {
+		{ 10, -1, 0 }, { 20, 7, 0 }, { 20, 7, 1 }, { 20, 9, 0 },
+	};
+	size_t n;
+
+	(void)state;
+	n = pending_calls_sort_unique(v, 6);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(v[i].pid, want[i].pid);
+		assert_int_equal(v[i].goid, want[i].goid);
+		assert_int_equal(v[i].depth, want[i].depth);
+	}
+	assert_int_equal(pending_calls_sort_unique(v, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_earliest_per_chain),
 		cmocka_unit_test(test_none_pending),
+		cmocka_unit_test(test_calls_once_each),
 	};
 
 	return cmocka_run_group_tests_name("native: each chain's oldest call from the pending calls",

@@ -143,10 +143,9 @@ static int stuck_python(struct observer *o, const struct stuck_args *a, struct s
 		bool last = at >= a->older_than_ms * NS_PER_MS;
 
 		/* the reading finds the processes (new ones, gone ones) */
-		if (observer_read(o, &snap)) {
-			rc = -errno;
+		rc = observer_read(o, &snap);
+		if (rc)
 			break;
-		}
 		if (last)
 			r->ts_ns = clock_realtime_ns();
 		rc = stuck_py_reading(t, observer_python(o), at, last ? r : NULL);

@@ -189,6 +189,19 @@ static int call_order(const void *a, const void *b)
 	return x->depth < y->depth ? -1 : x->depth > y->depth;
 }
 
+size_t pending_calls_sort_unique(struct pending_call *v, size_t n)
+{
+	size_t kept = 0;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(v[0]), call_order);
+	for (size_t i = 1; i < n; i++)
+		if (call_order(&v[kept], &v[i]))
+			v[++kept] = v[i];
+	return kept + 1;
+}
+
 int pending_reader_read(struct pending_reader *r, struct pending_call **calls, size_t *n)
 {
 	struct calls c = { 0 };
@@ -203,9 +216,7 @@ int pending_reader_read(struct pending_reader *r, struct pending_call **calls, s
 		free(c.v);
 		return rc;
 	}
-	if (c.n)
-		qsort(c.v, c.n, sizeof(c.v[0]), call_order);
 	*calls = c.v;
-	*n = c.n;
+	*n = pending_calls_sort_unique(c.v, c.n);
 	return 0;
 }

@@ -40,5 +40,12 @@ int pending_reader_new(struct pending_reader **out, const struct probe *p, char 
  */
 int pending_reader_read(struct pending_reader *r, struct pending_call **calls, size_t *n);
 void pending_reader_free(struct pending_reader *r);
+/*
+ * Sorts `v` by pid, tid, goroutine and depth, keeping one of each: a walk
+ * of Go's hash map starts over when the key it stands on is deleted (that
+ * goroutine's call returned meanwhile), so it may meet calls twice. Returns
+ * how many are kept, at the front.
+ */
+size_t pending_calls_sort_unique(struct pending_call *v, size_t n);
 
 #endif

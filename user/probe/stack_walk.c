@@ -229,8 +229,14 @@ size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pc
 			bool resume = !chain && i > 0 &&
 				      frame_base(&m, v, nmaps, stack, words[i - 1], slot + 8, frame);
 
+			/*
+			 * Resuming takes a call it cannot check (an indirect
+			 * one), never a direct call into another function: that
+			 * is a stale return address above a stale saved bp.
+			 */
 			if (!after_call(&m, v, nmaps, words[i]) ||
-			    (!resume && !calls_into(&m, words[i], pcs[n - 1])))
+			    (!calls_into(&m, words[i], pcs[n - 1]) &&
+			     (!resume || call_target(&m, words[i]))))
 				continue;
 			pcs[n++] = words[i];
 			found++;
