@@ -24,6 +24,7 @@
 #include "support/test_filter.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
+#include "support/oldest_age.h"
 #include "support/receiver.h"
 #include "support/timed_calls.h"
 #include "support/worker_proc.h"
@@ -209,13 +210,6 @@ static void test_json_gzip_headers(void **state)
 }
 
 #define OLDEST "conserver.vcons.inflight.oldest_age"
-/*
- * How late a reading's age is taken after the reading's timestamp: the
- * counters, then the task iterator over every task on the machine, then
- * the clock. Milliseconds; 250 ms allows for a 2-core machine under load
- * (the suite's BPF tests run one at a time, builds may not).
- */
-#define READING_SLACK_NS 250000000ull
 
 /* The oldest call's age of `attrs` in `q`: an asDouble point of the gauge's start and time. */
 static double oldest_of(const struct rec_request *q, const char *attrs)
@@ -965,7 +959,6 @@ static void test_oldest_age(void **state)
 {
 	const struct rec_request *q;
 	uint64_t sent, parked, waited;
-	double age, lo, hi;
 
 	(void)state;
 	start_run(endpoint_of(rx.port), NULL, NULL);
@@ -985,13 +978,8 @@ static void test_oldest_age(void **state)
 	waited = realtime_ns();
 	q = export_after(waited);
 	expect_point(q, "chain.name=alpha", 2);
-	age = oldest_of(q, "chain.name=alpha");
-	lo = (double)(q->points[0].time - parked) / 1e9;
-	hi = (double)(q->points[0].time - sent + READING_SLACK_NS) / 1e9;
-	printf("oldest_age %.6f s, expected in [%.6f, %.6f] (reading %.3f s after the park)\n",
-	       age, lo, hi, (double)(q->points[0].time - parked) / 1e9);
-	if (age < lo || age > hi || age < 1.0)
-		fail_msg("alpha's oldest call: %.6f s, expected in [%.6f, %.6f]", age, lo, hi);
+	expect_oldest_age("export", oldest_of(q, "chain.name=alpha"), q->points[0].time, sent, parked,
+			  0, NULL);
 	assert_true(oldest_of(q, "chain.name=idle") == 0);
 
 	worker_send(worker, "release");
