@@ -507,12 +507,7 @@ static void test_top_json_oldest(void **state)
 	inflight_start(&l, args, NULL);
 	inflight_wait_stderr(&l, "attached");
 	w = worker_start(wargv);
-	sent = realtime_ns();
-	worker_send(w, "park alpha 1");
-	worker_expect(w, "E");
-	parked = realtime_ns();
-	while (realtime_ns() < parked + 1000000000ull)
-		poll(NULL, 0, 10);
+	park_alpha_a_second(w, &sent, &parked);
 	json_after(&l, realtime_ns(), line, sizeof(line));
 	assert_int_equal(sscanf(line, "{\"ts\": %llu", &ts), 1);
 	/* printed with 3 decimals: half the last one either way */

@@ -7,7 +7,6 @@
  * names.
  */
 #define _GNU_SOURCE
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -966,13 +965,7 @@ static void test_oldest_age(void **state)
 	worker_expect(worker, "E");
 	worker_send(worker, "release");
 	worker_expect(worker, "R");
-	sent = realtime_ns();
-	worker_send(worker, "park alpha 1");
-	worker_expect(worker, "E");
-	parked = realtime_ns();
-	/* the test's own clock: a second since the call was inside */
-	while (realtime_ns() < parked + 1000000000ull)
-		poll(NULL, 0, 10);
+	park_alpha_a_second(worker, &sent, &parked);
 	worker_send(worker, "park alpha 1"); /* a younger one beside it */
 	worker_expect(worker, "E");
 	waited = realtime_ns();

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The bounds a call's oldest_age must lie in, as read by a test that parked it. */
+/* A call parked a known second, and the bounds its oldest_age must lie in. */
 #ifndef INFLIGHT_TEST_OLDEST_AGE_H
 #define INFLIGHT_TEST_OLDEST_AGE_H
 
 #include <stdint.h>
+
+struct worker_proc;
 
 /*
  * How late a reading's age is taken after the reading's timestamp: the
@@ -12,6 +14,13 @@
  * (the suite's BPF tests run one at a time, builds may not).
  */
 #define READING_SLACK_NS 250000000ull
+
+/*
+ * Parks one call of chain alpha in `w` and returns once it has been inside
+ * a second by the test's clock: *sent taken just before the send, *parked
+ * once the worker said it entered (CLOCK_REALTIME ns, the readings' clock).
+ */
+void park_alpha_a_second(struct worker_proc *w, uint64_t *sent, uint64_t *parked);
 
 /*
  * Fails the test unless `age` (seconds), read at a reading stamped
