@@ -12,9 +12,10 @@
  * frames placed by depth below the goroutine stack's top; a goroutine's end
  * and a recovered panic release frames too.
  *
- * This file holds the maps, the settings and the programs; each job is an
- * inline helper header of its own (as libbpf-tools keeps maps.bpf.h), handed
- * the maps and settings it works on, so it stays one object:
+ * This file holds the maps (but `pending`, shared with pending_iter.bpf.c),
+ * the settings and the programs; each job is an inline helper header of its
+ * own (as libbpf-tools keeps maps.bpf.h), handed the maps and settings it
+ * works on, so it stays one object:
  *
  *   counters.bpf.h    per-CPU counter slots (entries, exits, durations, stats)
  *   chain_ids.bpf.h   a call's chain key and its id
@@ -23,6 +24,7 @@
  *   exit_site.bpf.h   instruction mode's exit-site decision
  *   longjmp.bpf.h     the frames a glibc longjmp unwinds
  *   go.bpf.h          goroutine keys, positions and the process-exit sweep
+ *   pending_map.bpf.h the `pending` task storage (the threads' frames)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -123,13 +125,8 @@ struct {
 	__uint(max_entries, 1);
 } durations SEC(".maps");
 
-/* Per thread, freed by the kernel with the task: no table to fill, no leak. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct inflight_pending);
-} pending SEC(".maps");
+/* `pending`, here so the maps keep their order in the object (pinning walks it) */
+#include "pending_map.bpf.h"
 
 /*
  * Go: the calls pending per goroutine, only while it has any (an entry

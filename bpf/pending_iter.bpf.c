@@ -11,16 +11,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "inflight.h"
+#include "pending_map.bpf.h" /* inflight.bpf.c's, reused by fd */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
-
-/* The same definition as in inflight.bpf.c: reused, never created here. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct inflight_pending);
-} pending SEC(".maps");
 
 /* Too large for the 512-byte stack: built in a per-CPU scratch slot. */
 struct {

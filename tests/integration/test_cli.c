@@ -23,6 +23,7 @@
 #include "support/test_filter.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
+#include "support/oldest_age.h"
 #include "support/worker_proc.h"
 
 #define DEADLINE_MS 20000
@@ -480,8 +481,9 @@ static const char *chain_field(const char *line, const char *chain, const char *
 /*
  * `top --json`'s oldest_age and history: a call parked a second (by the
  * test's clock) reads its age at the reading, between the reading's time
- * less the park and less the send (plus a reading's own length, 250 ms
- * with a loaded machine's slack, and the 3 decimals printed); the history
+ * less the park and less the send (plus READING_SLACK_NS, a reading's own
+ * length, 250 ms with a loaded machine's slack, and the 3 decimals
+ * printed); the history
  * holds the counts of the readings since the chain was first seen, 1 each
  * (a second at 100 ms: about 10); after the release, null and a 0 at the
  * end; never more than 20.
@@ -497,7 +499,6 @@ static void test_top_json_oldest(void **state)
 	char line[8192];
 	unsigned long long ts;
 	uint64_t sent, parked;
-	double age, lo, hi;
 	long h[64];
 	int n;
 
@@ -506,20 +507,12 @@ static void test_top_json_oldest(void **state)
 	inflight_start(&l, args, NULL);
 	inflight_wait_stderr(&l, "attached");
 	w = worker_start(wargv);
-	sent = realtime_ns();
-	worker_send(w, "park alpha 1");
-	worker_expect(w, "E");
-	parked = realtime_ns();
-	while (realtime_ns() < parked + 1000000000ull)
-		poll(NULL, 0, 10);
+	park_alpha_a_second(w, &sent, &parked);
 	json_after(&l, realtime_ns(), line, sizeof(line));
 	assert_int_equal(sscanf(line, "{\"ts\": %llu", &ts), 1);
-	age = strtod(chain_field(line, "alpha", "oldest_age"), NULL);
-	lo = (double)(ts - parked) / 1e9 - 0.0005;
-	hi = (double)(ts - sent + 250000000ull) / 1e9 + 0.0005;
-	printf("top: oldest_age %.3f s, expected in [%.4f, %.4f]\n", age, lo, hi);
-	if (age < lo || age > hi || age < 1.0 - 0.0005)
-		fail_msg("alpha's oldest_age %.3f, expected in [%.4f, %.4f]: %s", age, lo, hi, line);
+	/* printed with 3 decimals: half the last one either way */
+	expect_oldest_age("top", strtod(chain_field(line, "alpha", "oldest_age"), NULL), ts, sent,
+			  parked, 0.0005, line);
 	n = int_array(chain_field(line, "alpha", "history"), h, 64);
 	printf("top: history of %d readings\n", n);
 	assert_true(n >= 5 && n <= 20);

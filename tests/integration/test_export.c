@@ -7,7 +7,6 @@
  * names.
  */
 #define _GNU_SOURCE
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include "support/test_filter.h"
 #include "support/bpf_env.h"
 #include "support/inflight_proc.h"
+#include "support/oldest_age.h"
 #include "support/receiver.h"
 #include "support/timed_calls.h"
 #include "support/worker_proc.h"
@@ -209,13 +209,6 @@ static void test_json_gzip_headers(void **state)
 }
 
 #define OLDEST "conserver.vcons.inflight.oldest_age"
-/*
- * How late a reading's age is taken after the reading's timestamp: the
- * counters, then the task iterator over every task on the machine, then
- * the clock. Milliseconds; 250 ms allows for a 2-core machine under load
- * (the suite's BPF tests run one at a time, builds may not).
- */
-#define READING_SLACK_NS 250000000ull
 
 /* The oldest call's age of `attrs` in `q`: an asDouble point of the gauge's start and time. */
 static double oldest_of(const struct rec_request *q, const char *attrs)
@@ -756,31 +749,52 @@ static void test_handled_calls(void **state)
 	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 }
 
-/* --no-handled, or INFLIGHT_HANDLED=false: the gauge alone. */
-static void test_no_handled(void **state)
+/*
+ * `flag`, then instead `env` (its variable set false), switches `metric` off:
+ * a run started with each, `drive` parks and ends calls of chain alpha and
+ * checks the rest of the export it returns (taken in that run); that export
+ * has no point of `metric` for alpha, and `nmetrics` metrics, the others.
+ */
+static void expect_switched_off(const char *flag, const char *env, const char *metric, int nmetrics,
+				const struct rec_request *(*drive)(void))
 {
-	char *args[] = { "--no-handled", NULL };
-	char *env[] = { "INFLIGHT_HANDLED=false", NULL };
-	const struct rec_request *q;
+	char *args[] = { (char *)flag, NULL };
+	char *envs[] = { (char *)env, NULL };
 
-	(void)state;
 	for (int i = 0; i < 2; i++) {
 		int first = rx.nreq + 1;
+		const struct rec_request *q;
 
-		start_run(endpoint_of(rx.port), i ? NULL : args, i ? env : NULL);
-		worker_send(worker, "park alpha 2");
-		worker_expect(worker, "EE");
-		worker_send(worker, "release");
-		worker_expect(worker, "RR");
-		q = export_after(realtime_ns());
+		start_run(endpoint_of(rx.port), i ? NULL : args, i ? envs : NULL);
+		q = drive();
 		assert_true(q->seq >= first);
-		expect_point(q, "chain.name=alpha", 0);
-		assert_null(rec_more_point(q, HANDLED, "chain.name=alpha"));
-		/* the gauge, its durations and its oldest calls' age */
-		assert_int_equal(q->nmetrics, 3);
+		assert_null(rec_more_point(q, metric, "chain.name=alpha"));
+		assert_int_equal(q->nmetrics, nmetrics);
 		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 		worker_stop_all();
 	}
+}
+
+/* Two calls parked and released: the gauge back at 0. */
+static const struct rec_request *drive_no_handled(void)
+{
+	const struct rec_request *q;
+
+	worker_send(worker, "park alpha 2");
+	worker_expect(worker, "EE");
+	worker_send(worker, "release");
+	worker_expect(worker, "RR");
+	q = export_after(realtime_ns());
+	expect_point(q, "chain.name=alpha", 0);
+	return q;
+}
+
+/* --no-handled, or INFLIGHT_HANDLED=false: the gauge alone. */
+static void test_no_handled(void **state)
+{
+	(void)state;
+	/* the gauge, its durations and its oldest calls' age */
+	expect_switched_off("--no-handled", "INFLIGHT_HANDLED=false", HANDLED, 3, drive_no_handled);
 }
 
 #define DURATION "conserver.vcons.inflight.duration"
@@ -913,28 +927,23 @@ static void test_duration_histogram(void **state)
 	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 }
 
+/* Two timed calls: handled all the same. */
+static const struct rec_request *drive_no_duration(void)
+{
+	const struct rec_request *q;
+
+	timed_park(worker, "alpha", 2, 1);
+	q = export_after(realtime_ns());
+	expect_handled(q, "chain.name=alpha", 2);
+	return q;
+}
+
 /* --no-duration, or INFLIGHT_DURATION=false: no histogram (the handled calls stay). */
 static void test_no_duration(void **state)
 {
-	char *args[] = { "--no-duration", NULL };
-	char *env[] = { "INFLIGHT_DURATION=false", NULL };
-	const struct rec_request *q;
-
 	(void)state;
-	for (int i = 0; i < 2; i++) {
-		int first = rx.nreq + 1;
-
-		start_run(endpoint_of(rx.port), i ? NULL : args, i ? env : NULL);
-		timed_park(worker, "alpha", 2, 1);
-		q = export_after(realtime_ns());
-		assert_true(q->seq >= first);
-		expect_handled(q, "chain.name=alpha", 2);
-		assert_null(rec_more_point(q, DURATION, "chain.name=alpha"));
-		/* the gauge, its handled calls and oldest age */
-		assert_int_equal(q->nmetrics, 3);
-		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
-		worker_stop_all();
-	}
+	/* the gauge, its handled calls and oldest age */
+	expect_switched_off("--no-duration", "INFLIGHT_DURATION=false", DURATION, 3, drive_no_duration);
 }
 
 /*
@@ -949,7 +958,6 @@ static void test_oldest_age(void **state)
 {
 	const struct rec_request *q;
 	uint64_t sent, parked, waited;
-	double age, lo, hi;
 
 	(void)state;
 	start_run(endpoint_of(rx.port), NULL, NULL);
@@ -957,25 +965,14 @@ static void test_oldest_age(void **state)
 	worker_expect(worker, "E");
 	worker_send(worker, "release");
 	worker_expect(worker, "R");
-	sent = realtime_ns();
-	worker_send(worker, "park alpha 1");
-	worker_expect(worker, "E");
-	parked = realtime_ns();
-	/* the test's own clock: a second since the call was inside */
-	while (realtime_ns() < parked + 1000000000ull)
-		poll(NULL, 0, 10);
+	park_alpha_a_second(worker, &sent, &parked);
 	worker_send(worker, "park alpha 1"); /* a younger one beside it */
 	worker_expect(worker, "E");
 	waited = realtime_ns();
 	q = export_after(waited);
 	expect_point(q, "chain.name=alpha", 2);
-	age = oldest_of(q, "chain.name=alpha");
-	lo = (double)(q->points[0].time - parked) / 1e9;
-	hi = (double)(q->points[0].time - sent + READING_SLACK_NS) / 1e9;
-	printf("oldest_age %.6f s, expected in [%.6f, %.6f] (reading %.3f s after the park)\n",
-	       age, lo, hi, (double)(q->points[0].time - parked) / 1e9);
-	if (age < lo || age > hi || age < 1.0)
-		fail_msg("alpha's oldest call: %.6f s, expected in [%.6f, %.6f]", age, lo, hi);
+	expect_oldest_age("export", oldest_of(q, "chain.name=alpha"), q->points[0].time, sent, parked,
+			  0, NULL);
 	assert_true(oldest_of(q, "chain.name=idle") == 0);
 
 	worker_send(worker, "release");
@@ -986,32 +983,28 @@ static void test_oldest_age(void **state)
 	assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
 }
 
+/* Two calls parked over an export, then released. */
+static const struct rec_request *drive_no_oldest_age(void)
+{
+	const struct rec_request *q;
+
+	worker_send(worker, "park alpha 2");
+	worker_expect(worker, "EE");
+	q = export_after(realtime_ns());
+	expect_point(q, "chain.name=alpha", 2);
+	expect_handled(q, "chain.name=alpha", 0);
+	worker_send(worker, "release");
+	worker_expect(worker, "RR");
+	return q;
+}
+
 /* --no-oldest-age, or INFLIGHT_OLDEST_AGE=false: no age, the rest as ever. */
 static void test_no_oldest_age(void **state)
 {
-	char *args[] = { "--no-oldest-age", NULL };
-	char *env[] = { "INFLIGHT_OLDEST_AGE=false", NULL };
-	const struct rec_request *q;
-
 	(void)state;
-	for (int i = 0; i < 2; i++) {
-		int first = rx.nreq + 1;
-
-		start_run(endpoint_of(rx.port), i ? NULL : args, i ? env : NULL);
-		worker_send(worker, "park alpha 2");
-		worker_expect(worker, "EE");
-		q = export_after(realtime_ns());
-		assert_true(q->seq >= first);
-		expect_point(q, "chain.name=alpha", 2);
-		assert_null(rec_more_point(q, OLDEST, "chain.name=alpha"));
-		/* the gauge, its handled calls and durations */
-		expect_handled(q, "chain.name=alpha", 0);
-		assert_int_equal(q->nmetrics, 3);
-		worker_send(worker, "release");
-		worker_expect(worker, "RR");
-		assert_true(WIFEXITED(inflight_stop(&run, SIGTERM)));
-		worker_stop_all();
-	}
+	/* the gauge, its handled calls and durations */
+	expect_switched_off("--no-oldest-age", "INFLIGHT_OLDEST_AGE=false", OLDEST, 3,
+			    drive_no_oldest_age);
 }
 
 /* Bad configuration: exit 2, naming the variable or flag. */

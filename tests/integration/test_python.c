@@ -13,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <glob.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -31,6 +30,7 @@
 #include <cmocka.h>
 #include "support/inflight_proc.h"
 #include "support/proc_info.h"
+#include "support/pythons.h"
 #include "support/observe.h"
 #include "support/receiver.h"
 #include "support/redis.h"
@@ -45,15 +45,6 @@
 	"{\"name\":\"risky\",\"ingress\":\"in_r\",\"links\":[\"park\",\"raise\"]},"     \
 	"{\"name\":\"churn-a\",\"ingress\":\"in_a\",\"links\":[\"noop\"]},"             \
 	"{\"name\":\"churn-b\",\"ingress\":\"in_b\",\"links\":[\"noop\"]}]"
-
-/* An interpreter under test: on this machine, or inside a root of its own. */
-struct interp {
-	char *python; /* its path (inside `root`, if any) */
-	char *root;   /* NULL, or the root it runs in (chroot) */
-	char *label;  /* for test names */
-};
-
-#define SID_ROOT "/var/cache/inflight-test/sid-root"
 
 static struct redis redis;
 static struct observer *obs;
@@ -591,48 +582,6 @@ static void test_discovered_in_namespace(void **state)
 	expect_count("transcribe", 0);
 }
 
-static void add_interp(struct interp **list, size_t *n, const char *python, const char *root)
-{
-	struct interp *v = realloc(*list, (*n + 1) * sizeof(**list));
-
-	if (!v)
-		abort();
-	*list = v;
-	v[*n].python = strdup(python);
-	v[*n].root = root ? strdup(root) : NULL;
-	if (asprintf(&v[*n].label, "%s%s%s", root ? "sid " : "", python, "") < 0)
-		abort();
-	(*n)++;
-}
-
-/*
- * Every CPython 3.10+ on this machine (pyenv's and Debian's), and those of
- * the sid root, which tools/sid-root.sh builds once (make deps).
- */
-static size_t find_pythons(struct interp **out)
-{
-	static const char *const patterns[] = {
-		"/root/.pyenv/versions/3.1[0-9]*/bin/python3", "/usr/bin/python3.1[0-9]",
-		"/usr/local/bin/python3.1[0-9]", SID_ROOT "/usr/bin/python3.1[0-9]",
-	};
-	struct interp *list = NULL;
-	size_t n = 0;
-
-	for (size_t p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
-		bool sid = !strncmp(patterns[p], SID_ROOT, strlen(SID_ROOT));
-		glob_t g;
-
-		if (glob(patterns[p], 0, NULL, &g))
-			continue;
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			add_interp(&list, &n, g.gl_pathv[i] + (sid ? strlen(SID_ROOT) : 0),
-				   sid ? SID_ROOT : NULL);
-		globfree(&g);
-	}
-	*out = list;
-	return n;
-}
-
 /* No interpreter: a failure under CI=true (a run of zero tests is no pass), else a skip. */
 static void test_no_interpreter(void **state)
 {
@@ -643,20 +592,6 @@ static void test_no_interpreter(void **state)
 		fail_msg("CI=true: the CPython tests need at least one CPython 3.10+, none found");
 	printf("SKIP: no CPython 3.10+ on this machine\n");
 	skip();
-}
-
-/* The minor version of an interpreter, from its path ("python3.14", ".../3.12.1/..."). */
-static int minor_of(const struct interp *py)
-{
-	const char *p = strstr(py->python, "/3.");
-	int minor = -1;
-
-	if (p && sscanf(p + 3, "%d", &minor) == 1)
-		return minor;
-	p = strstr(py->python, "python3.");
-	if (p && sscanf(p + 8, "%d", &minor) == 1)
-		return minor;
-	return -1;
 }
 
 int main(void)
@@ -673,7 +608,7 @@ int main(void)
 	printf("CPython interpreters on this machine:");
 	for (size_t i = 0; i < np; i++) {
 		printf(" %s", pythons[i].label);
-		if (!newest || minor_of(&pythons[i]) > minor_of(newest))
+		if (!newest || pythons[i].minor > newest->minor)
 			newest = &pythons[i];
 	}
 	printf("%s\n", np ? "" : " none");
@@ -682,7 +617,7 @@ int main(void)
 		bool found = false;
 
 		for (size_t i = 0; i < np; i++)
-			found |= minor_of(&pythons[i]) == wanted[w];
+			found |= pythons[i].minor == wanted[w];
 		if (found)
 			continue;
 		printf("%s: no CPython 3.%d (pyenv's 3.10-3.13; 3.13-3.15 from %s, which tools/sid-root.sh builds)\n",
@@ -730,11 +665,6 @@ int main(void)
 	rc = _cmocka_run_group_tests("CPython workers (conserver stand-in)", tests, nt, NULL, NULL);
 	for (size_t i = nfixed; i < nt; i++) /* the fixed tests' names are literals */
 		free((char *)tests[i].name);
-	for (size_t i = 0; i < np; i++) {
-		free(pythons[i].python);
-		free(pythons[i].root);
-		free(pythons[i].label);
-	}
-	free(pythons);
+	free_pythons(pythons, np);
 	return rc;
 }

@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <glob.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,23 +24,17 @@
 #include <cmocka.h>
 #include "support/inflight_proc.h"
 #include "support/proc_info.h"
+#include "support/pythons.h"
 #include "support/redis.h"
 #include "support/standin.h"
 #include "support/test_filter.h"
 #include "support/worker_proc.h"
 
 #define STANDIN "tests/python/conserver_standin.py"
-#define SID_ROOT "/var/cache/inflight-test/sid-root"
 #define CAFE "caf\xc3\xa9"
 #define CHAINS                                                                  \
 	"[{\"name\":\"transcribe\",\"ingress\":\"in_t\",\"links\":[\"park\"]},"   \
 	"{\"name\":\"" CAFE "\",\"ingress\":\"in_c\",\"links\":[\"park\"]}]"
-
-struct interp {
-	char python[256]; /* inside `root` when it has one */
-	const char *root;
-	int minor;
-};
 
 static struct redis redis;
 static struct inflight_proc stuck, run;
@@ -94,7 +87,7 @@ static int line_of(const char *text)
 
 static void start_standin(const struct interp *py, int workers)
 {
-	char *argv[] = { (char *)py->python, STANDIN, NULL };
+	char *argv[] = { py->python, STANDIN, NULL };
 	char script[1024];
 	char *chrooted[] = { "unshare", "--mount", "--fork", "--kill-child", "sh", "-c", script, NULL };
 	const struct standin_config cfg = { CHAINS, workers, "fork", 1, NULL };
@@ -437,42 +430,13 @@ static void test_native_unpinned(void **state)
 	worker_expect(w, "RR");
 }
 
-/* Every CPython 3.10+ here (pyenv's, Debian's) and the sid root's. */
-static size_t find_pythons(struct interp *out, size_t max)
-{
-	static const char *const patterns[] = {
-		"/root/.pyenv/versions/3.1[0-9]*/bin/python3", "/usr/bin/python3.1[0-9]",
-		SID_ROOT "/usr/bin/python3.1[0-9]",
-	};
-	size_t n = 0;
-
-	for (size_t p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
-		bool sid = !strncmp(patterns[p], SID_ROOT, strlen(SID_ROOT));
-		glob_t g;
-
-		if (glob(patterns[p], 0, NULL, &g))
-			continue;
-		for (size_t i = 0; i < g.gl_pathc && n < max; i++) {
-			const char *path = g.gl_pathv[i] + (sid ? strlen(SID_ROOT) : 0);
-			const char *v = strstr(path, "/3.") ? strstr(path, "/3.") + 3
-							     : strstr(path, "python3.") + 8;
-
-			snprintf(out[n].python, sizeof(out[n].python), "%s", path);
-			out[n].root = sid ? SID_ROOT : NULL;
-			out[n].minor = atoi(v);
-			n++;
-		}
-		globfree(&g);
-	}
-	return n;
-}
-
 int main(void)
 {
-	static struct interp pythons[16];
 	static struct CMUnitTest tests[40];
 	static char names[40][512];
-	size_t np = find_pythons(pythons, 16), nt = 0, newest = 0;
+	struct interp *pythons;
+	size_t np = find_pythons(&pythons), nt = 0, newest = 0;
+	int rc;
 	const char *ci = getenv("CI");
 
 	tests[nt++] = (struct CMUnitTest){ "bad --older-than refused", test_bad_older_than, NULL,
@@ -487,7 +451,8 @@ int main(void)
 		fprintf(stderr, "CI=true: no CPython 3.10+ found\n");
 		return 1;
 	}
-	for (size_t i = 0; i < np; i++) {
+	/* room for one test per interpreter and the --json one */
+	for (size_t i = 0; i < np && nt + 2 <= sizeof(tests) / sizeof(tests[0]); i++) {
 		if (pythons[i].minor > pythons[newest].minor)
 			newest = i;
 		snprintf(names[nt], sizeof(names[nt]), "CPython: 2 old calls of 3 listed with their stacks [%s%.200s]",
@@ -502,5 +467,7 @@ int main(void)
 		nt++;
 	}
 	apply_test_filter();
-	return _cmocka_run_group_tests("inflight stuck", tests, nt, NULL, NULL);
+	rc = _cmocka_run_group_tests("inflight stuck", tests, nt, NULL, NULL);
+	free_pythons(pythons, np);
+	return rc;
 }
