@@ -276,8 +276,8 @@ static int http_get(int port, const char *path, const char *accept, struct reply
 	return r->status;
 }
 
-/* name{chain_name="chain",...} in a scrape, or -1 if absent. */
-static long sample_value(const struct reply *r, const char *name, const char *chain)
+/* name{chain_name="chain",...} in a scrape as a double, or -1 if absent. */
+static double sample_double(const struct reply *r, const char *name, const char *chain)
 {
 	char key[192];
 	const char *l, *end;
@@ -290,7 +290,13 @@ static long sample_value(const struct reply *r, const char *name, const char *ch
 	assert_non_null(end);
 	while (end > l && end[-1] != ' ')
 		end--;
-	return atol(end);
+	return strtod(end, NULL);
+}
+
+/* name{chain_name="chain",...} in a scrape, or -1 if absent. */
+static long sample_value(const struct reply *r, const char *name, const char *chain)
+{
+	return (long)sample_double(r, name, chain);
 }
 
 /* conserver_vcons_inflight{chain_name="chain",...} in a scrape, or -1 if absent. */
@@ -419,23 +425,6 @@ static void test_health_and_metrics_one_port(void **state)
 }
 
 #define OLDEST "conserver_vcons_inflight_oldest_age_seconds"
-
-/* name{chain_name="chain",...} in a scrape as a double, or -1 if absent. */
-static double sample_double(const struct reply *r, const char *name, const char *chain)
-{
-	char key[192];
-	const char *l, *end;
-
-	snprintf(key, sizeof(key), "\n%s{chain_name=\"%s\",", name, chain);
-	l = r->body ? strstr(r->body, key) : NULL;
-	if (!l)
-		return -1;
-	end = strchr(l + 1, '\n');
-	assert_non_null(end);
-	while (end > l && end[-1] != ' ')
-		end--;
-	return strtod(end, NULL);
-}
 
 /*
  * /metrics carries each chain's oldest call's age, a gauge in seconds

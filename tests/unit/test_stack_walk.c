@@ -153,12 +153,24 @@ static void expect_frames(pid_t pid, const uint64_t *pcs, size_t n, const char *
 	symbolizer_free(s);
 }
 
+/* A walk of `pid`'s thread over the process's maps as they are now. */
+static size_t walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs, size_t max)
+{
+	struct symbolizer *s = symbolizer_new(pid);
+	size_t n;
+
+	assert_non_null(s);
+	n = stack_walk(s, ip, sp, bp, pcs, max);
+	symbolizer_free(s);
+	return n;
+}
+
 static void test_frame_pointer_chain(void **state)
 {
 	static const char *const want[] = { "sw_inner", "sw_middle", "sw_outer" };
 	struct parked p = park(0);
 	uint64_t pcs[STACK_WALK_MAX];
-	size_t n = stack_walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX);
+	size_t n = walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX);
 
 	(void)state;
 	expect_frames(p.pid, pcs, n, want, 3);
@@ -178,7 +190,7 @@ static void test_frame_pointer_chain(void **state)
 		assert_int_equal(off1, pcs[1] - (uint64_t)(uintptr_t)sw_middle);
 	}
 	/* the depth limit holds */
-	assert_int_equal(stack_walk(p.pid, p.ip, p.sp, p.bp, pcs, 2), 2);
+	assert_int_equal(walk(p.pid, p.ip, p.sp, p.bp, pcs, 2), 2);
 	release(&p);
 }
 
@@ -188,7 +200,7 @@ static void test_leaf_without_frame_pointer(void **state)
 	static const char *const want[] = { "sw_leaf_nofp", "sw_inner", "sw_middle", "sw_outer" };
 	struct parked p = park(1);
 	uint64_t pcs[STACK_WALK_MAX];
-	size_t n = stack_walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX);
+	size_t n = walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX);
 
 	(void)state;
 	expect_frames(p.pid, pcs, n, want, 4);
@@ -210,17 +222,17 @@ static void test_bad_frame_pointers(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		size_t n = stack_walk(p.pid, p.ip, p.sp, bad[i], pcs, STACK_WALK_MAX);
+		size_t n = walk(p.pid, p.ip, p.sp, bad[i], pcs, STACK_WALK_MAX);
 
 		expect_frames(p.pid, pcs, n, want, 3);
 	}
 	/* an sp in no stack: the ip alone */
-	assert_int_equal(stack_walk(p.pid, p.ip, 16, p.bp, pcs, STACK_WALK_MAX), 1);
+	assert_int_equal(walk(p.pid, p.ip, 16, p.bp, pcs, STACK_WALK_MAX), 1);
 	/* no ip: nothing */
-	assert_int_equal(stack_walk(p.pid, 0, p.sp, p.bp, pcs, STACK_WALK_MAX), 0);
+	assert_int_equal(walk(p.pid, 0, p.sp, p.bp, pcs, STACK_WALK_MAX), 0);
 	release(&p);
 	/* the process gone: the ip alone, unnamed */
-	assert_int_equal(stack_walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX), 1);
+	assert_int_equal(walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX), 1);
 	{
 		struct symbolizer *s = symbolizer_new(p.pid);
 		struct stack_sym sym;
@@ -249,14 +261,14 @@ static void test_deep_chain(void **state)
 	deep_calls = DEEP;
 	p = park(0);
 	deep_calls = 0;
-	expect_frames(p.pid, pcs, stack_walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX), want,
+	expect_frames(p.pid, pcs, walk(p.pid, p.ip, p.sp, p.bp, pcs, STACK_WALK_MAX), want,
 		      3 + DEEP + 1);
 	/*
 	 * bp not a frame pointer: the chain is found again by scanning, and a
 	 * stale return address left above a stale saved bp (the child's own
 	 * earlier fork frames) is not taken for a frame.
 	 */
-	expect_frames(p.pid, pcs, stack_walk(p.pid, p.ip, p.sp, 0, pcs, STACK_WALK_MAX), want,
+	expect_frames(p.pid, pcs, walk(p.pid, p.ip, p.sp, 0, pcs, STACK_WALK_MAX), want,
 		      3 + DEEP + 1);
 	release(&p);
 }

@@ -31,10 +31,7 @@ static int add_stack(struct stuck_call *c, const struct pending_call *pc,
 		return 0;
 	log_debug("stuck: pid %d tid %d: ip %#llx sp %#llx bp %#llx", (int)pc->pid, (int)pc->tid,
 		  (unsigned long long)pc->ip, (unsigned long long)pc->usp, (unsigned long long)pc->bp);
-	n = stack_walk(pc->pid, pc->ip, pc->usp, pc->bp, pcs, STACK_WALK_MAX);
-	if (!n)
-		return 0;
-	/* one process's maps and files serve all its calls */
+	/* one process's maps and files serve all its calls, the walks and the names */
 	if (!*sym || *sym_pid != pc->pid) {
 		symbolizer_free(*sym);
 		*sym = symbolizer_new(pc->pid);
@@ -42,6 +39,7 @@ static int add_stack(struct stuck_call *c, const struct pending_call *pc,
 		if (!*sym)
 			return -ENOMEM;
 	}
+	n = stack_walk(*sym, pc->ip, pc->usp, pc->bp, pcs, STACK_WALK_MAX);
 	for (size_t i = 0; i < n; i++) {
 		struct stack_sym s;
 
@@ -66,10 +64,9 @@ int stuck_native_report(struct observer *o, uint64_t now_ns, struct stuck_report
 	if (rc)
 		return rc;
 	/* the names of ids seen by then (a chain's id is given at its first entry) */
-	if (observer_read(o, &snap)) {
-		rc = -errno;
+	rc = observer_read(o, &snap);
+	if (rc)
 		goto out;
-	}
 	r->ts_ns = clock_realtime_ns();
 	r->inflight = n;
 	for (size_t i = 0; i < n; i++) {

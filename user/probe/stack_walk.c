@@ -192,22 +192,21 @@ static bool calls_into(struct proc_mem *m, uint64_t ret, uint64_t pc)
 	return target && (target <= pc ? pc - target : target - pc) < CALLEE_SPAN;
 }
 
-size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs, size_t max)
+size_t stack_walk(struct symbolizer *s, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs,
+		  size_t max)
 {
-	struct proc_mem m = { .pid = pid };
-	struct mapping *v = NULL, *stack;
+	struct proc_mem m = { .pid = s->pid };
+	struct mapping *v = s->v, *stack;
 	uint64_t words[SCAN_WORDS], frame[2];
-	size_t nmaps = 0, n = 0, nw, found = 0;
+	size_t nmaps = s->n, n = 0, nw, found = 0;
 	bool chain;
 
 	if (!ip || !max)
 		return 0;
 	pcs[n++] = ip;
-	if (maps_read(pid, &v, &nmaps))
-		return n;
 	stack = mapping_of(v, nmaps, sp);
 	if (!stack || stack->exec || stack->file)
-		goto out;
+		return n;
 	chain = frame_base(&m, v, nmaps, stack, bp, sp, frame);
 	/*
 	 * Below the first frame lie those of functions without frame pointers
@@ -255,8 +254,6 @@ size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pc
 		chain = frame_base(&m, v, nmaps, stack, caller, bp + 16, frame);
 		bp = caller;
 	}
-out:
-	maps_free(v, nmaps);
 	return n;
 }
 
@@ -275,13 +272,13 @@ struct symbolizer *symbolizer_new(pid_t pid)
 int symbolize(struct symbolizer *s, uint64_t addr, int is_return, struct stack_sym *out)
 {
 	uint64_t look = is_return ? addr - 1 : addr, vaddr;
-	struct mapping *map = mapping_of(s->v, s->n, look);
+	struct mapping *map = mapping_of(s->v, s->n, look), *at = mapping_of(s->v, s->n, addr);
 	struct elf_func f;
 
 	out->func[0] = out->file[0] = '\0';
 	out->offset = 0;
 	/* a return a uretprobe took over: its address is the trampoline's own */
-	if (mapping_of(s->v, s->n, addr) && mapping_of(s->v, s->n, addr)->uprobes) {
+	if (at && at->uprobes) {
 		snprintf(out->file, sizeof(out->file), "[uprobes]");
 		return 0;
 	}

@@ -15,9 +15,13 @@
 
 #define STACK_WALK_MAX 64
 
+struct symbolizer;
+
 /*
  * Fills `pcs` with ip, then the return addresses, innermost first (at most
- * `max`); returns how many (0: ip unknown). The chain is followed while
+ * `max`), of a thread of the process `s` reads (its maps as
+ * symbolizer_new found them: one reading serves the walk and the names);
+ * returns how many (0: ip unknown). The chain is followed while
  * each frame's bp lies in the stack mapping that holds sp, above the last
  * one, 8-aligned, and its return address is in an executable mapping.
  * Between sp and the first frame (functions without frame pointers, such
@@ -25,7 +29,8 @@
  * addresses (a call instruction just before them, in an executable file
  * mapping) are taken as frames too.
  */
-size_t stack_walk(pid_t pid, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs, size_t max);
+size_t stack_walk(struct symbolizer *s, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs,
+		  size_t max);
 
 /* A code address named: "func+0xOFF (file)", or what of it was found. */
 struct stack_sym {
@@ -34,7 +39,6 @@ struct stack_sym {
 	char file[4096];  /* the mapped file as maps names it; "" if none */
 };
 
-struct symbolizer;
 /* For one process: its maps read now, files opened as needed. NULL: out of memory. */
 struct symbolizer *symbolizer_new(pid_t pid);
 /*

@@ -45,6 +45,12 @@ struct tracked {
 	struct py_first_seen calls; /* when each of its calls in flight was first seen */
 };
 
+/* A call the walk found, kept until the process's walk is whole. */
+struct found_call {
+	char chain[INFLIGHT_CHAIN_LEN];
+	struct py_call_key key;
+};
+
 struct py_observer {
 	struct py_target target;
 	pid_t *pids;
@@ -65,15 +71,15 @@ struct py_observer {
 	bool overflow_seen;
 	uint64_t overflow_count;
 	uint64_t dropped;
-	/* the process being read: its calls' chains, counted once its walk is whole */
-	char (*pending)[INFLIGHT_CHAIN_LEN];
+	/*
+	 * The process being read: its calls' chains, counted once its walk is
+	 * whole, and what tells each call from others at the next reading.
+	 */
+	struct found_call *pending;
 	size_t npending, cappending;
 	uint64_t over_budget[2]; /* readings given up: reads spent, a loop */
 	uint64_t chains_capped;  /* calls put under overflow by CHAINS_PER_PROCESS */
 	struct py_observer_cost cost;
-	/* beside `pending`: what tells each call from others at the next reading */
-	struct py_call_key *pending_keys;
-	size_t capkeys;
 	/* by id, this reading: the age of the chain's oldest call (ns), NO_AGE if none */
 	uint64_t *oldest;
 	size_t noldest;
@@ -328,16 +334,6 @@ static void on_found(void *ctx, const char *chain, const struct py_call_key *cal
 {
 	struct py_observer *o = ctx;
 
-	if (o->npending == o->capkeys) {
-		size_t cap = o->capkeys ? o->capkeys * 2 : 64;
-		void *v = realloc(o->pending_keys, cap * sizeof(*o->pending_keys));
-
-		if (!v)
-			return;
-		o->pending_keys = v;
-		o->capkeys = cap;
-	}
-	o->pending_keys[o->npending] = *call;
 	if (o->npending == o->cappending) {
 		size_t cap = o->cappending ? o->cappending * 2 : 64;
 		void *v = realloc(o->pending, cap * sizeof(*o->pending));
@@ -347,8 +343,10 @@ static void on_found(void *ctx, const char *chain, const struct py_call_key *cal
 		o->pending = v;
 		o->cappending = cap;
 	}
-	snprintf(o->pending[o->npending++], sizeof(*o->pending), "%s",
+	o->pending[o->npending].key = *call;
+	snprintf(o->pending[o->npending].chain, sizeof(o->pending[0].chain), "%s",
 		 chain ? chain : UNREADABLE_NAME);
+	o->npending++;
 }
 
 /*
@@ -358,7 +356,7 @@ static void on_found(void *ctx, const char *chain, const struct py_call_key *cal
  */
 static void note_age(struct py_observer *o, struct tracked *t, uint64_t now, size_t i, uint32_t id)
 {
-	uint64_t age = now - py_first_seen_mark(&t->calls, &o->pending_keys[i], now);
+	uint64_t age = now - py_first_seen_mark(&t->calls, &o->pending[i].key, now);
 
 	if (id >= o->noldest) {
 		size_t n = (size_t)id + 64;
@@ -391,7 +389,7 @@ static void commit_pending(struct py_observer *o, struct tracked *t)
 
 	py_first_seen_begin(&t->calls);
 	for (size_t i = 0; i < o->npending; i++) {
-		const char *name = o->pending[i];
+		const char *name = o->pending[i].chain;
 		bool known = false;
 		uint32_t id;
 
@@ -652,7 +650,6 @@ void py_observer_stop(struct py_observer *o)
 		free(o->names[i]);
 	for (size_t i = 0; i < o->nprocs; i++)
 		py_first_seen_free(&o->procs[i].calls);
-	free(o->pending_keys);
 	free(o->oldest);
 	free(o->names);
 	free(o->cgroups);
