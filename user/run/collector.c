@@ -25,6 +25,7 @@
 #include "run/k8s_meta.h"
 #include "run/self_metrics.h"
 #include "run/series.h"
+#include "util/array_size.h"
 #include "util/buf.h"
 #include "util/errmsg.h"
 #include "util/exit_code.h"
@@ -36,6 +37,10 @@
 struct companion {
 	char *name[CONFIG_MAX_TARGETS];
 	char *description[CONFIG_MAX_TARGETS];
+	const char *unit; /* NULL: the gauge's */
+	bool monotonic;
+	/* its points from the target's series and reading: 0 or -ENOMEM */
+	int (*points)(struct series_table *t, const struct snapshot *s, struct otlp_metric *m);
 };
 
 struct collector {
@@ -65,6 +70,12 @@ struct collector {
 	struct companion handled, duration, oldest;
 	bool said_idle;
 };
+
+static int handled_points(struct series_table *t, const struct snapshot *s, struct otlp_metric *m)
+{
+	series_handled_points(t, s, m);
+	return 0;
+}
 
 static uint64_t series_start(void *ctx, uint32_t id, uint64_t now)
 {
@@ -149,13 +160,13 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 	};
 	uint64_t stats[INFLIGHT_STAT__COUNT] = { 0 }, attach_failed = 0, since = UINT64_MAX, now = 0;
 	uint64_t py_stats[PY_STAT__COUNT] = { 0 };
-	/* the handled Sums, gathered here and placed after the self-metrics */
-	struct otlp_metric handled[CONFIG_MAX_TARGETS];
-	/* the duration Histograms, placed after the handled Sums */
-	struct otlp_metric durations[CONFIG_MAX_TARGETS];
-	/* the oldest ages, after the durations */
-	struct otlp_metric oldest[CONFIG_MAX_TARGETS];
-	size_t nm = 0, nh = 0, nd = 0, no = 0, npoints = 0;
+	/*
+	 * the handled Sums, call durations and oldest ages, gathered here by
+	 * kind and placed after the self-metrics in that order
+	 */
+	struct companion *const kinds[] = { &c->handled, &c->duration, &c->oldest };
+	struct otlp_metric companions[ARRAY_SIZE(kinds)][CONFIG_MAX_TARGETS];
+	size_t ncomp[ARRAY_SIZE(kinds)] = { 0 }, nm = 0, npoints = 0;
 	int rc;
 
 	for (size_t i = 0; i < c->targets.n; i++) {
@@ -194,50 +205,26 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 		/* a target with no series yet adds no metric */
 		if (m->npoints)
 			nm++;
-		if (c->handled.name[i]) {
-			struct otlp_metric *h = &handled[nh];
+		for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+			const struct companion *comp = kinds[k];
+			struct otlp_metric *x = &companions[k][ncomp[k]];
 
-			*h = (struct otlp_metric){
-				.name = c->handled.name[i],
-				.description = c->handled.description[i],
-				.unit = t->metric_unit ? t->metric_unit : c->cfg.metric_unit,
-				.monotonic = true,
+			if (!comp->name[i])
+				continue;
+			*x = (struct otlp_metric){
+				.name = comp->name[i],
+				.description = comp->description[i],
+				.unit = comp->unit ? comp->unit
+					: t->metric_unit ? t->metric_unit : c->cfg.metric_unit,
+				.monotonic = comp->monotonic,
 			};
-			series_handled_points(&t->series, &t->snap, h);
-			/* CPython targets: a frame snapshot sees no call end */
-			if (h->npoints)
-				nh++;
-		}
-		if (c->duration.name[i]) {
-			struct otlp_metric *d = &durations[nd];
-
-			*d = (struct otlp_metric){
-				.name = c->duration.name[i],
-				.description = c->duration.description[i],
-				.unit = "s",
-			};
-			rc = series_duration_points(&t->series, &t->snap, d);
+			rc = comp->points(&t->series, &t->snap, x);
 			if (rc)
 				return errmsg_errno(err, errlen, -rc,
 						    "%sout of memory building the series", t->where);
-			/* CPython targets: a frame snapshot times no call */
-			if (d->npoints)
-				nd++;
-		}
-		if (c->oldest.name[i]) {
-			struct otlp_metric *g = &oldest[no];
-
-			*g = (struct otlp_metric){
-				.name = c->oldest.name[i],
-				.description = c->oldest.description[i],
-				.unit = "s",
-			};
-			rc = series_oldest_points(&t->series, &t->snap, g);
-			if (rc)
-				return errmsg_errno(err, errlen, -rc,
-						    "%sout of memory building the series", t->where);
-			if (g->npoints)
-				no++;
+			/* CPython targets: a frame snapshot sees no call end, times none */
+			if (x->npoints)
+				ncomp[k]++;
 		}
 	}
 	/* no series yet: an export with no points is not sent */
@@ -257,10 +244,11 @@ static int collect_and_export(struct collector *c, char *err, size_t errlen)
 		 * After the self-metrics: the gauges stay first, as a reader of
 		 * one target's export (and the tests' receiver) expects.
 		 */
-		memcpy(&c->metrics[nm + n], handled, nh * sizeof(c->metrics[0]));
-		memcpy(&c->metrics[nm + n + nh], durations, nd * sizeof(c->metrics[0]));
-		memcpy(&c->metrics[nm + n + nh + nd], oldest, no * sizeof(c->metrics[0]));
-		e.nmetrics = nm + n + nh + nd + no;
+		e.nmetrics = nm + n;
+		for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+			memcpy(&c->metrics[e.nmetrics], companions[k], ncomp[k] * sizeof(c->metrics[0]));
+			e.nmetrics += ncomp[k];
+		}
 	}
 	rc = prom_server_publish(c->prom, &e);
 	if (rc)
@@ -373,7 +361,12 @@ static void collector_free(struct collector *c)
 
 int collector_run(struct run_targets *targets, const struct collector_settings *s)
 {
-	struct collector c = { .targets = *targets };
+	struct collector c = {
+		.targets = *targets,
+		.handled = { .monotonic = true, .points = handled_points },
+		.duration = { .unit = "s", .points = series_duration_points },
+		.oldest = { .unit = "s", .points = series_oldest_points },
+	};
 	struct exporter_stats st = { 0 };
 	struct ticker tick;
 	char err[1024];
