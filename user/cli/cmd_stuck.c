@@ -44,19 +44,6 @@ static const struct argp_option options[] = {
 	{ 0 },
 };
 
-/*
- * A duration written with digits: parse_duration_ms alone takes what
- * strtod takes ("nan", "0x1p4", " 5s"), which no one means here.
- */
-static int parse_duration_strict(const char *s, uint64_t *ms)
-{
-	size_t digits = strspn(s, "0123456789.");
-
-	if (!digits || strspn(s, "0123456789") == 0 || strchr(s, '.') != strrchr(s, '.'))
-		return -EINVAL;
-	return parse_duration_ms(s, ms);
-}
-
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct stuck_args *a = state->input;
@@ -66,13 +53,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &a->target;
 		break;
 	case OPT_OLDER_THAN:
-		if (parse_duration_strict(arg, &a->older_than_ms))
+		if (parse_duration_ms(arg, &a->older_than_ms))
 			usage_error(state,
 				    "--older-than '%s': expected a duration from 1ms to 24h such as 30s, 500ms or 2m",
 				    arg);
 		break;
 	case 'i':
-		if (parse_duration_strict(arg, &a->interval_ms))
+		if (parse_duration_ms(arg, &a->interval_ms))
 			usage_error(state, "--interval '%s': expected a duration such as 500ms, 2s or 1m", arg);
 		break;
 	case OPT_JSON:

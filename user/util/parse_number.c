@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,18 @@ int parse_duration_ms(const char *s, uint64_t *out_ms)
 	char *end;
 	double v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
+	/*
+	 * Digits and a point, then the unit: strtod alone also takes "nan"
+	 * (whose cast to an integer is undefined), "inf", "0x1p4" and "5e3",
+	 * which no one means by a duration.
+	 */
+	for (const char *p = s; p < end; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return -EINVAL;
 	if (end == s || v < 0)
 		return -EINVAL;
 	if (errno)
