@@ -152,6 +152,29 @@ static void test_interpreter_cycle_caught(void **state)
 	}
 }
 
+/*
+ * A frame whose previous is an address within a frame's length of 2^64
+ * (torn memory: a small negative number): the frame read from the walker's
+ * window must not wrap past its end. Each such address is only given up.
+ */
+static void test_frame_near_top_of_addresses(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < py_layouts_count; i++) {
+		const struct py_layout *L = &py_layouts[i];
+
+		for (uint64_t back = 1; back <= 512; back *= 2) {
+			struct fake *f = fake_new(L, 2);
+			struct py_walk_stats st;
+
+			put(f->frames[1], L->frame_previous, (void *)(uintptr_t)(0 - back));
+			assert_int_equal(walk(L, f, 100000, &st), PROC_BUDGET_OK);
+			assert_int_equal(st.frames, 2);
+			free(f);
+		}
+	}
+}
+
 /* A long list, well formed but longer than the budget allows, stops at the budget. */
 static void test_budget_stops_walk(void **state)
 {
@@ -220,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_frame_cycle_caught),
 		cmocka_unit_test(test_thread_cycle_caught),
 		cmocka_unit_test(test_interpreter_cycle_caught),
+		cmocka_unit_test(test_frame_near_top_of_addresses),
 		cmocka_unit_test(test_budget_stops_walk),
 		cmocka_unit_test(test_budget_counts_reads),
 		cmocka_unit_test(test_list_guard),

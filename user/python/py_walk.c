@@ -381,9 +381,14 @@ static void frame_chain(struct walker *w, uint64_t frame, int slot, char *out, s
 static int read_frame(struct walker *w, uint64_t frame, uint8_t *hdr, size_t hlen)
 {
 	struct frame_window *fw = &w->win;
-	uint64_t top = (frame + hlen + PAGE - 1) & ~(PAGE - 1), own = top - (frame & ~(PAGE - 1));
+	uint64_t top, own;
 
-	if (fw->len && frame >= fw->base && frame + hlen <= fw->base + fw->len)
+	/* torn memory can name any address: one whose end wraps is no frame */
+	if (frame > UINT64_MAX - hlen - PAGE)
+		return -EFAULT;
+	top = (frame + hlen + PAGE - 1) & ~(PAGE - 1);
+	own = top - (frame & ~(PAGE - 1));
+	if (fw->len && hlen <= fw->len && frame >= fw->base && frame - fw->base <= fw->len - hlen)
 		goto hit;
 	fw->len = 0;
 	if (!fw->big_failed && top >= FRAME_WINDOW && own <= FRAME_WINDOW) {
