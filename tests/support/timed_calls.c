@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -28,12 +29,16 @@ static void events(char *out, size_t size, char c, int n)
 
 struct timed_calls timed_burst(struct worker_proc *w, const char *chain, int n)
 {
-	int64_t t0 = mono_ns();
+	char text[32], *end;
+	long long longest;
 
-	worker_send(w, "burst %s %d", chain, n);
-	worker_expect(w, "B");
+	worker_send(w, "timedburst %s %d", chain, n);
+	worker_expect_text(w, 'B', text, sizeof(text));
+	longest = strtoll(text, &end, 10);
+	if (end == text || *end || longest < 0)
+		fail_msg("timedburst: '%s' is no duration in ns", text);
 	/* a call takes time: two probe hits are microseconds apart at least */
-	return (struct timed_calls){ .n = n, .lo_ns = 1, .hi_ns = mono_ns() - t0 };
+	return (struct timed_calls){ .n = n, .lo_ns = 1, .hi_ns = longest };
 }
 
 struct timed_calls timed_park(struct worker_proc *w, const char *chain, int n, int hold_ms)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Calls of known durations in the native test worker, for the duration
- * histogram: the test cannot see when a call enters or returns, only when
- * it sent the command and got the worker's event, so each call's duration
- * is known to lie in [lo_ns, hi_ns]. Held calls are held by the test on
+ * histogram: each call's duration is known to lie in [lo_ns, hi_ns]. A
+ * burst's calls are timed by the worker around each call (the probes fire
+ * inside that bracket); a held call's bounds are the test's own, from its
+ * command to the worker's event. Held calls are held by the test on
  * purpose (a sleep that makes the duration, not one that waits for
  * something); pick holds far from the bucket bounds.
  */
@@ -18,7 +19,7 @@ struct timed_calls {
 	int64_t lo_ns, hi_ns; /* each call's duration lies within */
 };
 
-/* `n` calls on `chain` that return at once (the worker's `burst`). */
+/* `n` calls on `chain` that return at once (the worker's `timedburst`). */
 struct timed_calls timed_burst(struct worker_proc *w, const char *chain, int n);
 /*
  * `n` calls parked on `chain`, held `hold_ms` after all entered, then

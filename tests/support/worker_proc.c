@@ -108,36 +108,67 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void worker_expect(struct worker_proc *w, const char *expect)
+/* The worker's next event byte, by `deadline`; `what` names the wait in failures. */
+static unsigned char next_event(struct worker_proc *w, int64_t deadline, const char *what)
 {
-	size_t want[256] = { 0 }, left = strlen(expect);
-	int64_t deadline = now_ms() + EVENT_DEADLINE_MS;
-
-	for (const unsigned char *p = (const unsigned char *)expect; *p; p++)
-		want[*p]++;
-	while (left) {
+	for (;;) {
 		struct pollfd pfd = { .fd = w->event_fd, .events = POLLIN };
 		int64_t wait = deadline - now_ms();
 		unsigned char c;
 		ssize_t n;
 
 		if (wait <= 0)
-			fail_msg("worker %d: still waiting for %zu of the events '%s'", (int)w->pid,
-				 left, expect);
+			fail_msg("worker %d: still waiting for %s", (int)w->pid, what);
 		if (poll(&pfd, 1, (int)wait) <= 0)
 			continue;
 		n = read(w->event_fd, &c, 1);
 		if (n == 0)
-			fail_msg("worker %d exited while the test waited for events '%s'",
-				 (int)w->pid, expect);
-		if (n < 0)
-			continue;
+			fail_msg("worker %d exited while the test waited for %s", (int)w->pid, what);
+		if (n == 1)
+			return c;
+	}
+}
+
+void worker_expect(struct worker_proc *w, const char *expect)
+{
+	size_t want[256] = { 0 }, left = strlen(expect);
+	int64_t deadline = now_ms() + EVENT_DEADLINE_MS;
+	char what[128];
+
+	for (const unsigned char *p = (const unsigned char *)expect; *p; p++)
+		want[*p]++;
+	while (left) {
+		unsigned char c;
+
+		snprintf(what, sizeof(what), "%zu of the events '%s'", left, expect);
+		c = next_event(w, deadline, what);
 		if (!want[c])
 			fail_msg("worker %d: unexpected event '%c' while waiting for '%s'",
 				 (int)w->pid, c, expect);
 		want[c]--;
 		left--;
 	}
+}
+
+void worker_expect_text(struct worker_proc *w, char tag, char *out, size_t size)
+{
+	int64_t deadline = now_ms() + EVENT_DEADLINE_MS;
+	char what[32];
+	size_t n = 0;
+	unsigned char c;
+
+	snprintf(what, sizeof(what), "the event '%c' and its text", tag);
+	c = next_event(w, deadline, what);
+	if (c != (unsigned char)tag)
+		fail_msg("worker %d: unexpected event '%c' while waiting for '%c'", (int)w->pid, c,
+			 tag);
+	while ((c = next_event(w, deadline, what)) != '\n') {
+		if (n + 1 >= size)
+			fail_msg("worker %d: the text after '%c' is longer than %zu bytes", (int)w->pid,
+				 tag, size - 1);
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
 }
 
 int worker_wait(struct worker_proc *w)

@@ -29,6 +29,11 @@ void worker_send(struct worker_proc *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Reads exactly the event bytes in `expect` (as a multiset: order free). */
 void worker_expect(struct worker_proc *w, const char *expect);
+/*
+ * Reads one event byte `tag` followed by text up to a newline (the
+ * worker's `timedburst`), into `out` without the newline.
+ */
+void worker_expect_text(struct worker_proc *w, char tag, char *out, size_t size);
 /* Waits for the worker to exit; returns its wait status. */
 int worker_wait(struct worker_proc *w);
 /* SIGKILLs (if still running) and reaps; closes the pipes. */

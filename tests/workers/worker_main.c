@@ -21,6 +21,8 @@
  *                    copied frame, makes one call, exits       F after the child
  *   exec CHAIN       enter, park until `doexec`, then exec self A from the new image
  *   burst CHAIN N    N calls that return at once               B
+ *   timedburst CHAIN N  the same, each call timed from just before it to
+ *                    just after it: the longest, in ns         B<ns>\n
  *   stress T N K     T threads x N calls over chains s0..sK-1  S
  *   setargv NAME     rewrites its command line (argv memory) to NAME, '_' as
  *                    spaces, as PostgreSQL backends do           V
@@ -43,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "worker.h"
 
@@ -309,6 +312,31 @@ static void *run_task(void *p)
 		for (long i = 0; i < t->n; i++)
 			worker_handle(t->chain, &job);
 		emit('B');
+	} else if (!strcmp(t->cmd, "timedburst")) {
+		/*
+		 * The probes fire between the call instruction and the return to
+		 * it, so each call's duration as they see it is inside this
+		 * bracket: a bound far tighter than the test's round trip.
+		 */
+		long long longest = 0;
+		char reply[32];
+		int len;
+
+		job.body = body_quick;
+		for (long i = 0; i < t->n; i++) {
+			struct timespec a, b;
+			long long ns;
+
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			worker_handle(t->chain, &job);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			ns = (b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec);
+			longest = ns > longest ? ns : longest;
+		}
+		/* one write: other threads' events cannot split it */
+		len = snprintf(reply, sizeof(reply), "B%lld\n", longest);
+		if (write(STDOUT_FILENO, reply, (size_t)len) != len)
+			_exit(3);
 	} else if (!strcmp(t->cmd, "stress1")) {
 		char name[32];
 
