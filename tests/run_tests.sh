@@ -17,8 +17,11 @@ for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/integration/test_*; do
 	echo "=== $t"
 	# a test that waits for a condition that never comes must not hang
 	# CI: each binary gets 10 minutes (the longest, the chaos test, ~1.5)
+	start=$(date +%s)
 	timeout --signal=KILL "${TEST_TIMEOUT:-600}" "$t" >"$log" 2>&1
 	rc=$?
+	# where the suite's time goes, to keep it within CI's budget
+	echo "--- ${t##*/}: $(($(date +%s) - start)) s" >>"$log"
 	[ "$rc" -eq 137 ] && echo "*** $t: killed after ${TEST_TIMEOUT:-600} s" >>"$log"
 	cat "$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
