@@ -67,7 +67,8 @@ struct receiver {
 	char dir[64];
 	int inotify_fd;
 	struct rec_request *req; /* parsed so far */
-	int nreq;
+	int nreq, capreq;
+	long parsed_to; /* the record's offset after the last whole request parsed */
 };
 
 /* Starts the receiver on `port` (0: any free port). */
@@ -77,11 +78,11 @@ void receiver_start_args(struct receiver *r, int port, const char *const args[])
 void receiver_stop(struct receiver *r);
 /* POSTs a JSON body to /control (scripted responses, reset). */
 void receiver_control(struct receiver *r, const char *json);
-/* Waits until at least `n` requests are recorded; re-reads the record. */
+/* Waits until at least `n` requests are recorded; reads what was recorded since the last read. */
 void receiver_wait(struct receiver *r, int n);
 /*
  * The recorded request with this seq (1-based), or NULL. Valid until the
- * next receiver_wait, which re-reads the record.
+ * next receiver_wait, which may move the requests as it adds new ones.
  */
 const struct rec_request *receiver_request(struct receiver *r, int seq);
 
