@@ -4,20 +4,22 @@
 #include <string.h>
 #include "cli/stuck_python.h"
 #include "inflight.h"
+#include "python/py_first_seen.h"
 #include "python/py_frame_info.h"
 #include "python/py_process.h"
 #include "python/py_walk.h"
 #include "util/utf8.h"
 
-struct seen_call {
+/* A process's calls, from the first reading that saw each (python/py_first_seen). */
+struct watched {
 	pid_t pid;
-	uint64_t tid, frame, code, arg, args;
-	uint64_t first_ns;
-	uint64_t reading; /* the last reading that saw it */
+	uint64_t start_time; /* a reused pid is another process */
+	uint64_t reading;    /* the last reading that gave one of its calls */
+	struct py_first_seen calls;
 };
 
 struct stuck_py {
-	struct seen_call *v;
+	struct watched *v;
 	size_t n, cap;
 	uint64_t reading;
 	/* the reading under way */
@@ -35,33 +37,38 @@ void stuck_py_free(struct stuck_py *t)
 {
 	if (!t)
 		return;
+	for (size_t i = 0; i < t->n; i++)
+		py_first_seen_free(&t->v[i].calls);
 	free(t->v);
 	free(t);
 }
 
-static struct seen_call *find_or_add(struct stuck_py *t, pid_t pid, const struct py_call *c)
+/* The process's tracker, its reading begun; NULL when out of memory. */
+static struct watched *watched_of(struct stuck_py *t, const struct py_process *p)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct seen_call *s = &t->v[i];
+	struct watched *w = NULL;
 
-		if (s->pid == pid && s->tid == c->tid && s->frame == c->frame && s->code == c->code &&
-		    s->arg == c->arg && s->args == c->args)
-			return s;
-	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct seen_call *v = realloc(t->v, cap * sizeof(*v));
+	for (size_t i = 0; i < t->n && !w; i++)
+		if (t->v[i].pid == p->pid && t->v[i].start_time == p->start_time)
+			w = &t->v[i];
+	if (!w) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 16;
+			struct watched *v = realloc(t->v, cap * sizeof(*v));
 
-		if (!v)
-			return NULL;
-		t->v = v;
-		t->cap = cap;
+			if (!v)
+				return NULL;
+			t->v = v;
+			t->cap = cap;
+		}
+		w = &t->v[t->n++];
+		*w = (struct watched){ .pid = p->pid, .start_time = p->start_time };
 	}
-	t->v[t->n] = (struct seen_call){ .pid = pid, .tid = c->tid, .frame = c->frame,
-					 .code = c->code, .arg = c->arg, .args = c->args,
-					 .first_ns = t->now_ns,
-					 .reading = 0 };
-	return &t->v[t->n++];
+	if (w->reading != t->reading) {
+		w->reading = t->reading;
+		py_first_seen_begin(&w->calls);
+	}
+	return w;
 }
 
 /* An old enough call into the report, its frames named now. */
@@ -94,21 +101,22 @@ static int add_to_report(struct stuck_py *t, struct py_process *p, const struct 
 static void on_call(void *ctx, struct py_process *p, const struct py_call *c)
 {
 	struct stuck_py *t = ctx;
-	struct seen_call *s = find_or_add(t, p->pid, c);
+	struct watched *w = watched_of(t, p);
+	struct py_call_key key = { .frame = c->frame, .code = c->code, .arg = c->arg,
+				   .args = c->args };
+	uint64_t first;
 
-	if (!s) {
+	if (!w) {
 		t->err = -ENOMEM;
 		return;
 	}
-	/* once per reading: a frame list that loops must not report a call twice */
-	if (s->reading == t->reading)
-		return;
-	s->reading = t->reading;
+	/* each call comes once per reading (py_observer_calls) */
+	first = py_first_seen_mark(&w->calls, &key, t->now_ns);
 	if (!t->report)
 		return;
 	t->report->inflight++;
-	if (t->now_ns - s->first_ns >= t->report->older_than_ns &&
-	    add_to_report(t, p, c, t->now_ns - s->first_ns))
+	if (t->now_ns - first >= t->report->older_than_ns &&
+	    add_to_report(t, p, c, t->now_ns - first))
 		t->err = -ENOMEM;
 }
 
@@ -116,22 +124,32 @@ int stuck_py_reading(struct stuck_py *t, struct py_observer *po, uint64_t now_ns
 		     struct stuck_report *report)
 {
 	size_t keep = 0;
+	int rc;
 
 	t->reading++;
 	t->now_ns = now_ns;
 	t->report = report;
 	t->err = 0;
-	py_observer_calls(po, on_call, t);
+	rc = py_observer_calls(po, on_call, t);
 	/* a call not seen at this reading has ended: a later one at that frame is another */
-	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i].reading == t->reading)
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].reading == t->reading) {
+			py_first_seen_end(&t->v[i].calls);
 			t->v[keep++] = t->v[i];
+		} else {
+			py_first_seen_free(&t->v[i].calls);
+		}
+	}
 	t->n = keep;
 	t->report = NULL;
-	return t->err;
+	return rc ? rc : t->err;
 }
 
 size_t stuck_py_watched(const struct stuck_py *t)
 {
-	return t->n;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += t->v[i].calls.nlast;
+	return n;
 }

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `inflight stuck` on CPython targets. A frame carries no start time, so a
- * call's age counts from when `stuck` first saw it: a call is the same
- * call at the next reading when the same process and thread show a frame
- * at the same address running the same code with the same argument. Seen
- * at every reading since, its age is at least now - first seen. (A
- * minimal local tracker: the collector's own first-seen tracker for the
- * oldest-age metric is being written beside this one.)
+ * call's age counts from the reading of `stuck`'s that first saw it, with
+ * the collector's own tracker (python/py_first_seen: the same frame, code,
+ * argument and argument values in the same process), driven by `stuck`'s
+ * reading times. Seen at every reading since, a call has been in flight
+ * at least from the first to the last.
  */
 #ifndef INFLIGHT_STUCK_PYTHON_H
 #define INFLIGHT_STUCK_PYTHON_H

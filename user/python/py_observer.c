@@ -14,6 +14,7 @@
 #include "util/log.h"
 #include "probe/proc_match.h"
 #include "util/proc_mem.h"
+#include "python/py_call_set.h"
 #include "python/py_defaults.h"
 #include "python/py_observer.h"
 #include "python/py_walk.h"
@@ -662,37 +663,36 @@ void py_observer_stop(struct py_observer *o)
 	free(o);
 }
 
-struct calls_ctx {
-	py_observer_call_fn fn;
-	void *ctx;
-	struct py_process *proc;
-};
-
-static void on_call(void *ctx, const struct py_call *c)
-{
-	struct calls_ctx *cc = ctx;
-
-	cc->fn(cc->ctx, cc->proc, c);
-}
-
 int py_observer_calls(struct py_observer *o, py_observer_call_fn fn, void *ctx)
 {
-	for (size_t i = 0; i < o->nprocs; i++) {
+	struct py_call_set set = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < o->nprocs && !rc; i++) {
 		struct tracked *t = &o->procs[i];
-		struct calls_ctx cc = { fn, ctx, &t->proc };
 		struct py_walk_stats st;
 		uint64_t reads = 0;
+		size_t n;
 
 		if (t->status != 0)
 			continue;
-		/*
-		 * Calls are reported as found (the caller keeps what it needs); a
-		 * walk that goes over budget may have reported some: the caller
-		 * sees a loop's calls at most once per frame, its budget bounded.
-		 */
+		py_call_set_clear(&set);
 		proc_budget_start(READS_PER_PROCESS);
-		py_walk_calls(&t->proc, &o->target, &t->cache, on_call, &cc, &st, &reads);
+		py_walk_calls(&t->proc, &o->target, &t->cache, py_call_set_add, &set, &st, &reads);
+		/* as in a reading: a walk given up counts none of what it found */
+		if (proc_budget_end() != PROC_BUDGET_OK)
+			continue;
+		if (set.oom) {
+			rc = -ENOMEM;
+			break;
+		}
+		n = py_call_set_finish(&set);
+		/* what the caller reads of the process (naming frames) is bounded too */
+		proc_budget_start(READS_PER_PROCESS);
+		for (size_t k = 0; k < n; k++)
+			fn(ctx, &t->proc, py_call_set_get(&set, k));
 		proc_budget_end();
 	}
-	return 0;
+	py_call_set_free(&set);
+	return rc;
 }

@@ -58,10 +58,11 @@ void py_observer_stop(struct py_observer *o);
 
 /*
  * Every call in flight now, with its thread's stack (`inflight stuck`):
- * walks each process the last py_observer_read found, calling `fn` per
- * call with the process (for py_frame_describe), as each is found: a
- * process whose walk goes over budget (a forged frame list) reports at
- * most what its budget reached. 0.
+ * walks each process the last py_observer_read found, then calls `fn` per
+ * call with the process (for py_frame_describe), each call once, in the
+ * order of their keys. A process whose walk is given up (a frame list that
+ * loops, the read budget spent) gives none, as in a reading; what `fn`
+ * reads of a process has a budget of its own. 0, or -ENOMEM.
  */
 struct py_process;
 struct py_call;
