@@ -9,6 +9,7 @@
 #include "python/py_process.h"
 #include "python/py_walk.h"
 #include "util/utf8.h"
+#include "util/grow.h"
 
 /* A process's calls, from the first reading that saw each (python/py_first_seen). */
 struct watched {
@@ -52,15 +53,11 @@ static struct watched *watched_of(struct stuck_py *t, const struct py_process *p
 		if (t->v[i].pid == p->pid && t->v[i].start_time == p->start_time)
 			w = &t->v[i];
 	if (!w) {
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 16;
-			struct watched *v = realloc(t->v, cap * sizeof(*v));
+		struct watched *v = grow_array(t->v, &t->cap, t->n + 1, sizeof(*v));
 
-			if (!v)
-				return NULL;
-			t->v = v;
-			t->cap = cap;
-		}
+		if (!v)
+			return NULL;
+		t->v = v;
 		w = &t->v[t->n++];
 		*w = (struct watched){ .pid = p->pid, .start_time = p->start_time };
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cli/stuck_report.h"
 #include "util/json_escape.h"
+#include "util/grow.h"
 
 #define NS_PER_MS UINT64_C(1000000)
 #define NS_PER_S UINT64_C(1000000000)
@@ -12,17 +13,12 @@
 struct stuck_call *stuck_report_add(struct stuck_report *r, pid_t pid, pid_t tid,
 				    const char *chain, uint64_t age_ns, bool age_exact)
 {
-	struct stuck_call *c;
+	struct stuck_call *c, *v;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct stuck_call *v = realloc(r->calls, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		r->calls = v;
-		r->cap = cap;
-	}
+	v = grow_array(r->calls, &r->cap, r->n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	r->calls = v;
 	c = &r->calls[r->n];
 	memset(c, 0, sizeof(*c));
 	c->chain = strdup(chain ? chain : "");

@@ -37,6 +37,7 @@
 #include "util/errmsg.h"
 #include "util/log.h"
 #include "util/privileges.h"
+#include "util/grow.h"
 
 #define DEFAULT_RESCAN_MS 5000
 /* full scans in a row a file goes unused before its probes come off */
@@ -163,18 +164,15 @@ int discovery_pin_dirfd(const struct discovery *d)
 
 static struct disc_exe *exe_entry(struct discovery *d, dev_t dev, ino_t ino)
 {
+	struct disc_exe *v;
+
 	for (size_t i = 0; i < d->nexes; i++)
 		if (d->exes[i].dev == dev && d->exes[i].ino == ino)
 			return &d->exes[i];
-	if (d->nexes == d->capexes) {
-		size_t cap = d->capexes ? d->capexes * 2 : 16;
-		struct disc_exe *v = realloc(d->exes, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		d->exes = v;
-		d->capexes = cap;
-	}
+	v = grow_array(d->exes, &d->capexes, d->nexes + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	d->exes = v;
 	d->exes[d->nexes] = (struct disc_exe){ .dev = dev, .ino = ino, .file = -2 };
 	return &d->exes[d->nexes++];
 }

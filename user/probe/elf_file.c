@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "probe/elf_file.h"
+#include "util/grow.h"
 
 struct sym {
 	char *name;
@@ -49,13 +50,10 @@ static int add_sym(struct elf_file *ef, const char *name, const GElf_Sym *s, siz
 
 	if (!name || !name[0])
 		return 0;
-	if (ef->nsyms == *cap) {
-		*cap = *cap ? *cap * 2 : 256;
-		n = realloc(ef->syms, *cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		ef->syms = n;
-	}
+	n = grow_array(ef->syms, cap, ef->nsyms + 1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ef->syms = n;
 	n = &ef->syms[ef->nsyms];
 	n->name = strdup(name);
 	if (!n->name)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "probe/exit_sites.h"
+#include "util/grow.h"
 
 /*
  * capstone is loaded only while exits are being found: its tables cost the
@@ -109,17 +110,12 @@ struct site_list {
 static struct exit_site *push(struct site_list *l, const struct code_part *parts,
 			      size_t nparts, const cs_insn *in, uint64_t offset)
 {
-	struct exit_site *s;
+	struct exit_site *s, *v;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct exit_site *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = cap;
-	}
+	v = grow_array(l->v, &l->cap, l->n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	l->v = v;
 	s = &l->v[l->n++];
 	memset(s, 0, sizeof(*s));
 	s->tail = in->id != X86_INS_RET && in->id != X86_INS_RETF && in->id != X86_INS_RETFQ;

@@ -12,6 +12,7 @@
 #include "pending_iter.skel.h"
 #include "probe/probe.h"
 #include "util/errmsg.h"
+#include "util/grow.h"
 
 struct pending_reader {
 	struct pending_iter_bpf *skel;
@@ -83,15 +84,11 @@ struct calls {
 
 static struct pending_call *calls_add(struct calls *c)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct pending_call *v = realloc(c->v, cap * sizeof(*v));
+	struct pending_call *v = grow_array(c->v, &c->cap, c->n + 1, sizeof(*v));
 
-		if (!v)
-			return NULL;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (!v)
+		return NULL;
+	c->v = v;
 	return memset(&c->v[c->n++], 0, sizeof(c->v[0]));
 }
 

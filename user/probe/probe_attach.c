@@ -17,20 +17,17 @@
 #include "util/errmsg.h"
 #include "util/log.h"
 #include "util/privileges.h"
+#include "util/grow.h"
 
 static int links_add(struct probe_links *ll, struct bpf_link *l)
 {
-	if (ll->n == ll->cap) {
-		size_t cap = ll->cap ? ll->cap * 2 : 16;
-		struct bpf_link **v = realloc(ll->v, cap * sizeof(*v));
+	struct bpf_link **v = grow_array(ll->v, &ll->cap, ll->n + 1, sizeof(*v));
 
-		if (!v) {
-			bpf_link__destroy(l);
-			return -ENOMEM;
-		}
-		ll->v = v;
-		ll->cap = cap;
+	if (!v) {
+		bpf_link__destroy(l);
+		return -ENOMEM;
 	}
+	ll->v = v;
 	ll->v[ll->n++] = l;
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "python/py_call_set.h"
+#include "util/grow.h"
 
 struct py_call_kept {
 	struct py_call c; /* .stack and .chain set by py_call_set_finish */
@@ -18,32 +19,24 @@ void py_call_set_clear(struct py_call_set *s)
 	s->oom = false;
 }
 
-static bool grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	while (c < need)
-		c *= 2;
-	p = realloc(*v, c * size);
-	if (!p)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
-}
-
 void py_call_set_add(void *set, const struct py_call *c)
 {
 	struct py_call_set *s = set;
 	struct py_call_kept *k;
+	struct py_frame_ref *f;
 
-	if (s->oom || !grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) ||
-	    !grow((void **)&s->frames, &s->capframes, s->nframes + c->depth, sizeof(*s->frames))) {
-		s->oom = true;
+	if (s->oom)
 		return;
+	k = grow_array(s->v, &s->cap, s->n + 1, sizeof(*k));
+	if (!k)
+		goto oom;
+	s->v = k;
+	if (c->depth) {
+		f = grow_array(s->frames, &s->capframes, s->nframes + c->depth, sizeof(*f));
+		if (!f)
+			goto oom;
+		s->frames = f;
+		memcpy(s->frames + s->nframes, c->stack, c->depth * sizeof(*c->stack));
 	}
 	k = &s->v[s->n++];
 	k->c = *c;
@@ -53,9 +46,10 @@ void py_call_set_add(void *set, const struct py_call *c)
 	k->has_chain = c->chain != NULL;
 	if (c->chain)
 		snprintf(k->chain, sizeof(k->chain), "%s", c->chain);
-	if (c->depth)
-		memcpy(s->frames + s->nframes, c->stack, c->depth * sizeof(*c->stack));
 	s->nframes += c->depth;
+	return;
+oom:
+	s->oom = true;
 }
 
 static int key_cmp(const struct py_call *x, const struct py_call *y)

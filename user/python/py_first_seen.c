@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "python/py_first_seen.h"
+#include "util/grow.h"
 
 static int key_cmp(const struct py_call_key *a, const struct py_call_key *b)
 {
@@ -43,21 +44,17 @@ uint64_t py_first_seen_mark(struct py_first_seen *t, const struct py_call_key *k
 {
 	struct py_first_seen_entry probe = { .key = *k };
 	const struct py_first_seen_entry *was;
+	struct py_first_seen_entry *v;
 	uint64_t first = now_ns;
 
 	/* a worker has its few calls in flight, a forged process many: a sorted table */
 	was = t->nlast ? bsearch(&probe, t->last, t->nlast, sizeof(*t->last), entry_key_cmp) : NULL;
 	if (was)
 		first = was->first_ns;
-	if (t->ncur == t->capcur) {
-		size_t cap = t->capcur ? t->capcur * 2 : 16;
-		struct py_first_seen_entry *v = realloc(t->cur, cap * sizeof(*v));
-
-		if (!v)
-			return first;
-		t->cur = v;
-		t->capcur = cap;
-	}
+	v = grow_array(t->cur, &t->capcur, t->ncur + 1, sizeof(*v));
+	if (!v)
+		return first;
+	t->cur = v;
 	t->cur[t->ncur++] = (struct py_first_seen_entry){ .key = *k, .first_ns = first };
 	return first;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "probe/proc_match.h"
 #include "util/proc_mem.h"
@@ -136,15 +137,11 @@ static struct tracked *track(struct py_observer *o, pid_t pid, bool explicit_pid
 	if (t)
 		py_first_seen_free(&t->calls);
 	if (!t) {
-		if (o->nprocs == o->cap) {
-			size_t cap = o->cap ? o->cap * 2 : 16;
-			struct tracked *v = realloc(o->procs, cap * sizeof(*v));
+		struct tracked *v = grow_array(o->procs, &o->cap, o->nprocs + 1, sizeof(*v));
 
-			if (!v)
-				return NULL;
-			o->procs = v;
-			o->cap = cap;
-		}
+		if (!v)
+			return NULL;
+		o->procs = v;
 		t = &o->procs[o->nprocs++];
 	}
 	memset(t, 0, sizeof(*t));
@@ -203,6 +200,7 @@ static void scan(struct py_observer *o)
 	struct {
 		pid_t pid, ppid;
 	} *all = NULL;
+	void *v;
 	int m;
 	size_t nall = 0, allcap = 0;
 	struct dirent *d;
@@ -218,14 +216,10 @@ static void scan(struct py_observer *o)
 		pid = (pid_t)atoi(d->d_name);
 		if (pid == self)
 			continue;
-		if (nall == allcap) {
-			allcap = allcap ? allcap * 2 : 256;
-			void *v = realloc(all, allcap * sizeof(*all));
-
-			if (!v)
-				break;
-			all = v;
-		}
+		v = grow_array(all, &allcap, nall + 1, sizeof(*all));
+		if (!v)
+			break;
+		all = v;
 		m = matches(o, pid);
 		if (m < 0)
 			continue; /* not a process that can be a worker */
@@ -233,14 +227,10 @@ static void scan(struct py_observer *o)
 		all[nall].ppid = proc_parent(pid);
 		nall++;
 		if (m) {
-			if (nmatched == cap) {
-				cap = cap ? cap * 2 : 16;
-				void *v = realloc(matched, cap * sizeof(*matched));
-
-				if (!v)
-					break;
-				matched = v;
-			}
+			v = grow_array(matched, &cap, nmatched + 1, sizeof(*matched));
+			if (!v)
+				break;
+			matched = v;
 			matched[nmatched++] = pid;
 		}
 	}
@@ -258,14 +248,10 @@ static void scan(struct py_observer *o)
 			}
 			if (in || !parent_in)
 				continue;
-			if (nmatched == cap) {
-				cap = cap ? cap * 2 : 16;
-				void *v = realloc(matched, cap * sizeof(*matched));
-
-				if (!v)
-					goto done;
-				matched = v;
-			}
+			v = grow_array(matched, &cap, nmatched + 1, sizeof(*matched));
+			if (!v)
+				goto done;
+			matched = v;
 			matched[nmatched++] = all[i].pid;
 		}
 		if (nmatched == before)
@@ -335,15 +321,11 @@ static void on_found(void *ctx, const char *chain, const struct py_call_key *cal
 {
 	struct py_observer *o = ctx;
 
-	if (o->npending == o->cappending) {
-		size_t cap = o->cappending ? o->cappending * 2 : 64;
-		void *v = realloc(o->pending, cap * sizeof(*o->pending));
+	void *v = grow_array(o->pending, &o->cappending, o->npending + 1, sizeof(*o->pending));
 
-		if (!v)
-			return;
-		o->pending = v;
-		o->cappending = cap;
-	}
+	if (!v)
+		return;
+	o->pending = v;
 	o->pending[o->npending].key = *call;
 	snprintf(o->pending[o->npending].chain, sizeof(o->pending[0].chain), "%s",
 		 chain ? chain : UNREADABLE_NAME);

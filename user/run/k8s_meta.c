@@ -14,6 +14,7 @@
 #include "run/k8s_meta.h"
 #include "util/log.h"
 #include "util/array_size.h"
+#include "util/grow.h"
 
 #define DEFAULT_LOG_DIR "/var/log/containers"
 /* deeper than any kubepods hierarchy: bounds the walk */
@@ -229,17 +230,12 @@ static void fill_from_path(struct k8s_meta *m, struct resolved_cgroup *r, const 
 /* A new, empty entry for `id`; NULL when out of memory. */
 static struct resolved_cgroup *add_entry(struct k8s_meta *m, uint64_t id)
 {
-	struct resolved_cgroup *r;
+	struct resolved_cgroup *r, **v;
 
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		struct resolved_cgroup **v = realloc(m->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		m->v = v;
-		m->cap = cap;
-	}
+	v = grow_array(m->v, &m->cap, m->n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	m->v = v;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
