@@ -124,11 +124,33 @@ static void test_forged_text_is_utf8(void **state)
 	assert_int_equal(fi.line, -1);
 }
 
+/*
+ * A frame not yet at its first instruction (3.11, 3.12) is at the code's
+ * first line: a negative one (forged) is no line, as the table refuses it.
+ */
+static void test_negative_firstlineno(void **state)
+{
+	static const uint32_t name[] = { 'f' };
+	struct py_process p = process();
+	struct py_frame_ref f = { at(0), at((size_t)p.L.code_adaptive) - 2 };
+	struct py_frame_info fi;
+	int32_t first = -5;
+
+	(void)state;
+	str_at(&p.L, 512, 1, name, 1);
+	assert_int_equal(py_frame_describe(&p, &f, &fi), 0);
+	assert_int_equal(fi.line, 40);
+	memcpy(mem + p.L.code_firstlineno, &first, sizeof(first));
+	assert_int_equal(py_frame_describe(&p, &f, &fi), 0);
+	assert_int_equal(fi.line, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_line),
 		cmocka_unit_test(test_forged_text_is_utf8),
+		cmocka_unit_test(test_negative_firstlineno),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,8 +85,9 @@ static int frame_line(struct py_process *p, struct proc_mem *m, const struct py_
 	uint8_t *buf;
 	int line = -1, rc;
 
+	/* a negative firstlineno is forged: lines start at 0 (the table refuses the same) */
 	if (f->instr == PY_INSTR_UNKNOWN || !table ||
-	    proc_read(m, f->code + (uint64_t)L->code_firstlineno, &first, sizeof(first)) ||
+	    proc_read(m, f->code + (uint64_t)L->code_firstlineno, &first, sizeof(first)) || first < 0 ||
 	    proc_read(m, table + (uint64_t)L->tuple_size, &size, sizeof(size)) || size <= 0 ||
 	    size > MAX_LINETABLE)
 		return -1;
