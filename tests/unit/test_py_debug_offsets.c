@@ -198,6 +198,10 @@ static void test_refused_by_name(void **state)
 	s = blob(14, py_layout_for(14));
 	put(s, PY_DBG_OBJECT_TYPE, (uint64_t)py_layout_for(14)->unicode_ascii_data);
 	expect_refused(14, s, -EINVAL, "a str's type past its header");
+	/* a field off its alignment (the walker loads a str's type as a word) */
+	s = blob(14, py_layout_for(14));
+	put(s, PY_DBG_OBJECT_TYPE, 9);
+	expect_refused(14, s, -EINVAL, "object ob_type at 9, not aligned");
 	/* too short a read */
 	s = blob(15, py_layout_for(15));
 	{

@@ -153,6 +153,12 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 				 minor, fields[i].name, (unsigned long long)v, (unsigned long long)size);
 			return -EINVAL;
 		}
+		/* CPython's fields are aligned to their size: the walker may read them so */
+		if (fields[i].width && v % fields[i].width) {
+			snprintf(why, whylen, "CPython 3.%d: its debug offsets put %s at %llu, not aligned",
+				 minor, fields[i].name, (unsigned long long)v);
+			return -EINVAL;
+		}
 		*member(out, fields[i].member) = (int)v;
 	}
 	if (schema->debug[PY_DBG_UNICODE_COMPACT_DATA])
