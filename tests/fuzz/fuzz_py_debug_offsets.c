@@ -49,6 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    L.unicode_length < 0 || L.unicode_length + 8 > L.unicode_ascii_data ||
 	    L.unicode_state < 0 || L.unicode_state + 4 > L.unicode_ascii_data)
 		abort();
+	/* aligned to their size: the walker may load them through casts */
+	if (L.object_type % 8 || L.unicode_length % 8 || L.unicode_state % 4 || L.frame_code % 8 ||
+	    L.frame_previous % 8)
+		abort();
 	/* offsets added to a remote address: never negative */
 	if (L.code_qualname < 0 || L.code_name < 0 || L.code_filename < 0 || L.code_argcount < 0 ||
 	    L.code_kwonlyargcount < 0 || L.code_linetable < 0 || L.code_firstlineno < 0 ||
