@@ -240,7 +240,8 @@ bench: deps $(BUILD)/inflight $(BENCH_BINS)
 	@tools/bench/run.sh $(BUILD)/inflight $(BENCH_DIR)
 
 # libFuzzer targets for the parsers that take operator or network input, or
-# what a watched process controls (ELF files, maps lines, cgroup paths),
+# what a watched process controls (ELF files, maps lines, cgroup paths, the
+# memory `inflight stuck` reads: its stack, CPython objects and debug offsets),
 # built with clang against the collector's own sources (ASan+UBSan).
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 15
@@ -262,6 +263,9 @@ $(FUZZ_DIR)/libinflight.a: $(FUZZ_LIB_OBJS)
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libinflight.a
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_DIR)/libinflight.a $(LDLIBS) -o $@
+
+# the harnesses that play a remote process share its addresses with their seeds' generator
+$(FUZZ_BINS): tests/fuzz/fuzz_addrs.h
 
 fuzz-check: $(FUZZ_BINS)
 	@tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)

@@ -46,6 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* sorted by name */
 		if (i < 8 && !elf_file_find_func(ef, funcs[i].name, &f))
 			elf_file_read(ef, f.offset, code, sizeof(code));
+		/*
+		 * stuck's symbolizer: a file offset back to an address, and the
+		 * function there, which holds it
+		 */
+		if (i < 8 && !elf_file_offset_to_vaddr(ef, funcs[i].offset + 1, &v) &&
+		    !elf_file_func_at(ef, v, &f) && (v < f.addr || v - f.addr >= f.size))
+			abort();
 	}
 	n = elf_file_usdt_notes(ef, &notes);
 	for (size_t i = 0; i < n; i++)

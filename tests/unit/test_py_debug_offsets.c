@@ -137,7 +137,11 @@ static void expect_refused(int minor, const struct py_layout *s, int rc, const c
 	struct py_layout out;
 	char why[256] = "";
 
-	assert_int_equal(py_layout_from_debug(minor, s, raw, sizeof(raw), &out, why, sizeof(why)), rc);
+	int got = py_layout_from_debug(minor, s, raw, sizeof(raw), &out, why, sizeof(why));
+
+	/* which case failed: the message names it */
+	if (got != rc)
+		fail_msg("rc %d, expected %d refusing with '%s'", got, rc, text);
 	if (!strstr(why, text))
 		fail_msg("'%s' does not say '%s'", why, text);
 }
@@ -168,6 +172,36 @@ static void test_refused_by_name(void **state)
 	put(s, PY_DBG_FRAME_SIZE, 1024);
 	put(s, PY_DBG_FRAME_LOCALSPLUS, 1000);
 	expect_refused(15, s, -EINVAL, "larger than inflight reads");
+	/*
+	 * an offset near 2^64: offset + width wrapped and passed, and the
+	 * walker read a str's type at hdr - 1 (before its buffer)
+	 */
+	s = blob(15, py_layout_for(15));
+	put(s, PY_DBG_OBJECT_TYPE, UINT64_MAX);
+	expect_refused(15, s, -EINVAL, "object ob_type at 18446744073709551615");
+	s = blob(15, py_layout_for(15));
+	put(s, PY_DBG_UNICODE_LENGTH, UINT64_MAX - 7);
+	expect_refused(15, s, -EINVAL, "str length at 18446744073709551608");
+	/*
+	 * a frame field inside a frame "size" the process chose, but past the
+	 * fixed part the walker reads (up to localsplus): it was read 1 MB past
+	 * the walker's 512-byte buffer
+	 */
+	s = blob(15, py_layout_for(15));
+	put(s, PY_DBG_FRAME_SIZE, 2u << 20);
+	put(s, PY_DBG_FRAME_CODE, 1u << 20);
+	expect_refused(15, s, -EINVAL, "a frame field past the frame's localsplus");
+	s = blob(13, py_layout_for(13));
+	put(s, PY_DBG_FRAME_OWNER, (uint64_t)py_layout_for(13)->frame_localsplus);
+	expect_refused(13, s, -EINVAL, "a frame field past the frame's localsplus");
+	/* a str's type past its header (read uninitialised from the walker's buffer) */
+	s = blob(14, py_layout_for(14));
+	put(s, PY_DBG_OBJECT_TYPE, (uint64_t)py_layout_for(14)->unicode_ascii_data);
+	expect_refused(14, s, -EINVAL, "a str's type past its header");
+	/* a field off its alignment (the walker loads a str's type as a word) */
+	s = blob(14, py_layout_for(14));
+	put(s, PY_DBG_OBJECT_TYPE, 9);
+	expect_refused(14, s, -EINVAL, "object ob_type at 9, not aligned");
 	/* too short a read */
 	s = blob(15, py_layout_for(15));
 	{

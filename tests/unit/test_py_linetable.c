@@ -7,6 +7,7 @@
  * every instruction, and refuse an offset past the end or a torn table.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -126,12 +127,40 @@ static void test_kinds(void **state)
 	}
 }
 
+/*
+ * A forged firstlineno or delta: a running line below 0 or past INT_MAX is
+ * refused (it was shown as a negative line, or overflowed an int: UB).
+ */
+static void test_line_out_of_range(void **state)
+{
+	/* 3.11+: a short form (delta 0), then no-columns +1 (svarint 2) */
+	static const uint8_t t[] = { 0x80 | (3 << 3) | 0, 0x12, 0x80 | (13 << 3) | 0, 2 };
+	/* 3.10: 2 bytes at +0, 2 bytes at +1 */
+	static const uint8_t t10[] = { 2, 0, 2, 1 };
+	int line;
+
+	(void)state;
+	assert_int_equal(py_linetable_line(t, sizeof(t), -5, 0, &line), -EINVAL);
+	assert_int_equal(py_linetable310_line(t10, sizeof(t10), -5, 0, &line), -EINVAL);
+	/* INT_MAX itself is a line; one more is not */
+	assert_int_equal(py_linetable_line(t, sizeof(t), INT_MAX, 0, &line), 0);
+	assert_int_equal(line, INT_MAX);
+	assert_int_equal(py_linetable_line(t, sizeof(t), INT_MAX, 1, &line), -EINVAL);
+	assert_int_equal(py_linetable310_line(t10, sizeof(t10), INT_MAX, 0, &line), 0);
+	assert_int_equal(line, INT_MAX);
+	assert_int_equal(py_linetable310_line(t10, sizeof(t10), INT_MAX, 1, &line), -EINVAL);
+	/* line 0 stands (a code object may start there) */
+	assert_int_equal(py_linetable_line(t, sizeof(t), 0, 0, &line), 0);
+	assert_int_equal(line, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_instruction),
 		cmocka_unit_test(test_torn),
 		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_line_out_of_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

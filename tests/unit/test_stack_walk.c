@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "probe/stack_walk.h"
+#include "util/proc_mem.h"
 
 #define FP __attribute__((noinline, noclone, optimize("no-omit-frame-pointer")))
 #define NOFP __attribute__((noinline, noclone, optimize("omit-frame-pointer")))
@@ -273,6 +275,39 @@ static void test_deep_chain(void **state)
 	release(&p);
 }
 
+/*
+ * A bp within 16 bytes of 2^64 (a register holding anything): bp + 16
+ * wrapped past the stack's end check and the frame was read there. The
+ * read fails, but it is one too many: with a budget of one read, the
+ * scan's own read of the stack (a page of zeros of this process) was
+ * refused.
+ */
+static void test_bp_near_top_of_addresses(void **state)
+{
+	const uint64_t bps[] = { UINT64_MAX - 15, UINT64_MAX - 7 };
+	/* a mapping of its own between two guard pages: the scan reads its last 8 words */
+	uint8_t *area = mmap(NULL, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *page = area + 4096;
+	uint64_t pcs[STACK_WALK_MAX], sp = (uint64_t)(uintptr_t)page + 4096 - 64;
+	struct symbolizer *s;
+
+	(void)state;
+	assert_true(area != MAP_FAILED);
+	assert_int_equal(mprotect(page, 4096, PROT_READ | PROT_WRITE), 0);
+	s = symbolizer_new(getpid());
+	assert_non_null(s);
+	for (size_t i = 0; i < sizeof(bps) / sizeof(bps[0]); i++) {
+		size_t n;
+
+		proc_budget_start(1);
+		n = stack_walk(s, 0x1234, sp, bps[i], pcs, STACK_WALK_MAX);
+		assert_int_equal(proc_budget_end(), PROC_BUDGET_OK);
+		assert_int_equal(n, 1);
+	}
+	symbolizer_free(s);
+	munmap(area, 3 * 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_leaf_without_frame_pointer),
 		cmocka_unit_test(test_bad_frame_pointers),
 		cmocka_unit_test(test_deep_chain),
+		cmocka_unit_test(test_bp_near_top_of_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,6 +180,40 @@ static void test_ties_and_truncation(void **state)
 	stuck_report_free(&r);
 }
 
+/*
+ * Names the process controls (its memory, symbols, file names): the text
+ * never carries a control character to the terminal (an escape sequence,
+ * a newline that forges a line, C1's CSI), the JSON is valid UTF-8.
+ */
+static void test_hostile_names(void **state)
+{
+	struct stuck_report r = { 0 };
+	struct stuck_call *c;
+	char *out;
+
+	(void)state;
+	c = stuck_report_add(&r, 3, 4, "a\x1b[2Jb", 2 * SEC, true);
+	assert_non_null(c);
+	assert_int_equal(stuck_call_add_frame(c, "f\x07\xff", "/x\nPID 1\xc2\x9b", 7, 0, 0), 0);
+	assert_int_equal(stuck_call_add_frame(c, "g\x7f", "/lib\r", -1, 0x1000, 0x4), 0);
+	out = render(&r, false);
+	assert_string_equal(out,
+			    "PID 3  TID 4  CHAIN a\\x1b[2Jb  AGE 2.0s\n"
+			    "    f\\x07\xef\xbf\xbd (/x\\x0aPID 1\\x9b:7)\n"
+			    "    g\\x7f+0x4 (/lib\\x0d)\n");
+	free(out);
+	out = render(&r, true);
+	assert_string_equal(out,
+			    "{\"ts\": 0, \"older_than\": 0.000, \"inflight\": 0, \"calls\": ["
+			    "{\"pid\": 3, \"tid\": 4, \"chain\": \"a\\u001b[2Jb\", \"age\": 2.000, "
+			    "\"age_exact\": true, \"truncated\": false, \"stack\": ["
+			    "{\"function\": \"f\\u0007\xef\xbf\xbd\", \"file\": \"/x\\nPID 1\xc2\x9b\", \"line\": 7}, "
+			    "{\"address\": \"0x1000\", \"symbol\": \"g\\u007f\", \"offset\": 4, "
+			    "\"file\": \"/lib\\r\"}]}]}\n");
+	free(out);
+	stuck_report_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_ties_and_truncation),
+		cmocka_unit_test(test_hostile_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,9 +6,31 @@
 #include "cli/stuck_report.h"
 #include "util/json_escape.h"
 #include "util/grow.h"
+#include "util/text_width.h"
+#include "util/utf8.h"
 
 #define NS_PER_MS UINT64_C(1000000)
 #define NS_PER_S UINT64_C(1000000000)
+
+/*
+ * Names come from the watched process (its memory, its symbols, its file
+ * names): copied as valid UTF-8, so the JSON is UTF-8 and the text can be
+ * told character by character. NULL stays NULL.
+ */
+static char *dup_utf8(const char *s)
+{
+	size_t len, size;
+	char *out;
+
+	if (!s)
+		return NULL;
+	len = strlen(s);
+	size = UTF8_SANITIZED_MAX(len);
+	out = malloc(size);
+	if (out)
+		utf8_sanitize(s, len, out, size);
+	return out;
+}
 
 struct stuck_call *stuck_report_add(struct stuck_report *r, pid_t pid, pid_t tid,
 				    const char *chain, uint64_t age_ns, bool age_exact)
@@ -21,7 +43,7 @@ struct stuck_call *stuck_report_add(struct stuck_report *r, pid_t pid, pid_t tid
 	r->calls = v;
 	c = &r->calls[r->n];
 	memset(c, 0, sizeof(*c));
-	c->chain = strdup(chain ? chain : "");
+	c->chain = dup_utf8(chain ? chain : "");
 	if (!c->chain)
 		return NULL;
 	c->pid = pid;
@@ -42,8 +64,8 @@ int stuck_call_add_frame(struct stuck_call *c, const char *func, const char *fil
 	c->frames = v;
 	f = &v[c->nframes];
 	*f = (struct stuck_frame){ .line = line, .addr = addr, .offset = offset };
-	f->func = func ? strdup(func) : NULL;
-	f->file = file ? strdup(file) : NULL;
+	f->func = dup_utf8(func);
+	f->file = dup_utf8(file);
 	if ((func && !f->func) || (file && !f->file)) {
 		free(f->func);
 		free(f->file);
@@ -96,22 +118,48 @@ void stuck_format_duration(uint64_t ns, char *out, size_t size)
 		snprintf(out, size, "%.3gs", (double)ns / NS_PER_S);
 }
 
+/*
+ * A name as text: never one that moves the cursor or recolours the
+ * operator's terminal (as top's table): C0 and C1 controls and DEL print
+ * as \xNN.
+ */
+static void put_name(FILE *out, const char *s)
+{
+	while (*s) {
+		uint32_t cp;
+		size_t n = text_decode(s, &cp);
+
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			fprintf(out, "\\x%02x", (unsigned)cp);
+		else
+			fwrite(s, 1, n, out);
+		s += n;
+	}
+}
+
 /* "func (file:line)" or "func+0x1f (file)" or "0x7f.. (file)" */
 static void frame_text(FILE *out, const struct stuck_frame *f)
 {
 	if (!f->addr) {
-		fprintf(out, "%s (%s", f->func ? f->func : "?", f->file ? f->file : "?");
+		put_name(out, f->func ? f->func : "?");
+		fputs(" (", out);
+		put_name(out, f->file ? f->file : "?");
 		if (f->line >= 0)
 			fprintf(out, ":%d", f->line);
 		fputs(")\n", out);
 		return;
 	}
-	if (f->func)
-		fprintf(out, "%s+0x%" PRIx64, f->func, f->offset);
-	else
+	if (f->func) {
+		put_name(out, f->func);
+		fprintf(out, "+0x%" PRIx64, f->offset);
+	} else {
 		fprintf(out, "0x%" PRIx64, f->addr);
-	if (f->file)
-		fprintf(out, " (%s)", f->file);
+	}
+	if (f->file) {
+		fputs(" (", out);
+		put_name(out, f->file);
+		fputc(')', out);
+	}
 	fputc('\n', out);
 }
 
@@ -134,7 +182,7 @@ void stuck_render_text(FILE *out, const struct stuck_report *r)
 		else
 			fputs("  TID ?", out);
 		fputs("  CHAIN ", out);
-		fputs(c->chain, out);
+		put_name(out, c->chain);
 		fprintf(out, "  AGE %s%.1fs\n", c->age_exact ? "" : ">=", (double)c->age_ns / NS_PER_S);
 		for (size_t k = 0; k < c->nframes; k++) {
 			fputs("    ", out);

@@ -140,7 +140,8 @@ static bool after_call(struct proc_mem *m, struct mapping *v, size_t n, uint64_t
 static bool frame_base(struct proc_mem *m, struct mapping *v, size_t n, const struct mapping *stack,
 		       uint64_t bp, uint64_t floor, uint64_t frame[2])
 {
-	if (bp < floor || bp & 7 || bp < stack->start || bp + 16 > stack->end)
+	/* not bp + 16 > end: a bp within 16 of 2^64 wraps that sum and passes */
+	if (bp < floor || bp & 7 || bp < stack->start || bp > stack->end - 16)
 		return false;
 	return !proc_read(m, bp, frame, 16) && after_call(m, v, n, frame[1]);
 }

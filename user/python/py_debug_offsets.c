@@ -146,10 +146,17 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 		v = word(raw, schema->debug[fields[i].field]);
 		size = fields[i].size == PY_DBG_COUNT ? MAX_STR_HEADER :
 						  word(raw, schema->debug[fields[i].size]);
-		if (size > MAX_STRUCT_SIZE || v + fields[i].width > size) {
+		/* not v + width > size: an offset near 2^64 wraps that sum and passes */
+		if (size > MAX_STRUCT_SIZE || v > size || fields[i].width > size - v) {
 			snprintf(why, whylen,
 				 "CPython 3.%d: its debug offsets put %s at %llu, outside its %llu bytes",
 				 minor, fields[i].name, (unsigned long long)v, (unsigned long long)size);
+			return -EINVAL;
+		}
+		/* CPython's fields are aligned to their size: the walker may read them so */
+		if (fields[i].width && v % fields[i].width) {
+			snprintf(why, whylen, "CPython 3.%d: its debug offsets put %s at %llu, not aligned",
+				 minor, fields[i].name, (unsigned long long)v);
 			return -EINVAL;
 		}
 		*member(out, fields[i].member) = (int)v;
@@ -163,6 +170,22 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 	    out->unicode_compact_data < out->unicode_ascii_data ||
 	    out->code_kwonlyargcount + 4 > (int)word(raw, schema->debug[PY_DBG_CODE_SIZE])) {
 		snprintf(why, whylen, "CPython 3.%d: its frame or str header is larger than inflight reads",
+			 minor);
+		return -EINVAL;
+	}
+	/*
+	 * The walker reads a frame's fixed part (up to localsplus) and a str's
+	 * header (up to its data) into buffers and takes these fields from
+	 * there: each must lie inside what was read, not merely inside its
+	 * struct (a frame "size" of 16 MB would send it far past its buffer).
+	 */
+	if (out->frame_previous + 8 > out->frame_localsplus ||
+	    out->frame_code + 8 > out->frame_localsplus ||
+	    out->frame_owner + 1 > out->frame_localsplus ||
+	    out->frame_instr + 8 > out->frame_localsplus ||
+	    out->object_type + 8 > out->unicode_ascii_data) {
+		snprintf(why, whylen,
+			 "CPython 3.%d: its debug offsets put a frame field past the frame's localsplus or a str's type past its header",
 			 minor);
 		return -EINVAL;
 	}

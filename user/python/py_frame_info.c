@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,11 @@ static int read_text(struct py_process *p, struct proc_mem *m, uint64_t obj, cha
 {
 	const struct py_layout *L = &p->L;
 	uint8_t hdr[128], *data = NULL;
+	uint64_t type;
 	int64_t len;
 	uint32_t state, kind;
 	size_t o = 0, n;
+	bool ascii;
 	int rc;
 
 	out[0] = '\0';
@@ -30,7 +33,9 @@ static int read_text(struct py_process *p, struct proc_mem *m, uint64_t obj, cha
 	rc = proc_read(m, obj, hdr, (size_t)L->unicode_compact_data);
 	if (rc)
 		return rc;
-	if (*(uint64_t *)(hdr + L->object_type) != p->unicode_type)
+	/* memcpy: a process's debug offsets may put the type at any offset, aligned or not */
+	memcpy(&type, hdr + L->object_type, sizeof(type));
+	if (type != p->unicode_type)
 		return -EINVAL;
 	memcpy(&len, hdr + L->unicode_length, sizeof(len));
 	memcpy(&state, hdr + L->unicode_state, sizeof(state));
@@ -38,20 +43,28 @@ static int read_text(struct py_process *p, struct proc_mem *m, uint64_t obj, cha
 	if (len < 0 || !((state >> L->state_compact_bit) & 1) || (kind != 1 && kind != 2 && kind != 4))
 		return -EINVAL;
 	n = (size_t)len < outsz - 1 ? (size_t)len : outsz - 1;
-	if ((state >> L->state_ascii_bit) & 1) {
-		rc = n ? proc_read(m, obj + (uint64_t)L->unicode_ascii_data, out, n) : 0;
-		out[rc ? 0 : n] = '\0';
-		return rc;
-	}
+	/* an ASCII str's characters are bytes, after a shorter header */
+	ascii = (state >> L->state_ascii_bit) & 1;
+	if (ascii)
+		kind = 1;
 	data = malloc(n * kind + 1);
 	if (!data)
 		return -ENOMEM;
-	rc = n ? proc_read(m, obj + (uint64_t)L->unicode_compact_data, data, n * kind) : 0;
+	rc = n ? proc_read(m, obj + (uint64_t)(ascii ? L->unicode_ascii_data : L->unicode_compact_data),
+			   data, n * kind) : 0;
 	for (size_t i = 0; !rc && i < n; i++) {
 		uint32_t cp = kind == 1 ? data[i] : kind == 2 ? ((uint16_t *)data)[i] : ((uint32_t *)data)[i];
 		char enc[4];
-		size_t k = utf8_encode(cp, enc);
+		size_t k;
 
+		/*
+		 * Not a character (past U+10FFFF, or past 0x7f in a str marked
+		 * ASCII: forged or torn), or a lone surrogate (a file name
+		 * decoded with surrogateescape): U+FFFD, so the name is UTF-8
+		 */
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000) || (ascii && cp > 0x7f))
+			cp = 0xfffd;
+		k = utf8_encode(cp, enc);
 		if (o + k >= outsz)
 			break;
 		memcpy(out + o, enc, k);
@@ -72,8 +85,9 @@ static int frame_line(struct py_process *p, struct proc_mem *m, const struct py_
 	uint8_t *buf;
 	int line = -1, rc;
 
+	/* a negative firstlineno is forged: lines start at 0 (the table refuses the same) */
 	if (f->instr == PY_INSTR_UNKNOWN || !table ||
-	    proc_read(m, f->code + (uint64_t)L->code_firstlineno, &first, sizeof(first)) ||
+	    proc_read(m, f->code + (uint64_t)L->code_firstlineno, &first, sizeof(first)) || first < 0 ||
 	    proc_read(m, table + (uint64_t)L->tuple_size, &size, sizeof(size)) || size <= 0 ||
 	    size > MAX_LINETABLE)
 		return -1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include "python/py_linetable.h"
 
@@ -9,6 +10,16 @@
 #define KIND_NO_COLUMNS 13
 #define KIND_LONG 14
 #define KIND_NONE 15
+
+/*
+ * CPython numbers lines from 0 to INT_MAX: a running line outside (a
+ * forged firstlineno or deltas) is a table to refuse, not a sum to
+ * overflow or a negative line to show.
+ */
+static bool line_ok(int64_t line)
+{
+	return line >= 0 && line <= INT_MAX;
+}
 
 /* An unsigned varint: 6-bit chunks, least significant first, bit 6 = more. */
 static bool read_varint(const uint8_t *t, size_t len, size_t *at, uint32_t *out)
@@ -46,7 +57,7 @@ int py_linetable_line(const uint8_t *table, size_t len, int firstlineno, uint32_
 		      int *line)
 {
 	uint64_t start = 0;
-	int32_t cur = firstlineno;
+	int64_t cur = firstlineno;
 	size_t at = 0;
 
 	while (at < len) {
@@ -80,8 +91,10 @@ int py_linetable_line(const uint8_t *table, size_t len, int firstlineno, uint32_
 			return -EINVAL;
 		/* "no location" leaves the running line where it was */
 		cur += delta;
+		if (!line_ok(cur))
+			return -EINVAL;
 		if (unit < start + units) {
-			*line = none ? -1 : cur;
+			*line = none ? -1 : (int)cur;
 			return 0;
 		}
 		start += units;
@@ -93,7 +106,7 @@ int py_linetable310_line(const uint8_t *table, size_t len, int firstlineno, uint
 			 int *line)
 {
 	uint64_t addr = (uint64_t)unit * 2, start = 0;
-	int32_t cur = firstlineno;
+	int64_t cur = firstlineno;
 
 	/* (bytes covered, signed line delta) pairs; a delta of -128: no line */
 	for (size_t at = 0; at + 1 < len; at += 2) {
@@ -102,8 +115,10 @@ int py_linetable310_line(const uint8_t *table, size_t len, int firstlineno, uint
 
 		if (ldelta != -128)
 			cur += ldelta;
+		if (!line_ok(cur))
+			return -EINVAL;
 		if (addr < start + bytes) {
-			*line = ldelta == -128 ? -1 : cur;
+			*line = ldelta == -128 ? -1 : (int)cur;
 			return 0;
 		}
 		start += bytes;

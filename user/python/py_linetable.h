@@ -16,7 +16,8 @@
  * The line of the instruction at code unit `unit` (2-byte units from the
  * start of the bytecode) in a 3.11+ table: 0 with `*line` set (-1 when the
  * table gives that instruction no location), or -EINVAL when the table
- * ends before the instruction or is malformed.
+ * ends before the instruction or is malformed (its running line leaves
+ * 0..INT_MAX on the way: a forged firstlineno or deltas).
  */
 int py_linetable_line(const uint8_t *table, size_t len, int firstlineno, uint32_t unit,
 		      int *line);
