@@ -168,6 +168,21 @@ static void test_refused_by_name(void **state)
 	put(s, PY_DBG_FRAME_SIZE, 1024);
 	put(s, PY_DBG_FRAME_LOCALSPLUS, 1000);
 	expect_refused(15, s, -EINVAL, "larger than inflight reads");
+	/*
+	 * Frame fields inside the frame but past its fixed part, which is all
+	 * the walker copies: read from beyond its 512-byte copy, they crashed it
+	 */
+	s = blob(15, py_layout_for(15));
+	put(s, PY_DBG_FRAME_SIZE, 0x10000);
+	put(s, PY_DBG_FRAME_CODE, 1000);
+	expect_refused(15, s, -EINVAL, "code or owner past its localsplus (80)");
+	s = blob(13, py_layout_for(13));
+	put(s, PY_DBG_FRAME_PREVIOUS, 72);
+	expect_refused(13, s, -EINVAL, "past its localsplus (72)");
+	s = blob(14, py_layout_for(14));
+	put(s, PY_DBG_FRAME_SIZE, 4096);
+	put(s, PY_DBG_FRAME_OWNER, 600);
+	expect_refused(14, s, -EINVAL, "past its localsplus (80)");
 	/* too short a read */
 	s = blob(15, py_layout_for(15));
 	{

@@ -166,5 +166,16 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 			 minor);
 		return -EINVAL;
 	}
+	/*
+	 * The walker reads a frame's fixed part (up to localsplus) and takes
+	 * these from that copy: inside the frame's size is not enough.
+	 */
+	if (out->frame_previous + 8 > out->frame_localsplus ||
+	    out->frame_code + 8 > out->frame_localsplus || out->frame_owner + 1 > out->frame_localsplus) {
+		snprintf(why, whylen,
+			 "CPython 3.%d: its debug offsets put a frame's previous, code or owner past its localsplus (%d)",
+			 minor, out->frame_localsplus);
+		return -EINVAL;
+	}
 	return 0;
 }
