@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include "python/py_linetable.h"
 
@@ -9,6 +10,16 @@
 #define KIND_NO_COLUMNS 13
 #define KIND_LONG 14
 #define KIND_NONE 15
+
+/*
+ * A line as the table runs it: in 64 bits, so a forged table's deltas
+ * cannot overflow it; one that leaves an int's range is no table (false).
+ */
+static bool add_line(int64_t *cur, int32_t delta)
+{
+	*cur += delta;
+	return *cur >= INT_MIN && *cur <= INT_MAX;
+}
 
 /* An unsigned varint: 6-bit chunks, least significant first, bit 6 = more. */
 static bool read_varint(const uint8_t *t, size_t len, size_t *at, uint32_t *out)
@@ -46,7 +57,7 @@ int py_linetable_line(const uint8_t *table, size_t len, int firstlineno, uint32_
 		      int *line)
 {
 	uint64_t start = 0;
-	int32_t cur = firstlineno;
+	int64_t cur = firstlineno;
 	size_t at = 0;
 
 	while (at < len) {
@@ -79,9 +90,10 @@ int py_linetable_line(const uint8_t *table, size_t len, int firstlineno, uint32_
 		if (at > len)
 			return -EINVAL;
 		/* "no location" leaves the running line where it was */
-		cur += delta;
+		if (!add_line(&cur, delta))
+			return -EINVAL;
 		if (unit < start + units) {
-			*line = none ? -1 : cur;
+			*line = none ? -1 : (int)cur;
 			return 0;
 		}
 		start += units;
@@ -93,17 +105,17 @@ int py_linetable310_line(const uint8_t *table, size_t len, int firstlineno, uint
 			 int *line)
 {
 	uint64_t addr = (uint64_t)unit * 2, start = 0;
-	int32_t cur = firstlineno;
+	int64_t cur = firstlineno;
 
 	/* (bytes covered, signed line delta) pairs; a delta of -128: no line */
 	for (size_t at = 0; at + 1 < len; at += 2) {
 		uint8_t bytes = table[at];
 		int8_t ldelta = (int8_t)table[at + 1];
 
-		if (ldelta != -128)
-			cur += ldelta;
+		if (ldelta != -128 && !add_line(&cur, ldelta))
+			return -EINVAL;
 		if (addr < start + bytes) {
-			*line = ldelta == -128 ? -1 : cur;
+			*line = ldelta == -128 ? -1 : (int)cur;
 			return 0;
 		}
 		start += bytes;
