@@ -183,6 +183,13 @@ static void test_refused_by_name(void **state)
 	put(s, PY_DBG_FRAME_SIZE, 4096);
 	put(s, PY_DBG_FRAME_OWNER, 600);
 	expect_refused(14, s, -EINVAL, "past its localsplus (80)");
+	/*
+	 * ob_type past a str's header: read_str copies the header up to its
+	 * data and would compare bytes it never read with the str type
+	 */
+	s = blob(14, py_layout_for(14));
+	put(s, PY_DBG_OBJECT_TYPE, 100);
+	expect_refused(14, s, -EINVAL, "ob_type at 100, past a str's header (40 bytes)");
 	/* too short a read */
 	s = blob(15, py_layout_for(15));
 	{

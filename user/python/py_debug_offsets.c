@@ -166,6 +166,13 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 			 minor);
 		return -EINVAL;
 	}
+	/* a str's type is read from the str's header, which ends where its ASCII data starts */
+	if (out->object_type + 8 > out->unicode_ascii_data) {
+		snprintf(why, whylen,
+			 "CPython 3.%d: its debug offsets put ob_type at %d, past a str's header (%d bytes)",
+			 minor, out->object_type, out->unicode_ascii_data);
+		return -EINVAL;
+	}
 	/*
 	 * The walker reads a frame's fixed part (up to localsplus) and takes
 	 * these from that copy: inside the frame's size is not enough.
