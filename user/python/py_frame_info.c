@@ -20,6 +20,7 @@ static int read_text(struct py_process *p, struct proc_mem *m, uint64_t obj, cha
 	const struct py_layout *L = &p->L;
 	uint8_t hdr[128], *data = NULL;
 	int64_t len;
+	uint64_t type;
 	uint32_t state, kind;
 	size_t o = 0, n;
 	int rc;
@@ -30,7 +31,9 @@ static int read_text(struct py_process *p, struct proc_mem *m, uint64_t obj, cha
 	rc = proc_read(m, obj, hdr, (size_t)L->unicode_compact_data);
 	if (rc)
 		return rc;
-	if (*(uint64_t *)(hdr + L->object_type) != p->unicode_type)
+	/* copied, not loaded in place: a process's offsets need not be aligned */
+	memcpy(&type, hdr + L->object_type, sizeof(type));
+	if (type != p->unicode_type)
 		return -EINVAL;
 	memcpy(&len, hdr + L->unicode_length, sizeof(len));
 	memcpy(&state, hdr + L->unicode_state, sizeof(state));

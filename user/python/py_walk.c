@@ -137,6 +137,7 @@ static int read_str(struct walker *w, uint64_t obj, char *out, size_t outsz)
 	uint8_t hdr[128];
 	uint8_t data[CHAIN_MAX * 4];
 	int64_t len;
+	uint64_t type;
 	uint32_t state, kind;
 	size_t o = 0, want;
 	int rc;
@@ -144,7 +145,9 @@ static int read_str(struct walker *w, uint64_t obj, char *out, size_t outsz)
 	rc = proc_read(&w->mem, obj, hdr, (size_t)L->unicode_compact_data);
 	if (rc)
 		return rc;
-	if (*(uint64_t *)(hdr + L->object_type) != w->p->unicode_type)
+	/* copied, not loaded in place: a process's offsets need not be aligned */
+	memcpy(&type, hdr + L->object_type, sizeof(type));
+	if (type != w->p->unicode_type)
 		return -EINVAL; /* not a str */
 	memcpy(&len, hdr + L->unicode_length, sizeof(len));
 	memcpy(&state, hdr + L->unicode_state, sizeof(state));
