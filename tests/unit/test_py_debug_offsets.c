@@ -190,18 +190,40 @@ static void test_refused_by_name(void **state)
 	s = blob(15, py_layout_for(15));
 	put(s, PY_DBG_FRAME_SIZE, 2u << 20);
 	put(s, PY_DBG_FRAME_CODE, 1u << 20);
-	expect_refused(15, s, -EINVAL, "a frame field past the frame's localsplus");
+	expect_refused(15, s, -EINVAL, "past the frame's localsplus");
 	s = blob(13, py_layout_for(13));
 	put(s, PY_DBG_FRAME_OWNER, (uint64_t)py_layout_for(13)->frame_localsplus);
-	expect_refused(13, s, -EINVAL, "a frame field past the frame's localsplus");
+	expect_refused(13, s, -EINVAL, "past the frame's localsplus");
 	/* a str's type past its header (read uninitialised from the walker's buffer) */
 	s = blob(14, py_layout_for(14));
 	put(s, PY_DBG_OBJECT_TYPE, (uint64_t)py_layout_for(14)->unicode_ascii_data);
-	expect_refused(14, s, -EINVAL, "a str's type past its header");
+	expect_refused(14, s, -EINVAL, "past a str's header");
 	/* a field off its alignment (the walker loads a str's type as a word) */
 	s = blob(14, py_layout_for(14));
 	put(s, PY_DBG_OBJECT_TYPE, 9);
 	expect_refused(14, s, -EINVAL, "object ob_type at 9, not aligned");
+	/*
+	 * Frame fields inside the frame but past its fixed part, which is all
+	 * the walker copies: read from beyond its 512-byte copy, they crashed it
+	 */
+	s = blob(15, py_layout_for(15));
+	put(s, PY_DBG_FRAME_SIZE, 0x10000);
+	put(s, PY_DBG_FRAME_CODE, 1000);
+	expect_refused(15, s, -EINVAL, "past the frame's localsplus (80)");
+	s = blob(13, py_layout_for(13));
+	put(s, PY_DBG_FRAME_PREVIOUS, 72);
+	expect_refused(13, s, -EINVAL, "past the frame's localsplus (72)");
+	s = blob(14, py_layout_for(14));
+	put(s, PY_DBG_FRAME_SIZE, 4096);
+	put(s, PY_DBG_FRAME_OWNER, 600);
+	expect_refused(14, s, -EINVAL, "past the frame's localsplus (80)");
+	/*
+	 * ob_type past a str's header: read_str copies the header up to its
+	 * data and would compare bytes it never read with the str type
+	 */
+	s = blob(14, py_layout_for(14));
+	put(s, PY_DBG_OBJECT_TYPE, 48);
+	expect_refused(14, s, -EINVAL, "ob_type at 48, past a str's header (40 bytes)");
 	/* too short a read */
 	s = blob(15, py_layout_for(15));
 	{

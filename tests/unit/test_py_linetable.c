@@ -154,6 +154,34 @@ static void test_line_out_of_range(void **state)
 	assert_int_equal(line, 0);
 }
 
+/*
+ * A forged co_firstlineno or deltas that run the line past an int: the
+ * table is refused (the sum overflowed, undefined, and came out wrapped).
+ */
+static void test_line_past_int(void **state)
+{
+	/* +1 (no-columns, svarint 2), then +2^31 - 1 twice (svarint 0xfffffffe) */
+	static const uint8_t plus1[] = { 0x80 | (13 << 3) | 0, 2 };
+	static const uint8_t huge[] = { 0x80 | (13 << 3) | 0, 0x7e, 0x7f, 0x7f, 0x7f, 0x7f, 0x03,
+					0x80 | (13 << 3) | 0, 0x7e, 0x7f, 0x7f, 0x7f, 0x7f, 0x03 };
+	/* -1 (svarint 3) */
+	static const uint8_t minus1[] = { 0x80 | (13 << 3) | 0, 3 };
+	static const uint8_t t10[] = { 2, 1 }, t10_minus[] = { 2, 0xff };
+	int line = 0;
+
+	(void)state;
+	assert_int_equal(py_linetable_line(plus1, sizeof(plus1), INT_MAX, 0, &line), -EINVAL);
+	assert_int_equal(py_linetable_line(minus1, sizeof(minus1), INT_MIN, 0, &line), -EINVAL);
+	assert_int_equal(py_linetable_line(huge, sizeof(huge), 0, 0, &line), 0);
+	assert_int_equal(line, INT_MAX);
+	assert_int_equal(py_linetable_line(huge, sizeof(huge), 0, 1, &line), -EINVAL);
+	assert_int_equal(py_linetable310_line(t10, sizeof(t10), INT_MAX, 0, &line), -EINVAL);
+	assert_int_equal(py_linetable310_line(t10_minus, sizeof(t10_minus), INT_MIN, 0, &line), -EINVAL);
+	/* up to the edge is a line */
+	assert_int_equal(py_linetable_line(plus1, sizeof(plus1), INT_MAX - 1, 0, &line), 0);
+	assert_int_equal(line, INT_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_torn),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_line_out_of_range),
+		cmocka_unit_test(test_line_past_int),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,6 +194,66 @@ static void test_budget_stops_walk(void **state)
 	}
 }
 
+/*
+ * 4096 threads sharing one list of 2048 frames packed 16 or 32 bytes
+ * apart (each frame's previous the next word pair, its code NULL): the
+ * walker's window serves a thread's frames in a few reads, so without a
+ * cost per frame served the budget let through about 300 frames a read
+ * (3 million here, 20 million under the collector's 100000).
+ */
+#define DENSE_FRAMES 2048
+#define DENSE_THREADS 4096
+#define TS_STRIDE 256
+
+static void test_window_frames_spend_budget(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < py_layouts_count; i++) {
+		const struct py_layout *L = &py_layouts[i];
+		uint64_t stride = (L->frame_previous - L->frame_code) % 16 ? 16 : 32;
+		size_t flen = DENSE_FRAMES * stride + 512;
+		uint8_t *frames = calloc(1, flen), *ts = calloc(DENSE_THREADS, TS_STRIDE);
+		uint8_t cframe[64] = { 0 }, runtime[1024] = { 0 }, *interp = calloc(1, OBJ);
+		struct py_process p = { .pid = getpid(), .L = *L,
+					 .runtime = (uint64_t)(uintptr_t)runtime, .layout_checked = true };
+		struct py_target t = { .func = "_handle_vcon" };
+		static struct py_code_cache cache;
+		struct py_walk_stats st;
+		uint64_t reads;
+
+		assert_true(frames && ts && interp);
+		for (size_t k = 0; k + 1 < DENSE_FRAMES; k++)
+			put(frames + k * stride, L->frame_previous, frames + (k + 1) * stride);
+		put(runtime, L->runtime_interpreters_head, interp);
+		put(interp, L->interp_threads_head, ts);
+		if (L->cframe_current_frame >= 0)
+			put(cframe, L->cframe_current_frame, frames);
+		for (size_t k = 0; k < DENSE_THREADS; k++) {
+			uint8_t *th = ts + k * TS_STRIDE;
+
+			if (k + 1 < DENSE_THREADS)
+				put(th, L->tstate_next, th + TS_STRIDE);
+			put(th, L->tstate_frame, L->cframe_current_frame >= 0 ? (void *)cframe : frames);
+		}
+		py_code_cache_reset(&cache);
+		proc_budget_start(10000);
+		py_walk(&p, &t, &cache, found, &(int){ 0 }, &st, &reads);
+		assert_int_equal(proc_budget_end(), PROC_BUDGET_SPENT);
+		if (st.frames > 16 * 10000 + DENSE_FRAMES)
+			fail_msg("3.%d: %llu frames walked on a budget of 10000 reads", L->minor,
+				 (unsigned long long)st.frames);
+		/* a well-formed thread's frames are still all walked */
+		proc_budget_start(100000);
+		put(ts, L->tstate_next, NULL);
+		py_walk(&p, &t, &cache, found, &(int){ 0 }, &st, &reads);
+		assert_int_equal(proc_budget_end(), PROC_BUDGET_OK);
+		assert_int_equal(st.frames, DENSE_FRAMES);
+		free(frames);
+		free(ts);
+		free(interp);
+	}
+}
+
 /* The budget counts reads, refuses past it without a syscall, and ends cleanly. */
 static void test_budget_counts_reads(void **state)
 {
@@ -245,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_interpreter_cycle_caught),
 		cmocka_unit_test(test_frame_near_top_of_addresses),
 		cmocka_unit_test(test_budget_stops_walk),
+		cmocka_unit_test(test_window_frames_spend_budget),
 		cmocka_unit_test(test_budget_counts_reads),
 		cmocka_unit_test(test_list_guard),
 	};

@@ -173,20 +173,25 @@ int py_layout_from_debug(int minor, const struct py_layout *schema, const uint8_
 			 minor);
 		return -EINVAL;
 	}
+	/* a str's type is read from the str's header, which ends where its ASCII data starts */
+	if (out->object_type + 8 > out->unicode_ascii_data) {
+		snprintf(why, whylen,
+			 "CPython 3.%d: its debug offsets put ob_type at %d, past a str's header (%d bytes)",
+			 minor, out->object_type, out->unicode_ascii_data);
+		return -EINVAL;
+	}
 	/*
-	 * The walker reads a frame's fixed part (up to localsplus) and a str's
-	 * header (up to its data) into buffers and takes these fields from
-	 * there: each must lie inside what was read, not merely inside its
-	 * struct (a frame "size" of 16 MB would send it far past its buffer).
+	 * The walker reads a frame's fixed part (up to localsplus) into a
+	 * buffer and takes these fields from that copy: inside the frame's
+	 * size is not enough (a "size" of 16 MB would send it far past it).
 	 */
 	if (out->frame_previous + 8 > out->frame_localsplus ||
 	    out->frame_code + 8 > out->frame_localsplus ||
 	    out->frame_owner + 1 > out->frame_localsplus ||
-	    out->frame_instr + 8 > out->frame_localsplus ||
-	    out->object_type + 8 > out->unicode_ascii_data) {
+	    out->frame_instr + 8 > out->frame_localsplus) {
 		snprintf(why, whylen,
-			 "CPython 3.%d: its debug offsets put a frame field past the frame's localsplus or a str's type past its header",
-			 minor);
+			 "CPython 3.%d: its debug offsets put a frame field (previous, code, owner or instruction) past the frame's localsplus (%d)",
+			 minor, out->frame_localsplus);
 		return -EINVAL;
 	}
 	return 0;

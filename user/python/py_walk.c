@@ -81,6 +81,13 @@ void py_code_cache_reset(struct py_code_cache *c)
  */
 #define FRAME_WINDOW 16384
 #define PAGE 4096ull
+/*
+ * Frames the window serves cost no read but are work all the same: a
+ * forged process whose threads share one list of frames 16 bytes apart
+ * got 2048 frames a thread for a few reads, about 20 million a reading.
+ * This many of them spend one read of the budget.
+ */
+#define WINDOW_FRAMES_PER_READ 16
 
 struct frame_window {
 	uint64_t base;
@@ -95,6 +102,7 @@ struct walker {
 	struct proc_mem mem;
 	struct py_target *t;
 	struct frame_window win;
+	uint64_t window_frames; /* served from the window, this walk */
 	/* py_walk_calls: each call with the frames above it */
 	py_call_fn call_fn;
 	uint64_t tid;
@@ -129,6 +137,7 @@ static int read_str(struct walker *w, uint64_t obj, char *out, size_t outsz)
 	uint8_t hdr[128];
 	uint8_t data[CHAIN_MAX * 4];
 	int64_t len;
+	uint64_t type;
 	uint32_t state, kind;
 	size_t o = 0, want;
 	int rc;
@@ -136,7 +145,9 @@ static int read_str(struct walker *w, uint64_t obj, char *out, size_t outsz)
 	rc = proc_read(&w->mem, obj, hdr, (size_t)L->unicode_compact_data);
 	if (rc)
 		return rc;
-	if (*(uint64_t *)(hdr + L->object_type) != w->p->unicode_type)
+	/* copied, not loaded in place: a process's offsets need not be aligned */
+	memcpy(&type, hdr + L->object_type, sizeof(type));
+	if (type != w->p->unicode_type)
 		return -EINVAL; /* not a str */
 	memcpy(&len, hdr + L->unicode_length, sizeof(len));
 	memcpy(&state, hdr + L->unicode_state, sizeof(state));
@@ -388,8 +399,11 @@ static int read_frame(struct walker *w, uint64_t frame, uint8_t *hdr, size_t hle
 		return -EFAULT;
 	top = (frame + hlen + PAGE - 1) & ~(PAGE - 1);
 	own = top - (frame & ~(PAGE - 1));
-	if (fw->len && hlen <= fw->len && frame >= fw->base && frame - fw->base <= fw->len - hlen)
+	if (fw->len && hlen <= fw->len && frame >= fw->base && frame - fw->base <= fw->len - hlen) {
+		if (++w->window_frames % WINDOW_FRAMES_PER_READ == 0 && proc_budget_spend())
+			return -EAGAIN;
 		goto hit;
+	}
 	fw->len = 0;
 	if (!fw->big_failed && top >= FRAME_WINDOW && own <= FRAME_WINDOW) {
 		if (!proc_read(&w->mem, top - FRAME_WINDOW, fw->buf, FRAME_WINDOW)) {

@@ -46,14 +46,8 @@ bool list_guard_loops(struct list_guard *g, uint64_t addr)
 	return false;
 }
 
-int proc_read(struct proc_mem *m, uint64_t addr, void *buf, size_t len)
+int proc_budget_spend(void)
 {
-	struct iovec local = { buf, len };
-	struct iovec remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n;
-
-	if (!addr || !len)
-		return -EINVAL;
 	if (budget.max) {
 		if (budget.state == PROC_BUDGET_CYCLE)
 			return -EAGAIN;
@@ -63,6 +57,19 @@ int proc_read(struct proc_mem *m, uint64_t addr, void *buf, size_t len)
 		}
 		budget.used++;
 	}
+	return 0;
+}
+
+int proc_read(struct proc_mem *m, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n;
+
+	if (!addr || !len)
+		return -EINVAL;
+	if (proc_budget_spend())
+		return -EAGAIN;
 	m->reads++;
 	n = process_vm_readv(m->pid, &local, 1, &remote, 1, 0);
 	if (n < 0)

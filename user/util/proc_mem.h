@@ -34,6 +34,11 @@ enum proc_budget_state {
 void proc_budget_start(uint64_t max_reads);
 /* A walker found a cycle: the rest of this budget is refused. */
 void proc_budget_cycle(void);
+/*
+ * Work done without a read (memory a walker had already copied) spends
+ * one read of the budget: 0, or -EAGAIN as proc_read when it is spent.
+ */
+int proc_budget_spend(void);
 /* Ends the budget: how it went. */
 enum proc_budget_state proc_budget_end(void);
 
