@@ -7,6 +7,7 @@
 #include "probe/elf_file.h"
 #include "probe/stack_walk.h"
 #include "probe/target.h"
+#include "util/grow.h"
 #include "util/proc_mem.h"
 
 /* Words between sp and the first frame scanned for return addresses. */
@@ -58,20 +59,16 @@ static int maps_read(pid_t pid, struct mapping **out, size_t *nout)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		struct maps_line ml;
+		struct mapping *g;
 
 		/* target_maps_line names files only: the trampoline's name is read here */
 		name = strstr(line, "[uprobes]");
 		if (target_maps_line(line, &ml))
 			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 64;
-			struct mapping *g = realloc(v, c * sizeof(*g));
-
-			if (!g)
-				goto oom;
-			v = g;
-			cap = c;
-		}
+		g = grow_array(v, &cap, n + 1, sizeof(*g));
+		if (!g)
+			goto oom;
+		v = g;
 		v[n] = (struct mapping){ .start = ml.start, .end = ml.end, .offset = ml.offset,
 					 .dev = ml.dev, .inode = ml.inode, .exec = ml.perms[2] == 'x' };
 		v[n].uprobes = name && !ml.file;
