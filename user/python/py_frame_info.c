@@ -6,74 +6,13 @@
 #include <string.h>
 #include "python/py_frame_info.h"
 #include "python/py_linetable.h"
+#include "python/py_str.h"
 #include "util/proc_mem.h"
-#include "util/utf8.h"
 
 /* A bytes object's size and data: PyObject_VAR_HEAD, ob_shash, then the data (3.10-3.15 alike). */
 #define BYTES_DATA 32
 /* Location tables longer than this are not read (a function of thousands of lines has ~10 KB). */
 #define MAX_LINETABLE (256 * 1024)
-
-/* A str as UTF-8, cut to whole characters that fit `outsz`. Compact strs only. */
-static int read_text(struct py_process *p, struct proc_mem *m, uint64_t obj, char *out,
-		     size_t outsz)
-{
-	const struct py_layout *L = &p->L;
-	uint8_t hdr[128], *data = NULL;
-	uint64_t type;
-	int64_t len;
-	uint32_t state, kind;
-	size_t o = 0, n;
-	bool ascii;
-	int rc;
-
-	out[0] = '\0';
-	if (!obj || (size_t)L->unicode_compact_data > sizeof(hdr))
-		return -EINVAL;
-	rc = proc_read(m, obj, hdr, (size_t)L->unicode_compact_data);
-	if (rc)
-		return rc;
-	/* memcpy: a process's debug offsets may put the type at any offset, aligned or not */
-	memcpy(&type, hdr + L->object_type, sizeof(type));
-	if (type != p->unicode_type)
-		return -EINVAL;
-	memcpy(&len, hdr + L->unicode_length, sizeof(len));
-	memcpy(&state, hdr + L->unicode_state, sizeof(state));
-	kind = (state >> L->state_kind_shift) & 7;
-	if (len < 0 || !((state >> L->state_compact_bit) & 1) || (kind != 1 && kind != 2 && kind != 4))
-		return -EINVAL;
-	n = (size_t)len < outsz - 1 ? (size_t)len : outsz - 1;
-	/* an ASCII str's characters are bytes, after a shorter header */
-	ascii = (state >> L->state_ascii_bit) & 1;
-	if (ascii)
-		kind = 1;
-	data = malloc(n * kind + 1);
-	if (!data)
-		return -ENOMEM;
-	rc = n ? proc_read(m, obj + (uint64_t)(ascii ? L->unicode_ascii_data : L->unicode_compact_data),
-			   data, n * kind) : 0;
-	for (size_t i = 0; !rc && i < n; i++) {
-		uint32_t cp = kind == 1 ? data[i] : kind == 2 ? ((uint16_t *)data)[i] : ((uint32_t *)data)[i];
-		char enc[4];
-		size_t k;
-
-		/*
-		 * Not a character (past U+10FFFF, or past 0x7f in a str marked
-		 * ASCII: forged or torn), or a lone surrogate (a file name
-		 * decoded with surrogateescape): U+FFFD, so the name is UTF-8
-		 */
-		if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000) || (ascii && cp > 0x7f))
-			cp = 0xfffd;
-		k = utf8_encode(cp, enc);
-		if (o + k >= outsz)
-			break;
-		memcpy(out + o, enc, k);
-		o += k;
-	}
-	out[o] = '\0';
-	free(data);
-	return rc;
-}
 
 /* The line of the frame's instruction, -1 if it cannot be told. */
 static int frame_line(struct py_process *p, struct proc_mem *m, const struct py_frame_ref *f)
@@ -132,11 +71,11 @@ int py_frame_describe(struct py_process *p, const struct py_frame_ref *f,
 	if (p->code_type && type != p->code_type)
 		return -EINVAL;
 	if (L->code_qualname < 0 ||
-	    read_text(p, &m, proc_read_ptr(&m, f->code + (uint64_t)L->code_qualname), out->func,
+	    py_str_read(p, &m, proc_read_ptr(&m, f->code + (uint64_t)L->code_qualname), out->func,
 		      sizeof(out->func)))
-		read_text(p, &m, proc_read_ptr(&m, f->code + (uint64_t)L->code_name), out->func,
+		py_str_read(p, &m, proc_read_ptr(&m, f->code + (uint64_t)L->code_name), out->func,
 			  sizeof(out->func));
-	read_text(p, &m, proc_read_ptr(&m, f->code + (uint64_t)L->code_filename), out->file,
+	py_str_read(p, &m, proc_read_ptr(&m, f->code + (uint64_t)L->code_filename), out->file,
 		  sizeof(out->file));
 	if (!out->func[0])
 		snprintf(out->func, sizeof(out->func), "?");

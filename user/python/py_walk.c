@@ -6,8 +6,8 @@
 #include <string.h>
 #include "util/errmsg.h"
 #include "util/log.h"
+#include "python/py_str.h"
 #include "python/py_walk.h"
-#include "util/utf8.h"
 
 /* Bounds that stop a walk through memory that changed under it. */
 #define MAX_INTERPRETERS 64
@@ -15,7 +15,6 @@
 #define MAX_DEPTH 2048
 #define MAX_DICT_ENTRIES 256
 #define MAX_ARGS 255
-#define CHAIN_MAX (INFLIGHT_CHAIN_LEN - 1)
 
 int py_chain_spec_parse(const char *spec, struct py_target *t, char *err, size_t errlen)
 {
@@ -127,59 +126,10 @@ static uint64_t slot_object(uint64_t ref)
 	return (ref & 3) == 3 ? 0 : ref & ~3ull;
 }
 
-/*
- * A str as UTF-8 (at most CHAIN_MAX bytes, whole characters only).
- * Compact strs only: every str Python code creates is one.
- */
+/* A str as UTF-8, whole characters that fit `outsz` (python/py_str). */
 static int read_str(struct walker *w, uint64_t obj, char *out, size_t outsz)
 {
-	const struct py_layout *L = w->L;
-	uint8_t hdr[128];
-	uint8_t data[CHAIN_MAX * 4];
-	int64_t len;
-	uint64_t type;
-	uint32_t state, kind;
-	size_t o = 0, want;
-	int rc;
-
-	rc = proc_read(&w->mem, obj, hdr, (size_t)L->unicode_compact_data);
-	if (rc)
-		return rc;
-	/* copied, not loaded in place: a process's offsets need not be aligned */
-	memcpy(&type, hdr + L->object_type, sizeof(type));
-	if (type != w->p->unicode_type)
-		return -EINVAL; /* not a str */
-	memcpy(&len, hdr + L->unicode_length, sizeof(len));
-	memcpy(&state, hdr + L->unicode_state, sizeof(state));
-	kind = (state >> L->state_kind_shift) & 7;
-	if (len < 0 || !((state >> L->state_compact_bit) & 1) || (kind != 1 && kind != 2 && kind != 4))
-		return -EINVAL;
-	if ((state >> L->state_ascii_bit) & 1) {
-		want = (size_t)len < CHAIN_MAX ? (size_t)len : CHAIN_MAX;
-		if (want >= outsz)
-			return -ERANGE;
-		rc = want ? proc_read(&w->mem, obj + (uint64_t)L->unicode_ascii_data, out, want) : 0;
-		if (rc)
-			return rc;
-		out[want] = '\0';
-		return 0;
-	}
-	want = ((size_t)len < CHAIN_MAX ? (size_t)len : CHAIN_MAX) * kind;
-	rc = want ? proc_read(&w->mem, obj + (uint64_t)L->unicode_compact_data, data, want) : 0;
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < want / kind; i++) {
-		uint32_t cp = kind == 1 ? data[i] : kind == 2 ? ((uint16_t *)data)[i] : ((uint32_t *)data)[i];
-		char enc[4];
-		size_t n = utf8_encode(cp, enc);
-
-		if (o + n > CHAIN_MAX || o + n >= outsz)
-			break;
-		memcpy(out + o, enc, n);
-		o += n;
-	}
-	out[o] = '\0';
-	return 0;
+	return py_str_read(w->p, &w->mem, obj, out, outsz);
 }
 
 /* Does the str at `obj` equal `s`? */
